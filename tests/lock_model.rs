@@ -256,8 +256,8 @@ fn majors_label(majors: &[u32]) -> String {
 
 fn print_table(mismatches: &[Mismatch]) -> String {
     // Group the same mismatch across majors.
-    let mut grouped: BTreeMap<(String, String, String, String, String, String), Vec<u32>> =
-        BTreeMap::new();
+    type Key = (String, String, String, String, String, String);
+    let mut grouped: BTreeMap<Key, Vec<u32>> = BTreeMap::new();
     for m in mismatches {
         grouped
             .entry((

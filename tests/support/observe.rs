@@ -176,7 +176,7 @@ fn relkind_name(k: &str) -> &'static str {
     }
 }
 
-fn db_error(e: &postgres::Error) -> (String, Option<String>) {
+fn db_error(e: &postgres::Error) -> DbError {
     match e.as_db_error() {
         Some(db) => (
             format!("{}: {}", db.code().code(), db.message()),
@@ -198,6 +198,9 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         Err(_) => vec![sql.to_string()],
     }
 }
+
+/// A database error: message and SQLSTATE.
+type DbError = (String, Option<String>);
 
 enum RunOutcome {
     /// Blocked on a relation lock request: (oid, mode).
@@ -250,7 +253,7 @@ impl<'a> Observer<'a> {
         Ok(())
     }
 
-    fn run_setup(&mut self, setup: &str) -> Result<(), (String, Option<String>)> {
+    fn run_setup(&mut self, setup: &str) -> Result<(), DbError> {
         for stmt in split_statements(setup) {
             self.main.batch_execute(&stmt).map_err(|e| {
                 let (msg, code) = db_error(&e);
@@ -420,7 +423,7 @@ impl<'a> Observer<'a> {
         targets: &[String],
         pre: &Snapshot,
         obs: &mut Observed,
-    ) -> Result<(RunOutcome, Option<(String, Option<String>)>), String> {
+    ) -> Result<(RunOutcome, Option<DbError>), String> {
         self.aux
             .batch_execute("BEGIN")
             .map_err(|e| db_error(&e).0)?;
