@@ -1,0 +1,589 @@
+//! Observes, on a real server, which relation-level locks a statement takes,
+//! which relations it rewrites and which it scans.
+//!
+//! # What is observed
+//!
+//! Only relations that exist after the setup ("pre-existing": a snapshot of
+//! `pg_class` taken before the statement) are reported, named
+//! `schema.name` by their name *before* the statement (so `ALTER TABLE t
+//! RENAME TO u` reports `public.t`). System schemas (`pg_catalog`,
+//! `information_schema`, `pg_toast*`) are never reported; a temporary
+//! relation the setup made is reported as `pg_temp.name`.
+//!
+//! * `locks`: strongest mode (pg_locks names, ordered AccessShareLock <
+//!   RowShareLock < RowExclusiveLock < ShareUpdateExclusiveLock < ShareLock <
+//!   ShareRowExclusiveLock < ExclusiveLock < AccessExclusiveLock) per
+//!   relation, among the `locktype = 'relation'` locks of the session.
+//! * `rewrites`: pre-existing tables, materialized views and indexes
+//!   (relkind r, m, i) that, after the statement, either have a different
+//!   `pg_class.relfilenode` under the same oid, or no longer exist under
+//!   their oid while a relation of the same kind with the same schema and
+//!   name exists under a new oid (REINDEX CONCURRENTLY, drop-and-recreate).
+//!   Sequences whose relfilenode changed (ALTER SEQUENCE RESTART, TRUNCATE
+//!   RESTART IDENTITY) are not rewrites: they are listed in `notes`.
+//!   Partitioned tables and indexes have no storage and so are never
+//!   rewritten; their partitions are.
+//! * `scans`: pre-existing tables/matviews whose `seq_scan` counter in
+//!   `pg_stat_xact_user_tables` grew during the statement (full scans done
+//!   for validation, rewrite, index build, and also plain plans: on tiny
+//!   tables the planner picks sequential scans). Informational only.
+//!
+//! # Methods
+//!
+//! `transaction`: reset the database, run the setup (each statement
+//! committed), snapshot pg_class, `BEGIN`, run the statement block (one simple
+//! query, so several statements may be given), read `pg_locks` for the own
+//! backend, read pg_class and pg_stat_xact_user_tables, `ROLLBACK`. Exact for
+//! everything the statement does inside the transaction.
+//!
+//! `probe`: for statements that refuse to run in a transaction block (SQLSTATE
+//! 25001: CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, DETACH
+//! PARTITION CONCURRENTLY, ALTER TYPE ADD VALUE on 11, ...). A second session
+//! holds `LOCK TABLE ONLY <every pre-existing table, partitioned table, view,
+//! matview> IN <level> MODE`, the statement runs in autocommit (each statement
+//! of the block separately) in a third session, and the harness polls
+//! `pg_locks` for that session's ungranted request, then releases. The levels
+//! go from ACCESS SHARE (only AccessExclusiveLock requests block) down to
+//! ACCESS EXCLUSIVE (every request blocks), so the first blocked request seen
+//! for a relation is its strongest request (up to the limits below); a
+//! relation once resolved is no longer locked and the level is re-run until
+//! the statement completes without blocking on a relation. The locks the
+//! statement holds granted while it is blocked are recorded too. Each run
+//! starts from a reset database and a fresh setup.
+//!
+//! Limits of the probe: indexes and sequences cannot be locked by `LOCK
+//! TABLE`, so their locks are seen only when they are held (granted) at a
+//! moment the statement is blocked on something else, and are listed in
+//! `unobservable`; within one level, a request weaker than a later one may
+//! hide it (RowExclusive then ShareRowExclusive; ShareLock then
+//! ShareRowExclusiveLock); a statement that waits for the blocker's
+//! transaction rather than for a relation lock (the wait phases of CREATE
+//! INDEX CONCURRENTLY, which sit on a virtualxid) makes that level
+//! inconclusive (noted in `notes`); locks taken and released by the
+//! statement's internal transactions are seen only through these blocks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use serde::Serialize;
+
+use super::pg::PgServer;
+
+/// Lock modes from weakest to strongest.
+pub const MODES: [&str; 8] = [
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+];
+
+pub fn mode_rank(mode: &str) -> usize {
+    MODES.iter().position(|m| *m == mode).map_or(0, |p| p + 1)
+}
+
+/// Keeps the stronger of the two modes in `map[rel]`.
+pub fn merge_mode(map: &mut BTreeMap<String, String>, rel: &str, mode: &str) {
+    match map.get(rel) {
+        Some(old) if mode_rank(old) >= mode_rank(mode) => {}
+        _ => {
+            map.insert(rel.to_string(), mode.to_string());
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Observed {
+    /// Strongest mode per pre-existing relation.
+    pub locks: BTreeMap<String, String>,
+    /// Pre-existing relations rewritten (see module docs).
+    pub rewrites: BTreeSet<String>,
+    /// Pre-existing tables sequentially scanned (informational).
+    pub scans: BTreeSet<String>,
+    /// Every pre-existing relation with its relkind (`table`, `index`, ...).
+    pub relkinds: BTreeMap<String, String>,
+    /// `transaction` or `probe`.
+    pub method: String,
+    /// Error of the setup or the statement, if any.
+    pub error: Option<String>,
+    pub sqlstate: Option<String>,
+    /// Probe: relations whose locks the probe cannot test directly.
+    pub unobservable: BTreeSet<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+struct Rel {
+    name: String,
+    relkind: String,
+    filenode: i64,
+}
+
+type Snapshot = HashMap<i64, Rel>;
+
+const SNAPSHOT_SQL: &str = "SELECT c.oid::int8, \
+       CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' THEN 'pg_temp' ELSE n.nspname END, \
+       c.relname, c.relkind::text, c.relfilenode::int8 \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+       AND n.nspname NOT LIKE 'pg\\_toast%'";
+
+const RESET_SQL: &str = r#"
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT evtname FROM pg_event_trigger LOOP
+    EXECUTE format('DROP EVENT TRIGGER %I', r.evtname);
+  END LOOP;
+  FOR r IN SELECT pubname FROM pg_publication LOOP
+    EXECUTE format('DROP PUBLICATION %I', r.pubname);
+  END LOOP;
+  FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+    EXECUTE format('DROP EXTENSION %I CASCADE', r.extname);
+  END LOOP;
+  FOR r IN SELECT nspname FROM pg_namespace
+           WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+             AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
+  END LOOP;
+  FOR r IN SELECT rolname FROM pg_roles
+           WHERE rolname <> 'postgres' AND rolname NOT LIKE 'pg\_%' LOOP
+    EXECUTE format('DROP OWNED BY %I CASCADE', r.rolname);
+    EXECUTE format('DROP ROLE %I', r.rolname);
+  END LOOP;
+END $$;
+CREATE SCHEMA public;
+GRANT ALL ON SCHEMA public TO PUBLIC;
+"#;
+
+fn relkind_name(k: &str) -> &'static str {
+    match k {
+        "r" => "table",
+        "p" => "partitioned table",
+        "i" => "index",
+        "I" => "partitioned index",
+        "S" => "sequence",
+        "v" => "view",
+        "m" => "materialized view",
+        "f" => "foreign table",
+        "c" => "composite type",
+        "t" => "toast table",
+        _ => "other",
+    }
+}
+
+fn db_error(e: &postgres::Error) -> DbError {
+    match e.as_db_error() {
+        Some(db) => (
+            format!("{}: {}", db.code().code(), db.message()),
+            Some(db.code().code().to_string()),
+        ),
+        None => (e.to_string(), None),
+    }
+}
+
+/// Splits a block of SQL into statements (for running them one by one).
+pub fn split_statements(sql: &str) -> Vec<String> {
+    let parts = pg_query::split_with_parser(sql).or_else(|_| pg_query::split_with_scanner(sql));
+    match parts {
+        Ok(v) => v
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Err(_) => vec![sql.to_string()],
+    }
+}
+
+/// A database error: message and SQLSTATE.
+type DbError = (String, Option<String>);
+
+enum RunOutcome {
+    /// Blocked on a relation lock request: (oid, mode).
+    Blocked(i64, String),
+    /// Waited on something other than a relation lock.
+    OtherWait(String),
+    Finished,
+}
+
+/// Observes statements on one server (not thread-safe: one per thread).
+pub struct Observer<'a> {
+    server: &'a PgServer,
+    main: Client,
+    aux: Client,
+}
+
+impl<'a> Observer<'a> {
+    pub fn new(server: &'a PgServer) -> Result<Self, String> {
+        Ok(Observer {
+            server,
+            main: server.connect()?,
+            aux: server.connect()?,
+        })
+    }
+
+    /// Drops everything cases may create (schemas, roles, databases, ...).
+    pub fn reset(&mut self) -> Result<(), String> {
+        let _ = self.main.batch_execute("ROLLBACK");
+        let _ = self.aux.batch_execute("ROLLBACK");
+        self.main
+            .batch_execute("DISCARD ALL")
+            .map_err(|e| format!("reset: {}", db_error(&e).0))?;
+        self.main
+            .batch_execute(RESET_SQL)
+            .map_err(|e| format!("reset: {}", db_error(&e).0))?;
+        let dbs = self
+            .main
+            .query(
+                "SELECT datname FROM pg_database \
+                 WHERE datname NOT IN ('postgres', 'template0', 'template1')",
+                &[],
+            )
+            .map_err(|e| format!("reset: {}", db_error(&e).0))?;
+        for row in dbs {
+            let name: String = row.get(0);
+            self.main
+                .batch_execute(&format!("DROP DATABASE \"{}\"", name.replace('"', "\"\"")))
+                .map_err(|e| format!("reset: {}", db_error(&e).0))?;
+        }
+        Ok(())
+    }
+
+    fn run_setup(&mut self, setup: &str) -> Result<(), DbError> {
+        for stmt in split_statements(setup) {
+            self.main.batch_execute(&stmt).map_err(|e| {
+                let (msg, code) = db_error(&e);
+                (format!("setup failed: {msg} (in: {stmt})"), code)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn snapshot(client: &mut Client) -> Result<Snapshot, String> {
+        let rows = client
+            .query(SNAPSHOT_SQL, &[])
+            .map_err(|e| format!("snapshot: {}", db_error(&e).0))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let schema: String = r.get(1);
+                let name: String = r.get(2);
+                (
+                    r.get::<_, i64>(0),
+                    Rel {
+                        name: format!("{schema}.{name}"),
+                        relkind: r.get(3),
+                        filenode: r.get(4),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    fn rewrites(pre: &Snapshot, post: &Snapshot, obs: &mut Observed) {
+        let by_name: HashMap<(&str, &str), i64> = post
+            .iter()
+            .map(|(oid, r)| ((r.name.as_str(), r.relkind.as_str()), *oid))
+            .collect();
+        for (oid, rel) in pre {
+            let changed = match post.get(oid) {
+                Some(after) => after.filenode != rel.filenode,
+                None => by_name
+                    .get(&(rel.name.as_str(), rel.relkind.as_str()))
+                    .is_some_and(|new_oid| new_oid != oid),
+            };
+            if !changed {
+                continue;
+            }
+            match rel.relkind.as_str() {
+                "r" | "m" | "i" => {
+                    obs.rewrites.insert(rel.name.clone());
+                }
+                "S" => obs
+                    .notes
+                    .push(format!("sequence {} got a new relfilenode", rel.name)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sequential scan counters not yet flushed to the statistics system
+    /// (they include earlier transactions of the session: compare two reads).
+    fn scan_counts(client: &mut Client) -> Result<HashMap<i64, i64>, String> {
+        let rows = client
+            .query(
+                "SELECT relid::int8, seq_scan FROM pg_stat_xact_user_tables",
+                &[],
+            )
+            .map_err(|e| format!("scans: {}", db_error(&e).0))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn scans(
+        client: &mut Client,
+        before: &HashMap<i64, i64>,
+        pre: &Snapshot,
+        obs: &mut Observed,
+    ) -> Result<(), String> {
+        for (oid, n) in Self::scan_counts(client)? {
+            if n > before.get(&oid).copied().unwrap_or(0) {
+                if let Some(rel) = pre.get(&oid) {
+                    obs.scans.insert(rel.name.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Resets the database, runs `setup` (committed) and observes `statement`.
+    pub fn observe(&mut self, setup: &str, statement: &str) -> Observed {
+        match self.observe_inner(setup, statement) {
+            Ok(o) => o,
+            Err(e) => Observed {
+                method: "transaction".into(),
+                error: Some(format!("harness: {e}")),
+                ..Default::default()
+            },
+        }
+    }
+
+    fn prepare(&mut self, setup: &str, obs: &mut Observed) -> Result<Option<Snapshot>, String> {
+        self.reset()?;
+        if let Err((msg, code)) = self.run_setup(setup) {
+            obs.error = Some(msg);
+            obs.sqlstate = code;
+            return Ok(None);
+        }
+        let pre = Self::snapshot(&mut self.main)?;
+        obs.relkinds = pre
+            .values()
+            .map(|r| (r.name.clone(), relkind_name(&r.relkind).to_string()))
+            .collect();
+        Ok(Some(pre))
+    }
+
+    fn observe_inner(&mut self, setup: &str, statement: &str) -> Result<Observed, String> {
+        let mut obs = Observed {
+            method: "transaction".into(),
+            ..Default::default()
+        };
+        let Some(pre) = self.prepare(setup, &mut obs)? else {
+            return Ok(obs);
+        };
+        self.main
+            .batch_execute("BEGIN")
+            .map_err(|e| db_error(&e).0)?;
+        let scans_before = Self::scan_counts(&mut self.main)?;
+        if let Err(e) = self.main.batch_execute(statement) {
+            let (msg, code) = db_error(&e);
+            let _ = self.main.batch_execute("ROLLBACK");
+            if code.as_deref() == Some("25001") {
+                return self.probe(setup, statement);
+            }
+            obs.error = Some(msg);
+            obs.sqlstate = code;
+            return Ok(obs);
+        }
+        let rows = self
+            .main
+            .query(
+                "SELECT relation::int8, mode FROM pg_locks \
+                 WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
+            .map_err(|e| format!("pg_locks: {}", db_error(&e).0))?;
+        for r in rows {
+            let oid: i64 = r.get(0);
+            let mode: String = r.get(1);
+            if let Some(rel) = pre.get(&oid) {
+                merge_mode(&mut obs.locks, &rel.name, &mode);
+            }
+        }
+        let post = Self::snapshot(&mut self.main)?;
+        Self::rewrites(&pre, &post, &mut obs);
+        Self::scans(&mut self.main, &scans_before, &pre, &mut obs)?;
+        self.main
+            .batch_execute("ROLLBACK")
+            .map_err(|e| db_error(&e).0)?;
+        Ok(obs)
+    }
+
+    /// One probe run: blocker holds `level` on `targets`, runner executes the
+    /// statements. Returns what the runner waited on, the locks it held
+    /// granted at that moment, and the runner's error.
+    fn probe_run(
+        &mut self,
+        stmts: &[String],
+        level: &str,
+        targets: &[String],
+        pre: &Snapshot,
+        obs: &mut Observed,
+    ) -> Result<(RunOutcome, Option<DbError>), String> {
+        self.aux
+            .batch_execute("BEGIN")
+            .map_err(|e| db_error(&e).0)?;
+        if !targets.is_empty() {
+            let sql = format!("LOCK TABLE ONLY {} IN {level} MODE", targets.join(", "));
+            self.aux
+                .batch_execute(&sql)
+                .map_err(|e| format!("probe blocker: {} ({sql})", db_error(&e).0))?;
+        }
+        let mut runner = self.server.connect()?;
+        let pid: i32 = runner
+            .query_one("SELECT pg_backend_pid()", &[])
+            .map_err(|e| db_error(&e).0)?
+            .get(0);
+        let stmts_owned = stmts.to_vec();
+        let handle = std::thread::spawn(move || {
+            for s in &stmts_owned {
+                if let Err(e) = runner.batch_execute(s) {
+                    return Some(db_error(&e));
+                }
+            }
+            None
+        });
+        let start = Instant::now();
+        let outcome = loop {
+            let rows = self
+                .main
+                .query(
+                    "SELECT locktype, relation::int8, mode, granted FROM pg_locks WHERE pid = $1",
+                    &[&pid],
+                )
+                .map_err(|e| format!("poll pg_locks: {}", db_error(&e).0))?;
+            let waiting = rows.iter().find(|r| !r.get::<_, bool>(3));
+            if let Some(w) = waiting {
+                for r in rows.iter().filter(|r| r.get::<_, bool>(3)) {
+                    let lt: String = r.get(0);
+                    let oid: Option<i64> = r.get(1);
+                    if let (true, Some(rel)) = (lt == "relation", oid.and_then(|o| pre.get(&o))) {
+                        let mode: String = r.get(2);
+                        merge_mode(&mut obs.locks, &rel.name, &mode);
+                    }
+                }
+                let lt: String = w.get(0);
+                let mode: String = w.get(2);
+                match (lt.as_str(), w.get::<_, Option<i64>>(1)) {
+                    ("relation", Some(oid)) => break RunOutcome::Blocked(oid, mode),
+                    _ => break RunOutcome::OtherWait(format!("{lt} {mode}")),
+                }
+            }
+            if handle.is_finished() {
+                break RunOutcome::Finished;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = self.aux.batch_execute("ROLLBACK");
+                let _ = handle.join();
+                return Err("probe: statement neither blocked nor finished in 30s".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        self.aux
+            .batch_execute("ROLLBACK")
+            .map_err(|e| db_error(&e).0)?;
+        let err = handle
+            .join()
+            .map_err(|_| "probe runner panicked".to_string())?;
+        Ok((outcome, err))
+    }
+
+    fn probe(&mut self, setup: &str, statement: &str) -> Result<Observed, String> {
+        let mut obs = Observed {
+            method: "probe".into(),
+            ..Default::default()
+        };
+        let stmts = split_statements(statement);
+        const LEVELS: [&str; 6] = [
+            "ACCESS SHARE",
+            "ROW SHARE",
+            "ROW EXCLUSIVE",
+            "SHARE UPDATE EXCLUSIVE",
+            "EXCLUSIVE",
+            "ACCESS EXCLUSIVE",
+        ];
+        let mut resolved: BTreeSet<String> = BTreeSet::new();
+        let mut runs = 0;
+        for level in LEVELS {
+            loop {
+                runs += 1;
+                if runs > 40 {
+                    return Err("probe: too many runs".into());
+                }
+                let Some(pre) = self.prepare(setup, &mut obs)? else {
+                    return Ok(obs);
+                };
+                let targets: Vec<String> = pre
+                    .values()
+                    .filter(|r| matches!(r.relkind.as_str(), "r" | "p" | "v" | "m" | "f"))
+                    .filter(|r| !resolved.contains(&r.name))
+                    .map(|r| quote_qualified(&r.name))
+                    .collect();
+                let (outcome, err) = self.probe_run(&stmts, level, &targets, &pre, &mut obs)?;
+                if let Some((msg, code)) = err {
+                    if !matches!(outcome, RunOutcome::Blocked(..) | RunOutcome::OtherWait(_)) {
+                        obs.error = Some(msg);
+                        obs.sqlstate = code;
+                        return Ok(obs);
+                    }
+                }
+                match outcome {
+                    RunOutcome::Blocked(oid, mode) => {
+                        if let Some(rel) = pre.get(&oid) {
+                            merge_mode(&mut obs.locks, &rel.name, &mode);
+                            resolved.insert(rel.name.clone());
+                        } else {
+                            return Err(format!("probe: blocked on unknown relation {oid}"));
+                        }
+                    }
+                    RunOutcome::OtherWait(what) => {
+                        obs.notes.push(format!(
+                            "probe level {level}: waited on {what}; level inconclusive"
+                        ));
+                        break;
+                    }
+                    RunOutcome::Finished => break,
+                }
+            }
+        }
+        // Final unobstructed run, for rewrites and errors.
+        let Some(pre) = self.prepare(setup, &mut obs)? else {
+            return Ok(obs);
+        };
+        let mut runner = self.server.connect()?;
+        for s in &stmts {
+            if let Err(e) = runner.batch_execute(s) {
+                let (msg, code) = db_error(&e);
+                obs.error = Some(msg);
+                obs.sqlstate = code;
+                break;
+            }
+        }
+        drop(runner);
+        let post = Self::snapshot(&mut self.main)?;
+        Self::rewrites(&pre, &post, &mut obs);
+        obs.unobservable = pre
+            .values()
+            .filter(|r| !matches!(r.relkind.as_str(), "r" | "p" | "v" | "m" | "f"))
+            .map(|r| r.name.clone())
+            .collect();
+        obs.notes.push(format!("probe runs: {}", runs + 1));
+        Ok(obs)
+    }
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `schema.name` (as reported) to a quoted qualified name.
+fn quote_qualified(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, rel)) => format!("{}.{}", quote_ident(schema), quote_ident(rel)),
+        None => quote_ident(name),
+    }
+}
