@@ -100,18 +100,24 @@ pub fn collect_refs(node: &N) -> Refs {
                 }
             }
             NodeRef::SubLink(_) => refs.has_sublink = true,
-            NodeRef::LockingClause(l) => {
-                let names: Vec<String> = l
-                    .locked_rels
-                    .iter()
-                    .filter_map(range_var)
-                    .map(|r| r.relname.clone())
-                    .collect();
-                match (&mut refs.locked, names.is_empty()) {
-                    (_, true) => refs.locked = Some(Vec::new()),
-                    (Some(v), false) if !v.is_empty() => v.extend(names),
-                    (Some(_), false) => {}
-                    (None, false) => refs.locked = Some(names),
+            NodeRef::SelectStmt(sel) => {
+                // The generic walker does not descend into locking clauses.
+                for l in sel.locking_clause.iter().filter_map(|n| match &n.node {
+                    Some(N::LockingClause(l)) => Some(l),
+                    _ => None,
+                }) {
+                    let names: Vec<String> = l
+                        .locked_rels
+                        .iter()
+                        .filter_map(range_var)
+                        .map(|r| r.relname.clone())
+                        .collect();
+                    match (&mut refs.locked, names.is_empty()) {
+                        (_, true) => refs.locked = Some(Vec::new()),
+                        (Some(v), false) if !v.is_empty() => v.extend(names),
+                        (Some(_), false) => {}
+                        (None, false) => refs.locked = Some(names),
+                    }
                 }
             }
             _ => {}

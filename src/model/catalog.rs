@@ -180,6 +180,13 @@ pub struct Relation {
     /// Set once rows may exist (we cannot know for history; true unless
     /// created in this run and never written).
     pub may_have_rows: bool,
+    /// Trigger and policy names (DROP ... IF EXISTS locks only if found).
+    pub triggers: Vec<String>,
+    pub policies: Vec<String>,
+    /// Partitioned tables: the partition key columns (None = expression).
+    pub partition_key: Vec<Option<String>>,
+    /// Partitions: the bound, for routing literal rows.
+    pub bound: Option<PartitionBound>,
     /// Explicit tablespace (None = the database default).
     pub tablespace: Option<String>,
     /// Table access method (None = heap).
@@ -207,6 +214,10 @@ impl Relation {
             may_have_rows: false,
             tablespace: None,
             access_method: None,
+            triggers: Vec::new(),
+            policies: Vec::new(),
+            partition_key: Vec::new(),
+            bound: None,
         }
     }
 
@@ -226,6 +237,22 @@ impl Relation {
     pub fn descendants_direct(&self) -> impl Iterator<Item = &QName> {
         self.partitions.iter().chain(self.children.iter())
     }
+}
+
+/// A partition bound over literal values (enough to route literal rows).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PartitionBound {
+    Default,
+    /// FROM (..) TO (..); `None` for MINVALUE / MAXVALUE / non-literals.
+    Range { from: Vec<Option<Literal>>, to: Vec<Option<Literal>> },
+    List { values: Vec<Literal> },
+    Hash,
+}
+
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum Literal {
+    Int(i64),
+    Text(String),
 }
 
 #[derive(Clone, Debug)]
@@ -251,6 +278,8 @@ pub struct Catalog {
     pub domains: HashMap<QName, (TypeRef, bool)>,
     /// User-defined functions by (unqualified) name.
     pub functions: HashMap<String, Volatility>,
+    /// Extended statistics objects and their table.
+    pub statistics: HashMap<QName, QName>,
 }
 
 impl Catalog {

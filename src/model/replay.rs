@@ -307,6 +307,36 @@ pub fn apply(
                 cat.functions.insert(name.to_ascii_lowercase(), v);
             }
         }
+        N::CreateTrigStmt(s) => {
+            if let Some(rv) = &s.relation {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get_mut(&q) {
+                    if !r.triggers.contains(&s.trigname) {
+                        r.triggers.push(s.trigname.clone());
+                    }
+                }
+            }
+        }
+        N::CreatePolicyStmt(s) => {
+            if let Some(rv) = &s.table {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get_mut(&q) {
+                    r.policies.push(s.policy_name.clone());
+                }
+            }
+        }
+        N::CreateStatsStmt(s) => {
+            if let Some(t) = s.relations.iter().filter_map(range_var).next() {
+                let table = snapshot.resolve(cat, t);
+                let names = strings(&s.defnames);
+                let q = if names.is_empty() {
+                    QName::new(table.schema.as_str(), format!("{}_stat", table.name))
+                } else {
+                    snapshot.resolve_type(&names)
+                };
+                cat.statistics.insert(q, table);
+            }
+        }
         N::InsertStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
         N::UpdateStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
         N::CopyStmt(s) if s.is_from => mark_rows(s.relation.as_ref(), cat, &snapshot),
@@ -442,7 +472,10 @@ fn column_from_def(
     }) {
         match C::try_from(c.contype).unwrap_or(C::Undefined) {
             C::ConstrNotnull | C::ConstrPrimary => col.not_null = true,
-            C::ConstrDefault => col.has_default = true,
+            C::ConstrDefault => {
+                col.has_default = true;
+                col.serial_sequence = c.raw_expr.as_deref().and_then(|e| nextval_sequence(e, &table.schema));
+            }
             C::ConstrIdentity => {
                 col.identity = Some(if c.generated_when.is_empty() {
                     'a'
@@ -854,7 +887,21 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
     } else {
         RelKind::Table
     };
+    let partition_key: Vec<Option<String>> = s
+        .partspec
+        .as_ref()
+        .map(|ps| {
+            ps.part_params
+                .iter()
+                .map(|p| match &p.node {
+                    Some(N::PartitionElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut rel = Relation::new(q.clone(), kind, v.origin);
+    rel.partition_key = partition_key;
     rel.persistence = match rv.relpersistence.as_str() {
         "u" => Persistence::Unlogged,
         "t" => Persistence::Temporary,
@@ -887,6 +934,7 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
     if let Some(b) = &s.partbound {
         rel.partition_of = parents.first().cloned();
         rel.is_default_partition = b.is_default;
+        rel.bound = Some(bound_of(b));
     } else {
         rel.inherits = parents.clone();
     }
@@ -1154,6 +1202,18 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
                     cat.enums.retain(|k, _| &k.schema != schema);
                     cat.domains.retain(|k, _| &k.schema != schema);
                 }
+            }
+            O::ObjectTrigger | O::ObjectPolicy if names.len() >= 2 => {
+                let q = v.resolve_names(cat, &names[..names.len() - 1]);
+                let n = &names[names.len() - 1];
+                if let Some(r) = cat.get_mut(&q) {
+                    r.triggers.retain(|t| !(kind == O::ObjectTrigger && t == n));
+                    r.policies.retain(|t| !(kind == O::ObjectPolicy && t == n));
+                }
+            }
+            O::ObjectStatisticExt => {
+                let n = names.last().cloned().unwrap_or_default();
+                cat.statistics.retain(|k, _| k.name != n);
             }
             O::ObjectType => {
                 let n = names.last().cloned().unwrap_or_default();
@@ -1428,8 +1488,12 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
             }
             T::AtColumnDefault => {
                 for t in &targets {
+                    let seq = cmd.def.as_deref().and_then(|e| nextval_sequence(e, &t.schema));
                     if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
                         c.has_default = cmd.def.is_some();
+                        if c.identity.is_none() {
+                            c.serial_sequence = seq;
+                        }
                     }
                 }
             }
@@ -1532,6 +1596,7 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
                             p.partition_of = Some(q.clone());
                             p.is_default_partition =
                                 pc.bound.as_ref().map(|b| b.is_default).unwrap_or(false);
+                            p.bound = pc.bound.as_ref().map(bound_of);
                         }
                         if let Some(r) = cat.get_mut(&q) {
                             if !r.partitions.contains(&part) {
@@ -1549,6 +1614,7 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
                         if let Some(p) = cat.get_mut(&part) {
                             p.partition_of = None;
                             p.is_default_partition = false;
+                            p.bound = None;
                         }
                         if let Some(r) = cat.get_mut(&q) {
                             r.partitions.retain(|x| x != &part);
@@ -1580,5 +1646,86 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
             }
             _ => {}
         }
+    }
+}
+
+fn literal_of(n: &pb::Node) -> Option<Literal> {
+    match &n.node {
+        Some(N::AConst(c)) => match &c.val {
+            Some(pb::a_const::Val::Ival(i)) => Some(Literal::Int(i.ival as i64)),
+            Some(pb::a_const::Val::Fval(f)) => f.fval.parse().ok().map(Literal::Int),
+            Some(pb::a_const::Val::Sval(s)) => Some(Literal::Text(s.sval.clone())),
+            _ => None,
+        },
+        Some(N::TypeCast(tc)) => tc.arg.as_deref().and_then(literal_of),
+        _ => None,
+    }
+}
+
+pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
+    if b.is_default {
+        return PartitionBound::Default;
+    }
+    match b.strategy.as_str() {
+        "r" => PartitionBound::Range {
+            from: b.lowerdatums.iter().map(literal_of).collect(),
+            to: b.upperdatums.iter().map(literal_of).collect(),
+        },
+        "l" => PartitionBound::List { values: b.listdatums.iter().filter_map(literal_of).collect() },
+        _ => PartitionBound::Hash,
+    }
+}
+
+/// The leaf partition a row with this key value goes to, if the bounds
+/// are literal enough to tell.
+pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {
+    let r = cat.get(parent)?;
+    let mut default = None;
+    for p in &r.partitions {
+        let pr = cat.get(p)?;
+        let hit = match pr.bound.as_ref()? {
+            PartitionBound::Default => {
+                default = Some(p.clone());
+                false
+            }
+            PartitionBound::List { values } => values.contains(key),
+            PartitionBound::Range { from, to } => {
+                let lo = match from.first() {
+                    Some(Some(l)) => l <= key,
+                    Some(None) => true,
+                    None => return None,
+                };
+                let hi = match to.first() {
+                    Some(Some(h)) => key < h,
+                    Some(None) => true,
+                    None => return None,
+                };
+                if from.len() > 1 {
+                    return None;
+                }
+                lo && hi
+            }
+            PartitionBound::Hash => return None,
+        };
+        if hit {
+            if pr.kind == RelKind::PartitionedTable {
+                return None;
+            }
+            return Some(p.clone());
+        }
+    }
+    default
+}
+
+/// `nextval('name')` in a default: the sequence it uses.
+pub fn nextval_sequence(e: &pb::Node, schema: &str) -> Option<QName> {
+    let refs = node_refs(e);
+    let (_, args) = refs.functions.iter().find(|(f, _)| f == "nextval")?;
+    let name = args.first().and_then(const_str)?;
+    let parts: Vec<String> = name.split('.').map(|p| p.trim_matches('"').to_string()).collect();
+    match parts.as_slice() {
+        [n] => Some(QName::new(schema, n.to_ascii_lowercase())),
+        [s, n] => Some(QName::new(s.to_ascii_lowercase(), n.to_ascii_lowercase())),
+        _ => None,
     }
 }

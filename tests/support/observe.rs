@@ -292,9 +292,15 @@ impl<'a> Observer<'a> {
         for (oid, rel) in pre {
             let changed = match post.get(oid) {
                 Some(after) => after.filenode != rel.filenode,
-                None => by_name
-                    .get(&(rel.name.as_str(), rel.relkind.as_str()))
-                    .is_some_and(|new_oid| new_oid != oid),
+                // Only an index dropped and re-created under its name
+                // (REINDEX CONCURRENTLY, ALTER COLUMN TYPE) counts; a table
+                // that another one replaced by renames was not rewritten.
+                None => {
+                    rel.relkind == "i"
+                        && by_name
+                            .get(&(rel.name.as_str(), rel.relkind.as_str()))
+                            .is_some_and(|new_oid| new_oid != oid)
+                }
             };
             if !changed {
                 continue;

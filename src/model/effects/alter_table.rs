@@ -102,7 +102,16 @@ fn subcommand(
         T::AtSetOptions | T::AtResetOptions => (ShareUpdateExclusive, false),
         T::AtSetStorage => (AccessExclusive, true),
         T::AtSetCompression => (AccessExclusive, true),
-        T::AtAddIdentity | T::AtSetIdentity | T::AtDropIdentity => (AccessExclusive, pg >= 17),
+        T::AtAddIdentity => (AccessExclusive, pg >= 17),
+        T::AtSetIdentity | T::AtDropIdentity => {
+            // The identity's sequence is altered (SHARE ROW EXCLUSIVE) or
+            // dropped (ACCESS EXCLUSIVE).
+            let seq_mode = if subtype(cmd) == T::AtDropIdentity { AccessExclusive } else { ShareRowExclusive };
+            if let Some(seq) = rel.and_then(|r| r.column(&cmd.name)).and_then(|c| c.serial_sequence.as_ref()) {
+                fx.lock(seq, seq_mode);
+            }
+            (AccessExclusive, pg >= 17)
+        }
         T::AtAddConstraint | T::AtReAddConstraint => {
             if let Some(N::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
                 add_constraint(c, q, rel, inh, cx, fx)
@@ -269,7 +278,7 @@ fn subcommand(
         T::AtDetachPartitionFinalize => {
             if let Some(N::PartitionCmd(pc)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
                 if let Some(name) = &pc.name {
-                    fx.lock(&cx.resolve(name), ShareUpdateExclusive);
+                    fx.lock(&cx.resolve(name), AccessExclusive);
                 }
             }
             (ShareUpdateExclusive, false)
@@ -863,7 +872,7 @@ fn attach_index(pc: &pb::PartitionCmd, parent_idx: &QName, cx: &Ctx, fx: &mut Ef
     let child = cx.resolve(name);
     fx.lock(&child, AccessExclusive);
     if let Some(t) = cx.cat.index_table(&child) {
-        fx.lock(t, Share);
+        fx.lock(t, AccessShare);
     }
     if let Some(t) = cx.cat.index_table(parent_idx) {
         fx.lock(t, AccessShare);

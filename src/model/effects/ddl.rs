@@ -225,10 +225,26 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                     if s.missing_ok && !cx.exists_or_unknown(&q) {
                         continue;
                     }
+                    // IF EXISTS on a missing trigger/policy locks nothing.
+                    let name = &names[names.len() - 1];
+                    let missing = match (kind, cx.rel(&q)) {
+                        (O::ObjectTrigger, Some(r)) => !r.triggers.contains(name),
+                        (O::ObjectPolicy, Some(r)) => !r.policies.contains(name),
+                        _ => false,
+                    };
+                    if s.missing_ok && missing {
+                        continue;
+                    }
                     fx.lock(&q, AccessExclusive);
                 }
             }
-            O::ObjectStatisticExt => {}
+            O::ObjectStatisticExt => {
+                let q = cx.resolve_names(&names);
+                let key = cx.cat.statistics.keys().find(|k| k.name == q.name && (names.len() == 1 || k.schema == q.schema)).cloned();
+                if let Some(t) = key.and_then(|k| cx.cat.statistics.get(&k)) {
+                    fx.lock(t, ShareUpdateExclusive);
+                }
+            }
             O::ObjectType | O::ObjectDomain => {
                 if cascade {
                     let ty = names.last().cloned().unwrap_or_default();
@@ -265,6 +281,18 @@ fn child_indexes(cx: &Ctx, parent: &QName) -> Vec<QName> {
 pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
     fx.lock(q, AccessExclusive);
     let Some(rel) = cx.rel(q) else { return };
+    // Dropping a partition changes its parent's partition descriptor.
+    if let Some(parent) = &rel.partition_of {
+        fx.lock(parent, AccessExclusive);
+    }
+    // A sequence dropped with CASCADE takes the defaults that use it.
+    if rel.kind == RelKind::Sequence && cascade {
+        for r in cx.cat.relations.values() {
+            if r.columns.iter().any(|c| c.serial_sequence.as_ref() == Some(q)) {
+                fx.lock(&r.name, AccessExclusive);
+            }
+        }
+    }
     let mut tree = vec![q.clone()];
     for p in cx.cat.partitions_deep(q) {
         fx.lock(&p, AccessExclusive);
@@ -298,11 +326,6 @@ pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
             for v in cx.cat.dependent_views(t) {
                 fx.lock(&v, AccessExclusive);
             }
-        }
-    }
-    if rel.kind == RelKind::Sequence {
-        if let Some((t, _)) = &rel.owned_by {
-            let _ = t;
         }
     }
 }
@@ -437,7 +460,6 @@ pub fn truncate(s: &pb::TruncateStmt, cx: &Ctx, fx: &mut Effects) {
         if s.restart_seqs {
             for seq in cx.owned_sequences(t) {
                 fx.lock(&seq, AccessExclusive);
-                fx.rewrites.insert(seq);
             }
         }
     }
@@ -515,12 +537,11 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
         fx.lock(&q, AccessExclusive);
         fx.rewrites.insert(q.clone());
     }
-    if let Some(r) = cx.rel(&q) {
+    // WITH NO DATA empties the view without running its query.
+    if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
         for d in &r.depends_on {
             fx.lock(d, AccessShare);
-            if !s.skip_data {
-                fx.scan(d);
-            }
+            fx.scan(d);
         }
     }
 }
@@ -549,15 +570,17 @@ pub fn comment(s: &pb::CommentStmt, cx: &Ctx, fx: &mut Effects) {
         | O::ObjectForeignTable
         | O::ObjectIndex => Some(cx.resolve_names(&names)),
         O::ObjectColumn if names.len() >= 2 => Some(cx.resolve_names(&names[..names.len() - 1])),
-        O::ObjectTabconstraint | O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule
-            if names.len() >= 2 =>
-        {
-            Some(cx.resolve_names(&names[..names.len() - 1]))
-        }
         _ => None,
     };
     if let Some(q) = target {
         fx.lock(&q, ShareUpdateExclusive);
+    }
+    // Objects that belong to a table (get_object_address_relobject) only
+    // open the table ACCESS SHARE.
+    if matches!(kind, O::ObjectTabconstraint | O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule)
+        && names.len() >= 2
+    {
+        fx.lock(&cx.resolve_names(&names[..names.len() - 1]), AccessShare);
     }
 }
 
@@ -698,6 +721,7 @@ pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
             let t = cx.resolve(rv);
             if is_partitioned(cx, &t) {
                 fx.no_transaction_block = true;
+                fx.lock(&t, tmode);
             }
             for part in cx.storage_tree(&t, true) {
                 fx.lock(&part, tmode);
@@ -747,14 +771,6 @@ pub fn alter_sequence(s: &pb::AlterSeqStmt, cx: &Ctx, fx: &mut Effects) {
             return;
         }
         fx.lock(&q, ShareRowExclusive);
-        let restarts = s
-            .options
-            .iter()
-            .filter_map(defelem_name)
-            .any(|d| d.defname == "restart");
-        if restarts {
-            fx.rewrites.insert(q);
-        }
     }
     owned_by_lock(&s.options, cx, fx);
 }

@@ -206,8 +206,17 @@ pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
                     fx.lock(&p, RowExclusive);
                 }
             } else {
-                fx.data_dependent = true;
-                fx.note("rows are routed to partitions, each locked ROW EXCLUSIVE when first used");
+                match route_values(s, r, cx) {
+                    Some(parts) => {
+                        for p in parts {
+                            fx.lock(&p, RowExclusive);
+                        }
+                    }
+                    None => {
+                        fx.data_dependent = true;
+                        fx.note("rows are routed to partitions, each locked ROW EXCLUSIVE when first used");
+                    }
+                }
             }
         }
         if r.kind == RelKind::View {
@@ -351,5 +360,41 @@ pub fn explain(s: &pb::ExplainStmt, cx: &Ctx, fx: &mut Effects) {
             let refs = collect_refs(q);
             apply_refs(&refs, cx, fx, None, false);
         }
+    }
+}
+
+/// The partitions literal VALUES rows are routed to (PostgreSQL 12+ locks
+/// a partition when the first row reaches it), or None when not literal.
+fn route_values(s: &pb::InsertStmt, parent: &crate::model::catalog::Relation, cx: &Ctx) -> Option<Vec<QName>> {
+    let [Some(key)] = parent.partition_key.as_slice() else { return None };
+    let cols = insert_target_columns(s);
+    let pos = if cols.is_empty() { parent.columns.iter().position(|c| &c.name == key)? } else { cols.iter().position(|c| c == key)? };
+    let Some(N::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else { return None };
+    if sel.values_lists.is_empty() {
+        return None;
+    }
+    let mut out: Vec<QName> = Vec::new();
+    for row in &sel.values_lists {
+        let Some(N::List(l)) = &row.node else { return None };
+        let v = literal(l.items.get(pos)?)?;
+        let p = crate::model::replay::route(cx.cat, &parent.name, &v)?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Some(out)
+}
+
+fn literal(n: &Node) -> Option<crate::model::catalog::Literal> {
+    use crate::model::catalog::Literal;
+    use pg_query::protobuf::a_const::Val;
+    match &n.node {
+        Some(N::AConst(c)) => match &c.val {
+            Some(Val::Ival(i)) => Some(Literal::Int(i.ival as i64)),
+            Some(Val::Sval(s)) => Some(Literal::Text(s.sval.clone())),
+            _ => None,
+        },
+        Some(N::TypeCast(tc)) => tc.arg.as_deref().and_then(literal),
+        _ => None,
     }
 }
