@@ -252,7 +252,7 @@ fn subcommand(
                 }
             }
             (
-                if pg >= 12 || objtype == O::ObjectIndex {
+                if pg >= 12 {
                     ShareUpdateExclusive
                 } else {
                     AccessExclusive

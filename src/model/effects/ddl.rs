@@ -241,7 +241,8 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
             O::ObjectStatisticExt => {
                 let q = cx.resolve_names(&names);
                 let key = cx.cat.statistics.keys().find(|k| k.name == q.name && (names.len() == 1 || k.schema == q.schema)).cloned();
-                if let Some(t) = key.and_then(|k| cx.cat.statistics.get(&k)) {
+                // Since 12, dropping statistics locks their table.
+                if let (Some(t), true) = (key.and_then(|k| cx.cat.statistics.get(&k)), cx.pg >= 12) {
                     fx.lock(t, ShareUpdateExclusive);
                 }
             }
@@ -584,8 +585,18 @@ pub fn comment(s: &pb::CommentStmt, cx: &Ctx, fx: &mut Effects) {
     }
 }
 
-pub fn grant(_s: &pb::GrantStmt, _cx: &Ctx, _fx: &mut Effects) {
-    // GRANT / REVOKE update pg_class.relacl without a lock on the table.
+pub fn grant(s: &pb::GrantStmt, cx: &Ctx, fx: &mut Effects) {
+    // GRANT / REVOKE update pg_class.relacl; PostgreSQL 18 also opens the
+    // relation ACCESS SHARE (earlier versions take no lock on it).
+    if cx.pg < 18 || s.targtype != pb::GrantTargetType::AclTargetObject as i32 {
+        return;
+    }
+    let kind = O::try_from(s.objtype).unwrap_or(O::Undefined);
+    if matches!(kind, O::ObjectTable | O::ObjectSequence | O::ObjectView | O::ObjectMatview | O::ObjectForeignTable) {
+        for rv in s.objects.iter().filter_map(range_var) {
+            fx.lock(&cx.resolve(rv), AccessShare);
+        }
+    }
 }
 
 pub fn vacuum(s: &pb::VacuumStmt, cx: &Ctx, fx: &mut Effects) {
