@@ -221,7 +221,11 @@ fn compare(case: &Case, major: u32, obs: &Observed, out: &mut Vec<Mismatch>) {
         .locks
         .keys()
         .filter(|r| exists(r))
-        .chain(obs.locks.keys().filter(|r| !is_index(r) || predicted.locks.contains_key(*r)))
+        .chain(
+            obs.locks
+                .keys()
+                .filter(|r| !is_index(r) || predicted.locks.contains_key(*r)),
+        )
         .collect();
     for rel in rels {
         let p = predicted.locks.get(rel).map_or("-", String::as_str);

@@ -244,8 +244,13 @@ impl Relation {
 pub enum PartitionBound {
     Default,
     /// FROM (..) TO (..); `None` for MINVALUE / MAXVALUE / non-literals.
-    Range { from: Vec<Option<Literal>>, to: Vec<Option<Literal>> },
-    List { values: Vec<Literal> },
+    Range {
+        from: Vec<Option<Literal>>,
+        to: Vec<Option<Literal>>,
+    },
+    List {
+        values: Vec<Literal>,
+    },
     Hash,
 }
 

@@ -101,12 +101,34 @@ pub struct Analysis {
 /// Replay every input in order. Files are parsed independently (in
 /// parallel when there are many) and replayed sequentially.
 pub fn analyse(inputs: Vec<Input>, opts: &Options) -> Analysis {
+    analyse_with(inputs, opts, &mut |_: &StatementView| {})
+}
+
+/// What a visitor sees of each statement while the history is replayed:
+/// the statement with its effects, and the catalog as it was right before
+/// the statement ran (rules that need the old schema read it here).
+pub struct StatementView<'a> {
+    pub file: usize,
+    pub path: &'a str,
+    pub text: &'a str,
+    pub report: bool,
+    pub statement: &'a StatementInfo,
+    pub catalog_before: &'a Catalog,
+}
+
+/// [`analyse`], calling `visit` for every statement before the catalog is
+/// updated with it.
+pub fn analyse_with(
+    inputs: Vec<Input>,
+    opts: &Options,
+    visit: &mut dyn FnMut(&StatementView),
+) -> Analysis {
     let parsed: Vec<Vec<Item>> = parse_all(&inputs);
     let mut cat = Catalog::new();
     let mut files = Vec::with_capacity(inputs.len());
     let mut next_txn = 1u64;
     for (fi, (input, items)) in inputs.into_iter().zip(parsed).enumerate() {
-        let fa = analyse_file(fi, input, items, &mut cat, opts, &mut next_txn);
+        let fa = analyse_file(fi, input, items, &mut cat, opts, &mut next_txn, visit);
         files.push(fa);
     }
     Analysis {
@@ -128,6 +150,7 @@ fn analyse_file(
     cat: &mut Catalog,
     opts: &Options,
     next_txn: &mut u64,
+    visit: &mut dyn FnMut(&StatementView),
 ) -> FileAnalysis {
     let lines = LineIndex::new(&input.text);
     let mut session = Session::new(opts.timezone_utc);
@@ -184,11 +207,6 @@ fn analyse_file(
                         other => effects(other, &cx),
                     }
                 };
-                // Apply to the catalog (DO bodies replay their statements).
-                match &st.node {
-                    N::DoStmt(d) => plpgsql::do_apply(d, cat, &session, opts.pg_version, origin),
-                    other => replay::apply(other, cat, &session, opts.pg_version, origin),
-                }
                 let start = lines.line_col(&input.text, st.span.start);
                 let end = lines.line_col(&input.text, st.span.end);
                 let info = StatementInfo {
@@ -206,6 +224,19 @@ fn analyse_file(
                     node: st.node,
                 };
                 let _ = stmt_text;
+                visit(&StatementView {
+                    file: fi,
+                    path: &input.path,
+                    text: &input.text,
+                    report: input.report,
+                    statement: &info,
+                    catalog_before: cat,
+                });
+                // Apply to the catalog (DO bodies replay their statements).
+                match &info.node {
+                    N::DoStmt(d) => plpgsql::do_apply(d, cat, &session, opts.pg_version, origin),
+                    other => replay::apply(other, cat, &session, opts.pg_version, origin),
+                }
                 apply_session(&info.node, &mut session, st.span.start, opts);
                 tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&info.node));
                 if !tracker_in_txn(&tracker, &info) {

@@ -474,7 +474,10 @@ fn column_from_def(
             C::ConstrNotnull | C::ConstrPrimary => col.not_null = true,
             C::ConstrDefault => {
                 col.has_default = true;
-                col.serial_sequence = c.raw_expr.as_deref().and_then(|e| nextval_sequence(e, &table.schema));
+                col.serial_sequence = c
+                    .raw_expr
+                    .as_deref()
+                    .and_then(|e| nextval_sequence(e, &table.schema));
             }
             C::ConstrIdentity => {
                 col.identity = Some(if c.generated_when.is_empty() {
@@ -1488,7 +1491,10 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
             }
             T::AtColumnDefault => {
                 for t in &targets {
-                    let seq = cmd.def.as_deref().and_then(|e| nextval_sequence(e, &t.schema));
+                    let seq = cmd
+                        .def
+                        .as_deref()
+                        .and_then(|e| nextval_sequence(e, &t.schema));
                     if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
                         c.has_default = cmd.def.is_some();
                         if c.identity.is_none() {
@@ -1671,7 +1677,9 @@ pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
             from: b.lowerdatums.iter().map(literal_of).collect(),
             to: b.upperdatums.iter().map(literal_of).collect(),
         },
-        "l" => PartitionBound::List { values: b.listdatums.iter().filter_map(literal_of).collect() },
+        "l" => PartitionBound::List {
+            values: b.listdatums.iter().filter_map(literal_of).collect(),
+        },
         _ => PartitionBound::Hash,
     }
 }
@@ -1722,7 +1730,10 @@ pub fn nextval_sequence(e: &pb::Node, schema: &str) -> Option<QName> {
     let refs = node_refs(e);
     let (_, args) = refs.functions.iter().find(|(f, _)| f == "nextval")?;
     let name = args.first().and_then(const_str)?;
-    let parts: Vec<String> = name.split('.').map(|p| p.trim_matches('"').to_string()).collect();
+    let parts: Vec<String> = name
+        .split('.')
+        .map(|p| p.trim_matches('"').to_string())
+        .collect();
     match parts.as_slice() {
         [n] => Some(QName::new(schema, n.to_ascii_lowercase())),
         [s, n] => Some(QName::new(s.to_ascii_lowercase(), n.to_ascii_lowercase())),

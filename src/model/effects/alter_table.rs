@@ -106,8 +106,15 @@ fn subcommand(
         T::AtSetIdentity | T::AtDropIdentity => {
             // The identity's sequence is altered (SHARE ROW EXCLUSIVE) or
             // dropped (ACCESS EXCLUSIVE).
-            let seq_mode = if subtype(cmd) == T::AtDropIdentity { AccessExclusive } else { ShareRowExclusive };
-            if let Some(seq) = rel.and_then(|r| r.column(&cmd.name)).and_then(|c| c.serial_sequence.as_ref()) {
+            let seq_mode = if subtype(cmd) == T::AtDropIdentity {
+                AccessExclusive
+            } else {
+                ShareRowExclusive
+            };
+            if let Some(seq) = rel
+                .and_then(|r| r.column(&cmd.name))
+                .and_then(|c| c.serial_sequence.as_ref())
+            {
                 fx.lock(seq, seq_mode);
             }
             (AccessExclusive, pg >= 17)

@@ -240,9 +240,15 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
             }
             O::ObjectStatisticExt => {
                 let q = cx.resolve_names(&names);
-                let key = cx.cat.statistics.keys().find(|k| k.name == q.name && (names.len() == 1 || k.schema == q.schema)).cloned();
+                let key = cx
+                    .cat
+                    .statistics
+                    .keys()
+                    .find(|k| k.name == q.name && (names.len() == 1 || k.schema == q.schema))
+                    .cloned();
                 // Since 12, dropping statistics locks their table.
-                if let (Some(t), true) = (key.and_then(|k| cx.cat.statistics.get(&k)), cx.pg >= 12) {
+                if let (Some(t), true) = (key.and_then(|k| cx.cat.statistics.get(&k)), cx.pg >= 12)
+                {
                     fx.lock(t, ShareUpdateExclusive);
                 }
             }
@@ -289,7 +295,10 @@ pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
     // A sequence dropped with CASCADE takes the defaults that use it.
     if rel.kind == RelKind::Sequence && cascade {
         for r in cx.cat.relations.values() {
-            if r.columns.iter().any(|c| c.serial_sequence.as_ref() == Some(q)) {
+            if r.columns
+                .iter()
+                .any(|c| c.serial_sequence.as_ref() == Some(q))
+            {
                 fx.lock(&r.name, AccessExclusive);
             }
         }
@@ -578,8 +587,10 @@ pub fn comment(s: &pb::CommentStmt, cx: &Ctx, fx: &mut Effects) {
     }
     // Objects that belong to a table (get_object_address_relobject) only
     // open the table ACCESS SHARE.
-    if matches!(kind, O::ObjectTabconstraint | O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule)
-        && names.len() >= 2
+    if matches!(
+        kind,
+        O::ObjectTabconstraint | O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule
+    ) && names.len() >= 2
     {
         fx.lock(&cx.resolve_names(&names[..names.len() - 1]), AccessShare);
     }
@@ -592,7 +603,14 @@ pub fn grant(s: &pb::GrantStmt, cx: &Ctx, fx: &mut Effects) {
         return;
     }
     let kind = O::try_from(s.objtype).unwrap_or(O::Undefined);
-    if matches!(kind, O::ObjectTable | O::ObjectSequence | O::ObjectView | O::ObjectMatview | O::ObjectForeignTable) {
+    if matches!(
+        kind,
+        O::ObjectTable
+            | O::ObjectSequence
+            | O::ObjectView
+            | O::ObjectMatview
+            | O::ObjectForeignTable
+    ) {
         for rv in s.objects.iter().filter_map(range_var) {
             fx.lock(&cx.resolve(rv), AccessShare);
         }

@@ -365,17 +365,31 @@ pub fn explain(s: &pb::ExplainStmt, cx: &Ctx, fx: &mut Effects) {
 
 /// The partitions literal VALUES rows are routed to (PostgreSQL 12+ locks
 /// a partition when the first row reaches it), or None when not literal.
-fn route_values(s: &pb::InsertStmt, parent: &crate::model::catalog::Relation, cx: &Ctx) -> Option<Vec<QName>> {
-    let [Some(key)] = parent.partition_key.as_slice() else { return None };
+fn route_values(
+    s: &pb::InsertStmt,
+    parent: &crate::model::catalog::Relation,
+    cx: &Ctx,
+) -> Option<Vec<QName>> {
+    let [Some(key)] = parent.partition_key.as_slice() else {
+        return None;
+    };
     let cols = insert_target_columns(s);
-    let pos = if cols.is_empty() { parent.columns.iter().position(|c| &c.name == key)? } else { cols.iter().position(|c| c == key)? };
-    let Some(N::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else { return None };
+    let pos = if cols.is_empty() {
+        parent.columns.iter().position(|c| &c.name == key)?
+    } else {
+        cols.iter().position(|c| c == key)?
+    };
+    let Some(N::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else {
+        return None;
+    };
     if sel.values_lists.is_empty() {
         return None;
     }
     let mut out: Vec<QName> = Vec::new();
     for row in &sel.values_lists {
-        let Some(N::List(l)) = &row.node else { return None };
+        let Some(N::List(l)) = &row.node else {
+            return None;
+        };
         let v = literal(l.items.get(pos)?)?;
         let p = crate::model::replay::route(cx.cat, &parent.name, &v)?;
         if !out.contains(&p) {
