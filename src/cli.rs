@@ -40,9 +40,34 @@ reaches --fail-on, 1 when one does, 2 when the input cannot be used."
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Migration files or directories, in order.
+    /// Migration files, directories or globs, in order; `-` reads stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// The migration tool, which decides file order, up/down parts and
+    /// transaction wrapping (detected from names and markers when absent).
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub layout: Option<source::Layout>,
+
+    /// Set a psql variable or template placeholder (`:name`, `${NAME}`,
+    /// `{{ .NAME }}`, graphile `:NAME`); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Lint only migrations added or changed since this git ref (its merge
+    /// base with HEAD), replaying the whole history for the catalog; an
+    /// already-applied migration that was edited is an error.
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+
+    /// Also lint down/rollback parts (replayed after all up parts, newest
+    /// first).
+    #[arg(long)]
+    pub include_down: bool,
+
+    /// The file name to report (and detect the layout from) for `-`.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
 
     /// PostgreSQL major version the migrations will run on (11-18).
     #[arg(long, value_name = "N", default_value_t = model::DEFAULT_PG, value_parser = clap::value_parser!(u32).range(11..=18))]
@@ -131,6 +156,13 @@ pub fn main() -> i32 {
     }
 }
 
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}
+
 fn error(msg: impl std::fmt::Display) -> i32 {
     eprintln!("ddlint: error: {msg}");
     2
@@ -138,14 +170,24 @@ fn error(msg: impl std::fmt::Display) -> i32 {
 
 pub fn check(args: CheckArgs) -> i32 {
     setup_color(args.color);
-    let files = match source::collect(&args.paths) {
-        Ok(f) => f,
+    let sopts = source::Options {
+        layout: args.layout,
+        vars: args.vars.iter().cloned().collect(),
+        include_down: args.include_down,
+        exclude: Vec::new(),
+        stdin_filename: args.stdin_filename.clone(),
+        assume_in_transaction: args.assume_in_transaction,
+    };
+    let loaded = match source::load(&args.paths, &sopts) {
+        Ok(l) => l,
         Err(e) => return error(e),
     };
-    let wrapping = if args.assume_in_transaction {
-        Wrapping::Transaction
-    } else {
-        Wrapping::Autocommit
+    let changes = match &args.since {
+        Some(r) => match source::git::changes(r, &source::git_dir(&args.paths)) {
+            Ok(c) => Some(c),
+            Err(e) => return error(e),
+        },
+        None => None,
     };
     let mut inputs = Vec::new();
     for s in &args.schema {
@@ -155,27 +197,28 @@ pub fn check(args: CheckArgs) -> i32 {
                 text,
                 wrapping: Wrapping::Autocommit,
                 report: false,
+                map: None,
             }),
             Err(e) => return error(e),
         }
     }
-    for f in &files {
-        match source::read_text(f) {
-            Ok(text) => inputs.push(Input {
-                path: f.display().to_string(),
-                text,
-                wrapping,
-                report: true,
-            }),
-            Err(e) => return error(e),
-        }
+    for part in loaded.parts.iter().cloned() {
+        let report = source::reported(&part, changes.as_ref());
+        inputs.push(part.into_input(report));
     }
     let opts = Options {
         pg_version: args.pg_version,
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
     let analysis = model::analyse(inputs, &opts);
-    let findings = rules::check(&analysis);
+    let mut findings = rules::check(&analysis);
+    findings.extend(source::findings(&loaded.notes, &analysis));
+    if let (Some(c), Some(r)) = (&changes, &args.since) {
+        findings.extend(source::git_findings(c, r, &analysis));
+    }
+    findings.sort_by(|a, b| {
+        (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
+    });
     let out = match args.format {
         Format::Json => report::json::render(&analysis, &findings),
         Format::Text => report::text::render(

@@ -51,6 +51,10 @@ pub struct Input {
     /// Whether findings are reported for this file (history-only files
     /// are replayed but not reported, e.g. `--schema`).
     pub report: bool,
+    /// Set when `text` is a rewrite of the file (down-parts or psql
+    /// meta-commands blanked, variables substituted): maps positions back
+    /// to the original file, so reported lines and columns are original.
+    pub map: Option<std::sync::Arc<parse::lines::OffsetMap>>,
 }
 
 #[derive(Debug)]
@@ -152,7 +156,10 @@ fn analyse_file(
     next_txn: &mut u64,
     visit: &mut dyn FnMut(&StatementView),
 ) -> FileAnalysis {
-    let lines = LineIndex::new(&input.text);
+    let lines = match &input.map {
+        Some(m) => LineIndex::mapped(m.clone()),
+        None => LineIndex::new(&input.text),
+    };
     let mut session = Session::new(opts.timezone_utc);
     let mut tracker = TxnTracker::new(input.wrapping, *next_txn);
     let mut statements = Vec::new();

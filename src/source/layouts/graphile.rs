@@ -1,0 +1,48 @@
+//! graphile-migrate: `afterReset.sql` (run after a reset, before the
+//! migrations), `committed/NNNNNN*.sql` in order, then `current.sql` or
+//! `current/*.sql`. A migration runs in one transaction unless its header
+//! says `--! no-transaction` (then it is one query: an implicit
+//! transaction). `--! split` only marks the files a committed migration
+//! was assembled from. Placeholders `:NAME` come from `.gmrc`; pass them
+//! with `--var NAME=VALUE`.
+
+use std::path::{Path, PathBuf};
+
+use super::{file_name, planned, Planned};
+use crate::model::txn::Wrapping;
+
+pub fn plan(sql: &[PathBuf]) -> (Vec<Planned>, Vec<Planned>) {
+    let in_dir = |p: &Path, d: &str| p.parent().map(|x| file_name(x) == d).unwrap_or(false);
+    let mut ups = Vec::new();
+    for p in sql.iter().filter(|p| file_name(p) == "afterReset.sql") {
+        ups.push(planned(p, false, Wrapping::ImplicitMultiStatement));
+    }
+    for p in sql.iter().filter(|p| in_dir(p, "committed")) {
+        ups.push(planned(p, false, Wrapping::Transaction));
+    }
+    for p in sql
+        .iter()
+        .filter(|p| file_name(p) == "current.sql" || in_dir(p, "current"))
+    {
+        ups.push(planned(p, false, Wrapping::Transaction));
+    }
+    // Anything else (other action files) keeps its place at the end.
+    for p in sql {
+        if !ups.iter().any(|u| &u.path == p) {
+            ups.push(planned(p, false, Wrapping::ImplicitMultiStatement));
+        }
+    }
+    (ups, vec![])
+}
+
+pub fn wrapping(path: &Path, text: &str) -> Wrapping {
+    let no_tx = text
+        .lines()
+        .take_while(|l| l.starts_with("--!") || l.trim().is_empty())
+        .any(|l| l.trim() == "--! no-transaction");
+    if no_tx || file_name(path) == "afterReset.sql" {
+        Wrapping::ImplicitMultiStatement
+    } else {
+        Wrapping::Transaction
+    }
+}

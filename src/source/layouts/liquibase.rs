@@ -1,0 +1,139 @@
+//! Liquibase formatted SQL: `--liquibase formatted sql`, then
+//! `--changeset author:id [runInTransaction:false] [dbms:postgresql]
+//! [endDelimiter:/]`. Each changeset is its own transaction unit (one
+//! transaction, or autocommit with `runInTransaction:false`); changesets
+//! for other databases (`dbms:`) do not run. `--rollback <sql>` lines are
+//! the down side: with `--include-down` they are linted as a unit of
+//! their own. A custom `endDelimiter` line ends a statement like `;`.
+
+use super::Unit;
+use crate::model::txn::Wrapping;
+
+struct Changeset {
+    start: usize,
+    end: usize,
+    attrs: Vec<(String, String)>,
+}
+
+fn changeset_line(line: &str) -> Option<Vec<(String, String)>> {
+    let l = line.trim_start();
+    let rest = l.strip_prefix("--")?.trim_start();
+    let rest = rest.strip_prefix("changeset")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(
+        rest.split_whitespace()
+            .skip(1)
+            .filter_map(|kv| kv.split_once(':'))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn runs_on_postgres(dbms: &str) -> bool {
+    let list: Vec<String> = dbms
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    let pg = |d: &str| matches!(d, "postgresql" | "postgres" | "all");
+    if list.iter().any(|d| d.strip_prefix('!').is_some_and(pg)) {
+        return false;
+    }
+    let positives: Vec<&String> = list.iter().filter(|d| !d.starts_with('!')).collect();
+    positives.is_empty() || positives.iter().any(|d| pg(d) || d.as_str() == "none")
+}
+
+pub fn units(text: &str, include_down: bool) -> Vec<Unit> {
+    let mut sets: Vec<Changeset> = Vec::new();
+    for (start, line) in super::super::rewrite::lines(text) {
+        if let Some(attrs) = changeset_line(line) {
+            if let Some(last) = sets.last_mut() {
+                last.end = start;
+            }
+            sets.push(Changeset {
+                start,
+                end: text.len(),
+                attrs,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for cs in sets {
+        let attr = |k: &str| {
+            cs.attrs
+                .iter()
+                .find(|(a, _)| a == k)
+                .map(|(_, v)| v.as_str())
+        };
+        if let Some(d) = attr("dbms") {
+            if !runs_on_postgres(d) {
+                continue;
+            }
+        }
+        let wrapping = if attr("runintransaction") == Some("false") {
+            Wrapping::Autocommit
+        } else {
+            Wrapping::Transaction
+        };
+        let mut replace = Vec::new();
+        let mut rollback = Vec::new();
+        let delim = attr("enddelimiter").filter(|d| *d != ";");
+        for (ls, line) in super::super::rewrite::lines(&text[cs.start..cs.end]) {
+            let at = cs.start + ls;
+            let t = line.trim();
+            if let Some(d) = delim {
+                if t.eq_ignore_ascii_case(d) && !t.is_empty() {
+                    let off = line.find(t).unwrap_or(0);
+                    let mut semi = String::from(";");
+                    semi.extend(std::iter::repeat(' ').take(t.len() - 1));
+                    replace.push((at + off, at + off + t.len(), semi));
+                }
+            }
+            let lt = line.trim_start();
+            if let Some(rest) = lt.strip_prefix("--rollback") {
+                let off = at + (line.len() - lt.len());
+                let _ = rest;
+                rollback.push((off, off + "--rollback".len(), at + line.len()));
+            }
+        }
+        out.push(Unit {
+            keep: vec![(cs.start, cs.end)],
+            wrapping,
+            down: false,
+            replace,
+        });
+        if include_down && !rollback.is_empty() {
+            out.push(Unit {
+                keep: rollback.iter().map(|(s, _, e)| (*s, *e)).collect(),
+                wrapping,
+                down: true,
+                replace: rollback
+                    .iter()
+                    .map(|(s, m, _)| (*s, *m, " ".repeat(m - s)))
+                    .collect(),
+            });
+        }
+    }
+    if out.is_empty() && !text.trim().is_empty() {
+        out.push(Unit::whole(text, Wrapping::Autocommit, false));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changesets() {
+        let t = "--liquibase formatted sql\n\n--changeset a:1\nCREATE TABLE t (x int);\n--rollback DROP TABLE t;\n\n--changeset a:2 runInTransaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n--changeset a:3 dbms:mysql\nSELECT 1;\n";
+        let u = units(t, false);
+        assert_eq!(u.len(), 2);
+        assert_eq!(u[0].wrapping, Wrapping::Transaction);
+        assert_eq!(u[1].wrapping, Wrapping::Autocommit);
+        let u = units(t, true);
+        assert_eq!(u.len(), 3);
+        assert!(u[1].down);
+    }
+}

@@ -1,0 +1,329 @@
+//! Migration tools: which files they run, in which order, which part of a
+//! file is "up", and how they wrap it in transactions. One module per tool.
+//!
+//! | layout | files | up / down | transaction |
+//! |---|---|---|---|
+//! | psql (plain) | `*.sql` | `*.down.sql` is down | autocommit (psql) |
+//! | flyway | `V<ver>__*.sql`, `R__*.sql` (after), `U<ver>__` (down) | file | one per file; none with `executeInTransaction=false` or a non-transactional statement |
+//! | golang-migrate | `N_name.up.sql` | `.down.sql` | implicit (one multi-statement exec) |
+//! | goose | `N_name.sql` | `-- +goose Up/Down` | one per file; `NO TRANSACTION`: autocommit |
+//! | dbmate | `N_name.sql` | `-- migrate:up/down` | one per file; `transaction:false`: implicit |
+//! | sql-migrate | `*.sql` | `-- +migrate Up/Down` | one per file; `notransaction`: autocommit |
+//! | sqlx | `N_name.sql`, `.up.sql` | `.down.sql` | one per file; `-- no-transaction`: implicit |
+//! | diesel | `<dir>/up.sql` | `down.sql` | one per file; `metadata.toml` `run_in_transaction = false`: implicit |
+//! | sqitch | `deploy/<change>.sql` in `sqitch.plan` order | `revert/`, `verify/` | psql scripts |
+//! | prisma | `<dir>/migration.sql` | - | implicit |
+//! | graphile-migrate | `afterReset.sql`, `committed/*.sql`, `current[/*].sql` | - | one per file; `--! no-transaction`: implicit |
+//! | pop / ory popx | `V_name[.postgres][.autocommit].up.sql` | `.down.sql` | one per file; `.autocommit.`: implicit |
+//! | django | `sqlmigrate` output | - | the file's own BEGIN/COMMIT |
+//! | alembic | `--sql` offline output | - | the file's own BEGIN/COMMIT |
+//! | liquibase | `--liquibase formatted sql` | `--rollback` (comments) | one per changeset; `runInTransaction:false`: autocommit |
+//!
+//! Down parts (only with `--include-down`) are replayed after every up
+//! part, newest first: the order a full rollback runs them in.
+
+pub mod dbmate;
+pub mod diesel;
+pub mod flyway;
+pub mod goose;
+pub mod graphile;
+pub mod liquibase;
+pub mod pop;
+pub mod sqitch;
+pub mod sql_migrate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::txn::Wrapping;
+
+use super::ordering::natural_cmp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Layout {
+    /// Plain SQL run by psql (meta-commands and variables understood).
+    #[value(alias = "plain")]
+    Psql,
+    Flyway,
+    #[value(name = "golang-migrate", alias = "migrate")]
+    GolangMigrate,
+    Goose,
+    Dbmate,
+    #[value(name = "sql-migrate")]
+    SqlMigrate,
+    Sqlx,
+    Diesel,
+    Sqitch,
+    Prisma,
+    #[value(name = "graphile-migrate", alias = "graphile")]
+    Graphile,
+    #[value(alias = "popx")]
+    Pop,
+    Django,
+    Alembic,
+    Liquibase,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Psql => "psql",
+            Layout::Flyway => "flyway",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Goose => "goose",
+            Layout::Dbmate => "dbmate",
+            Layout::SqlMigrate => "sql-migrate",
+            Layout::Sqlx => "sqlx",
+            Layout::Diesel => "diesel",
+            Layout::Sqitch => "sqitch",
+            Layout::Prisma => "prisma",
+            Layout::Graphile => "graphile-migrate",
+            Layout::Pop => "pop",
+            Layout::Django => "django",
+            Layout::Alembic => "alembic",
+            Layout::Liquibase => "liquibase",
+        }
+    }
+
+    /// psql runs the scripts: meta-commands and `:variables` apply.
+    pub fn is_psql(self) -> bool {
+        matches!(self, Layout::Psql | Layout::Sqitch)
+    }
+}
+
+/// A file the tool runs, in run order.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub path: PathBuf,
+    pub down: bool,
+    /// The wrapping known from the name or sibling files; markers inside
+    /// the file can still change it.
+    pub wrapping: Wrapping,
+}
+
+/// One transaction unit of a file: the ranges kept (everything else is
+/// blanked), the wrapping, extra replacements (e.g. liquibase
+/// delimiters), and notes.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub keep: Vec<(usize, usize)>,
+    pub wrapping: Wrapping,
+    pub down: bool,
+    pub replace: Vec<(usize, usize, String)>,
+}
+
+impl Unit {
+    pub fn whole(text: &str, wrapping: Wrapping, down: bool) -> Unit {
+        Unit {
+            keep: vec![(0, text.len())],
+            wrapping,
+            down,
+            replace: Vec::new(),
+        }
+    }
+}
+
+pub fn file_name(p: &Path) -> &str {
+    p.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+fn path_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
+    natural_cmp(&a.to_string_lossy(), &b.to_string_lossy())
+}
+
+/// A leading run of digits (the version of most tools).
+pub fn leading_digits(name: &str) -> Option<&str> {
+    let n = name.bytes().take_while(u8::is_ascii_digit).count();
+    (n > 0).then(|| &name[..n])
+}
+
+/// Guess the tool from names and contents. `texts` holds the SQL files.
+pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
+    let names: Vec<&str> = files.iter().map(|p| file_name(p)).collect();
+    let has_text = |needle: &str| texts.values().any(|t| t.contains(needle));
+    let first_line_has = |needle: &str| {
+        texts.values().any(|t| {
+            t.trim_start_matches('\u{feff}')
+                .lines()
+                .next()
+                .map(|l| l.to_ascii_lowercase().contains(needle))
+                .unwrap_or(false)
+        })
+    };
+    let in_dir = |dir: &str| {
+        files
+            .iter()
+            .any(|p| p.parent().map(|d| file_name(d) == dir).unwrap_or(false))
+    };
+    if names.contains(&"sqitch.plan") || (in_dir("deploy") && in_dir("revert")) {
+        return Layout::Sqitch;
+    }
+    if first_line_has("--liquibase formatted sql") || first_line_has("-- liquibase formatted sql") {
+        return Layout::Liquibase;
+    }
+    if has_text("-- +goose ") || has_text("--+goose ") {
+        return Layout::Goose;
+    }
+    if has_text("-- +migrate Up") || has_text("-- +migrate up") {
+        return Layout::SqlMigrate;
+    }
+    if has_text("-- migrate:up") {
+        return Layout::Dbmate;
+    }
+    if has_text("--! Previous:")
+        || has_text("--! no-transaction")
+        || (in_dir("committed") && (names.contains(&"afterReset.sql") || in_dir("current")))
+    {
+        return Layout::Graphile;
+    }
+    if has_text("{{ index .Options") || has_text("{{index .Options") {
+        return Layout::Pop;
+    }
+    if names.iter().any(|n| {
+        n.contains(".autocommit.")
+            || pop::parse_name(n)
+                .map(|p| p.dialect.is_some())
+                .unwrap_or(false)
+    }) {
+        return Layout::Pop;
+    }
+    if names.contains(&"migration.sql") {
+        return Layout::Prisma;
+    }
+    if names.contains(&"up.sql") {
+        return Layout::Diesel;
+    }
+    if names.iter().any(|n| flyway::parse_name(n).is_some()) {
+        return Layout::Flyway;
+    }
+    if has_text("alembic_version") && has_text("-- Running upgrade") {
+        return Layout::Alembic;
+    }
+    if has_text("\n-- Create model ") || has_text("\n-- Add field ") {
+        return Layout::Django;
+    }
+    let numbered_up_down = names.iter().any(|n| {
+        leading_digits(n).is_some() && (n.ends_with(".up.sql") || n.ends_with(".down.sql"))
+    });
+    if first_line_has("-- no-transaction") {
+        return Layout::Sqlx;
+    }
+    if numbered_up_down {
+        return Layout::GolangMigrate;
+    }
+    Layout::Psql
+}
+
+/// The files the tool runs under `root` (all files below it), in order;
+/// downs only when `include_down`, after the ups, newest first.
+pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) -> Vec<Planned> {
+    let mut sql: Vec<PathBuf> = files
+        .iter()
+        .filter(|p| super::discovery::is_sql(p))
+        .cloned()
+        .collect();
+    sql.sort_by(|a, b| path_cmp(a, b));
+    let (mut ups, mut downs): (Vec<Planned>, Vec<Planned>) = match layout {
+        Layout::Flyway => flyway::plan(&sql),
+        Layout::Diesel => diesel::plan(&sql),
+        Layout::Sqitch => sqitch::plan(root, files, &sql),
+        Layout::Pop => pop::plan(&sql),
+        Layout::Graphile => graphile::plan(&sql),
+        Layout::Prisma => (
+            sql.iter()
+                .filter(|p| file_name(p) == "migration.sql")
+                .map(|p| planned(p, false, Wrapping::ImplicitMultiStatement))
+                .collect(),
+            vec![],
+        ),
+        Layout::GolangMigrate => split_up_down(&sql, Wrapping::ImplicitMultiStatement),
+        Layout::Sqlx => split_up_down(&sql, Wrapping::Transaction),
+        Layout::Goose | Layout::SqlMigrate | Layout::Dbmate => {
+            // Up and down live in the same file.
+            (
+                sql.iter()
+                    .map(|p| planned(p, false, Wrapping::Transaction))
+                    .collect(),
+                vec![],
+            )
+        }
+        Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => {
+            split_up_down(&sql, Wrapping::Autocommit)
+        }
+    };
+    if !include_down {
+        downs.clear();
+    }
+    downs.reverse();
+    ups.append(&mut downs);
+    ups
+}
+
+fn planned(p: &Path, down: bool, wrapping: Wrapping) -> Planned {
+    Planned {
+        path: p.to_path_buf(),
+        down,
+        wrapping,
+    }
+}
+
+/// `.down.sql` (and `down.sql`) files are down parts.
+fn split_up_down(sql: &[PathBuf], wrapping: Wrapping) -> (Vec<Planned>, Vec<Planned>) {
+    let mut ups = Vec::new();
+    let mut downs = Vec::new();
+    for p in sql {
+        let n = file_name(p);
+        if n.ends_with(".down.sql") || n == "down.sql" {
+            downs.push(planned(p, true, wrapping));
+        } else {
+            ups.push(planned(p, false, wrapping));
+        }
+    }
+    (ups, downs)
+}
+
+/// The transaction units of one file.
+pub fn units(layout: Layout, p: &Planned, text: &str, include_down: bool) -> Vec<Unit> {
+    match layout {
+        Layout::Goose => goose::units(text, include_down),
+        Layout::SqlMigrate => sql_migrate::units(text, include_down),
+        Layout::Dbmate => dbmate::units(text, include_down),
+        Layout::Flyway => vec![Unit::whole(text, flyway::wrapping(&p.path, text), p.down)],
+        Layout::Graphile => vec![Unit::whole(text, graphile::wrapping(&p.path, text), p.down)],
+        Layout::Sqlx => {
+            let first = text.trim_start().lines().next().unwrap_or("").trim();
+            let w = if first.eq_ignore_ascii_case("-- no-transaction") {
+                Wrapping::ImplicitMultiStatement
+            } else {
+                Wrapping::Transaction
+            };
+            vec![Unit::whole(text, w, p.down)]
+        }
+        Layout::Liquibase => liquibase::units(text, include_down),
+        _ => vec![Unit::whole(text, p.wrapping, p.down)],
+    }
+}
+
+/// Split a file into marker-delimited sections: `marker(line)` says which
+/// section a line starts (Some(up?, wrapping override)) or None. Lines
+/// before the first marker belong to no section (the tools ignore them,
+/// except that they are comments in practice).
+pub(crate) fn sections(
+    text: &str,
+    mut marker: impl FnMut(&str) -> Option<bool>,
+) -> Vec<(bool, usize, usize)> {
+    let mut out: Vec<(bool, usize, usize)> = Vec::new();
+    let mut cur: Option<(bool, usize)> = None;
+    for (start, line) in super::rewrite::lines(text) {
+        if let Some(up) = marker(line) {
+            if let Some((u, s)) = cur.take() {
+                out.push((u, s, start));
+            }
+            cur = Some((up, start));
+        }
+    }
+    if let Some((u, s)) = cur {
+        out.push((u, s, text.len()));
+    }
+    out
+}
