@@ -279,7 +279,7 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
                 &text,
                 None,
                 &name,
-                true,
+                opts.include_down,
                 opts,
                 &mut loaded.notes,
                 &mut problems,
@@ -301,6 +301,11 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
             loaded.layouts.push((g.arg.clone(), layout));
             let mut plan =
                 layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
+            if layout.is_psql() && !g.explicit {
+                // Scripts another script includes run there, not on their own.
+                let included = psql::include_targets(&texts);
+                plan.retain(|p| !included.contains(&canonical(&p.path)));
+            }
             if g.explicit {
                 // Files named on the command line are linted even when the
                 // tool would not pick them up by name.
@@ -319,7 +324,7 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
                     text,
                     Some(&planned.path),
                     &display,
-                    g.explicit || opts.include_down,
+                    opts.include_down,
                     opts,
                     &mut loaded.notes,
                     &mut problems,
@@ -622,6 +627,10 @@ pub fn findings(notes: &[Note], analysis: &crate::model::Analysis) -> Vec<Findin
             })
         })
         .collect()
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// Where `--since` asks git: the directory of the first path argument.

@@ -135,6 +135,42 @@ fn note(
     });
 }
 
+/// The files `\\i` / `\\ir` lines of these scripts include (canonical
+/// paths; names holding variables are skipped).
+pub fn include_targets(texts: &BTreeMap<PathBuf, String>) -> std::collections::BTreeSet<PathBuf> {
+    let mut out = std::collections::BTreeSet::new();
+    for (path, text) in texts {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for line in text.lines() {
+            let l = line.trim_start();
+            let Some(rest) = l.strip_prefix('\\') else {
+                continue;
+            };
+            let mut it = rest.split_whitespace();
+            let cmd = it.next().unwrap_or("");
+            if !matches!(cmd, "i" | "include" | "ir" | "include_relative") {
+                continue;
+            }
+            let Some(Arg::Text(name)) = args(it.next().unwrap_or(""), &Vars::new())
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
+            if name.contains(':') {
+                continue;
+            }
+            for cand in [dir.join(&name), PathBuf::from(&name)] {
+                if let Ok(c) = std::fs::canonicalize(&cand) {
+                    out.insert(c);
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// One meta-command argument as psql reads it.
 #[derive(Debug, PartialEq)]
 enum Arg {

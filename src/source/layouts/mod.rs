@@ -208,14 +208,33 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     if first_line_has("-- no-transaction") {
         return Layout::Sqlx;
     }
+    let psql_meta = texts
+        .values()
+        .any(|t| t.lines().any(|l| l.trim_start().starts_with('\\')));
+    if psql_meta {
+        return Layout::Psql;
+    }
     if numbered_up_down {
+        // golang-migrate and sqlx name files alike: the project's language
+        // decides (the nearest go.mod or Cargo.toml above the files).
+        if let Some(first) = files.first() {
+            for dir in first.ancestors().skip(1) {
+                if dir.join("Cargo.toml").is_file() {
+                    return Layout::Sqlx;
+                }
+                if dir.join("go.mod").is_file() {
+                    return Layout::GolangMigrate;
+                }
+            }
+        }
         return Layout::GolangMigrate;
     }
     Layout::Psql
 }
 
 /// The files the tool runs under `root` (all files below it), in order;
-/// downs only when `include_down`, after the ups, newest first.
+/// downs only when `include_down`, after the ups, oldest first (the
+/// caller replays down parts newest first).
 pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) -> Vec<Planned> {
     let mut sql: Vec<PathBuf> = files
         .iter()
@@ -254,7 +273,6 @@ pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) 
     if !include_down {
         downs.clear();
     }
-    downs.reverse();
     ups.append(&mut downs);
     ups
 }

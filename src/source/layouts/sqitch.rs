@@ -1,6 +1,6 @@
 //! sqitch: `deploy/<change>.sql` run by psql in `sqitch.plan` order;
 //! `revert/` and `verify/` scripts are the down side (linted with
-//! `--include-down`). Scripts manage their own transactions (`BEGIN;` ...
+//! `--include-down`: verify scripts first, then the reverts newest first). Scripts manage their own transactions (`BEGIN;` ...
 //! `COMMIT;`). Without a plan the deploy scripts are taken in name order.
 
 use std::path::{Path, PathBuf};
@@ -75,13 +75,16 @@ pub fn plan(_root: &Path, files: &[PathBuf], sql: &[PathBuf]) -> (Vec<Planned>, 
         .into_iter()
         .map(|p| planned(p, false, Wrapping::Autocommit))
         .collect();
-    let mut downs: Vec<Planned> = by_kind("verify")
+    // Down parts are replayed newest first: verify scripts (in plan
+    // order, right after the deploys), then the reverts (newest first).
+    let mut downs: Vec<Planned> = by_kind("revert")
         .into_iter()
         .map(|p| planned(p, true, Wrapping::Autocommit))
         .collect();
     downs.extend(
-        by_kind("revert")
+        by_kind("verify")
             .into_iter()
+            .rev()
             .map(|p| planned(p, true, Wrapping::Autocommit)),
     );
     (ups, downs)

@@ -1,0 +1,430 @@
+//! Every migration-tool layout over its fixture in `fixtures/layouts/`:
+//! which files run, in which order, which statements (up parts only unless
+//! `--include-down`), and how each is wrapped (`wrapping` per file,
+//! `in_transaction` per statement), read from `ddlint check --format json`.
+
+use std::path::Path;
+use std::process::Command;
+
+fn ddlint(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One line per input: `path [wrapping] KIND@line:col, ...`, statements
+/// that run outside a transaction marked `(autocommit)`.
+fn summary(v: &serde_json::Value, base: &str) -> String {
+    let mut out = String::new();
+    for f in v["files"].as_array().unwrap() {
+        let p = f["path"].as_str().unwrap();
+        let p = Path::new(p).strip_prefix(base).unwrap_or(Path::new(p));
+        let st: Vec<String> = f["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}@{}:{}{}",
+                    s["kind"].as_str().unwrap(),
+                    s["line"],
+                    s["column"],
+                    if s["in_transaction"].as_bool().unwrap() {
+                        ""
+                    } else {
+                        " (autocommit)"
+                    }
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "{} [{}] {}\n",
+            p.display(),
+            f["wrapping"].as_str().unwrap(),
+            st.join(", ")
+        ));
+    }
+    out
+}
+
+fn check(layout: &str, args: &[&str], expected: &str) {
+    let dir = format!("fixtures/layouts/{layout}");
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(&dir);
+    let (code, v, err) = ddlint(&all);
+    assert!(code == 0 || code == 1, "{layout}: exit {code}: {err}");
+    let got = summary(&v, &dir);
+    assert_eq!(got.trim(), expected.trim(), "{layout}:\n{got}");
+    for f in v["findings"].as_array().unwrap() {
+        assert_ne!(f["rule"], "syntax-error", "{layout}: {f}");
+    }
+}
+
+#[test]
+fn psql_scripts() {
+    // `\set` variables, `\ir` include (its statements between the parts of
+    // the including script), `\gexec` ends a query; autocommit unless the
+    // script says BEGIN.
+    check(
+        "psql",
+        &[],
+        "
+001_schema.sql [autocommit] BEGIN@5:1, CREATE TABLE@6:1
+inc/grants.sql [autocommit] GRANT@1:1 (autocommit)
+001_schema.sql [autocommit] COMMIT@8:1 (autocommit)
+002_index.sql [autocommit] CREATE INDEX CONCURRENTLY@2:1 (autocommit), SELECT@3:1 (autocommit)
+",
+    );
+    check(
+        "psql",
+        &["--include-down"],
+        "
+001_schema.sql [autocommit] BEGIN@5:1, CREATE TABLE@6:1
+inc/grants.sql [autocommit] GRANT@1:1 (autocommit)
+001_schema.sql [autocommit] COMMIT@8:1 (autocommit)
+002_index.sql [autocommit] CREATE INDEX CONCURRENTLY@2:1 (autocommit), SELECT@3:1 (autocommit)
+002_index.down.sql [autocommit] DROP INDEX CONCURRENTLY@1:1 (autocommit)
+",
+    );
+}
+
+#[test]
+fn flyway() {
+    // V1 < V1.1 < V1.10 < V2; repeatables last; U undo not run; CONCURRENTLY
+    // and executeInTransaction=false (comment or .sql.conf) run outside a
+    // transaction.
+    check(
+        "flyway",
+        &["--var", "reader=analyst"],
+        "
+V1__init.sql [transaction] CREATE TABLE@1:1
+V1.1__grants.sql [transaction] GRANT@1:1
+V1.10__add_column.sql [transaction] ALTER TABLE@1:1
+V2__index.sql [autocommit] CREATE INDEX CONCURRENTLY@2:1 (autocommit)
+V3__enum.sql [autocommit] CREATE TYPE@2:1 (autocommit), ALTER TYPE@3:1 (autocommit)
+V4__conf.sql [autocommit] UPDATE@1:1 (autocommit)
+R__users_view.sql [transaction] CREATE OR REPLACE VIEW@1:1
+",
+    );
+}
+
+#[test]
+fn flyway_undo_with_include_down() {
+    let (_, v, _) = ddlint(&[
+        "--var",
+        "reader=x",
+        "--include-down",
+        "fixtures/layouts/flyway",
+    ]);
+    let s = summary(&v, "fixtures/layouts/flyway");
+    assert!(
+        s.trim_end()
+            .ends_with("U1.10__add_column.sql [transaction] ALTER TABLE@1:1"),
+        "{s}"
+    );
+}
+
+#[test]
+fn flyway_unresolved_placeholder_is_an_error_with_its_location() {
+    let (code, _, err) = ddlint(&["fixtures/layouts/flyway"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("fixtures/layouts/flyway/V1.1__grants.sql:1:26: unresolved placeholder `${reader}`; pass --var reader=VALUE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn golang_migrate() {
+    // One multi-statement exec per file: an implicit transaction, unless
+    // the file says BEGIN itself.
+    check(
+        "golang-migrate",
+        &["--layout", "golang-migrate"],
+        "
+1_init.up.sql [implicit-multi-statement] CREATE TABLE@1:1, CREATE TABLE@2:1
+2_explicit.up.sql [implicit-multi-statement] BEGIN@1:1, ALTER TABLE@2:1, COMMIT@3:1
+10_later.up.sql [implicit-multi-statement] ALTER TABLE@1:1
+",
+    );
+}
+
+#[test]
+fn goose() {
+    check(
+        "goose",
+        &[],
+        "
+00001_init.sql [transaction] CREATE TABLE@2:1
+00002_index.sql [autocommit] CREATE INDEX CONCURRENTLY@3:1 (autocommit)
+00003_function.sql [transaction] CREATE FUNCTION@3:1, ALTER TABLE@10:1
+",
+    );
+    // Down parts after every up part, newest first.
+    check(
+        "goose",
+        &["--include-down"],
+        "
+00001_init.sql [transaction] CREATE TABLE@2:1
+00002_index.sql [autocommit] CREATE INDEX CONCURRENTLY@3:1 (autocommit)
+00003_function.sql [transaction] CREATE FUNCTION@3:1, ALTER TABLE@10:1
+00003_function.sql [transaction] DROP FUNCTION@14:1
+00002_index.sql [autocommit] DROP INDEX CONCURRENTLY@6:1 (autocommit)
+00001_init.sql [transaction] DROP TABLE@5:1
+",
+    );
+}
+
+#[test]
+fn dbmate() {
+    check(
+        "dbmate",
+        &[],
+        "
+20240101000000_init.sql [transaction] CREATE TABLE@2:1
+20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1
+",
+    );
+}
+
+#[test]
+fn sql_migrate() {
+    check(
+        "sql-migrate",
+        &["--include-down"],
+        "
+1_init.sql [transaction] CREATE TABLE@2:1, CREATE FUNCTION@4:1
+2_index.sql [autocommit] CREATE INDEX CONCURRENTLY@2:1 (autocommit), ALTER TABLE@3:1 (autocommit)
+2_index.sql [transaction] DROP INDEX@6:1
+1_init.sql [transaction] DROP TABLE@8:1
+",
+    );
+}
+
+#[test]
+fn sqlx() {
+    check(
+        "sqlx",
+        &[],
+        "
+20240101000000_init.sql [transaction] CREATE TABLE@1:1
+20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1
+",
+    );
+    check(
+        "sqlx-reversible",
+        &["--layout", "sqlx", "--include-down"],
+        "
+20240101000000_init.up.sql [transaction] CREATE TABLE@1:1
+20240101000000_init.down.sql [transaction] DROP TABLE@1:1
+",
+    );
+}
+
+#[test]
+fn diesel() {
+    // Versions compare with the dashes removed, so the old and new
+    // directory styles interleave correctly; metadata.toml
+    // run_in_transaction = false sends the file as one query.
+    check(
+        "diesel",
+        &["--include-down"],
+        "
+20231231000000_dumped/up.sql [transaction] CREATE TABLE@1:1
+2024-01-01-000000_init/up.sql [transaction] ALTER TABLE@1:1
+2024-01-02-000000_add_index/up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1
+2024-01-01-000000_init/down.sql [transaction] ALTER TABLE@1:1
+20231231000000_dumped/down.sql [transaction] DROP TABLE@1:1
+",
+    );
+}
+
+#[test]
+fn sqitch() {
+    // sqitch.plan order (users before accounts), not name order.
+    check(
+        "sqitch",
+        &[],
+        "
+deploy/users.sql [autocommit] BEGIN@2:1, CREATE TABLE@3:1, COMMIT@4:1
+deploy/accounts.sql [autocommit] BEGIN@2:1, CREATE TABLE@3:1, COMMIT@4:1
+",
+    );
+    check(
+        "sqitch",
+        &["--include-down"],
+        "
+deploy/users.sql [autocommit] BEGIN@2:1, CREATE TABLE@3:1, COMMIT@4:1
+deploy/accounts.sql [autocommit] BEGIN@2:1, CREATE TABLE@3:1, COMMIT@4:1
+verify/users.sql [autocommit] BEGIN@1:1, SELECT@2:1, ROLLBACK@3:1
+verify/accounts.sql [autocommit] BEGIN@1:1, SELECT@2:1, ROLLBACK@3:1
+revert/accounts.sql [autocommit] BEGIN@1:1, DROP TABLE@2:1, COMMIT@3:1
+revert/users.sql [autocommit] BEGIN@1:1, DROP TABLE@2:1, COMMIT@3:1
+",
+    );
+}
+
+#[test]
+fn prisma() {
+    check(
+        "prisma",
+        &[],
+        "
+20240101000000_init/migration.sql [implicit-multi-statement] CREATE TABLE@2:1
+20240102000000_index/migration.sql [implicit-multi-statement] CREATE UNIQUE INDEX@2:1, ALTER TABLE@4:1
+",
+    );
+}
+
+#[test]
+fn graphile_migrate() {
+    check(
+        "graphile-migrate",
+        &[
+            "--var",
+            "DATABASE_NAME=app",
+            "--var",
+            "DATABASE_OWNER=app_owner",
+            "--var",
+            "DATABASE_VISITOR=app_visitor",
+        ],
+        "
+afterReset.sql [implicit-multi-statement] GRANT@1:1
+committed/000001.sql [transaction] CREATE SCHEMA@5:1, CREATE TABLE@6:1, GRANT@7:1
+committed/000002.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@5:1
+current.sql [transaction] ALTER TABLE@1:1
+",
+    );
+    let (code, _, err) = ddlint(&["fixtures/layouts/graphile-migrate"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("afterReset.sql:1:27: unresolved graphile-migrate placeholder `:DATABASE_NAME`; pass --var DATABASE_NAME=VALUE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pop() {
+    // The .postgres. file wins over the generic one, .mysql. never runs on
+    // PostgreSQL, .autocommit. runs outside the migration transaction.
+    check(
+        "pop",
+        &["--var", "Namespace=identity", "--include-down"],
+        "
+20240101000000_identities.postgres.up.sql [transaction] CREATE TABLE@1:1
+20240102000000_traits_idx.postgres.autocommit.up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1
+20240101000000_identities.down.sql [transaction] DROP TABLE@1:1
+",
+    );
+}
+
+#[test]
+fn django_and_alembic() {
+    check(
+        "django",
+        &[],
+        "0001_initial.sql [autocommit] BEGIN@1:1, CREATE TABLE@5:1, ALTER TABLE@9:1, ALTER TABLE@10:1, COMMIT@11:1",
+    );
+    check(
+        "alembic",
+        &[],
+        "upgrade.sql [autocommit] BEGIN@1:1, CREATE TABLE@3:1, CREATE TABLE@10:1, INSERT@16:1, ALTER TABLE@20:1, UPDATE@22:1, COMMIT@24:1",
+    );
+}
+
+#[test]
+fn liquibase() {
+    // One unit per changeset; dbms:mysql skipped; endDelimiter honoured;
+    // --rollback lines are the down part.
+    check(
+        "liquibase",
+        &["--include-down"],
+        "
+changelog.sql [transaction] CREATE TABLE@4:1, CREATE TABLE@5:1
+changelog.sql [autocommit] CREATE INDEX CONCURRENTLY@10:1 (autocommit)
+changelog.sql [transaction] CREATE FUNCTION@16:1
+changelog.sql [transaction] DROP TABLE@6:12, DROP TABLE@7:12
+",
+    );
+}
+
+#[test]
+fn layouts_are_detected() {
+    // Every fixture but the ambiguous golang-migrate/sqlx pair is detected
+    // from names and markers alone (checked through the wrapping).
+    for (dir, wrapping) in [
+        ("goose", "transaction"),
+        ("dbmate", "transaction"),
+        ("prisma", "implicit-multi-statement"),
+        ("sqitch", "autocommit"),
+        ("diesel", "transaction"),
+    ] {
+        let (_, v, err) = ddlint(&[&format!("fixtures/layouts/{dir}")]);
+        assert_eq!(v["files"][0]["wrapping"], wrapping, "{dir}: {err}");
+    }
+}
+
+#[test]
+fn substituted_text_reports_original_positions() {
+    // `${flyway:defaultSchema}` becomes `public` (17 bytes shorter): the
+    // statement still ends at the original column, and the text report
+    // shows the original line.
+    let (_, v, _) = ddlint(&[
+        "--var",
+        "reader=analyst",
+        "fixtures/layouts/flyway/V1__init.sql",
+    ]);
+    let s = &v["files"][0]["statements"][0];
+    assert_eq!(
+        (s["line"].as_u64(), s["end_column"].as_u64()),
+        (Some(1), Some(80))
+    );
+    // pop: `{{ index .Options "Namespace" }}` -> `identity`
+    let (_, v, _) = ddlint(&[
+        "--var",
+        "Namespace=identity",
+        "fixtures/layouts/pop/20240102000000_traits_idx.postgres.autocommit.up.sql",
+    ]);
+    let s = &v["files"][0]["statements"][0];
+    assert_eq!(s["end_column"].as_u64(), Some(110));
+    assert_eq!(s["locks"][0]["relation"], "identity.identities");
+}
+
+#[test]
+fn stdin_with_a_filename() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--stdin-filename",
+            "db/migrations/00042_index.sql",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (x);\n-- +goose Down\nDROP INDEX i;\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary(&v, ""),
+        "db/migrations/00042_index.sql [autocommit] CREATE INDEX CONCURRENTLY@3:1 (autocommit)\n"
+    );
+}
