@@ -488,6 +488,18 @@ fn unit_parts(
             templates::dollar_braces(&mut rw, &opts.vars, &builtins, true, display, problems);
         }
         Layout::Pop => templates::go_template(&mut rw, &opts.vars, display, problems),
+        Layout::Goose if layouts::goose::envsub(text) => {
+            // `-- +goose ENVSUB ON`: goose substitutes `${VAR}` from its
+            // environment; here from --var.
+            templates::dollar_braces(
+                &mut rw,
+                &opts.vars,
+                &BTreeMap::new(),
+                true,
+                display,
+                problems,
+            );
+        }
         Layout::Graphile => templates::graphile(&mut rw, &opts.vars, display, problems),
         _ => {
             if !opts.vars.is_empty() {

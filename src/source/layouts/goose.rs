@@ -3,6 +3,7 @@
 //! statements are split by the real grammar here, so they need nothing);
 //! `-- +goose NO TRANSACTION` anywhere in the file runs every statement
 //! on its own (autocommit), otherwise the file runs in one transaction.
+//! `-- +goose ENVSUB ON` substitutes `${VAR}` (from `--var` here).
 
 use super::{sections, Unit};
 use crate::model::txn::Wrapping;
@@ -13,6 +14,13 @@ pub fn annotation(line: &str) -> Option<String> {
     let rest = l.strip_prefix("--")?.trim_start();
     let rest = rest.strip_prefix("+goose")?;
     Some(rest.trim().to_ascii_lowercase())
+}
+
+/// `-- +goose ENVSUB ON` turns on `${VAR}` substitution.
+pub fn envsub(text: &str) -> bool {
+    super::super::rewrite::lines(text).any(|(_, l)| {
+        annotation(l).is_some_and(|a| a.split_whitespace().collect::<Vec<_>>() == ["envsub", "on"])
+    })
 }
 
 pub fn units(text: &str, include_down: bool) -> Vec<Unit> {
