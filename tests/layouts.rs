@@ -428,3 +428,49 @@ fn stdin_with_a_filename() {
         "db/migrations/00042_index.sql [autocommit] CREATE INDEX CONCURRENTLY@3:1 (autocommit)\n"
     );
 }
+
+#[test]
+fn globs_are_expanded() {
+    let (code, v, err) = ddlint(&["fixtures/layouts/goose/0000[12]_*.sql"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        summary(&v, "fixtures/layouts/goose"),
+        "00001_init.sql [transaction] CREATE TABLE@2:1\n00002_index.sql [autocommit] CREATE INDEX CONCURRENTLY@3:1 (autocommit)\n"
+    );
+}
+
+#[test]
+fn shell_commands_are_reported_not_run() {
+    let t = tempfile::tempdir().unwrap();
+    let marker = t.path().join("ran");
+    let script = format!(
+        "\\set body `touch {m}`\n\\! touch {m}\nBEGIN;\nINSERT INTO pages VALUES (:'body');\nCOMMIT;\n",
+        m = marker.display()
+    );
+    let f = t.path().join("deploy.sql");
+    std::fs::write(&f, script).unwrap();
+    let (code, v, err) = ddlint(&[f.to_str().unwrap()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(!marker.exists(), "a shell command ran");
+    let shell: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "psql-shell-command")
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap(),
+                x["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shell,
+        vec![(1, "warning".to_string()), (2, "warning".to_string())]
+    );
+    let s = &v["files"][0]["statements"][1];
+    assert_eq!(
+        (s["kind"].as_str(), s["line"].as_u64()),
+        (Some("INSERT"), Some(4))
+    );
+}

@@ -13,7 +13,11 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn write(dir: &Path, rel: &str, text: &str) {
@@ -31,8 +35,16 @@ fn repo() -> tempfile::TempDir {
     git(d, &["config", "user.email", "dev@example.com"]);
     git(d, &["config", "user.name", "Dev"]);
     git(d, &["config", "commit.gpgsign", "false"]);
-    write(d, "db/migrations/001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email text;\n");
-    write(d, "db/migrations/002_orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n");
+    write(
+        d,
+        "db/migrations/001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email text;\n",
+    );
+    write(
+        d,
+        "db/migrations/002_orders.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+    );
     write(d, "README.md", "app\n");
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "init"]);
@@ -78,13 +90,21 @@ fn added_modified_and_untracked() {
     let t = repo();
     let d = t.path();
     // committed on the branch
-    write(d, "db/migrations/003_index.sql", "CREATE INDEX orders_user ON orders (user_id);\n");
+    write(
+        d,
+        "db/migrations/003_index.sql",
+        "CREATE INDEX orders_user ON orders (user_id);\n",
+    );
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "index"]);
     // edited in the working tree, not committed
     write(d, "db/migrations/001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\nALTER TABLE users ADD COLUMN email text NOT NULL;\n");
     // untracked
-    write(d, "db/migrations/004_more.sql", "ALTER TABLE orders ADD COLUMN note text;\n");
+    write(
+        d,
+        "db/migrations/004_more.sql",
+        "ALTER TABLE orders ADD COLUMN note text;\n",
+    );
     let (code, v, err) = ddlint(d, &["--since", "main", "db/migrations"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
@@ -111,7 +131,14 @@ fn added_modified_and_untracked() {
 fn renamed_and_deleted() {
     let t = repo();
     let d = t.path();
-    git(d, &["mv", "db/migrations/002_orders.sql", "db/migrations/005_orders.sql"]);
+    git(
+        d,
+        &[
+            "mv",
+            "db/migrations/002_orders.sql",
+            "db/migrations/005_orders.sql",
+        ],
+    );
     git(d, &["rm", "-q", "db/migrations/001_users.sql"]);
     git(d, &["commit", "-q", "-m", "reshuffle"]);
     let (code, v, err) = ddlint(d, &["--since", "main", "db/migrations"]);
@@ -123,7 +150,10 @@ fn renamed_and_deleted() {
         .as_str()
         .unwrap()
         .contains("renamed from db/migrations/002_orders.sql"));
-    assert!(err.contains("db/migrations/001_users.sql existed at main and was deleted"), "{err}");
+    assert!(
+        err.contains("db/migrations/001_users.sql existed at main and was deleted"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -139,7 +169,11 @@ fn nothing_changed_reports_nothing() {
 fn from_a_subdirectory() {
     let t = repo();
     let d = t.path();
-    write(d, "db/migrations/003_index.sql", "CREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\n");
+    write(
+        d,
+        "db/migrations/003_index.sql",
+        "CREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\n",
+    );
     let sub = d.join("db/migrations");
     let (code, v, err) = ddlint(&sub, &["--since", "main", "."]);
     assert_eq!(code, 0, "{err}");
@@ -163,12 +197,17 @@ fn missing_ref_in_a_shallow_clone() {
     let url = format!("file://{}", d.display());
     git(
         clone.path(),
-        &["clone", "-q", "--depth", "1", "--branch", "feature", &url, "c"],
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "c",
+        ],
     );
     let c = clone.path().join("c");
     let (code, _, err) = ddlint(&c, &["--since", "origin/main", "db/migrations"]);
     assert_eq!(code, 2);
-    assert!(err.contains("`origin/main` is not a commit in this repository"), "{err}");
+    assert!(
+        err.contains("`origin/main` is not a commit in this repository"),
+        "{err}"
+    );
     assert!(err.contains("shallow clone"), "{err}");
     assert!(err.contains("fetch-depth: 0"), "{err}");
 }

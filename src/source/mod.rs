@@ -301,6 +301,16 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
             loaded.layouts.push((g.arg.clone(), layout));
             let mut plan =
                 layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
+            if plan.is_empty() && !g.explicit {
+                return Err(SourceError {
+                    path: g.arg,
+                    message: format!(
+                        "no {} migrations here ({}); choose another --layout",
+                        layout.name(),
+                        layout.expected()
+                    ),
+                });
+            }
             if layout.is_psql() && !g.explicit {
                 // Scripts another script includes run there, not on their own.
                 let included = psql::include_targets(&texts);

@@ -85,6 +85,22 @@ impl Layout {
         }
     }
 
+    /// The file names the layout runs, for messages.
+    pub fn expected(self) -> &'static str {
+        match self {
+            Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => "*.sql files",
+            Layout::Flyway => "V<version>__<description>.sql or R__<description>.sql",
+            Layout::GolangMigrate => "<version>_<name>.up.sql",
+            Layout::Goose | Layout::Dbmate | Layout::SqlMigrate => "<version>_<name>.sql",
+            Layout::Sqlx => "<version>_<name>.sql or .up.sql",
+            Layout::Diesel => "<version>_<name>/up.sql",
+            Layout::Sqitch => "deploy/<change>.sql",
+            Layout::Prisma => "<timestamp>_<name>/migration.sql",
+            Layout::Graphile => "committed/<n>.sql, current.sql",
+            Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
+        }
+    }
+
     /// psql runs the scripts: meta-commands and `:variables` apply.
     pub fn is_psql(self) -> bool {
         matches!(self, Layout::Psql | Layout::Sqitch)
