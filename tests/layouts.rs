@@ -74,6 +74,13 @@ fn psql_scripts() {
     // `\set` variables, `\ir` include (its statements between the parts of
     // the including script), `\gexec` ends a query; autocommit unless the
     // script says BEGIN.
+    //
+    // Known limitation, pinned here so it is not forgotten: each part is
+    // its own model input, and the model starts every input in a fresh
+    // session, so the included GRANT is shown outside the includer's open
+    // transaction and the COMMIT after it as autocommit. Fixing it needs
+    // the model to carry the session and transaction from one input to the
+    // next (see the report on the `sources` branch).
     check(
         "psql",
         &[],

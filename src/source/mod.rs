@@ -291,9 +291,24 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
             continue;
         }
         for g in groups(std::slice::from_ref(p), opts)? {
+            // Read everything once; a file that cannot be read is an error
+            // only if the tool would run it (e.g. a latin1 MySQL variant
+            // next to the PostgreSQL one is not).
             let mut texts = BTreeMap::new();
-            for f in g.files.iter().filter(|f| discovery::is_sql(f)) {
-                texts.insert(f.clone(), read_text(f)?);
+            let mut unreadable = BTreeMap::new();
+            for f in g
+                .files
+                .iter()
+                .filter(|f| g.explicit || discovery::is_sql(f))
+            {
+                match read_text(f) {
+                    Ok(t) => {
+                        texts.insert(f.clone(), t);
+                    }
+                    Err(e) => {
+                        unreadable.insert(f.clone(), e);
+                    }
+                }
             }
             let layout = opts
                 .layout
@@ -319,11 +334,17 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
             if g.explicit {
                 // Files named on the command line are linted even when the
                 // tool would not pick them up by name.
-                for f in g.files.iter().filter(|f| discovery::is_sql(f)) {
+                for f in &g.files {
+                    if let Some(e) = unreadable.remove(f) {
+                        return Err(e);
+                    }
                     if !plan.iter().any(|x| &x.path == f) {
                         plan.push(default_planned(layout, f, &texts[f]));
                     }
                 }
+            }
+            if let Some(e) = plan.iter().find_map(|p| unreadable.remove(&p.path)) {
+                return Err(e);
             }
             for planned in plan {
                 let text = &texts[&planned.path];
