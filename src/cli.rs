@@ -75,6 +75,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all_statements: bool,
 
+    /// Largest migration file accepted, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    pub max_file_size: u64,
+
     /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -149,7 +153,7 @@ pub fn check(args: CheckArgs) -> i32 {
     };
     let mut inputs = Vec::new();
     for s in &args.schema {
-        match source::read_text(s) {
+        match source::read_text_limited(s, args.max_file_size.saturating_mul(1_048_576)) {
             Ok(text) => inputs.push(Input {
                 path: s.display().to_string(),
                 text,
@@ -160,7 +164,7 @@ pub fn check(args: CheckArgs) -> i32 {
         }
     }
     for f in &files {
-        match source::read_text(f) {
+        match source::read_text_limited(f, args.max_file_size.saturating_mul(1_048_576)) {
             Ok(text) => inputs.push(Input {
                 path: f.display().to_string(),
                 text,
