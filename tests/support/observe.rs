@@ -16,9 +16,11 @@
 //!   relation, among the `locktype = 'relation'` locks of the session.
 //! * `rewrites`: pre-existing tables, materialized views and indexes
 //!   (relkind r, m, i) that, after the statement, either have a different
-//!   `pg_class.relfilenode` under the same oid, or no longer exist under
-//!   their oid while a relation of the same kind with the same schema and
-//!   name exists under a new oid (REINDEX CONCURRENTLY, drop-and-recreate).
+//!   `pg_class.relfilenode` under the same oid, or (indexes only) no longer
+//!   exist under their oid while an index with the same schema and name
+//!   exists under an oid that did not exist before the statement (REINDEX
+//!   CONCURRENTLY, ALTER COLUMN TYPE, DROP INDEX + CREATE INDEX; not an index
+//!   renamed into place, nor a table replaced by renames).
 //!   Sequences whose relfilenode changed (ALTER SEQUENCE RESTART, TRUNCATE
 //!   RESTART IDENTITY) are not rewrites: they are listed in `notes`.
 //!   Partitioned tables and indexes have no storage and so are never
@@ -310,9 +312,17 @@ impl<'a> Observer<'a> {
         for (oid, rel) in pre {
             let changed = match post.get(oid) {
                 Some(after) => after.filenode != rel.filenode,
-                None => by_name
-                    .get(&(rel.name.as_str(), rel.relkind.as_str()))
-                    .is_some_and(|new_oid| !pre.contains_key(new_oid)),
+                // Only an index dropped and re-created under its name
+                // (REINDEX CONCURRENTLY, ALTER COLUMN TYPE, DROP + CREATE)
+                // counts, and only when the index now under that name did not
+                // exist before (not one renamed into place); a table that
+                // another one replaced by renames was not rewritten.
+                None => {
+                    rel.relkind == "i"
+                        && by_name
+                            .get(&(rel.name.as_str(), rel.relkind.as_str()))
+                            .is_some_and(|new_oid| !pre.contains_key(new_oid))
+                }
             };
             if !changed {
                 continue;

@@ -1,0 +1,206 @@
+//! The command line: `ddlint check`. Exit codes: 0 no finding at or above
+//! the failing severity, 1 findings, 2 usage, configuration or I/O errors.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::model::{self, txn::Wrapping, Input, Options};
+use crate::report;
+use crate::rules::{self, Severity};
+use crate::source;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ddlint",
+    version,
+    about = "Keeps PostgreSQL schema migrations from taking production down.",
+    long_about = "ddlint reads migration SQL the way your migration tool runs it, replays the whole \
+history into a schema catalog, and reports for every statement which locks it takes on which \
+tables, whether it rewrites or scans them, what that blocks, and the safe way to write it instead.",
+    after_help = "Examples:\n  ddlint check migrations/\n  ddlint check --pg-version 13 --format json migrations/\n  ddlint check --schema schema.sql migrations/0042_add_index.sql"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lint migrations: predict each statement's locks, rewrites and scans.
+    #[command(
+        after_help = "Files in a directory are the ordered history (numbers sort as numbers); later \
+files see the schema built by earlier ones. Only files given (or found in directories given) are \
+reported; --schema files seed the catalog without being reported.\n\nExit status: 0 when no finding \
+reaches --fail-on, 1 when one does, 2 when the input cannot be used."
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Migration files or directories, in order.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// PostgreSQL major version the migrations will run on (11-18).
+    #[arg(long, value_name = "N", default_value_t = model::DEFAULT_PG, value_parser = clap::value_parser!(u32).range(11..=18))]
+    pub pg_version: u32,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Seed the catalog from a `pg_dump --schema-only` file (or any SQL that
+    /// builds the existing schema) before replaying the migrations.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    /// The migration tool runs each file inside one transaction.
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+
+    /// The server's TimeZone, for timestamp <-> timestamptz conversions
+    /// (a SET timezone in the migration overrides it).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub timezone: String,
+
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning", "info"])]
+    pub fail_on: String,
+
+    /// List every statement in the text report, not only those that lock
+    /// existing relations.
+    #[arg(long)]
+    pub all_statements: bool,
+
+    /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn setup_color(choice: ColorChoice) {
+    use std::io::IsTerminal;
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var_os("NO_COLOR")
+                .map(|v| !v.is_empty())
+                .unwrap_or(false)
+            {
+                false
+            } else if std::env::var("CLICOLOR_FORCE")
+                .map(|v| v != "0")
+                .unwrap_or(false)
+            {
+                true
+            } else {
+                std::io::stdout().is_terminal()
+            }
+        }
+    };
+    colored::control::set_override(on);
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check(args),
+    }
+}
+
+fn error(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("ddlint: error: {msg}");
+    2
+}
+
+pub fn check(args: CheckArgs) -> i32 {
+    setup_color(args.color);
+    let files = match source::collect(&args.paths) {
+        Ok(f) => f,
+        Err(e) => return error(e),
+    };
+    let wrapping = if args.assume_in_transaction {
+        Wrapping::Transaction
+    } else {
+        Wrapping::Autocommit
+    };
+    let mut inputs = Vec::new();
+    for s in &args.schema {
+        match source::read_text(s) {
+            Ok(text) => inputs.push(Input {
+                path: s.display().to_string(),
+                text,
+                wrapping: Wrapping::Autocommit,
+                report: false,
+            }),
+            Err(e) => return error(e),
+        }
+    }
+    for f in &files {
+        match source::read_text(f) {
+            Ok(text) => inputs.push(Input {
+                path: f.display().to_string(),
+                text,
+                wrapping,
+                report: true,
+            }),
+            Err(e) => return error(e),
+        }
+    }
+    let opts = Options {
+        pg_version: args.pg_version,
+        timezone_utc: model::session::is_utc_zone(&args.timezone),
+    };
+    let analysis = model::analyse(inputs, &opts);
+    let findings = rules::check(&analysis);
+    let out = match args.format {
+        Format::Json => report::json::render(&analysis, &findings),
+        Format::Text => report::text::render(
+            &analysis,
+            &findings,
+            &report::text::TextOptions {
+                all_statements: args.all_statements,
+                show_locks: true,
+            },
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return 0;
+        }
+        return error(format!("writing the report: {e}"));
+    }
+    let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
+    if findings.iter().any(|f| f.severity >= threshold) {
+        1
+    } else {
+        0
+    }
+}

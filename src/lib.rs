@@ -1,0 +1,13 @@
+//! ddlint: keeps PostgreSQL schema migrations from taking production down.
+//!
+//! Data flows one way: `source` (which files, in which order) -> `parse`
+//! (PostgreSQL's grammar, exact spans) -> `model` (catalog, effects,
+//! transactions) -> `rules` (findings) -> `report` (text, json).
+//! See ARCHITECTURE.md.
+
+pub mod cli;
+pub mod model;
+pub mod parse;
+pub mod report;
+pub mod rules;
+pub mod source;

@@ -1,0 +1,474 @@
+//! The schema catalog, replayed statement by statement from the migration
+//! history (and optionally seeded from a `pg_dump --schema-only` file).
+//! It answers "what exists right before this statement": relations and
+//! their kind, columns, indexes, constraints, partitions, inheritance,
+//! views' dependencies, sequences, enums and user functions' volatility.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use super::types::TypeRef;
+
+/// A schema-qualified name. Identifiers are stored as PostgreSQL folds them
+/// (unquoted identifiers lower-cased by the parser, quoted ones verbatim).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for QName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+impl serde::Serialize for QName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelKind {
+    Table,
+    PartitionedTable,
+    View,
+    MatView,
+    Sequence,
+    Index,
+    PartitionedIndex,
+    ForeignTable,
+}
+
+impl RelKind {
+    pub fn is_table(self) -> bool {
+        matches!(
+            self,
+            RelKind::Table | RelKind::PartitionedTable | RelKind::ForeignTable
+        )
+    }
+    pub fn is_index(self) -> bool {
+        matches!(self, RelKind::Index | RelKind::PartitionedIndex)
+    }
+    pub fn has_storage(self) -> bool {
+        matches!(
+            self,
+            RelKind::Table | RelKind::MatView | RelKind::Sequence | RelKind::Index
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    Permanent,
+    Unlogged,
+    Temporary,
+}
+
+/// Where in the replayed history an object was created, so the model can
+/// tell "new in this file / this transaction" from "already in production".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// Index of the file in the run; `None` for objects from `--schema`.
+    pub file: Option<usize>,
+    /// Transaction id (unique per run) if created inside a transaction.
+    pub txn: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultKind {
+    /// No default: new rows get NULL.
+    None,
+    /// A constant or immutable/stable expression evaluated once.
+    NonVolatile,
+    /// Evaluated per row (random(), nextval(), clock_timestamp(), ...).
+    Volatile,
+}
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: String,
+    pub ty: TypeRef,
+    pub not_null: bool,
+    pub has_default: bool,
+    /// 'a' (ALWAYS) or 'd' (BY DEFAULT) for identity columns.
+    pub identity: Option<char>,
+    /// 's' stored or 'v' virtual generated column.
+    pub generated: Option<char>,
+    pub collation: Option<String>,
+    /// The sequence a serial column owns.
+    pub serial_sequence: Option<QName>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check {
+        /// Set when the expression is exactly `col IS NOT NULL`.
+        not_null_of: Option<String>,
+    },
+    Exclusion,
+    ForeignKey {
+        ref_table: QName,
+        ref_columns: Vec<String>,
+    },
+    NotNull,
+}
+
+#[derive(Clone, Debug)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    pub columns: Vec<String>,
+    /// false for NOT VALID constraints not yet validated.
+    pub valid: bool,
+    /// The index backing a PK / UNIQUE / EXCLUDE constraint.
+    pub index: Option<QName>,
+    /// Foreign keys' ON DELETE / ON UPDATE actions as pg_constraint spells
+    /// them: 'a' no action, 'r' restrict, 'c' cascade, 'n' set null,
+    /// 'd' set default.
+    pub on_delete: char,
+    pub on_update: char,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct IndexInfo {
+    pub table: QName,
+    pub unique: bool,
+    pub primary: bool,
+    /// Key columns; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+    pub partial: bool,
+    /// Backs this constraint (dropping the index needs dropping it).
+    pub constraint: Option<String>,
+    /// Parent index, for an index attached to a partitioned index.
+    pub parent: Option<QName>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Relation {
+    pub name: QName,
+    pub kind: RelKind,
+    pub persistence: Persistence,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    /// Indexes on this table (by name, in creation order).
+    pub indexes: Vec<QName>,
+    pub partition_of: Option<QName>,
+    pub is_default_partition: bool,
+    pub partitions: Vec<QName>,
+    pub inherits: Vec<QName>,
+    pub children: Vec<QName>,
+    pub index: Option<IndexInfo>,
+    /// Sequences: the column owning it.
+    pub owned_by: Option<(QName, String)>,
+    /// Views and materialized views: the relations their query reads.
+    pub depends_on: Vec<QName>,
+    pub origin: Origin,
+    /// Set once rows may exist (we cannot know for history; true unless
+    /// created in this run and never written).
+    pub may_have_rows: bool,
+    /// Trigger and policy names (DROP ... IF EXISTS locks only if found).
+    pub triggers: Vec<String>,
+    pub policies: Vec<String>,
+    /// Partitioned tables: the partition key columns (None = expression).
+    pub partition_key: Vec<Option<String>>,
+    /// Partitions: the bound, for routing literal rows.
+    pub bound: Option<PartitionBound>,
+    /// Explicit tablespace (None = the database default).
+    pub tablespace: Option<String>,
+    /// Table access method (None = heap).
+    pub access_method: Option<String>,
+}
+
+impl Relation {
+    pub fn new(name: QName, kind: RelKind, origin: Origin) -> Self {
+        Relation {
+            name,
+            kind,
+            persistence: Persistence::Permanent,
+            columns: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            partition_of: None,
+            is_default_partition: false,
+            partitions: Vec::new(),
+            inherits: Vec::new(),
+            children: Vec::new(),
+            index: None,
+            owned_by: None,
+            depends_on: Vec::new(),
+            origin,
+            may_have_rows: false,
+            tablespace: None,
+            access_method: None,
+            triggers: Vec::new(),
+            policies: Vec::new(),
+            partition_key: Vec::new(),
+            bound: None,
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn constraint(&self, name: &str) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| c.name == name)
+    }
+
+    /// Direct descendants that ALTER TABLE / LOCK / TRUNCATE recurse into.
+    pub fn descendants_direct(&self) -> impl Iterator<Item = &QName> {
+        self.partitions.iter().chain(self.children.iter())
+    }
+}
+
+/// A partition bound over literal values (enough to route literal rows).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PartitionBound {
+    Default,
+    /// FROM (..) TO (..); `None` for MINVALUE / MAXVALUE / non-literals.
+    Range {
+        from: Vec<Option<Literal>>,
+        to: Vec<Option<Literal>>,
+    },
+    List {
+        values: Vec<Literal>,
+    },
+    Hash,
+}
+
+#[derive(Clone, Debug, PartialEq, PartialOrd)]
+pub enum Literal {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumType {
+    pub values: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Volatility {
+    Immutable,
+    Stable,
+    Volatile,
+}
+
+/// Everything replayed so far.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub relations: HashMap<QName, Relation>,
+    pub schemas: BTreeMap<String, Origin>,
+    pub enums: HashMap<QName, EnumType>,
+    /// Domains: base type and whether they carry CHECK / NOT NULL constraints.
+    pub domains: HashMap<QName, (TypeRef, bool)>,
+    /// User-defined functions by (unqualified) name.
+    pub functions: HashMap<String, Volatility>,
+    /// Extended statistics objects and their table.
+    pub statistics: HashMap<QName, QName>,
+}
+
+impl Catalog {
+    pub fn new() -> Self {
+        let mut c = Catalog::default();
+        c.schemas.insert("public".into(), Origin::default());
+        c
+    }
+
+    pub fn get(&self, q: &QName) -> Option<&Relation> {
+        self.relations.get(q)
+    }
+
+    pub fn get_mut(&mut self, q: &QName) -> Option<&mut Relation> {
+        self.relations.get_mut(q)
+    }
+
+    pub fn contains(&self, q: &QName) -> bool {
+        self.relations.contains_key(q)
+    }
+
+    /// All partitions and inheritance children, recursively (not `q` itself).
+    pub fn descendants(&self, q: &QName) -> Vec<QName> {
+        let mut out = Vec::new();
+        let mut stack = vec![q.clone()];
+        while let Some(cur) = stack.pop() {
+            if let Some(r) = self.get(&cur) {
+                for d in r.descendants_direct() {
+                    if !out.contains(d) && d != q {
+                        out.push(d.clone());
+                        stack.push(d.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Partitions only, recursively.
+    pub fn partitions_deep(&self, q: &QName) -> Vec<QName> {
+        let mut out = Vec::new();
+        let mut stack = vec![q.clone()];
+        while let Some(cur) = stack.pop() {
+            if let Some(r) = self.get(&cur) {
+                for d in &r.partitions {
+                    if !out.contains(d) {
+                        out.push(d.clone());
+                        stack.push(d.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Tables whose foreign keys reference `q`: (table, constraint name).
+    pub fn referencing(&self, q: &QName) -> Vec<(QName, String)> {
+        let mut v: Vec<(QName, String)> = self
+            .relations
+            .values()
+            .flat_map(|r| {
+                r.constraints.iter().filter_map(move |c| match &c.kind {
+                    ConstraintKind::ForeignKey { ref_table, .. } if ref_table == q => {
+                        Some((r.name.clone(), c.name.clone()))
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Views and materialized views that read `q`.
+    pub fn dependent_views(&self, q: &QName) -> Vec<QName> {
+        let mut v: Vec<QName> = self
+            .relations
+            .values()
+            .filter(|r| r.depends_on.contains(q))
+            .map(|r| r.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Find the index named `name` in the given schema.
+    pub fn index_table(&self, index: &QName) -> Option<&QName> {
+        self.get(index)
+            .and_then(|r| r.index.as_ref())
+            .map(|i| &i.table)
+    }
+
+    /// Remove a relation and everything hanging off it (indexes, owned
+    /// sequences, partition/inheritance links, constraints of others that
+    /// pointed at it).
+    pub fn remove_relation(&mut self, q: &QName) {
+        let Some(rel) = self.relations.remove(q) else {
+            return;
+        };
+        for idx in &rel.indexes {
+            self.relations.remove(idx);
+        }
+        for p in rel.partitions.iter().chain(rel.children.iter()) {
+            if rel.kind == RelKind::PartitionedTable && rel.partitions.contains(p) {
+                self.remove_relation(p);
+            } else if let Some(child) = self.get_mut(p) {
+                child.inherits.retain(|x| x != q);
+            }
+        }
+        if let Some(parent) = &rel.partition_of {
+            if let Some(p) = self.get_mut(parent) {
+                p.partitions.retain(|x| x != q);
+            }
+        }
+        for parent in &rel.inherits {
+            if let Some(p) = self.get_mut(parent) {
+                p.children.retain(|x| x != q);
+            }
+        }
+        if let Some(info) = &rel.index {
+            if let Some(t) = self.get_mut(&info.table) {
+                t.indexes.retain(|x| x != q);
+            }
+        }
+        // Owned sequences go with their table.
+        let owned: Vec<QName> = self
+            .relations
+            .values()
+            .filter(|r| r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false))
+            .map(|r| r.name.clone())
+            .collect();
+        for s in owned {
+            self.relations.remove(&s);
+        }
+        for r in self.relations.values_mut() {
+            r.constraints.retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey { ref_table, .. } if ref_table == q));
+            r.depends_on.retain(|d| d != q);
+        }
+    }
+
+    /// Rename a relation in place, keeping every reference to it current.
+    pub fn rename_relation(&mut self, from: &QName, to: QName) {
+        let Some(mut rel) = self.relations.remove(from) else {
+            return;
+        };
+        rel.name = to.clone();
+        self.relations.insert(to.clone(), rel);
+        for r in self.relations.values_mut() {
+            for x in r
+                .indexes
+                .iter_mut()
+                .chain(r.partitions.iter_mut())
+                .chain(r.children.iter_mut())
+                .chain(r.inherits.iter_mut())
+                .chain(r.depends_on.iter_mut())
+                .chain(r.partition_of.iter_mut())
+            {
+                if x == from {
+                    *x = to.clone();
+                }
+            }
+            if let Some(i) = &mut r.index {
+                if &i.table == from {
+                    i.table = to.clone();
+                }
+                if i.parent.as_ref() == Some(from) {
+                    i.parent = Some(to.clone());
+                }
+            }
+            if let Some((t, _)) = &mut r.owned_by {
+                if t == from {
+                    *t = to.clone();
+                }
+            }
+            for c in &mut r.constraints {
+                if let ConstraintKind::ForeignKey { ref_table, .. } = &mut c.kind {
+                    if ref_table == from {
+                        *ref_table = to.clone();
+                    }
+                }
+                if c.index.as_ref() == Some(from) {
+                    c.index = Some(to.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,852 @@
+//! CREATE / DROP / RENAME / TRUNCATE / LOCK / views / indexes / maintenance.
+
+use pg_query::protobuf::{self as pb, node::Node as N, ObjectType as O};
+
+use super::{dml, node_rv, Ctx, Effects};
+use crate::model::ast::{const_str, defelem_name, name_list, range_var, strings};
+use crate::model::catalog::{ConstraintKind, QName, RelKind};
+use crate::model::locks::LockMode::{self, *};
+
+pub fn create_index(s: &pb::IndexStmt, cx: &Ctx, fx: &mut Effects) {
+    let Some(rv) = &s.relation else { return };
+    let table = cx.resolve(rv);
+    let mode = if s.concurrent {
+        ShareUpdateExclusive
+    } else {
+        Share
+    };
+    if s.concurrent {
+        fx.no_transaction_block = true;
+    }
+    // An index on a partitioned table cascades to every partition unless
+    // ON ONLY is used.
+    let recurse = rv.inh;
+    let exists = !s.idxname.is_empty()
+        && cx
+            .rel(&QName::new(table.schema.as_str(), s.idxname.as_str()))
+            .is_some();
+    cx.lock_tree(fx, &table, mode, recurse && is_partitioned(cx, &table));
+    if s.if_not_exists && exists {
+        fx.note(format!(
+            "index {} already exists: IF NOT EXISTS makes this a no-op (the lock is still taken)",
+            s.idxname
+        ));
+        return;
+    }
+    for t in cx.storage_tree(&table, recurse && is_partitioned(cx, &table)) {
+        fx.scan(&t);
+    }
+    if let Some(w) = &s.where_clause {
+        dml::read_expr_subqueries(w, cx, fx);
+    }
+}
+
+fn is_partitioned(cx: &Ctx, q: &QName) -> bool {
+    cx.rel(q)
+        .map(|r| r.kind == RelKind::PartitionedTable)
+        .unwrap_or(false)
+}
+
+pub fn create_table(s: &pb::CreateStmt, cx: &Ctx, fx: &mut Effects) {
+    if let Some(rv) = &s.relation {
+        let q = cx.resolve(rv);
+        if s.if_not_exists && cx.rel(&q).is_some() {
+            fx.note(format!(
+                "{q} already exists: IF NOT EXISTS makes this a no-op"
+            ));
+            return;
+        }
+    }
+    // PARTITION OF: the parent is locked ACCESS EXCLUSIVE (DefineRelation),
+    // and a default partition is locked and scanned to check none of its
+    // rows belong in the new partition.
+    if s.partbound.is_some() {
+        for p in s.inh_relations.iter().filter_map(node_rv) {
+            let parent = cx.resolve(p);
+            fx.lock(&parent, AccessExclusive);
+            if let Some(def) = default_partition(cx, &parent) {
+                fx.lock(&def, AccessExclusive);
+                for t in cx.storage_tree(&def, true) {
+                    fx.lock(&t, AccessExclusive);
+                    fx.scan(&t);
+                }
+            }
+            inherited_fk_targets(cx, &parent, fx);
+        }
+    } else {
+        for p in s.inh_relations.iter().filter_map(node_rv) {
+            fx.lock(&cx.resolve(p), ShareUpdateExclusive);
+        }
+    }
+    for elt in &s.table_elts {
+        match &elt.node {
+            Some(N::TableLikeClause(like)) => {
+                if let Some(r) = &like.relation {
+                    fx.lock(&cx.resolve(r), AccessShare);
+                }
+            }
+            Some(N::ColumnDef(col)) => {
+                for c in &col.constraints {
+                    if let Some(N::Constraint(con)) = &c.node {
+                        fk_target(con, cx, fx);
+                    }
+                }
+            }
+            Some(N::Constraint(con)) => fk_target(con, cx, fx),
+            _ => {}
+        }
+    }
+    for c in &s.constraints {
+        if let Some(N::Constraint(con)) = &c.node {
+            fk_target(con, cx, fx);
+        }
+    }
+}
+
+/// A foreign key's referenced table is locked SHARE ROW EXCLUSIVE (the FK
+/// adds triggers to it).
+fn fk_target(con: &pb::Constraint, cx: &Ctx, fx: &mut Effects) {
+    if con.contype == pb::ConstrType::ConstrForeign as i32 {
+        if let Some(pk) = &con.pktable {
+            let q = cx.resolve(pk);
+            fx.lock(&q, ShareRowExclusive);
+            // A partitioned referenced table gets triggers on every partition.
+            for p in cx.catalog_partitions(&q) {
+                fx.lock(&p, ShareRowExclusive);
+            }
+        }
+    }
+}
+
+/// A new partition inherits the parent's foreign keys: each referenced
+/// table gets the new partition's triggers.
+fn inherited_fk_targets(cx: &Ctx, parent: &QName, fx: &mut Effects) {
+    if let Some(r) = cx.rel(parent) {
+        for c in &r.constraints {
+            if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                fx.lock(ref_table, ShareRowExclusive);
+            }
+        }
+    }
+}
+
+pub fn default_partition(cx: &Ctx, parent: &QName) -> Option<QName> {
+    let r = cx.rel(parent)?;
+    r.partitions
+        .iter()
+        .find(|p| cx.rel(p).map(|x| x.is_default_partition).unwrap_or(false))
+        .cloned()
+}
+
+impl Ctx<'_> {
+    pub fn catalog_partitions(&self, q: &QName) -> Vec<QName> {
+        self.cat.partitions_deep(q)
+    }
+}
+
+pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
+    let kind = O::try_from(s.remove_type).unwrap_or(O::Undefined);
+    let cascade = s.behavior == pb::DropBehavior::DropCascade as i32;
+    for obj in &s.objects {
+        let names = name_list(obj);
+        match kind {
+            O::ObjectTable
+            | O::ObjectView
+            | O::ObjectMatview
+            | O::ObjectSequence
+            | O::ObjectForeignTable => {
+                let q = cx.resolve_names(&names);
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    continue;
+                }
+                drop_relation(&q, cascade, cx, fx);
+            }
+            O::ObjectIndex => {
+                let q = cx.resolve_names(&names);
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    continue;
+                }
+                let mode = if s.concurrent {
+                    ShareUpdateExclusive
+                } else {
+                    AccessExclusive
+                };
+                if s.concurrent {
+                    fx.no_transaction_block = true;
+                }
+                // The table first (RangeVarCallbackForDropRelation), then
+                // the index; a partitioned index drops its partitions' too.
+                match cx.cat.index_table(&q).cloned() {
+                    Some(t) => {
+                        fx.lock(&t, mode);
+                        fx.lock(&q, mode);
+                        if cx
+                            .rel(&q)
+                            .map(|r| r.kind == RelKind::PartitionedIndex)
+                            .unwrap_or(false)
+                        {
+                            for child in child_indexes(cx, &q) {
+                                if let Some(ct) = cx.cat.index_table(&child) {
+                                    fx.lock(ct, mode);
+                                }
+                                fx.lock(&child, mode);
+                            }
+                        }
+                    }
+                    None => {
+                        fx.lock(&q, mode);
+                        if !cx.cat.contains(&q) {
+                            fx.note(format!("index {q} is not in the catalog: its table (also locked {}) is unknown", mode.pg_name()));
+                        }
+                    }
+                }
+            }
+            O::ObjectSchema => {
+                if let Some(schema) = names.first() {
+                    let mut rels: Vec<&QName> = cx
+                        .cat
+                        .relations
+                        .keys()
+                        .filter(|q| &q.schema == schema)
+                        .filter(|q| cx.rel(q).map(|r| !r.kind.is_index()).unwrap_or(false))
+                        .collect();
+                    rels.sort();
+                    if cascade {
+                        for q in rels {
+                            drop_relation(q, true, cx, fx);
+                        }
+                    }
+                }
+            }
+            O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule => {
+                // names: [schema.]table.name
+                if names.len() >= 2 {
+                    let q = cx.resolve_names(&names[..names.len() - 1]);
+                    if s.missing_ok && !cx.exists_or_unknown(&q) {
+                        continue;
+                    }
+                    // IF EXISTS on a missing trigger/policy locks nothing.
+                    let name = &names[names.len() - 1];
+                    let missing = match (kind, cx.rel(&q)) {
+                        (O::ObjectTrigger, Some(r)) => !r.triggers.contains(name),
+                        (O::ObjectPolicy, Some(r)) => !r.policies.contains(name),
+                        _ => false,
+                    };
+                    if s.missing_ok && missing {
+                        continue;
+                    }
+                    fx.lock(&q, AccessExclusive);
+                }
+            }
+            O::ObjectStatisticExt => {
+                let q = cx.resolve_names(&names);
+                let key = cx
+                    .cat
+                    .statistics
+                    .keys()
+                    .find(|k| k.name == q.name && (names.len() == 1 || k.schema == q.schema))
+                    .cloned();
+                // Since 12, dropping statistics locks their table.
+                if let (Some(t), true) = (key.and_then(|k| cx.cat.statistics.get(&k)), cx.pg >= 12)
+                {
+                    fx.lock(t, ShareUpdateExclusive);
+                }
+            }
+            O::ObjectType | O::ObjectDomain => {
+                if cascade {
+                    let ty = names.last().cloned().unwrap_or_default();
+                    for r in cx.cat.relations.values() {
+                        if r.columns
+                            .iter()
+                            .any(|c| c.ty.name == ty || c.ty.name.ends_with(&format!(".{ty}")))
+                        {
+                            fx.lock(&r.name, AccessExclusive);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn child_indexes(cx: &Ctx, parent: &QName) -> Vec<QName> {
+    let mut v: Vec<QName> = cx
+        .cat
+        .relations
+        .values()
+        .filter(|r| r.index.as_ref().and_then(|i| i.parent.as_ref()) == Some(parent))
+        .map(|r| r.name.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+/// DROP TABLE / VIEW / SEQUENCE: the relation, its partitions, the tables
+/// its foreign keys reference (their RI triggers are dropped), and with
+/// CASCADE the referencing tables and dependent views.
+pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
+    fx.lock(q, AccessExclusive);
+    let Some(rel) = cx.rel(q) else { return };
+    // Dropping a partition changes its parent's partition descriptor.
+    if let Some(parent) = &rel.partition_of {
+        fx.lock(parent, AccessExclusive);
+    }
+    // A sequence dropped with CASCADE takes the defaults that use it.
+    if rel.kind == RelKind::Sequence && cascade {
+        for r in cx.cat.relations.values() {
+            if r.columns
+                .iter()
+                .any(|c| c.serial_sequence.as_ref() == Some(q))
+            {
+                fx.lock(&r.name, AccessExclusive);
+            }
+        }
+    }
+    let mut tree = vec![q.clone()];
+    for p in cx.cat.partitions_deep(q) {
+        fx.lock(&p, AccessExclusive);
+        tree.push(p);
+    }
+    if cascade {
+        for c in cx.cat.descendants(q) {
+            fx.lock(&c, AccessExclusive);
+            tree.push(c);
+        }
+    }
+    for t in &tree {
+        if let Some(r) = cx.rel(t) {
+            for c in &r.constraints {
+                if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                    if !tree.contains(ref_table) {
+                        fx.lock(ref_table, AccessExclusive);
+                    }
+                }
+            }
+        }
+        for seq in cx.owned_sequences(t) {
+            fx.lock(&seq, AccessExclusive);
+        }
+        if cascade {
+            for (other, _) in cx.cat.referencing(t) {
+                if !tree.contains(&other) {
+                    fx.lock(&other, AccessExclusive);
+                }
+            }
+            for v in cx.cat.dependent_views(t) {
+                fx.lock(&v, AccessExclusive);
+            }
+        }
+    }
+}
+
+pub fn rename(s: &pb::RenameStmt, cx: &Ctx, fx: &mut Effects) {
+    let kind = O::try_from(s.rename_type).unwrap_or(O::Undefined);
+    let rel = s.relation.as_ref().map(|r| cx.resolve(r));
+    match kind {
+        O::ObjectIndex => {
+            if let Some(q) = rel {
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    return;
+                }
+                // ALTER INDEX ... RENAME takes SHARE UPDATE EXCLUSIVE since 12.
+                let is_index = cx.rel(&q).map(|r| r.kind.is_index()).unwrap_or(true);
+                let mode = if cx.pg >= 12 && is_index {
+                    ShareUpdateExclusive
+                } else {
+                    AccessExclusive
+                };
+                fx.lock(&q, mode);
+            }
+        }
+        O::ObjectTable
+        | O::ObjectView
+        | O::ObjectMatview
+        | O::ObjectSequence
+        | O::ObjectForeignTable => {
+            if let Some(q) = rel {
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    return;
+                }
+                let is_index = cx.rel(&q).map(|r| r.kind.is_index()).unwrap_or(false);
+                let _ = is_index;
+                fx.lock(&q, AccessExclusive);
+            }
+        }
+        O::ObjectColumn | O::ObjectAttribute => {
+            if let Some(q) = rel {
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    return;
+                }
+                let recurse = s.relation.as_ref().map(|r| r.inh).unwrap_or(true);
+                cx.lock_tree(fx, &q, AccessExclusive, recurse);
+            }
+        }
+        O::ObjectTabconstraint => {
+            if let Some(q) = rel {
+                if s.missing_ok && !cx.exists_or_unknown(&q) {
+                    return;
+                }
+                let recurse = s.relation.as_ref().map(|r| r.inh).unwrap_or(true);
+                cx.lock_tree(fx, &q, AccessExclusive, recurse);
+            }
+        }
+        O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule => {
+            if let Some(q) = rel {
+                fx.lock(&q, AccessExclusive);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn set_schema(s: &pb::AlterObjectSchemaStmt, cx: &Ctx, fx: &mut Effects) {
+    let kind = O::try_from(s.object_type).unwrap_or(O::Undefined);
+    if let (Some(rv), true) = (
+        &s.relation,
+        matches!(
+            kind,
+            O::ObjectTable
+                | O::ObjectView
+                | O::ObjectMatview
+                | O::ObjectSequence
+                | O::ObjectForeignTable
+        ),
+    ) {
+        let q = cx.resolve(rv);
+        if s.missing_ok && !cx.exists_or_unknown(&q) {
+            return;
+        }
+        fx.lock(&q, AccessExclusive);
+        for seq in cx.owned_sequences(&q) {
+            fx.lock(&seq, AccessExclusive);
+        }
+    }
+}
+
+pub fn truncate(s: &pb::TruncateStmt, cx: &Ctx, fx: &mut Effects) {
+    let cascade = s.behavior == pb::DropBehavior::DropCascade as i32;
+    let mut targets: Vec<QName> = Vec::new();
+    for rv in s.relations.iter().filter_map(range_var) {
+        let q = cx.resolve(rv);
+        for t in cx.tree(&q, rv.inh) {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    if cascade {
+        let mut i = 0;
+        while i < targets.len() {
+            let t = targets[i].clone();
+            for (other, _) in cx.cat.referencing(&t) {
+                for o in cx.tree(&other, true) {
+                    if !targets.contains(&o) {
+                        targets.push(o);
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    for t in &targets {
+        fx.lock(t, AccessExclusive);
+        let partitioned = is_partitioned(cx, t);
+        if !partitioned {
+            // A table created in this transaction is truncated in place.
+            let same_txn = cx.now.txn.is_some()
+                && cx
+                    .rel(t)
+                    .map(|r| r.origin.txn == cx.now.txn)
+                    .unwrap_or(false);
+            if same_txn {
+                fx.note(format!(
+                    "{t} was created in this transaction: truncated in place"
+                ));
+            } else {
+                fx.rewrites.insert(t.clone());
+            }
+        }
+        if s.restart_seqs {
+            for seq in cx.owned_sequences(t) {
+                fx.lock(&seq, AccessExclusive);
+            }
+        }
+    }
+}
+
+pub fn lock(s: &pb::LockStmt, cx: &Ctx, fx: &mut Effects) {
+    let Some(mode) = LockMode::from_lockdefs(s.mode) else {
+        fx.set_unknown("LOCK TABLE with an unknown mode");
+        return;
+    };
+    for rv in s.relations.iter().filter_map(range_var) {
+        let q = cx.resolve(rv);
+        lock_relation_deep(&q, mode, rv.inh, cx, fx, 0);
+    }
+}
+
+/// LOCK on a view also locks, recursively, the relations its query uses.
+fn lock_relation_deep(
+    q: &QName,
+    mode: LockMode,
+    recurse: bool,
+    cx: &Ctx,
+    fx: &mut Effects,
+    depth: usize,
+) {
+    cx.lock_tree(fx, q, mode, recurse);
+    if depth > 16 {
+        return;
+    }
+    if let Some(r) = cx.rel(q) {
+        if r.kind == RelKind::View {
+            for d in r.depends_on.clone() {
+                lock_relation_deep(&d, mode, true, cx, fx, depth + 1);
+            }
+        }
+    }
+}
+
+pub fn create_view(s: &pb::ViewStmt, cx: &Ctx, fx: &mut Effects) {
+    if let Some(rv) = &s.view {
+        let q = cx.resolve(rv);
+        if s.replace && cx.rel(&q).is_some() {
+            fx.lock(&q, AccessExclusive);
+        }
+    }
+    if let Some(query) = &s.query {
+        dml::read_query(query, cx, fx, false);
+    }
+}
+
+pub fn create_table_as(s: &pb::CreateTableAsStmt, cx: &Ctx, fx: &mut Effects) {
+    if let Some(into) = &s.into {
+        if let Some(rv) = &into.rel {
+            let q = cx.resolve(rv);
+            if s.if_not_exists && cx.rel(&q).is_some() {
+                fx.note(format!(
+                    "{q} already exists: IF NOT EXISTS makes this a no-op"
+                ));
+                return;
+            }
+        }
+        if let Some(query) = &s.query {
+            dml::read_query(query, cx, fx, !into.skip_data);
+        }
+    }
+}
+
+pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
+    let Some(rv) = &s.relation else { return };
+    let q = cx.resolve(rv);
+    if s.concurrent {
+        fx.lock(&q, Exclusive);
+        fx.scan(&q);
+    } else {
+        fx.lock(&q, AccessExclusive);
+        fx.rewrites.insert(q.clone());
+    }
+    // WITH NO DATA empties the view without running its query.
+    if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
+        for d in &r.depends_on {
+            fx.lock(d, AccessShare);
+            fx.scan(d);
+        }
+    }
+}
+
+pub fn create_trigger(s: &pb::CreateTrigStmt, cx: &Ctx, fx: &mut Effects) {
+    if let Some(rv) = &s.relation {
+        let q = cx.resolve(rv);
+        // Row triggers on a partitioned table are cloned to every partition.
+        let recurse = s.row && is_partitioned(cx, &q);
+        cx.lock_tree(fx, &q, ShareRowExclusive, recurse);
+    }
+    if let Some(c) = &s.constrrel {
+        fx.lock(&cx.resolve(c), AccessShare);
+    }
+}
+
+pub fn comment(s: &pb::CommentStmt, cx: &Ctx, fx: &mut Effects) {
+    let kind = O::try_from(s.objtype).unwrap_or(O::Undefined);
+    let Some(obj) = &s.object else { return };
+    let names = name_list(obj);
+    let target = match kind {
+        O::ObjectTable
+        | O::ObjectView
+        | O::ObjectMatview
+        | O::ObjectSequence
+        | O::ObjectForeignTable
+        | O::ObjectIndex => Some(cx.resolve_names(&names)),
+        O::ObjectColumn if names.len() >= 2 => Some(cx.resolve_names(&names[..names.len() - 1])),
+        _ => None,
+    };
+    if let Some(q) = target {
+        fx.lock(&q, ShareUpdateExclusive);
+    }
+    // Objects that belong to a table (get_object_address_relobject) only
+    // open the table ACCESS SHARE.
+    if matches!(
+        kind,
+        O::ObjectTabconstraint | O::ObjectTrigger | O::ObjectPolicy | O::ObjectRule
+    ) && names.len() >= 2
+    {
+        fx.lock(&cx.resolve_names(&names[..names.len() - 1]), AccessShare);
+    }
+}
+
+pub fn grant(s: &pb::GrantStmt, cx: &Ctx, fx: &mut Effects) {
+    // GRANT / REVOKE update pg_class.relacl; PostgreSQL 18 also opens the
+    // relation ACCESS SHARE (earlier versions take no lock on it).
+    if cx.pg < 18 || s.targtype != pb::GrantTargetType::AclTargetObject as i32 {
+        return;
+    }
+    let kind = O::try_from(s.objtype).unwrap_or(O::Undefined);
+    if matches!(
+        kind,
+        O::ObjectTable
+            | O::ObjectSequence
+            | O::ObjectView
+            | O::ObjectMatview
+            | O::ObjectForeignTable
+    ) {
+        for rv in s.objects.iter().filter_map(range_var) {
+            fx.lock(&cx.resolve(rv), AccessShare);
+        }
+    }
+}
+
+pub fn vacuum(s: &pb::VacuumStmt, cx: &Ctx, fx: &mut Effects) {
+    let mut full = false;
+    let mut analyze = !s.is_vacuumcmd;
+    for o in s.options.iter().filter_map(defelem_name) {
+        let on = o
+            .arg
+            .as_deref()
+            .and_then(const_str)
+            .map(|v| !matches!(v.as_str(), "off" | "false" | "0"))
+            .unwrap_or(true);
+        match o.defname.as_str() {
+            "full" if on => full = true,
+            "analyze" if on => analyze = true,
+            _ => {}
+        }
+    }
+    if s.is_vacuumcmd {
+        fx.no_transaction_block = true;
+    }
+    let rels: Vec<&pb::RangeVar> = s
+        .rels
+        .iter()
+        .filter_map(|n| match &n.node {
+            Some(N::VacuumRelation(v)) => v.relation.as_ref(),
+            _ => None,
+        })
+        .collect();
+    if rels.is_empty() {
+        fx.note("without a table list it processes every table in the database");
+        let mut all: Vec<&QName> = cx
+            .cat
+            .relations
+            .values()
+            .filter(|r| r.kind.is_table() || r.kind == RelKind::MatView)
+            .map(|r| &r.name)
+            .collect();
+        all.sort();
+        for q in all {
+            vacuum_one(q, full, analyze, s.is_vacuumcmd, cx, fx);
+        }
+        return;
+    }
+    for rv in rels {
+        let q = cx.resolve(rv);
+        for t in cx.tree(&q, true) {
+            vacuum_one(&t, full, analyze, s.is_vacuumcmd, cx, fx);
+        }
+    }
+}
+
+fn vacuum_one(q: &QName, full: bool, _analyze: bool, is_vacuum: bool, cx: &Ctx, fx: &mut Effects) {
+    if full {
+        fx.lock(q, AccessExclusive);
+        if !is_partitioned(cx, q) {
+            fx.rewrite(q);
+        }
+    } else {
+        fx.lock(q, ShareUpdateExclusive);
+        if is_vacuum && !is_partitioned(cx, q) {
+            fx.scan(q);
+        }
+    }
+}
+
+pub fn cluster(s: &pb::ClusterStmt, cx: &Ctx, fx: &mut Effects) {
+    let Some(rv) = &s.relation else {
+        fx.no_transaction_block = true;
+        fx.note("CLUSTER without a table re-clusters every previously clustered table");
+        return;
+    };
+    let q = cx.resolve(rv);
+    if is_partitioned(cx, &q) {
+        fx.no_transaction_block = true;
+        for t in cx.tree(&q, true) {
+            fx.lock(&t, AccessExclusive);
+            if !is_partitioned(cx, &t) {
+                fx.rewrite(&t);
+            }
+        }
+    } else {
+        fx.lock(&q, AccessExclusive);
+        fx.rewrite(&q);
+    }
+    if !s.indexname.is_empty() {
+        let idx = QName::new(q.schema.as_str(), s.indexname.as_str());
+        fx.lock(&idx, AccessExclusive);
+    }
+}
+
+pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
+    use pb::ReindexObjectType as K;
+    let concurrent = s.params.iter().filter_map(defelem_name).any(|d| {
+        d.defname == "concurrently"
+            && d.arg
+                .as_deref()
+                .and_then(const_str)
+                .map(|v| v != "off" && v != "false")
+                .unwrap_or(true)
+    });
+    let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
+    if concurrent {
+        fx.no_transaction_block = true;
+    }
+    let (tmode, imode) = if concurrent {
+        (ShareUpdateExclusive, ShareUpdateExclusive)
+    } else {
+        (Share, AccessExclusive)
+    };
+    match kind {
+        K::ReindexObjectIndex => {
+            let Some(rv) = &s.relation else { return };
+            let idx = cx.resolve(rv);
+            let partitioned = cx
+                .rel(&idx)
+                .map(|r| r.kind == RelKind::PartitionedIndex)
+                .unwrap_or(false);
+            if partitioned {
+                fx.no_transaction_block = true;
+            }
+            if let Some(t) = cx.cat.index_table(&idx).cloned() {
+                fx.lock(&t, tmode);
+                fx.scan(&t);
+            }
+            fx.lock(&idx, imode);
+            if !partitioned {
+                fx.index_rebuilds.insert(idx);
+            }
+        }
+        K::ReindexObjectTable => {
+            let Some(rv) = &s.relation else { return };
+            let t = cx.resolve(rv);
+            if is_partitioned(cx, &t) {
+                fx.no_transaction_block = true;
+                fx.lock(&t, tmode);
+            }
+            for part in cx.storage_tree(&t, true) {
+                fx.lock(&part, tmode);
+                fx.scan(&part);
+                if let Some(r) = cx.rel(&part) {
+                    for i in &r.indexes {
+                        fx.lock(i, imode);
+                        fx.index_rebuilds.insert(i.clone());
+                    }
+                }
+            }
+        }
+        _ => {
+            fx.no_transaction_block = true;
+            fx.note(
+                "REINDEX SCHEMA/DATABASE/SYSTEM rebuilds every index in scope, one table at a time",
+            );
+        }
+    }
+}
+
+pub fn alter_enum(s: &pb::AlterEnumStmt, cx: &Ctx, fx: &mut Effects) {
+    if s.old_val.is_empty() && cx.pg < 12 {
+        // Before 12, ADD VALUE refuses a transaction block unless the type
+        // was created in the same transaction.
+        let ty = cx.resolve_names(&strings(&s.type_name));
+        let created_here = cx
+            .cat
+            .enums
+            .get(&ty)
+            .map(|e| e.origin.txn.is_some() && e.origin.txn == cx.now.txn)
+            .unwrap_or(false);
+        if !created_here {
+            fx.no_transaction_block = true;
+        }
+    }
+}
+
+pub fn create_sequence(s: &pb::CreateSeqStmt, cx: &Ctx, fx: &mut Effects) {
+    owned_by_lock(&s.options, cx, fx);
+}
+
+pub fn alter_sequence(s: &pb::AlterSeqStmt, cx: &Ctx, fx: &mut Effects) {
+    if let Some(rv) = &s.sequence {
+        let q = cx.resolve(rv);
+        if s.missing_ok && !cx.exists_or_unknown(&q) {
+            return;
+        }
+        fx.lock(&q, ShareRowExclusive);
+    }
+    owned_by_lock(&s.options, cx, fx);
+}
+
+fn owned_by_lock(options: &[pb::Node], cx: &Ctx, fx: &mut Effects) {
+    for d in options.iter().filter_map(defelem_name) {
+        if d.defname == "owned_by" {
+            if let Some(arg) = &d.arg {
+                let names = name_list(arg);
+                if names.len() >= 2 && names != ["none"] {
+                    fx.lock(&cx.resolve_names(&names[..names.len() - 1]), AccessShare);
+                }
+            }
+        }
+    }
+}
+
+pub fn alter_domain(s: &pb::AlterDomainStmt, cx: &Ctx, fx: &mut Effects) {
+    // 'C' add constraint, 'V' validate, 'O' set not null: every column of
+    // the domain is checked under SHARE lock.
+    let checks = matches!(s.subtype.as_str(), "C" | "V" | "O");
+    if !checks {
+        return;
+    }
+    if s.subtype == "C" {
+        if let Some(N::Constraint(c)) = s.def.as_ref().and_then(|d| d.node.as_ref()) {
+            if c.skip_validation {
+                return;
+            }
+        }
+    }
+    let ty = strings(&s.type_name).last().cloned().unwrap_or_default();
+    let mut hits: Vec<&QName> = cx
+        .cat
+        .relations
+        .values()
+        .filter(|r| {
+            r.kind.is_table()
+                && r.columns
+                    .iter()
+                    .any(|c| c.ty.name == ty || c.ty.name.ends_with(&format!(".{ty}")))
+        })
+        .map(|r| &r.name)
+        .collect();
+    hits.sort();
+    for q in hits {
+        fx.lock(q, Share);
+        fx.scan(q);
+    }
+}

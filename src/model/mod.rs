@@ -1,0 +1,348 @@
+//! The heart: replays the migration history statement by statement into a
+//! catalog, and for each statement computes its effects (locks, rewrites,
+//! scans) for the target PostgreSQL version, inside the transaction model.
+
+pub mod ast;
+pub mod catalog;
+pub mod effects;
+pub mod locks;
+mod plpgsql;
+pub mod replay;
+pub mod session;
+pub mod txn;
+pub mod types;
+pub mod volatility;
+
+use pg_query::protobuf::{node::Node as N, VariableSetKind};
+
+use crate::parse::{self, Item, LineIndex, Span, SyntaxError};
+use catalog::{Catalog, Origin};
+use effects::{effects, statement_kind, Ctx, Effects};
+use session::{is_utc_zone, parse_duration_ms, Session, Setting};
+use txn::{HeldLock, Placement, TxnEvent, TxnTracker, Wrapping};
+
+pub const MIN_PG: u32 = 11;
+pub const MAX_PG: u32 = 18;
+/// The oldest major version still supported upstream.
+pub const DEFAULT_PG: u32 = 15;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub pg_version: u32,
+    /// The server's TimeZone is UTC unless the migration sets another.
+    pub timezone_utc: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            pg_version: DEFAULT_PG,
+            timezone_utc: true,
+        }
+    }
+}
+
+/// One file as the migration tool will run it.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub path: String,
+    pub text: String,
+    pub wrapping: Wrapping,
+    /// Whether findings are reported for this file (history-only files
+    /// are replayed but not reported, e.g. `--schema`).
+    pub report: bool,
+}
+
+#[derive(Debug)]
+pub struct StatementInfo {
+    pub index: usize,
+    pub span: Span,
+    pub start: (usize, usize),
+    pub end: (usize, usize),
+    pub kind: String,
+    pub node: N,
+    pub effects: Effects,
+    pub placement: Placement,
+    /// Locks held from earlier statements of the same transaction while
+    /// this one runs.
+    pub held: Vec<HeldLock>,
+    /// Session settings in force when it runs.
+    pub lock_timeout: Option<Setting<Option<std::time::Duration>>>,
+    pub statement_timeout: Option<Setting<Option<std::time::Duration>>>,
+    pub timezone_utc: bool,
+}
+
+#[derive(Debug)]
+pub struct SyntaxErrorInfo {
+    pub error: SyntaxError,
+    pub start: (usize, usize),
+    pub end: (usize, usize),
+}
+
+#[derive(Debug)]
+pub struct FileAnalysis {
+    pub path: String,
+    pub text: String,
+    pub lines: LineIndex,
+    pub wrapping: Wrapping,
+    pub report: bool,
+    pub statements: Vec<StatementInfo>,
+    pub syntax_errors: Vec<SyntaxErrorInfo>,
+    pub txn_events: Vec<TxnEvent>,
+}
+
+#[derive(Debug)]
+pub struct Analysis {
+    pub pg_version: u32,
+    pub files: Vec<FileAnalysis>,
+    pub catalog: Catalog,
+}
+
+/// Replay every input in order. Files are parsed independently (in
+/// parallel when there are many) and replayed sequentially.
+pub fn analyse(inputs: Vec<Input>, opts: &Options) -> Analysis {
+    let parsed: Vec<Vec<Item>> = parse_all(&inputs);
+    let mut cat = Catalog::new();
+    let mut files = Vec::with_capacity(inputs.len());
+    let mut next_txn = 1u64;
+    for (fi, (input, items)) in inputs.into_iter().zip(parsed).enumerate() {
+        let fa = analyse_file(fi, input, items, &mut cat, opts, &mut next_txn);
+        files.push(fa);
+    }
+    Analysis {
+        pg_version: opts.pg_version,
+        files,
+        catalog: cat,
+    }
+}
+
+fn parse_all(inputs: &[Input]) -> Vec<Vec<Item>> {
+    use rayon::prelude::*;
+    inputs.par_iter().map(|i| parse::parse(&i.text)).collect()
+}
+
+fn analyse_file(
+    fi: usize,
+    input: Input,
+    items: Vec<Item>,
+    cat: &mut Catalog,
+    opts: &Options,
+    next_txn: &mut u64,
+) -> FileAnalysis {
+    let lines = LineIndex::new(&input.text);
+    let mut session = Session::new(opts.timezone_utc);
+    let mut tracker = TxnTracker::new(input.wrapping, *next_txn);
+    let mut statements = Vec::new();
+    let mut syntax_errors = Vec::new();
+    let mut begun_at: Option<usize> = None;
+    for item in items {
+        match item {
+            Item::Error(e) => {
+                let start = lines.line_col(&input.text, e.offset);
+                let end = lines.line_col(&input.text, e.span.end);
+                syntax_errors.push(SyntaxErrorInfo {
+                    error: e,
+                    start,
+                    end,
+                });
+            }
+            Item::Statement(st) => {
+                let index = statements.len();
+                let txn_stmt = match &st.node {
+                    N::TransactionStmt(t) => Some(t),
+                    _ => None,
+                };
+                let placement = tracker.place(index, txn_stmt);
+                if let Some(t) = txn_stmt {
+                    use pg_query::protobuf::TransactionStmtKind as K;
+                    let k = K::try_from(t.kind).unwrap_or(K::Undefined);
+                    if matches!(k, K::TransStmtBegin | K::TransStmtStart) && begun_at.is_none() {
+                        begun_at = Some(index);
+                    }
+                    if matches!(
+                        k,
+                        K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare
+                    ) {
+                        begun_at = None;
+                    }
+                }
+                let held = tracker.held();
+                let origin = Origin {
+                    file: Some(fi),
+                    txn: placement.txn,
+                };
+                let stmt_text = &input.text[st.span.start..st.span.end];
+                let fx = {
+                    let cx = Ctx {
+                        cat,
+                        session: &session,
+                        pg: opts.pg_version,
+                        now: origin,
+                    };
+                    match &st.node {
+                        N::DoStmt(d) => plpgsql::do_effects(d, &cx),
+                        other => effects(other, &cx),
+                    }
+                };
+                // Apply to the catalog (DO bodies replay their statements).
+                match &st.node {
+                    N::DoStmt(d) => plpgsql::do_apply(d, cat, &session, opts.pg_version, origin),
+                    other => replay::apply(other, cat, &session, opts.pg_version, origin),
+                }
+                let start = lines.line_col(&input.text, st.span.start);
+                let end = lines.line_col(&input.text, st.span.end);
+                let info = StatementInfo {
+                    index,
+                    span: st.span,
+                    start,
+                    end,
+                    kind: statement_kind(&st.node),
+                    effects: fx,
+                    placement,
+                    held,
+                    lock_timeout: session.lock_timeout.clone(),
+                    statement_timeout: session.statement_timeout.clone(),
+                    timezone_utc: session.timezone_utc,
+                    node: st.node,
+                };
+                let _ = stmt_text;
+                apply_session(&info.node, &mut session, st.span.start, opts);
+                tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&info.node));
+                if !tracker_in_txn(&tracker, &info) {
+                    session.end_transaction();
+                }
+                statements.push(info);
+            }
+        }
+    }
+    tracker.finish(begun_at);
+    *next_txn = tracker.next_id();
+    FileAnalysis {
+        path: input.path,
+        text: input.text,
+        lines,
+        wrapping: input.wrapping,
+        report: input.report,
+        statements,
+        syntax_errors,
+        txn_events: std::mem::take(&mut tracker.events),
+    }
+}
+
+fn txn_stmt_of(n: &N) -> Option<&pg_query::protobuf::TransactionStmt> {
+    match n {
+        N::TransactionStmt(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn tracker_in_txn(_t: &TxnTracker, info: &StatementInfo) -> bool {
+    // SET LOCAL lasts until the transaction the statement ran in ends.
+    match &info.node {
+        N::TransactionStmt(t) => {
+            use pg_query::protobuf::TransactionStmtKind as K;
+            !matches!(
+                K::try_from(t.kind).unwrap_or(K::Undefined),
+                K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare
+            )
+        }
+        _ => info.placement.in_transaction,
+    }
+}
+
+/// SET / RESET / set_config() of the settings the model and rules use.
+fn apply_session(node: &N, session: &mut Session, at: usize, opts: &Options) {
+    match node {
+        N::VariableSetStmt(s) => {
+            let kind = VariableSetKind::try_from(s.kind).unwrap_or(VariableSetKind::Undefined);
+            let value = s.args.first().and_then(ast::const_str);
+            let reset = matches!(
+                kind,
+                VariableSetKind::VarReset | VariableSetKind::VarSetDefault
+            );
+            if kind == VariableSetKind::VarResetAll {
+                *session = Session::new(opts.timezone_utc);
+                return;
+            }
+            set_setting(
+                session,
+                &s.name,
+                if reset { None } else { value.as_deref() },
+                s.is_local,
+                at,
+                &s.args,
+                opts,
+            );
+        }
+        N::SelectStmt(sel) => {
+            // pg_dump: SELECT pg_catalog.set_config('search_path', '', false);
+            for t in &sel.target_list {
+                if let Some(N::ResTarget(rt)) = &t.node {
+                    if let Some(N::FuncCall(f)) = rt.val.as_deref().and_then(|v| v.node.as_ref()) {
+                        if f.funcname.last().and_then(ast::string_of) == Some("set_config")
+                            && f.args.len() == 3
+                        {
+                            let name = ast::const_str(&f.args[0]).unwrap_or_default();
+                            let val = ast::const_str(&f.args[1]);
+                            let local = ast::const_str(&f.args[2])
+                                .map(|v| v == "on" || v == "true" || v == "t")
+                                .unwrap_or(false);
+                            set_setting(session, &name, val.as_deref(), local, at, &[], opts);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set_setting(
+    session: &mut Session,
+    name: &str,
+    value: Option<&str>,
+    local: bool,
+    at: usize,
+    args: &[pg_query::protobuf::Node],
+    opts: &Options,
+) {
+    match name.to_ascii_lowercase().as_str() {
+        "search_path" => {
+            let mut path: Vec<String> = if args.is_empty() {
+                value
+                    .unwrap_or("public")
+                    .split(',')
+                    .map(|s| s.trim().trim_matches('"').to_string())
+                    .collect()
+            } else {
+                args.iter().filter_map(ast::const_str).collect()
+            };
+            path.retain(|s| !s.is_empty() && s != "$user" && s != "pg_catalog");
+            if value.is_none() && args.is_empty() {
+                path = vec!["public".into()];
+            }
+            session.search_path = path;
+        }
+        "timezone" => {
+            session.timezone_utc = match value {
+                Some(v) => is_utc_zone(v),
+                None => opts.timezone_utc,
+            };
+        }
+        "lock_timeout" => {
+            session.lock_timeout = value.and_then(parse_duration_ms).map(|v| Setting {
+                value: v,
+                local,
+                at,
+            });
+        }
+        "statement_timeout" => {
+            session.statement_timeout = value.and_then(parse_duration_ms).map(|v| Setting {
+                value: v,
+                local,
+                at,
+            });
+        }
+        _ => {}
+    }
+}

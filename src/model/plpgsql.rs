@@ -1,0 +1,187 @@
+//! DO blocks: PL/pgSQL bodies are parsed with PostgreSQL's own PL/pgSQL
+//! grammar; their static SQL statements and `EXECUTE '<literal>'` are
+//! analysed like top-level statements (all branches count: the effects are
+//! the union, as if every branch ran). Dynamic SQL built at run time is
+//! reported as unknown.
+
+use pg_query::protobuf::{node::Node as N, DoStmt};
+use serde_json::Value;
+
+use super::ast::{const_str, defelem_name};
+use super::catalog::{Catalog, Origin};
+use super::effects::{effects, Ctx, Effects};
+use super::replay;
+use super::session::Session;
+
+struct Body {
+    statements: Vec<N>,
+    unknown: Option<String>,
+}
+
+fn body_text(d: &DoStmt) -> Option<(String, String)> {
+    let mut body = None;
+    let mut lang = "plpgsql".to_string();
+    for a in d.args.iter().filter_map(defelem_name) {
+        match a.defname.as_str() {
+            "as" => body = a.arg.as_deref().and_then(const_str),
+            "language" => {
+                lang = a
+                    .arg
+                    .as_deref()
+                    .and_then(const_str)
+                    .unwrap_or(lang)
+                    .to_ascii_lowercase()
+            }
+            _ => {}
+        }
+    }
+    body.map(|b| (b, lang))
+}
+
+fn extract(d: &DoStmt) -> Body {
+    let Some((body, lang)) = body_text(d) else {
+        return Body {
+            statements: vec![],
+            unknown: Some("DO block without a body".into()),
+        };
+    };
+    if lang != "plpgsql" {
+        return Body {
+            statements: vec![],
+            unknown: Some(format!("DO block in language {lang}: not analysed")),
+        };
+    }
+    let mut tag = "ddlint".to_string();
+    while body.contains(&format!("${tag}$")) {
+        tag.push('x');
+    }
+    let wrapped = format!(
+        "CREATE FUNCTION ddlint_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$"
+    );
+    let json = match pg_query::parse_plpgsql(&wrapped) {
+        Ok(j) => j,
+        Err(e) => {
+            return Body {
+                statements: vec![],
+                unknown: Some(format!("DO block body does not parse: {e}")),
+            }
+        }
+    };
+    let mut sqls: Vec<String> = Vec::new();
+    let mut unknown = None;
+    walk(&json, &mut sqls, &mut unknown);
+    let mut statements = Vec::new();
+    for sql in sqls {
+        match crate::parse::parse_statements_only(&sql) {
+            Some(nodes) => statements.extend(nodes),
+            None => {
+                unknown.get_or_insert_with(|| {
+                    "a statement inside the DO block could not be parsed".to_string()
+                });
+            }
+        }
+    }
+    Body {
+        statements,
+        unknown,
+    }
+}
+
+fn expr_query(v: &Value) -> Option<&str> {
+    v.get("PLpgSQL_expr")
+        .and_then(|e| e.get("query"))
+        .and_then(|q| q.as_str())
+}
+
+fn walk(v: &Value, out: &mut Vec<String>, unknown: &mut Option<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                match k.as_str() {
+                    "PLpgSQL_stmt_execsql" => {
+                        if let Some(q) = val.get("sqlstmt").and_then(expr_query) {
+                            out.push(q.to_string());
+                        }
+                    }
+                    "PLpgSQL_stmt_perform" => {
+                        if let Some(q) = val.get("expr").and_then(expr_query) {
+                            out.push(q.to_string());
+                        }
+                    }
+                    "PLpgSQL_stmt_dynexecute" => {
+                        let q = val.get("query").and_then(expr_query).unwrap_or("");
+                        match literal(q) {
+                            Some(sql) => out.push(sql),
+                            None => {
+                                unknown.get_or_insert_with(|| {
+                                    format!(
+                                        "DO block runs dynamic SQL built at run time: EXECUTE {}",
+                                        q.trim()
+                                    )
+                                });
+                            }
+                        }
+                    }
+                    _ => walk(val, out, unknown),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                walk(x, out, unknown);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `'ALTER TABLE ...'` (or `$q$...$q$`) as a PL/pgSQL expression.
+fn literal(q: &str) -> Option<String> {
+    let nodes = crate::parse::parse_statements_only(&format!("SELECT {q}"))?;
+    match nodes.first()? {
+        N::SelectStmt(s) if s.target_list.len() == 1 => match &s.target_list[0].node {
+            Some(N::ResTarget(rt)) => match rt.val.as_deref().and_then(|v| v.node.as_ref()) {
+                Some(N::AConst(_)) => rt.val.as_deref().and_then(const_str),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub fn do_effects(d: &DoStmt, cx: &Ctx) -> Effects {
+    let body = extract(d);
+    let mut fx = Effects::default();
+    let mut cat = cx.cat.clone();
+    for n in &body.statements {
+        let inner = Ctx {
+            cat: &cat,
+            session: cx.session,
+            pg: cx.pg,
+            now: cx.now,
+        };
+        let e = match n {
+            N::DoStmt(dd) => do_effects(dd, &inner),
+            other => effects(other, &inner),
+        };
+        fx.merge(e);
+        replay::apply(n, &mut cat, cx.session, cx.pg, cx.now);
+    }
+    if let Some(u) = body.unknown {
+        fx.set_unknown(u);
+    }
+    if !body.statements.is_empty() {
+        fx.note(format!(
+            "analysed the {} SQL statement(s) inside the DO block, as if every branch ran",
+            body.statements.len()
+        ));
+    }
+    fx
+}
+
+pub fn do_apply(d: &DoStmt, cat: &mut Catalog, session: &Session, pg: u32, origin: Origin) {
+    for n in extract(d).statements {
+        replay::apply(&n, cat, session, pg, origin);
+    }
+}

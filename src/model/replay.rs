@@ -1,0 +1,1742 @@
+//! Applying a statement to the catalog: after this, later statements see
+//! the schema it produced. Names of implicitly created objects follow
+//! PostgreSQL's own choices (`ChooseRelationName`, `ChooseConstraintName`).
+
+use pg_query::protobuf::{
+    self as pb, node::Node as N, AlterTableType as T, ConstrType as C, ObjectType as O,
+};
+
+use super::ast::{const_str, defelem_name, name_list, node_refs, range_var, strings};
+use super::catalog::*;
+use super::types::TypeRef;
+
+const NAMEDATALEN: usize = 64;
+
+/// PostgreSQL's makeObjectName: name1_name2_label, shortened to fit 63 bytes.
+pub fn make_object_name(name1: &str, name2: &str, label: &str) -> String {
+    let overhead =
+        if label.is_empty() { 0 } else { label.len() + 1 } + if name2.is_empty() { 0 } else { 1 };
+    let avail = NAMEDATALEN - 1 - overhead;
+    let (mut n1, mut n2) = (name1.len(), name2.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let n1 = floor_boundary(name1, n1);
+    let n2 = floor_boundary(name2, n2);
+    let mut s = name1[..n1].to_string();
+    if !name2.is_empty() {
+        s.push('_');
+        s.push_str(&name2[..n2]);
+    }
+    if !label.is_empty() {
+        s.push('_');
+        s.push_str(label);
+    }
+    s
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn choose_relation_name(
+    cat: &Catalog,
+    schema: &str,
+    name1: &str,
+    name2: &str,
+    label: &str,
+) -> String {
+    let base = make_object_name(name1, name2, label);
+    if !cat.contains(&QName::new(schema, base.as_str())) {
+        return base;
+    }
+    for i in 1.. {
+        let cand = make_object_name(name1, name2, &format!("{label}{i}"));
+        if !cat.contains(&QName::new(schema, cand.as_str())) {
+            return cand;
+        }
+    }
+    unreachable!()
+}
+
+fn index_columns(params: &[pb::Node]) -> Vec<Option<String>> {
+    params
+        .iter()
+        .map(|p| match &p.node {
+            Some(N::IndexElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+            Some(N::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn name_addition(cols: &[Option<String>]) -> String {
+    let parts: Vec<&str> = cols
+        .iter()
+        .map(|c| c.as_deref().unwrap_or("expr"))
+        .collect();
+    let mut s = String::new();
+    for p in parts {
+        if !s.is_empty() {
+            s.push('_');
+        }
+        s.push_str(p);
+        if s.len() >= NAMEDATALEN {
+            break;
+        }
+    }
+    s
+}
+
+/// Apply one statement. `cx` describes where it runs (for origins and
+/// name resolution); `cat` is the catalog being built.
+pub fn apply(
+    node: &N,
+    cat: &mut Catalog,
+    cx_session: &super::session::Session,
+    pg: u32,
+    origin: Origin,
+) {
+    let snapshot = CatalogView {
+        session: cx_session,
+        pg,
+        origin,
+    };
+    match node {
+        N::CreateSchemaStmt(s) => {
+            let name = if s.schemaname.is_empty() {
+                s.authrole
+                    .as_ref()
+                    .map(|r| r.rolename.clone())
+                    .unwrap_or_default()
+            } else {
+                s.schemaname.clone()
+            };
+            cat.schemas.entry(name.clone()).or_insert(origin);
+            let mut sess = cx_session.clone();
+            sess.search_path = vec![name];
+            for e in &s.schema_elts {
+                if let Some(n) = &e.node {
+                    apply(n, cat, &sess, pg, origin);
+                }
+            }
+        }
+        N::CreateStmt(s) => create_table(s, cat, &snapshot),
+        N::IndexStmt(s) => {
+            if let Some(rv) = &s.relation {
+                let t = snapshot.resolve(cat, rv);
+                create_index(
+                    cat,
+                    &t,
+                    &s.idxname,
+                    index_columns(&s.index_params),
+                    s.unique || s.primary,
+                    s.primary,
+                    s.where_clause.is_some(),
+                    None,
+                    rv.inh,
+                    s.if_not_exists,
+                    origin,
+                );
+            }
+        }
+        N::DropStmt(s) => drop(s, cat, &snapshot),
+        N::RenameStmt(s) => rename(s, cat, &snapshot),
+        N::AlterObjectSchemaStmt(s) => {
+            let k = O::try_from(s.object_type).unwrap_or(O::Undefined);
+            if let (Some(rv), true) = (
+                &s.relation,
+                matches!(
+                    k,
+                    O::ObjectTable
+                        | O::ObjectView
+                        | O::ObjectMatview
+                        | O::ObjectSequence
+                        | O::ObjectForeignTable
+                ),
+            ) {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get(&q) {
+                    let mut moving = r.indexes.clone();
+                    moving.extend(
+                        cat.relations
+                            .values()
+                            .filter(|x| x.owned_by.as_ref().map(|(t, _)| t == &q).unwrap_or(false))
+                            .map(|x| x.name.clone()),
+                    );
+                    for m in moving {
+                        cat.rename_relation(&m, QName::new(s.newschema.as_str(), m.name.as_str()));
+                    }
+                    cat.rename_relation(&q, QName::new(s.newschema.as_str(), q.name.as_str()));
+                }
+            }
+        }
+        N::AlterTableStmt(s) => alter_table(s, cat, &snapshot),
+        N::ViewStmt(s) => {
+            if let Some(rv) = &s.view {
+                let q = snapshot.resolve_create(cat, rv);
+                let deps = s
+                    .query
+                    .as_deref()
+                    .map(|qn| deps_of(qn, cat, &snapshot))
+                    .unwrap_or_default();
+                let keep_origin = cat.get(&q).map(|r| r.origin);
+                let mut r = Relation::new(q.clone(), RelKind::View, keep_origin.unwrap_or(origin));
+                r.depends_on = deps;
+                if let Some(old) = cat.get(&q) {
+                    r.columns = old.columns.clone();
+                }
+                cat.relations.insert(q, r);
+            }
+        }
+        N::CreateTableAsStmt(s) => {
+            if let Some(rv) = s.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                let q = snapshot.resolve_create(cat, rv);
+                if cat.contains(&q) {
+                    return;
+                }
+                let kind = if s.objtype == O::ObjectMatview as i32 {
+                    RelKind::MatView
+                } else {
+                    RelKind::Table
+                };
+                let mut r = Relation::new(q.clone(), kind, origin);
+                r.depends_on = s
+                    .query
+                    .as_deref()
+                    .map(|qn| deps_of(qn, cat, &snapshot))
+                    .unwrap_or_default();
+                r.may_have_rows = true;
+                cat.relations.insert(q, r);
+            }
+        }
+        N::SelectStmt(s) => {
+            if let Some(rv) = s.into_clause.as_ref().and_then(|i| i.rel.as_ref()) {
+                let q = snapshot.resolve_create(cat, rv);
+                let mut r = Relation::new(q.clone(), RelKind::Table, origin);
+                r.may_have_rows = true;
+                cat.relations.insert(q, r);
+            }
+        }
+        N::CreateSeqStmt(s) => {
+            if let Some(rv) = &s.sequence {
+                let q = snapshot.resolve_create(cat, rv);
+                if cat.contains(&q) {
+                    return;
+                }
+                let mut r = Relation::new(q.clone(), RelKind::Sequence, origin);
+                r.owned_by = owned_by(&s.options, cat, &snapshot);
+                cat.relations.insert(q, r);
+            }
+        }
+        N::AlterSeqStmt(s) => {
+            if let Some(rv) = &s.sequence {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(o) = owned_by(&s.options, cat, &snapshot) {
+                    if let Some(r) = cat.get_mut(&q) {
+                        r.owned_by = Some(o);
+                    }
+                }
+            }
+        }
+        N::CreateEnumStmt(s) => {
+            let names = strings(&s.type_name);
+            let q = snapshot.resolve_type(&names);
+            let values = s.vals.iter().filter_map(const_str).collect();
+            cat.enums.insert(q, EnumType { values, origin });
+        }
+        N::AlterEnumStmt(s) => {
+            let q = snapshot.resolve_type(&strings(&s.type_name));
+            let key = cat
+                .enums
+                .keys()
+                .find(|k| k.name == q.name && (k.schema == q.schema || q.schema.is_empty()))
+                .cloned();
+            if let Some(e) = key.and_then(|k| cat.enums.get_mut(&k)) {
+                if s.old_val.is_empty() {
+                    if !e.values.contains(&s.new_val) {
+                        e.values.push(s.new_val.clone());
+                    }
+                } else if let Some(v) = e.values.iter_mut().find(|v| **v == s.old_val) {
+                    *v = s.new_val.clone();
+                }
+            }
+        }
+        N::CreateDomainStmt(s) => {
+            let q = snapshot.resolve_type(&strings(&s.domainname));
+            let base = s
+                .type_name
+                .as_ref()
+                .map(TypeRef::from_ast)
+                .unwrap_or_default();
+            let has = s.constraints.iter().any(|c| matches!(&c.node, Some(N::Constraint(c)) if c.contype == C::ConstrCheck as i32 || c.contype == C::ConstrNotnull as i32));
+            cat.domains.insert(q, (base, has));
+        }
+        N::AlterDomainStmt(s) => {
+            if s.subtype == "C" || s.subtype == "O" {
+                let q = snapshot.resolve_type(&strings(&s.type_name));
+                if let Some(d) = cat
+                    .domains
+                    .iter_mut()
+                    .find(|(k, _)| k.name == q.name)
+                    .map(|(_, v)| v)
+                {
+                    d.1 = true;
+                }
+            }
+        }
+        N::CreateFunctionStmt(s) => {
+            if let Some(name) = s.funcname.last().and_then(super::ast::string_of) {
+                let mut v = Volatility::Volatile;
+                for o in s.options.iter().filter_map(defelem_name) {
+                    if o.defname == "volatility" {
+                        v = match o.arg.as_deref().and_then(const_str).as_deref() {
+                            Some("immutable") => Volatility::Immutable,
+                            Some("stable") => Volatility::Stable,
+                            _ => Volatility::Volatile,
+                        };
+                    }
+                }
+                cat.functions.insert(name.to_ascii_lowercase(), v);
+            }
+        }
+        N::CreateTrigStmt(s) => {
+            if let Some(rv) = &s.relation {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get_mut(&q) {
+                    if !r.triggers.contains(&s.trigname) {
+                        r.triggers.push(s.trigname.clone());
+                    }
+                }
+            }
+        }
+        N::CreatePolicyStmt(s) => {
+            if let Some(rv) = &s.table {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get_mut(&q) {
+                    r.policies.push(s.policy_name.clone());
+                }
+            }
+        }
+        N::CreateStatsStmt(s) => {
+            if let Some(t) = s.relations.iter().filter_map(range_var).next() {
+                let table = snapshot.resolve(cat, t);
+                let names = strings(&s.defnames);
+                let q = if names.is_empty() {
+                    QName::new(table.schema.as_str(), format!("{}_stat", table.name))
+                } else {
+                    snapshot.resolve_type(&names)
+                };
+                cat.statistics.insert(q, table);
+            }
+        }
+        N::InsertStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
+        N::UpdateStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
+        N::CopyStmt(s) if s.is_from => mark_rows(s.relation.as_ref(), cat, &snapshot),
+        N::MergeStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
+        _ => {}
+    }
+}
+
+fn mark_rows(rv: Option<&pb::RangeVar>, cat: &mut Catalog, v: &CatalogView) {
+    if let Some(rv) = rv {
+        let q = v.resolve(cat, rv);
+        if let Some(r) = cat.get_mut(&q) {
+            r.may_have_rows = true;
+        }
+    }
+}
+
+fn owned_by(options: &[pb::Node], cat: &Catalog, v: &CatalogView) -> Option<(QName, String)> {
+    for d in options.iter().filter_map(defelem_name) {
+        if d.defname == "owned_by" {
+            let names = d.arg.as_deref().map(name_list).unwrap_or_default();
+            if names.len() >= 2 {
+                let col = names.last().cloned().unwrap_or_default();
+                return Some((v.resolve_names(cat, &names[..names.len() - 1]), col));
+            }
+        }
+    }
+    None
+}
+
+fn deps_of(query: &pb::Node, cat: &Catalog, v: &CatalogView) -> Vec<QName> {
+    let mut out: Vec<QName> = Vec::new();
+    for rv in node_refs(query).relations {
+        let q = v.resolve(cat, &rv);
+        if !out.contains(&q) {
+            out.push(q);
+        }
+    }
+    out
+}
+
+/// Name resolution without effects context.
+pub struct CatalogView<'a> {
+    pub session: &'a super::session::Session,
+    pub pg: u32,
+    pub origin: Origin,
+}
+
+impl CatalogView<'_> {
+    pub fn resolve_parts(&self, cat: &Catalog, schema: &str, name: &str) -> QName {
+        if !schema.is_empty() {
+            return QName::new(schema, name);
+        }
+        let temp = QName::new("pg_temp", name);
+        if cat.contains(&temp) {
+            return temp;
+        }
+        for s in &self.session.search_path {
+            let q = QName::new(s.as_str(), name);
+            if cat.contains(&q) {
+                return q;
+            }
+        }
+        QName::new(self.session.creation_schema(), name)
+    }
+    pub fn resolve(&self, cat: &Catalog, rv: &pb::RangeVar) -> QName {
+        if rv.relpersistence == "t" && rv.schemaname.is_empty() {
+            return QName::new("pg_temp", rv.relname.as_str());
+        }
+        self.resolve_parts(cat, &rv.schemaname, &rv.relname)
+    }
+    pub fn resolve_create(&self, cat: &Catalog, rv: &pb::RangeVar) -> QName {
+        if rv.relpersistence == "t" && rv.schemaname.is_empty() {
+            return QName::new("pg_temp", rv.relname.as_str());
+        }
+        if rv.schemaname.is_empty() {
+            let _ = cat;
+            return QName::new(self.session.creation_schema(), rv.relname.as_str());
+        }
+        QName::new(rv.schemaname.as_str(), rv.relname.as_str())
+    }
+    pub fn resolve_names(&self, cat: &Catalog, names: &[String]) -> QName {
+        match names {
+            [n] => self.resolve_parts(cat, "", n),
+            [.., s, n] => QName::new(s.as_str(), n.as_str()),
+            [] => QName::new("public", ""),
+        }
+    }
+    pub fn resolve_type(&self, names: &[String]) -> QName {
+        match names {
+            [n] => QName::new(self.session.creation_schema(), n.as_str()),
+            [.., s, n] => QName::new(s.as_str(), n.as_str()),
+            [] => QName::new("public", ""),
+        }
+    }
+}
+
+fn column_from_def(
+    def: &pb::ColumnDef,
+    table: &QName,
+    cat: &mut Catalog,
+    origin: Origin,
+) -> Column {
+    let ty = def
+        .type_name
+        .as_ref()
+        .map(TypeRef::from_ast)
+        .unwrap_or_default();
+    let mut col = Column {
+        name: def.colname.clone(),
+        ty: ty.clone(),
+        not_null: def.is_not_null,
+        has_default: def.raw_default.is_some(),
+        identity: if def.identity.is_empty() {
+            None
+        } else {
+            def.identity.chars().next()
+        },
+        generated: if def.generated.is_empty() {
+            None
+        } else {
+            def.generated.chars().next()
+        },
+        collation: def
+            .coll_clause
+            .as_ref()
+            .and_then(|c| strings(&c.collname).last().cloned()),
+        serial_sequence: None,
+    };
+    for c in def.constraints.iter().filter_map(|n| match &n.node {
+        Some(N::Constraint(c)) => Some(c),
+        _ => None,
+    }) {
+        match C::try_from(c.contype).unwrap_or(C::Undefined) {
+            C::ConstrNotnull | C::ConstrPrimary => col.not_null = true,
+            C::ConstrDefault => {
+                col.has_default = true;
+                col.serial_sequence = c
+                    .raw_expr
+                    .as_deref()
+                    .and_then(|e| nextval_sequence(e, &table.schema));
+            }
+            C::ConstrIdentity => {
+                col.identity = Some(if c.generated_when.is_empty() {
+                    'a'
+                } else {
+                    c.generated_when.chars().next().unwrap_or('a')
+                });
+                col.not_null = true;
+            }
+            C::ConstrGenerated => {
+                col.generated = Some(if c.generated_kind.is_empty() {
+                    's'
+                } else {
+                    c.generated_kind.chars().next().unwrap_or('s')
+                })
+            }
+            _ => {}
+        }
+    }
+    if let Some(base) = ty.serial_base() {
+        col.ty = TypeRef {
+            name: base.into(),
+            mods: vec![],
+            array: false,
+        };
+        col.not_null = true;
+        col.has_default = true;
+    }
+    if ty.serial_base().is_some() || col.identity.is_some() {
+        let seq_name = choose_relation_name(cat, &table.schema, &table.name, &def.colname, "seq");
+        let q = QName::new(table.schema.as_str(), seq_name.as_str());
+        let mut seq = Relation::new(q.clone(), RelKind::Sequence, origin);
+        seq.owned_by = Some((table.clone(), def.colname.clone()));
+        cat.relations.insert(q.clone(), seq);
+        col.serial_sequence = Some(q);
+    }
+    col
+}
+
+fn con_columns(keys: &[pb::Node]) -> Vec<String> {
+    strings(keys)
+}
+
+/// Add a constraint (table-level or from a column definition) to `table`,
+/// creating its index where it has one.
+#[allow(clippy::too_many_arguments)]
+fn add_constraint(
+    cat: &mut Catalog,
+    table: &QName,
+    c: &pb::Constraint,
+    column: Option<&str>,
+    v: &CatalogView,
+    origin: Origin,
+    recurse: bool,
+) {
+    let contype = C::try_from(c.contype).unwrap_or(C::Undefined);
+    let mut cols = con_columns(&c.keys);
+    if cols.is_empty() {
+        if let Some(col) = column {
+            cols.push(col.to_string());
+        }
+    }
+    let valid = !c.skip_validation;
+    let name_for = |cat: &Catalog, label: &str, cols: &[String]| -> String {
+        if !c.conname.is_empty() {
+            return c.conname.clone();
+        }
+        let add = if cols.is_empty() {
+            String::new()
+        } else {
+            cols.join("_")
+        };
+        let base = make_object_name(&table.name, &add, label);
+        let taken = |n: &str| {
+            cat.get(table)
+                .map(|r| r.constraint(n).is_some())
+                .unwrap_or(false)
+                || (label != "check"
+                    && label != "fkey"
+                    && label != "not_null"
+                    && cat.contains(&QName::new(table.schema.as_str(), n)))
+        };
+        if !taken(&base) {
+            return base;
+        }
+        (1..)
+            .map(|i| make_object_name(&table.name, &add, &format!("{label}{i}")))
+            .find(|n| !taken(n))
+            .unwrap_or(base)
+    };
+    match contype {
+        C::ConstrPrimary | C::ConstrUnique | C::ConstrExclusion => {
+            let label = match contype {
+                C::ConstrPrimary => "pkey",
+                C::ConstrUnique => "key",
+                _ => "excl",
+            };
+            if contype == C::ConstrExclusion {
+                cols = c
+                    .exclusions
+                    .iter()
+                    .filter_map(|e| match &e.node {
+                        Some(N::List(l)) => l.items.first().and_then(|i| match &i.node {
+                            Some(N::IndexElem(ie)) => Some(ie.name.clone()),
+                            _ => None,
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            let pk_add = if contype == C::ConstrPrimary {
+                Vec::new()
+            } else {
+                cols.clone()
+            };
+            let cname = name_for(cat, label, &pk_add);
+            let idx = if !c.indexname.is_empty() {
+                // USING INDEX: the index is renamed to the constraint's name.
+                let old = QName::new(table.schema.as_str(), c.indexname.as_str());
+                let new = QName::new(table.schema.as_str(), cname.as_str());
+                if let Some(ir) = cat.get(&old) {
+                    if cols.is_empty() {
+                        cols = ir
+                            .index
+                            .as_ref()
+                            .map(|i| i.columns.iter().flatten().cloned().collect())
+                            .unwrap_or_default();
+                    }
+                }
+                if old != new {
+                    cat.rename_relation(&old, new.clone());
+                }
+                if let Some(i) = cat.get_mut(&new).and_then(|r| r.index.as_mut()) {
+                    i.constraint = Some(cname.clone());
+                    i.unique = true;
+                    i.primary = contype == C::ConstrPrimary;
+                }
+                new
+            } else {
+                let idx_name = cname.clone();
+                create_index(
+                    cat,
+                    table,
+                    &idx_name,
+                    cols.iter().cloned().map(Some).collect(),
+                    contype != C::ConstrExclusion,
+                    contype == C::ConstrPrimary,
+                    c.where_clause.is_some(),
+                    Some(cname.clone()),
+                    recurse,
+                    false,
+                    origin,
+                );
+                QName::new(table.schema.as_str(), idx_name.as_str())
+            };
+            if contype == C::ConstrPrimary {
+                if let Some(r) = cat.get_mut(table) {
+                    for k in &cols {
+                        if let Some(col) = r.column_mut(k) {
+                            col.not_null = true;
+                        }
+                    }
+                }
+            }
+            let kind = match contype {
+                C::ConstrPrimary => ConstraintKind::PrimaryKey,
+                C::ConstrUnique => ConstraintKind::Unique,
+                _ => ConstraintKind::Exclusion,
+            };
+            if let Some(r) = cat.get_mut(table) {
+                r.constraints.push(Constraint {
+                    name: cname,
+                    kind,
+                    columns: cols,
+                    valid: true,
+                    index: Some(idx),
+                    on_delete: 'a',
+                    on_update: 'a',
+                    origin,
+                });
+            }
+        }
+        C::ConstrCheck => {
+            let not_null_of = check_is_not_null(c);
+            let expr_cols: Vec<String> = match &not_null_of {
+                Some(col) => vec![col.clone()],
+                None => c.raw_expr.as_deref().map(expr_columns).unwrap_or_default(),
+            };
+            let label_cols: Vec<String> = if let Some(col) = column {
+                vec![col.to_string()]
+            } else {
+                expr_cols.iter().take(1).cloned().collect()
+            };
+            let cname = name_for(cat, "check", &label_cols);
+            let targets = if recurse {
+                tree(cat, table)
+            } else {
+                vec![table.clone()]
+            };
+            for t in targets {
+                if let Some(r) = cat.get_mut(&t) {
+                    r.constraints.push(Constraint {
+                        name: cname.clone(),
+                        kind: ConstraintKind::Check {
+                            not_null_of: not_null_of.clone(),
+                        },
+                        columns: expr_cols.clone(),
+                        valid,
+                        index: None,
+                        on_delete: 'a',
+                        on_update: 'a',
+                        origin,
+                    });
+                }
+            }
+        }
+        C::ConstrForeign => {
+            let Some(pk) = &c.pktable else { return };
+            let ref_table = v.resolve(cat, pk);
+            let fk_cols = if c.fk_attrs.is_empty() {
+                cols.clone()
+            } else {
+                strings(&c.fk_attrs)
+            };
+            let mut ref_columns = strings(&c.pk_attrs);
+            if ref_columns.is_empty() {
+                ref_columns = cat
+                    .get(&ref_table)
+                    .and_then(|r| {
+                        r.constraints
+                            .iter()
+                            .find(|c| c.kind == ConstraintKind::PrimaryKey)
+                    })
+                    .map(|c| c.columns.clone())
+                    .unwrap_or_default();
+            }
+            let cname = name_for(cat, "fkey", &fk_cols);
+            let act = |s: &str| s.chars().next().unwrap_or('a');
+            if let Some(r) = cat.get_mut(table) {
+                r.constraints.push(Constraint {
+                    name: cname,
+                    kind: ConstraintKind::ForeignKey {
+                        ref_table,
+                        ref_columns,
+                    },
+                    columns: fk_cols,
+                    valid,
+                    index: None,
+                    on_delete: act(&c.fk_del_action),
+                    on_update: act(&c.fk_upd_action),
+                    origin,
+                });
+            }
+        }
+        C::ConstrNotnull => {
+            for k in &cols {
+                for t in if recurse {
+                    tree(cat, table)
+                } else {
+                    vec![table.clone()]
+                } {
+                    if let Some(col) = cat.get_mut(&t).and_then(|r| r.column_mut(k)) {
+                        col.not_null = valid || col.not_null;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn tree(cat: &Catalog, q: &QName) -> Vec<QName> {
+    let mut v = vec![q.clone()];
+    v.extend(cat.descendants(q));
+    v
+}
+
+/// `CHECK (col IS NOT NULL)`: what lets SET NOT NULL skip its scan.
+fn check_is_not_null(c: &pb::Constraint) -> Option<String> {
+    match c.raw_expr.as_deref().and_then(|n| n.node.as_ref()) {
+        Some(N::NullTest(t)) if t.nulltesttype == pb::NullTestType::IsNotNull as i32 => {
+            match t.arg.as_deref().and_then(|n| n.node.as_ref()) {
+                Some(N::ColumnRef(cr)) => strings(&cr.fields).last().cloned(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn expr_columns(n: &pb::Node) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(inner) = &n.node {
+        for (r, _, _, _) in inner.nodes() {
+            if let pg_query::NodeRef::ColumnRef(c) = r {
+                if let Some(f) = strings(&c.fields).last() {
+                    if !out.contains(f) {
+                        out.push(f.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn create_index(
+    cat: &mut Catalog,
+    table: &QName,
+    name: &str,
+    columns: Vec<Option<String>>,
+    unique: bool,
+    primary: bool,
+    partial: bool,
+    constraint: Option<String>,
+    recurse: bool,
+    if_not_exists: bool,
+    origin: Origin,
+) -> Option<QName> {
+    let name = if name.is_empty() {
+        choose_relation_name(
+            cat,
+            &table.schema,
+            &table.name,
+            &name_addition(&columns),
+            "idx",
+        )
+    } else {
+        name.to_string()
+    };
+    let q = QName::new(table.schema.as_str(), name.as_str());
+    if cat.contains(&q) && if_not_exists {
+        return None;
+    }
+    let partitioned = cat
+        .get(table)
+        .map(|r| r.kind == RelKind::PartitionedTable)
+        .unwrap_or(false);
+    let mut r = Relation::new(
+        q.clone(),
+        if partitioned {
+            RelKind::PartitionedIndex
+        } else {
+            RelKind::Index
+        },
+        origin,
+    );
+    r.index = Some(IndexInfo {
+        table: table.clone(),
+        unique,
+        primary,
+        columns: columns.clone(),
+        partial,
+        constraint: constraint.clone(),
+        parent: None,
+    });
+    cat.relations.insert(q.clone(), r);
+    if let Some(t) = cat.get_mut(table) {
+        t.indexes.push(q.clone());
+    }
+    if partitioned && recurse {
+        let parts = cat
+            .get(table)
+            .map(|r| r.partitions.clone())
+            .unwrap_or_default();
+        for p in parts {
+            let label = if primary {
+                "pkey"
+            } else if constraint.is_some() && unique {
+                "key"
+            } else {
+                "idx"
+            };
+            let child_name = if primary {
+                choose_relation_name(cat, &p.schema, &p.name, "", "pkey")
+            } else {
+                choose_relation_name(cat, &p.schema, &p.name, &name_addition(&columns), label)
+            };
+            if let Some(child) = create_index(
+                cat,
+                &p,
+                &child_name,
+                columns.clone(),
+                unique,
+                primary,
+                partial,
+                constraint.clone(),
+                true,
+                false,
+                origin,
+            ) {
+                if let Some(i) = cat.get_mut(&child).and_then(|r| r.index.as_mut()) {
+                    i.parent = Some(q.clone());
+                }
+            }
+        }
+    }
+    Some(q)
+}
+
+fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
+    let Some(rv) = &s.relation else { return };
+    let q = v.resolve_create(cat, rv);
+    if cat.contains(&q) {
+        return;
+    }
+    let kind = if s.partspec.is_some() {
+        RelKind::PartitionedTable
+    } else {
+        RelKind::Table
+    };
+    let partition_key: Vec<Option<String>> = s
+        .partspec
+        .as_ref()
+        .map(|ps| {
+            ps.part_params
+                .iter()
+                .map(|p| match &p.node {
+                    Some(N::PartitionElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rel = Relation::new(q.clone(), kind, v.origin);
+    rel.partition_key = partition_key;
+    rel.persistence = match rv.relpersistence.as_str() {
+        "u" => Persistence::Unlogged,
+        "t" => Persistence::Temporary,
+        _ => Persistence::Permanent,
+    };
+    if !s.tablespacename.is_empty() {
+        rel.tablespace = Some(s.tablespacename.clone());
+    }
+    if !s.access_method.is_empty() {
+        rel.access_method = Some(s.access_method.clone());
+    }
+    let parents: Vec<QName> = s
+        .inh_relations
+        .iter()
+        .filter_map(range_var)
+        .map(|p| v.resolve(cat, p))
+        .collect();
+    for p in &parents {
+        if let Some(pr) = cat.get(p) {
+            for c in &pr.columns {
+                if rel.column(&c.name).is_none() {
+                    let mut c = c.clone();
+                    c.serial_sequence = None;
+                    c.identity = None;
+                    rel.columns.push(c);
+                }
+            }
+        }
+    }
+    if let Some(b) = &s.partbound {
+        rel.partition_of = parents.first().cloned();
+        rel.is_default_partition = b.is_default;
+        rel.bound = Some(bound_of(b));
+    } else {
+        rel.inherits = parents.clone();
+    }
+    cat.relations.insert(q.clone(), rel);
+    let mut deferred: Vec<(pb::Constraint, Option<String>)> = Vec::new();
+    for e in &s.table_elts {
+        match &e.node {
+            Some(N::ColumnDef(def)) => {
+                let col = column_from_def(def, &q, cat, v.origin);
+                if let Some(r) = cat.get_mut(&q) {
+                    match r.column_mut(&col.name) {
+                        Some(existing) => {
+                            existing.not_null |= col.not_null;
+                            existing.has_default |= col.has_default;
+                        }
+                        None => r.columns.push(col),
+                    }
+                }
+                for c in def.constraints.iter().filter_map(|n| match &n.node {
+                    Some(N::Constraint(c)) => Some(c),
+                    _ => None,
+                }) {
+                    if matches!(
+                        C::try_from(c.contype).unwrap_or(C::Undefined),
+                        C::ConstrPrimary
+                            | C::ConstrUnique
+                            | C::ConstrCheck
+                            | C::ConstrForeign
+                            | C::ConstrExclusion
+                    ) {
+                        deferred.push((c.as_ref().clone(), Some(def.colname.clone())));
+                    }
+                }
+            }
+            Some(N::Constraint(c)) => deferred.push((c.as_ref().clone(), None)),
+            Some(N::TableLikeClause(like)) => {
+                if let Some(src) = like.relation.as_ref().map(|r| v.resolve(cat, r)) {
+                    if let Some(sr) = cat.get(&src).cloned() {
+                        // CREATE_TABLE_LIKE_CONSTRAINTS = 1 << 2, _INDEXES = 1 << 6.
+                        let indexes = like.options & (1 << 6) != 0;
+                        let constraints = like.options & (1 << 2) != 0;
+                        if let Some(r) = cat.get_mut(&q) {
+                            for c in &sr.columns {
+                                let mut c = c.clone();
+                                c.serial_sequence = None;
+                                r.columns.push(c);
+                            }
+                            if constraints {
+                                for c in sr
+                                    .constraints
+                                    .iter()
+                                    .filter(|c| matches!(c.kind, ConstraintKind::Check { .. }))
+                                {
+                                    let mut c = c.clone();
+                                    c.origin = v.origin;
+                                    r.constraints.push(c);
+                                }
+                            }
+                        }
+                        if indexes {
+                            for i in &sr.indexes {
+                                if let Some(info) = cat.get(i).and_then(|r| r.index.clone()) {
+                                    let label = if info.primary {
+                                        "pkey"
+                                    } else if info.unique && info.constraint.is_some() {
+                                        "key"
+                                    } else {
+                                        "idx"
+                                    };
+                                    let n = if info.primary {
+                                        make_object_name(&q.name, "", "pkey")
+                                    } else {
+                                        choose_relation_name(
+                                            cat,
+                                            &q.schema,
+                                            &q.name,
+                                            &name_addition(&info.columns),
+                                            label,
+                                        )
+                                    };
+                                    create_index(
+                                        cat,
+                                        &q,
+                                        &n,
+                                        info.columns.clone(),
+                                        info.unique,
+                                        info.primary,
+                                        info.partial,
+                                        info.constraint.as_ref().map(|_| n.clone()),
+                                        false,
+                                        false,
+                                        v.origin,
+                                    );
+                                    if info.constraint.is_some() {
+                                        let kind = if info.primary {
+                                            ConstraintKind::PrimaryKey
+                                        } else {
+                                            ConstraintKind::Unique
+                                        };
+                                        let cols: Vec<String> =
+                                            info.columns.iter().flatten().cloned().collect();
+                                        if let Some(r) = cat.get_mut(&q) {
+                                            r.constraints.push(Constraint {
+                                                name: n.clone(),
+                                                kind,
+                                                columns: cols,
+                                                valid: true,
+                                                index: Some(QName::new(
+                                                    q.schema.as_str(),
+                                                    n.as_str(),
+                                                )),
+                                                on_delete: 'a',
+                                                on_update: 'a',
+                                                origin: v.origin,
+                                            });
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for c in &s.constraints {
+        if let Some(N::Constraint(c)) = &c.node {
+            deferred.push((c.as_ref().clone(), None));
+        }
+    }
+    for (c, col) in deferred {
+        add_constraint(cat, &q, &c, col.as_deref(), v, v.origin, true);
+    }
+    // Link into the parent, and inherit the parent's indexes and foreign
+    // keys as partitions do.
+    if s.partbound.is_some() {
+        if let Some(p) = parents.first() {
+            if let Some(pr) = cat.get_mut(p) {
+                pr.partitions.push(q.clone());
+            }
+            inherit_partition_objects(cat, p, &q, v.origin);
+        }
+    } else {
+        for p in &parents {
+            if let Some(pr) = cat.get_mut(p) {
+                pr.children.push(q.clone());
+            }
+        }
+    }
+}
+
+fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, origin: Origin) {
+    let Some(pr) = cat.get(parent).cloned() else {
+        return;
+    };
+    for c in &pr.constraints {
+        if matches!(
+            c.kind,
+            ConstraintKind::ForeignKey { .. } | ConstraintKind::Check { .. }
+        ) {
+            if let Some(r) = cat.get_mut(part) {
+                if r.constraint(&c.name).is_none() {
+                    let mut c = c.clone();
+                    c.origin = origin;
+                    r.constraints.push(c);
+                }
+            }
+        }
+    }
+    for i in &pr.indexes {
+        let Some(info) = cat.get(i).and_then(|r| r.index.clone()) else {
+            continue;
+        };
+        let exists = cat
+            .get(part)
+            .map(|r| {
+                r.indexes.iter().any(|x| {
+                    cat.get(x)
+                        .and_then(|r| r.index.as_ref())
+                        .map(|ii| ii.parent.as_ref() == Some(i))
+                        .unwrap_or(false)
+                })
+            })
+            .unwrap_or(false);
+        if exists {
+            continue;
+        }
+        let label = if info.primary {
+            "pkey"
+        } else if info.unique && info.constraint.is_some() {
+            "key"
+        } else {
+            "idx"
+        };
+        let n = if info.primary {
+            choose_relation_name(cat, &part.schema, &part.name, "", "pkey")
+        } else {
+            choose_relation_name(
+                cat,
+                &part.schema,
+                &part.name,
+                &name_addition(&info.columns),
+                label,
+            )
+        };
+        if let Some(child) = create_index(
+            cat,
+            part,
+            &n,
+            info.columns.clone(),
+            info.unique,
+            info.primary,
+            info.partial,
+            info.constraint.clone(),
+            true,
+            false,
+            origin,
+        ) {
+            if let Some(ci) = cat.get_mut(&child).and_then(|r| r.index.as_mut()) {
+                ci.parent = Some(i.clone());
+            }
+        }
+    }
+}
+
+fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
+    let kind = O::try_from(s.remove_type).unwrap_or(O::Undefined);
+    for obj in &s.objects {
+        let names = name_list(obj);
+        match kind {
+            O::ObjectTable
+            | O::ObjectView
+            | O::ObjectMatview
+            | O::ObjectSequence
+            | O::ObjectForeignTable => {
+                let q = v.resolve_names(cat, &names);
+                cat.remove_relation(&q);
+            }
+            O::ObjectIndex => {
+                let q = v.resolve_names(cat, &names);
+                let children: Vec<QName> = cat
+                    .relations
+                    .values()
+                    .filter(|r| r.index.as_ref().and_then(|i| i.parent.as_ref()) == Some(&q))
+                    .map(|r| r.name.clone())
+                    .collect();
+                for c in children {
+                    cat.remove_relation(&c);
+                }
+                cat.remove_relation(&q);
+            }
+            O::ObjectSchema => {
+                if let Some(schema) = names.first() {
+                    let doomed: Vec<QName> = cat
+                        .relations
+                        .keys()
+                        .filter(|q| &q.schema == schema)
+                        .cloned()
+                        .collect();
+                    for q in doomed {
+                        cat.remove_relation(&q);
+                    }
+                    cat.schemas.remove(schema);
+                    cat.enums.retain(|k, _| &k.schema != schema);
+                    cat.domains.retain(|k, _| &k.schema != schema);
+                }
+            }
+            O::ObjectTrigger | O::ObjectPolicy if names.len() >= 2 => {
+                let q = v.resolve_names(cat, &names[..names.len() - 1]);
+                let n = &names[names.len() - 1];
+                if let Some(r) = cat.get_mut(&q) {
+                    r.triggers.retain(|t| !(kind == O::ObjectTrigger && t == n));
+                    r.policies.retain(|t| !(kind == O::ObjectPolicy && t == n));
+                }
+            }
+            O::ObjectStatisticExt => {
+                let n = names.last().cloned().unwrap_or_default();
+                cat.statistics.retain(|k, _| k.name != n);
+            }
+            O::ObjectType => {
+                let n = names.last().cloned().unwrap_or_default();
+                cat.enums.retain(|k, _| k.name != n);
+            }
+            O::ObjectDomain => {
+                let n = names.last().cloned().unwrap_or_default();
+                cat.domains.retain(|k, _| k.name != n);
+            }
+            O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine => {
+                if let Some(N::ObjectWithArgs(o)) = &obj.node {
+                    if let Some(n) = strings(&o.objname).last() {
+                        cat.functions.remove(&n.to_ascii_lowercase());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn rename_column_everywhere(cat: &mut Catalog, table: &QName, from: &str, to: &str) {
+    let targets = tree(cat, table);
+    for t in &targets {
+        let idxs = cat.get(t).map(|r| r.indexes.clone()).unwrap_or_default();
+        if let Some(r) = cat.get_mut(t) {
+            if let Some(c) = r.column_mut(from) {
+                c.name = to.to_string();
+            }
+            for c in &mut r.constraints {
+                for k in &mut c.columns {
+                    if k == from {
+                        *k = to.to_string();
+                    }
+                }
+                if let ConstraintKind::Check {
+                    not_null_of: Some(n),
+                } = &mut c.kind
+                {
+                    if n == from {
+                        *n = to.to_string();
+                    }
+                }
+            }
+        }
+        for i in idxs {
+            if let Some(info) = cat.get_mut(&i).and_then(|r| r.index.as_mut()) {
+                for c in info.columns.iter_mut().flatten() {
+                    if c == from {
+                        *c = to.to_string();
+                    }
+                }
+            }
+        }
+    }
+    for r in cat.relations.values_mut() {
+        for c in &mut r.constraints {
+            if let ConstraintKind::ForeignKey {
+                ref_table,
+                ref_columns,
+            } = &mut c.kind
+            {
+                if targets.contains(ref_table) {
+                    for k in ref_columns.iter_mut() {
+                        if k == from {
+                            *k = to.to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn rename(s: &pb::RenameStmt, cat: &mut Catalog, v: &CatalogView) {
+    let kind = O::try_from(s.rename_type).unwrap_or(O::Undefined);
+    let rel = s.relation.as_ref().map(|r| v.resolve(cat, r));
+    match kind {
+        O::ObjectTable
+        | O::ObjectView
+        | O::ObjectMatview
+        | O::ObjectSequence
+        | O::ObjectForeignTable
+        | O::ObjectIndex => {
+            if let Some(q) = rel {
+                let to = QName::new(q.schema.as_str(), s.newname.as_str());
+                // An index backing a constraint renames the constraint too.
+                if let Some(info) = cat.get(&q).and_then(|r| r.index.clone()) {
+                    if let Some(cname) = &info.constraint {
+                        if let Some(t) = cat.get_mut(&info.table) {
+                            if let Some(c) = t.constraints.iter_mut().find(|c| &c.name == cname) {
+                                c.name = s.newname.clone();
+                            }
+                        }
+                    }
+                    if let Some(i) = cat.get_mut(&q).and_then(|r| r.index.as_mut()) {
+                        if i.constraint.is_some() {
+                            i.constraint = Some(s.newname.clone());
+                        }
+                    }
+                }
+                cat.rename_relation(&q, to);
+            }
+        }
+        O::ObjectColumn | O::ObjectAttribute => {
+            if let Some(q) = rel {
+                rename_column_everywhere(cat, &q, &s.subname, &s.newname);
+            }
+        }
+        O::ObjectTabconstraint => {
+            if let Some(q) = rel {
+                let mut idx = None;
+                if let Some(r) = cat.get_mut(&q) {
+                    if let Some(c) = r.constraints.iter_mut().find(|c| c.name == s.subname) {
+                        c.name = s.newname.clone();
+                        idx = c.index.clone();
+                    }
+                }
+                if let Some(i) = idx {
+                    let to = QName::new(i.schema.as_str(), s.newname.as_str());
+                    if let Some(info) = cat.get_mut(&i).and_then(|r| r.index.as_mut()) {
+                        info.constraint = Some(s.newname.clone());
+                    }
+                    cat.rename_relation(&i, to.clone());
+                    if let Some(r) = cat.get_mut(&q) {
+                        if let Some(c) = r.constraints.iter_mut().find(|c| c.name == s.newname) {
+                            c.index = Some(to);
+                        }
+                    }
+                }
+            }
+        }
+        O::ObjectSchema => {
+            let moving: Vec<QName> = cat
+                .relations
+                .keys()
+                .filter(|q| q.schema == s.subname)
+                .cloned()
+                .collect();
+            for q in moving {
+                cat.rename_relation(&q, QName::new(s.newname.as_str(), q.name.as_str()));
+            }
+            if let Some(o) = cat.schemas.remove(&s.subname) {
+                cat.schemas.insert(s.newname.clone(), o);
+            }
+        }
+        O::ObjectType => {
+            if let Some(obj) = &s.object {
+                let names = name_list(obj);
+                let q = v.resolve_type(&names);
+                if let Some(e) = cat
+                    .enums
+                    .iter()
+                    .find(|(k, _)| k.name == q.name)
+                    .map(|(k, _)| k.clone())
+                {
+                    if let Some(val) = cat.enums.remove(&e) {
+                        cat.enums
+                            .insert(QName::new(e.schema.as_str(), s.newname.as_str()), val);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
+    let Some(rv) = &s.relation else { return };
+    let q = v.resolve(cat, rv);
+    if !cat.contains(&q) {
+        // Unknown to the catalog (history not given): nothing to update.
+        return;
+    }
+    let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
+    for cmd in &s.cmds {
+        let Some(N::AlterTableCmd(cmd)) = &cmd.node else {
+            continue;
+        };
+        let sub = T::try_from(cmd.subtype).unwrap_or(T::Undefined);
+        let targets = if rv.inh {
+            tree(cat, &q)
+        } else {
+            vec![q.clone()]
+        };
+        match sub {
+            T::AtAddColumn => {
+                if let Some(N::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if cat.get(&q).and_then(|r| r.column(&def.colname)).is_some() {
+                        continue;
+                    }
+                    for t in &targets {
+                        let col = column_from_def(def, t, cat, v.origin);
+                        if let Some(r) = cat.get_mut(t) {
+                            r.columns.push(col);
+                        }
+                    }
+                    for c in def.constraints.iter().filter_map(|n| match &n.node {
+                        Some(N::Constraint(c)) => Some(c),
+                        _ => None,
+                    }) {
+                        if matches!(
+                            C::try_from(c.contype).unwrap_or(C::Undefined),
+                            C::ConstrPrimary
+                                | C::ConstrUnique
+                                | C::ConstrCheck
+                                | C::ConstrForeign
+                                | C::ConstrExclusion
+                        ) {
+                            add_constraint(cat, &q, c, Some(&def.colname), v, v.origin, rv.inh);
+                        }
+                    }
+                }
+            }
+            T::AtDropColumn => {
+                for t in &targets {
+                    let idxs: Vec<QName> = cat
+                        .get(t)
+                        .map(|r| {
+                            r.indexes
+                                .iter()
+                                .filter(|i| {
+                                    cat.get(i)
+                                        .and_then(|x| x.index.as_ref())
+                                        .map(|ii| {
+                                            ii.columns
+                                                .iter()
+                                                .any(|c| c.as_deref() == Some(cmd.name.as_str()))
+                                        })
+                                        .unwrap_or(false)
+                                })
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    for i in idxs {
+                        cat.remove_relation(&i);
+                    }
+                    if let Some(r) = cat.get_mut(t) {
+                        r.columns.retain(|c| c.name != cmd.name);
+                        r.constraints.retain(|c| !c.columns.contains(&cmd.name));
+                    }
+                }
+            }
+            T::AtAlterColumnType => {
+                if let Some(N::ColumnDef(def)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    let ty = def
+                        .type_name
+                        .as_ref()
+                        .map(TypeRef::from_ast)
+                        .unwrap_or_default();
+                    let coll = def
+                        .coll_clause
+                        .as_ref()
+                        .and_then(|c| strings(&c.collname).last().cloned());
+                    for t in &targets {
+                        if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                            c.ty = ty.clone();
+                            if coll.is_some() {
+                                c.collation = coll.clone();
+                            }
+                        }
+                    }
+                }
+            }
+            T::AtSetNotNull | T::AtDropNotNull => {
+                for t in &targets {
+                    if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                        c.not_null = sub == T::AtSetNotNull;
+                    }
+                }
+            }
+            T::AtColumnDefault => {
+                for t in &targets {
+                    let seq = cmd
+                        .def
+                        .as_deref()
+                        .and_then(|e| nextval_sequence(e, &t.schema));
+                    if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                        c.has_default = cmd.def.is_some();
+                        if c.identity.is_none() {
+                            c.serial_sequence = seq;
+                        }
+                    }
+                }
+            }
+            T::AtAddIdentity => {
+                for t in targets.iter().take(1) {
+                    if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                        c.identity = Some('a');
+                    }
+                    let seq_name = choose_relation_name(cat, &t.schema, &t.name, &cmd.name, "seq");
+                    let sq = QName::new(t.schema.as_str(), seq_name.as_str());
+                    let mut seq = Relation::new(sq.clone(), RelKind::Sequence, v.origin);
+                    seq.owned_by = Some((t.clone(), cmd.name.clone()));
+                    cat.relations.insert(sq.clone(), seq);
+                    if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                        c.serial_sequence = Some(sq);
+                    }
+                }
+            }
+            T::AtDropIdentity => {
+                let seqs: Vec<QName> = cat
+                    .relations
+                    .values()
+                    .filter(|r| r.owned_by.as_ref() == Some(&(q.clone(), cmd.name.clone())))
+                    .map(|r| r.name.clone())
+                    .collect();
+                for sq in seqs {
+                    cat.remove_relation(&sq);
+                }
+                if let Some(c) = cat.get_mut(&q).and_then(|r| r.column_mut(&cmd.name)) {
+                    c.identity = None;
+                    c.serial_sequence = None;
+                }
+            }
+            T::AtDropExpression => {
+                for t in &targets {
+                    if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
+                        c.generated = None;
+                    }
+                }
+            }
+            T::AtAddConstraint => {
+                if let Some(N::Constraint(c)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    add_constraint(cat, &q, c, None, v, v.origin, rv.inh);
+                }
+            }
+            T::AtValidateConstraint => {
+                for t in &targets {
+                    if let Some(c) = cat
+                        .get_mut(t)
+                        .and_then(|r| r.constraints.iter_mut().find(|c| c.name == cmd.name))
+                    {
+                        c.valid = true;
+                    }
+                }
+            }
+            T::AtDropConstraint => {
+                for t in &targets {
+                    let idx = cat
+                        .get(t)
+                        .and_then(|r| r.constraint(&cmd.name))
+                        .and_then(|c| c.index.clone());
+                    if let Some(r) = cat.get_mut(t) {
+                        r.constraints.retain(|c| c.name != cmd.name);
+                    }
+                    if let Some(i) = idx {
+                        cat.remove_relation(&i);
+                    }
+                }
+            }
+            T::AtSetLogged | T::AtSetUnLogged => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.persistence = if sub == T::AtSetLogged {
+                        Persistence::Permanent
+                    } else {
+                        Persistence::Unlogged
+                    };
+                }
+            }
+            T::AtSetTableSpace => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.tablespace = Some(cmd.name.clone());
+                }
+            }
+            T::AtSetAccessMethod => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.access_method = Some(cmd.name.clone());
+                }
+            }
+            T::AtAttachPartition => {
+                if let Some(N::PartitionCmd(pc)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if let Some(name) = &pc.name {
+                        let part = v.resolve(cat, name);
+                        if objtype == O::ObjectIndex {
+                            if let Some(i) = cat.get_mut(&part).and_then(|r| r.index.as_mut()) {
+                                i.parent = Some(q.clone());
+                            }
+                            continue;
+                        }
+                        if let Some(p) = cat.get_mut(&part) {
+                            p.partition_of = Some(q.clone());
+                            p.is_default_partition =
+                                pc.bound.as_ref().map(|b| b.is_default).unwrap_or(false);
+                            p.bound = pc.bound.as_ref().map(bound_of);
+                        }
+                        if let Some(r) = cat.get_mut(&q) {
+                            if !r.partitions.contains(&part) {
+                                r.partitions.push(part.clone());
+                            }
+                        }
+                        inherit_partition_objects(cat, &q, &part, v.origin);
+                    }
+                }
+            }
+            T::AtDetachPartition => {
+                if let Some(N::PartitionCmd(pc)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    if let Some(name) = &pc.name {
+                        let part = v.resolve(cat, name);
+                        if let Some(p) = cat.get_mut(&part) {
+                            p.partition_of = None;
+                            p.is_default_partition = false;
+                            p.bound = None;
+                        }
+                        if let Some(r) = cat.get_mut(&q) {
+                            r.partitions.retain(|x| x != &part);
+                        }
+                    }
+                }
+            }
+            T::AtAddInherit => {
+                if let Some(p) = cmd.def.as_ref().and_then(|d| range_var(d)) {
+                    let parent = v.resolve(cat, p);
+                    if let Some(r) = cat.get_mut(&parent) {
+                        r.children.push(q.clone());
+                    }
+                    if let Some(r) = cat.get_mut(&q) {
+                        r.inherits.push(parent);
+                    }
+                }
+            }
+            T::AtDropInherit => {
+                if let Some(p) = cmd.def.as_ref().and_then(|d| range_var(d)) {
+                    let parent = v.resolve(cat, p);
+                    if let Some(r) = cat.get_mut(&parent) {
+                        r.children.retain(|x| x != &q);
+                    }
+                    if let Some(r) = cat.get_mut(&q) {
+                        r.inherits.retain(|x| x != &parent);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn literal_of(n: &pb::Node) -> Option<Literal> {
+    match &n.node {
+        Some(N::AConst(c)) => match &c.val {
+            Some(pb::a_const::Val::Ival(i)) => Some(Literal::Int(i.ival as i64)),
+            Some(pb::a_const::Val::Fval(f)) => f.fval.parse().ok().map(Literal::Int),
+            Some(pb::a_const::Val::Sval(s)) => Some(Literal::Text(s.sval.clone())),
+            _ => None,
+        },
+        Some(N::TypeCast(tc)) => tc.arg.as_deref().and_then(literal_of),
+        _ => None,
+    }
+}
+
+pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
+    if b.is_default {
+        return PartitionBound::Default;
+    }
+    match b.strategy.as_str() {
+        "r" => PartitionBound::Range {
+            from: b.lowerdatums.iter().map(literal_of).collect(),
+            to: b.upperdatums.iter().map(literal_of).collect(),
+        },
+        "l" => PartitionBound::List {
+            values: b.listdatums.iter().filter_map(literal_of).collect(),
+        },
+        _ => PartitionBound::Hash,
+    }
+}
+
+/// The leaf partition a row with this key value goes to, if the bounds
+/// are literal enough to tell.
+pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {
+    let r = cat.get(parent)?;
+    let mut default = None;
+    for p in &r.partitions {
+        let pr = cat.get(p)?;
+        let hit = match pr.bound.as_ref()? {
+            PartitionBound::Default => {
+                default = Some(p.clone());
+                false
+            }
+            PartitionBound::List { values } => values.contains(key),
+            PartitionBound::Range { from, to } => {
+                let lo = match from.first() {
+                    Some(Some(l)) => l <= key,
+                    Some(None) => true,
+                    None => return None,
+                };
+                let hi = match to.first() {
+                    Some(Some(h)) => key < h,
+                    Some(None) => true,
+                    None => return None,
+                };
+                if from.len() > 1 {
+                    return None;
+                }
+                lo && hi
+            }
+            PartitionBound::Hash => return None,
+        };
+        if hit {
+            if pr.kind == RelKind::PartitionedTable {
+                return None;
+            }
+            return Some(p.clone());
+        }
+    }
+    default
+}
+
+/// `nextval('name')` in a default: the sequence it uses.
+pub fn nextval_sequence(e: &pb::Node, schema: &str) -> Option<QName> {
+    let refs = node_refs(e);
+    let (_, args) = refs.functions.iter().find(|(f, _)| f == "nextval")?;
+    let name = args.first().and_then(const_str)?;
+    let parts: Vec<String> = name
+        .split('.')
+        .map(|p| p.trim_matches('"').to_string())
+        .collect();
+    match parts.as_slice() {
+        [n] => Some(QName::new(schema, n.to_ascii_lowercase())),
+        [s, n] => Some(QName::new(s.to_ascii_lowercase(), n.to_ascii_lowercase())),
+        _ => None,
+    }
+}

@@ -1,0 +1,134 @@
+//! Per-session settings that change what statements mean or do:
+//! search_path (name resolution), TimeZone (timestamp conversions),
+//! lock_timeout / statement_timeout (rules read them).
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Setting<T> {
+    pub value: T,
+    /// Set with SET LOCAL: reverts at the end of the transaction.
+    pub local: bool,
+    /// Byte offset of the statement that set it.
+    pub at: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub search_path: Vec<String>,
+    pub timezone_utc: bool,
+    pub lock_timeout: Option<Setting<Option<Duration>>>,
+    pub statement_timeout: Option<Setting<Option<Duration>>>,
+}
+
+impl Session {
+    pub fn new(timezone_utc: bool) -> Self {
+        Session {
+            search_path: vec!["public".into()],
+            timezone_utc,
+            lock_timeout: None,
+            statement_timeout: None,
+        }
+    }
+
+    /// The schema new unqualified objects are created in.
+    pub fn creation_schema(&self) -> &str {
+        self.search_path
+            .first()
+            .map(|s| s.as_str())
+            .unwrap_or("public")
+    }
+
+    /// At the end of a transaction, SET LOCAL values revert.
+    pub fn end_transaction(&mut self) {
+        if self.lock_timeout.as_ref().map(|s| s.local).unwrap_or(false) {
+            self.lock_timeout = None;
+        }
+        if self
+            .statement_timeout
+            .as_ref()
+            .map(|s| s.local)
+            .unwrap_or(false)
+        {
+            self.statement_timeout = None;
+        }
+    }
+}
+
+/// `'5s'`, `5000`, `'1min'`, `'0'`: PostgreSQL's time units for
+/// millisecond settings. `Some(None)` is "disabled" (0).
+pub fn parse_duration_ms(s: &str) -> Option<Option<Duration>> {
+    let s = s.trim().trim_matches('\'').trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" => n,
+        "us" => n / 1000.0,
+        "s" => n * 1000.0,
+        "min" => n * 60_000.0,
+        "h" => n * 3_600_000.0,
+        "d" => n * 86_400_000.0,
+        _ => return None,
+    };
+    if ms <= 0.0 {
+        Some(None)
+    } else {
+        Some(Some(Duration::from_micros((ms * 1000.0) as u64)))
+    }
+}
+
+/// Fixed-offset zero zones for which PostgreSQL skips the
+/// timestamp <-> timestamptz rewrite.
+pub fn is_utc_zone(name: &str) -> bool {
+    let n = name.trim().trim_matches('\'').to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "utc"
+            | "etc/utc"
+            | "gmt"
+            | "etc/gmt"
+            | "z"
+            | "zulu"
+            | "etc/zulu"
+            | "uct"
+            | "etc/uct"
+            | "universal"
+            | "etc/universal"
+            | "greenwich"
+            | "etc/greenwich"
+            | "gmt0"
+            | "etc/gmt0"
+            | "gmt+0"
+            | "gmt-0"
+            | "etc/gmt+0"
+            | "etc/gmt-0"
+            | "+00:00"
+            | "0"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration_ms("'5s'"),
+            Some(Some(Duration::from_secs(5)))
+        );
+        assert_eq!(
+            parse_duration_ms("500"),
+            Some(Some(Duration::from_millis(500)))
+        );
+        assert_eq!(
+            parse_duration_ms("'1min'"),
+            Some(Some(Duration::from_secs(60)))
+        );
+        assert_eq!(parse_duration_ms("0"), Some(None));
+        assert_eq!(parse_duration_ms("'abc'"), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! Parsing: PostgreSQL's own grammar (libpg_query) turns a file's text into
+//! statements with exact byte spans. A statement never loses its location.
+//!
+//! The whole text is parsed in one call (the fast path). When that fails, the
+//! text is split with libpg_query's scanner-based splitter and every piece is
+//! parsed on its own, so one syntax error becomes one finding at its exact
+//! position and the statements around it are still analysed.
+
+mod ffi;
+pub mod lex;
+pub mod lines;
+
+pub use lines::LineIndex;
+use pg_query::protobuf::node::Node as NodeEnum;
+
+/// A half-open byte range into a file's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// One top-level statement: its exact span (from the first token to the
+/// terminating semicolon, inclusive, comments before it excluded) and tree.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub span: Span,
+    pub node: NodeEnum,
+}
+
+/// A piece of text PostgreSQL's grammar rejects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    /// Where the server would point (the offending token), as a byte offset.
+    pub offset: usize,
+    /// The span of the whole statement that failed.
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Statement(Statement),
+    Error(SyntaxError),
+}
+
+/// Parse a whole file. Never panics; every byte of input ends up either in a
+/// statement, in an error, or in whitespace/comments between them.
+pub fn parse(text: &str) -> Vec<Item> {
+    if let Some(nul) = text.find('\0') {
+        return vec![Item::Error(SyntaxError {
+            offset: nul,
+            span: Span::new(nul, nul + 1),
+            message: "NUL byte in input: PostgreSQL does not accept NUL characters in SQL text"
+                .into(),
+        })];
+    }
+    match ffi::parse(text) {
+        Ok(stmts) => stmts
+            .into_iter()
+            .filter_map(|raw| {
+                let span = statement_span(text, raw.start, raw.len);
+                raw.node
+                    .map(|node| Item::Statement(Statement { span, node }))
+            })
+            .collect(),
+        Err(_) => parse_piecewise(text),
+    }
+}
+
+fn parse_piecewise(text: &str) -> Vec<Item> {
+    let pieces = match ffi::split_with_scanner(text) {
+        Ok(p) => p,
+        Err(e) => {
+            // The scanner itself failed (e.g. an unterminated quote or
+            // comment): nothing after that point can be split reliably.
+            let offset = e.byte_offset(text).unwrap_or(0);
+            let start = lex::skip_trivia(text, 0);
+            return vec![Item::Error(SyntaxError {
+                offset,
+                span: Span::new(start.min(text.len()), text.len()),
+                message: e.message,
+            })];
+        }
+    };
+    let mut items = Vec::with_capacity(pieces.len());
+    for (start, len) in pieces {
+        let span = statement_span(text, start, len);
+        if span.start >= span.end {
+            continue;
+        }
+        let body_end = if len == 0 {
+            text.len()
+        } else {
+            (start + len).min(text.len())
+        };
+        let piece = &text[span.start..body_end];
+        match ffi::parse(piece) {
+            Ok(stmts) => {
+                for raw in stmts {
+                    let s = statement_span(piece, raw.start, raw.len);
+                    let span = Span::new(span.start + s.start, span.start + s.end);
+                    if let Some(node) = raw.node {
+                        items.push(Item::Statement(Statement { span, node }));
+                    }
+                }
+            }
+            Err(e) => {
+                let offset = span.start + e.byte_offset(piece).unwrap_or(0);
+                items.push(Item::Error(SyntaxError {
+                    offset,
+                    span,
+                    message: e.message,
+                }));
+            }
+        }
+    }
+    items
+}
+
+/// libpg_query reports a statement as starting right after the previous
+/// semicolon (leading comments included) and ending before its own
+/// semicolon. Narrow it to the first token and widen it over the semicolon.
+fn statement_span(text: &str, start: usize, len: usize) -> Span {
+    let end = if len == 0 {
+        text.len()
+    } else {
+        (start + len).min(text.len())
+    };
+    let begin = lex::skip_trivia(text, start.min(end));
+    let mut stop = lex::trim_trailing_trivia(text, begin, end);
+    let after = lex::skip_trivia(text, end);
+    if text[end..].starts_with(';') {
+        stop = end + 1;
+    } else if after < text.len()
+        && text.as_bytes()[after] == b';'
+        && text[end..after].trim().is_empty()
+    {
+        stop = after + 1;
+    }
+    Span::new(begin, stop.max(begin))
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Parse text expected to hold only valid statements (from inside a DO
+/// block): the trees, or None on any error.
+pub fn parse_statements_only(text: &str) -> Option<Vec<NodeEnum>> {
+    ffi::parse(text)
+        .ok()
+        .map(|v| v.into_iter().filter_map(|r| r.node).collect())
+}

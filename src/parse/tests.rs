@@ -1,0 +1,71 @@
+use super::*;
+
+fn spans(text: &str) -> Vec<(String, bool)> {
+    parse(text)
+        .into_iter()
+        .map(|i| match i {
+            Item::Statement(s) => (text[s.span.start..s.span.end].to_string(), true),
+            Item::Error(e) => (text[e.span.start..e.span.end].to_string(), false),
+        })
+        .collect()
+}
+
+#[test]
+fn spans_exclude_leading_comments_and_include_semicolon() {
+    let t = "-- header\nSELECT 1;\n\n/* c */ SELECT 2 ;\nSELECT 3";
+    assert_eq!(
+        spans(t),
+        vec![
+            ("SELECT 1;".into(), true),
+            ("SELECT 2 ;".into(), true),
+            ("SELECT 3".into(), true)
+        ]
+    );
+}
+
+#[test]
+fn syntax_error_is_located_and_the_rest_survives() {
+    let t = "SELECT 1;\nALTER TABLE t ADD COLUMN;\nSELECT 2;";
+    let items = parse(t);
+    assert_eq!(items.len(), 3);
+    match &items[1] {
+        Item::Error(e) => {
+            let li = LineIndex::new(t);
+            assert_eq!(li.line_col(t, e.offset), (2, 25));
+            assert!(e.message.contains("syntax error"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(items[2], Item::Statement(_)));
+}
+
+#[test]
+fn dollar_quotes_e_strings_crlf_and_empty_files() {
+    let t =
+        "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\r\nSELECT E'a\\'b;';\r\n";
+    let s = spans(t);
+    assert_eq!(s.len(), 2);
+    assert!(s[1].0.starts_with("SELECT E'"));
+    assert!(parse("").is_empty());
+    assert!(parse("-- only a comment\n/* and another */\n").is_empty());
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let t = "SELECT 'é', x FROM;";
+    let items = parse(t);
+    let Item::Error(e) = &items[0] else { panic!() };
+    let li = LineIndex::new(t);
+    assert_eq!(li.line_col(t, e.offset), (1, 19));
+}
+
+#[test]
+fn nul_bytes_are_an_error_not_a_panic() {
+    assert!(matches!(parse("SELECT 1;\0")[0], Item::Error(_)));
+}
+
+#[test]
+fn unterminated_dollar_quote() {
+    let items = parse("SELECT 1;\nDO $$ BEGIN");
+    assert!(items.iter().any(|i| matches!(i, Item::Error(_))));
+}

@@ -1,0 +1,182 @@
+//! The JSON contract (version 1), documented in README.md: one object on
+//! stdout with `files[].statements[]` (locks, rewrites, scans and the
+//! transaction they run in), `findings[]` and `summary`.
+
+use serde::Serialize;
+
+use crate::model::catalog::QName;
+use crate::model::locks::LockMode;
+use crate::model::txn::HeldLock;
+use crate::model::Analysis;
+use crate::rules::{Finding, Severity};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    pg_version: u32,
+    files: Vec<File<'a>>,
+    findings: Vec<FindingOut<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    path: &'a str,
+    wrapping: crate::model::txn::Wrapping,
+    statements: Vec<Statement<'a>>,
+}
+
+#[derive(Serialize)]
+struct Lock<'a> {
+    relation: &'a QName,
+    mode: LockMode,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    new: bool,
+    blocks_reads: bool,
+    blocks_writes: bool,
+}
+
+#[derive(Serialize)]
+struct Statement<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    kind: &'a str,
+    in_transaction: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction: Option<u64>,
+    locks: Vec<Lock<'a>>,
+    rewrites: Vec<&'a QName>,
+    scans: Vec<&'a QName>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    index_rebuilds: Vec<&'a QName>,
+    /// Locks taken earlier in the same transaction, held while it runs.
+    held_locks: &'a [HeldLock],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    new_relations: Vec<&'a QName>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unknown_relations: Vec<&'a QName>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    no_transaction_block: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unknown: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    rule: &'a str,
+    category: crate::rules::Category,
+    severity: Severity,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    files: usize,
+    statements: usize,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
+    let files: Vec<File> = analysis
+        .files
+        .iter()
+        .filter(|f| f.report)
+        .map(|f| File {
+            path: &f.path,
+            wrapping: f.wrapping,
+            statements: f
+                .statements
+                .iter()
+                .map(|s| {
+                    let fx = &s.effects;
+                    Statement {
+                        line: s.start.0,
+                        column: s.start.1,
+                        end_line: s.end.0,
+                        end_column: s.end.1,
+                        kind: &s.kind,
+                        in_transaction: s.placement.in_transaction,
+                        transaction: s.placement.txn,
+                        locks: fx
+                            .locks
+                            .iter()
+                            .map(|(q, m)| Lock {
+                                relation: q,
+                                mode: *m,
+                                new: fx.new_relations.contains(q),
+                                blocks_reads: m.blocks_reads(),
+                                blocks_writes: m.blocks_writes(),
+                            })
+                            .collect(),
+                        rewrites: fx.rewrites.iter().collect(),
+                        scans: fx.scans.iter().collect(),
+                        index_rebuilds: fx.index_rebuilds.iter().collect(),
+                        held_locks: &s.held,
+                        new_relations: fx.new_relations.iter().collect(),
+                        unknown_relations: fx.unknown_relations.iter().collect(),
+                        no_transaction_block: fx.no_transaction_block,
+                        unknown: fx.unknown.as_deref(),
+                        notes: &fx.notes,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let out: Vec<FindingOut> = findings
+        .iter()
+        .map(|f| FindingOut {
+            rule: f.rule,
+            category: f.category,
+            severity: f.severity,
+            path: &analysis.files[f.file].path,
+            line: f.line,
+            column: f.column,
+            end_line: f.end_line,
+            end_column: f.end_column,
+            message: &f.message,
+            help: f.help.as_deref(),
+            fix: f.fix.as_deref(),
+        })
+        .collect();
+    let summary = Summary {
+        files: files.len(),
+        statements: files.iter().map(|f| f.statements.len()).sum(),
+        errors: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count(),
+        warnings: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count(),
+        infos: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Info)
+            .count(),
+    };
+    let report = Report {
+        version: 1,
+        pg_version: analysis.pg_version,
+        files,
+        findings: out,
+        summary,
+    };
+    let mut s = serde_json::to_string_pretty(&report).expect("report serializes");
+    s.push('\n');
+    s
+}

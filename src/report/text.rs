@@ -1,0 +1,241 @@
+//! The terminal report: per statement, the locks it takes on existing
+//! relations and what they block; then findings in the style of rustc
+//! (`path:line:col`, the source line, a caret under the span, help).
+
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use crate::model::{Analysis, FileAnalysis, StatementInfo};
+use crate::rules::{Finding, Severity};
+
+pub struct TextOptions {
+    /// Also list statements that take no lock on an existing relation.
+    pub all_statements: bool,
+    /// Show the per-statement lock table at all.
+    pub show_locks: bool,
+}
+
+fn describe_statement(s: &StatementInfo) -> Option<String> {
+    let fx = &s.effects;
+    let mut parts: Vec<String> = Vec::new();
+    for (q, m) in fx.existing_locks() {
+        parts.push(format!(
+            "{} on {} ({})",
+            m.pg_name().bold(),
+            q,
+            m.blocks_phrase()
+        ));
+    }
+    let rewrites: Vec<String> = fx
+        .rewrites
+        .iter()
+        .filter(|q| !fx.new_relations.contains(q))
+        .map(|q| q.to_string())
+        .collect();
+    if !rewrites.is_empty() {
+        parts.push(format!("{} {}", "rewrites".red(), rewrites.join(", ")));
+    }
+    let scans: Vec<String> = fx
+        .scans
+        .iter()
+        .filter(|q| !fx.new_relations.contains(q) && !fx.rewrites.contains(*q))
+        .map(|q| q.to_string())
+        .collect();
+    if !scans.is_empty() {
+        parts.push(format!("{} {}", "scans".yellow(), scans.join(", ")));
+    }
+    if fx.unknown.is_some() {
+        parts.push("effects unknown".magenta().to_string());
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+fn file_section(out: &mut String, f: &FileAnalysis, opts: &TextOptions) {
+    let mut lines = Vec::new();
+    for s in &f.statements {
+        let desc = describe_statement(s);
+        if desc.is_none() && !opts.all_statements {
+            continue;
+        }
+        let mut line = format!(
+            "  {:>5}  {:<24} {}",
+            format!("{}:{}", s.start.0, s.start.1).dimmed(),
+            s.kind,
+            desc.unwrap_or_else(|| "no lock on an existing relation".dimmed().to_string())
+        );
+        let held: Vec<String> = s
+            .held
+            .iter()
+            .filter(|h| h.mode.blocks_writes() && !s.effects.new_relations.contains(&h.relation))
+            .map(|h| {
+                format!(
+                    "{} on {} (since line {})",
+                    h.mode.pg_name(),
+                    h.relation,
+                    h.since_line
+                )
+            })
+            .collect();
+        if !held.is_empty() {
+            let _ = write!(
+                line,
+                "\n  {:>5}  {:<24} {} {}",
+                "",
+                "",
+                "while holding".dimmed(),
+                held.join(", ")
+            );
+        }
+        lines.push(line);
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(out, "{}", f.path.bold());
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
+pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
+    let f = &analysis.files[fnd.file];
+    let sev = match fnd.severity {
+        Severity::Error => "error".red().bold(),
+        Severity::Warning => "warning".yellow().bold(),
+        Severity::Info => "info".cyan().bold(),
+    };
+    let _ = writeln!(
+        out,
+        "{}{}: {}",
+        sev,
+        format!("[{}]", fnd.rule).bold(),
+        fnd.message.bold()
+    );
+    let gutter = fnd.end_line.max(fnd.line).to_string().len();
+    let _ = writeln!(
+        out,
+        "{:>w$}{} {}:{}:{}",
+        "",
+        "-->".blue().bold(),
+        f.path,
+        fnd.line,
+        fnd.column,
+        w = gutter
+    );
+    let _ = writeln!(out, "{:>w$} {}", "", "|".blue().bold(), w = gutter);
+    let last = if fnd.end_line > fnd.line + 3 {
+        fnd.line + 2
+    } else {
+        fnd.end_line.max(fnd.line)
+    };
+    for ln in fnd.line..=last {
+        let text = f.lines.line_text(&f.text, ln).replace('\t', "    ");
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            format!("{ln:>gutter$}").blue().bold(),
+            "|".blue().bold(),
+            text
+        );
+        if ln == fnd.line {
+            let start = fnd.column.saturating_sub(1);
+            let len = if fnd.end_line == fnd.line {
+                fnd.end_column.saturating_sub(fnd.column).max(1)
+            } else {
+                text.chars().count().saturating_sub(start).max(1)
+            };
+            let carets = "^".repeat(len.min(200));
+            let color = match fnd.severity {
+                Severity::Error => carets.red().bold(),
+                Severity::Warning => carets.yellow().bold(),
+                Severity::Info => carets.cyan().bold(),
+            };
+            let _ = writeln!(
+                out,
+                "{:>w$} {} {}{}",
+                "",
+                "|".blue().bold(),
+                " ".repeat(start),
+                color,
+                w = gutter
+            );
+        }
+    }
+    if last < fnd.end_line {
+        let _ = writeln!(out, "{:>w$} {} ...", "", "|".blue().bold(), w = gutter);
+    }
+    if let Some(h) = &fnd.help {
+        let _ = writeln!(
+            out,
+            "{:>w$} {} {}: {}",
+            "",
+            "=".blue().bold(),
+            "help".bold(),
+            h,
+            w = gutter
+        );
+    }
+    if let Some(fix) = &fnd.fix {
+        for l in fix.lines() {
+            let _ = writeln!(out, "{:>w$}   {}", "", l.green(), w = gutter);
+        }
+    }
+    let _ = writeln!(out);
+}
+
+pub fn render(analysis: &Analysis, findings: &[Finding], opts: &TextOptions) -> String {
+    let mut out = String::new();
+    if opts.show_locks {
+        for f in analysis.files.iter().filter(|f| f.report) {
+            file_section(&mut out, f, opts);
+        }
+    }
+    for fnd in findings {
+        render_finding(&mut out, analysis, fnd);
+    }
+    let files = analysis.files.iter().filter(|f| f.report).count();
+    let stmts: usize = analysis
+        .files
+        .iter()
+        .filter(|f| f.report)
+        .map(|f| f.statements.len())
+        .sum();
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    let infos = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .count();
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let summary = format!(
+        "{}, {}: {}, {}, {}",
+        plural(files, "file"),
+        plural(stmts, "statement"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(infos, "info")
+    );
+    let _ = writeln!(
+        out,
+        "{}",
+        if errors > 0 {
+            summary.red().bold()
+        } else if warnings > 0 {
+            summary.yellow().bold()
+        } else {
+            summary.green().bold()
+        }
+    );
+    out
+}
