@@ -44,6 +44,9 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Items are consumed once, right after parsing: boxing the common
+/// variant would only add an allocation per statement.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Item {
     Statement(Statement),
