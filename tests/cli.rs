@@ -25,7 +25,11 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn clean_migration_exits_zero() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "001.sql", b"CREATE TABLE t (id int);\nCREATE INDEX ON t (id);\n");
+    let f = write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE t (id int);\nCREATE INDEX ON t (id);\n",
+    );
     let o = ddlint(&["check", &f]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
@@ -33,15 +37,26 @@ fn clean_migration_exits_zero() {
 #[test]
 fn syntax_error_is_a_finding_with_position_and_exit_one() {
     let d = tempfile::tempdir().unwrap();
-    let f = write(d.path(), "001.sql", "SELECT 'é';\nALTER TABLE t ADD COLUMN;\nSELECT 2;\n".as_bytes());
+    let f = write(
+        d.path(),
+        "001.sql",
+        "SELECT 'é';\nALTER TABLE t ADD COLUMN;\nSELECT 2;\n".as_bytes(),
+    );
     let o = ddlint(&["check", "--format", "json", &f]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let fnd = &v["findings"][0];
     assert_eq!(fnd["rule"], "syntax-error");
     assert_eq!(fnd["category"], "syntax");
-    assert_eq!((fnd["line"].as_u64(), fnd["column"].as_u64()), (Some(2), Some(25)));
-    assert_eq!(v["files"][0]["statements"].as_array().unwrap().len(), 2, "the rest of the file is still analysed");
+    assert_eq!(
+        (fnd["line"].as_u64(), fnd["column"].as_u64()),
+        (Some(2), Some(25))
+    );
+    assert_eq!(
+        v["files"][0]["statements"].as_array().unwrap().len(),
+        2,
+        "the rest of the file is still analysed"
+    );
 }
 
 #[test]
@@ -50,7 +65,11 @@ fn unusable_input_exits_two_with_the_file_named() {
     let missing = d.path().join("nope.sql").display().to_string();
     let o = ddlint(&["check", &missing]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("nope.sql") && stderr(&o).contains("no such file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nope.sql") && stderr(&o).contains("no such file"),
+        "{}",
+        stderr(&o)
+    );
 
     let empty = tempfile::tempdir().unwrap();
     write(empty.path(), "README.md", b"# not sql");
@@ -61,7 +80,11 @@ fn unusable_input_exits_two_with_the_file_named() {
     let bad = write(d.path(), "latin1.sql", b"SELECT 1;\nSELECT 'caf\xe9';\n");
     let o = ddlint(&["check", &bad]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("latin1.sql: line 2") && stderr(&o).contains("UTF-8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("latin1.sql: line 2") && stderr(&o).contains("UTF-8"),
+        "{}",
+        stderr(&o)
+    );
 
     let bin = write(d.path(), "blob.sql", b"\x7fELF\x00\x00\x01");
     let o = ddlint(&["check", &bin]);
@@ -73,7 +96,11 @@ fn unusable_input_exits_two_with_the_file_named() {
     f.set_len(50 * 1024 * 1024).unwrap();
     let o = ddlint(&["check", &big.display().to_string()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("big.sql") && stderr(&o).contains("--max-file-size"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("big.sql") && stderr(&o).contains("--max-file-size"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(stderr(&o).lines().count(), 1, "one-line error");
 
     let o = ddlint(&["check", "--pg-version", "9", &missing]);
@@ -86,8 +113,15 @@ fn deep_nesting_and_many_statements_do_not_crash() {
     let deep = format!("SELECT {}1{};\n", "(".repeat(10_000), ")".repeat(10_000));
     let f = write(d.path(), "deep.sql", deep.as_bytes());
     let o = ddlint(&["check", &f]);
-    assert_eq!(o.status.code(), Some(1), "PostgreSQL's own limit is reported: {}", stderr(&o));
-    let many: String = (0..10_000).map(|i| format!("ALTER TABLE t{} ADD COLUMN c{i} int;\n", i % 7)).collect();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "PostgreSQL's own limit is reported: {}",
+        stderr(&o)
+    );
+    let many: String = (0..10_000)
+        .map(|i| format!("ALTER TABLE t{} ADD COLUMN c{i} int;\n", i % 7))
+        .collect();
     let f = write(d.path(), "many.sql", many.as_bytes());
     let o = ddlint(&["check", "--format", "json", &f]);
     assert_eq!(o.status.code(), Some(0));
@@ -98,18 +132,36 @@ fn deep_nesting_and_many_statements_do_not_crash() {
 #[test]
 fn bom_crlf_and_comment_only_files() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "001.sql", b"\xEF\xBB\xBFCREATE TABLE t (id int);\r\n");
+    write(
+        d.path(),
+        "001.sql",
+        b"\xEF\xBB\xBFCREATE TABLE t (id int);\r\n",
+    );
     write(d.path(), "002.sql", b"-- nothing here\r\n/* at all */\r\n");
     write(d.path(), "003.sql", b"");
-    write(d.path(), "010.sql", b"\r\n\r\nCREATE INDEX i ON t (id);\r\n");
+    write(
+        d.path(),
+        "010.sql",
+        b"\r\n\r\nCREATE INDEX i ON t (id);\r\n",
+    );
     let o = ddlint(&["check", "--format", "json", &d.path().display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let files = v["files"].as_array().unwrap();
     assert_eq!(files.len(), 4);
-    assert!(files[3]["path"].as_str().unwrap().ends_with("010.sql"), "numeric order");
+    assert!(
+        files[3]["path"].as_str().unwrap().ends_with("010.sql"),
+        "numeric order"
+    );
     let s = &files[3]["statements"][0];
-    assert_eq!((s["line"].as_u64(), s["column"].as_u64(), s["end_column"].as_u64()), (Some(3), Some(1), Some(26)));
+    assert_eq!(
+        (
+            s["line"].as_u64(),
+            s["column"].as_u64(),
+            s["end_column"].as_u64()
+        ),
+        (Some(3), Some(1), Some(26))
+    );
     // A table created in an earlier file is pre-existing: the index locks it.
     assert_eq!(s["locks"][0]["relation"], "public.t");
     assert_eq!(s["locks"][0]["mode"], "ShareLock");
@@ -119,7 +171,11 @@ fn bom_crlf_and_comment_only_files() {
 #[test]
 fn transactions_make_held_locks_visible() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "001.sql", b"CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int, a_id int);\n");
+    write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int, a_id int);\n",
+    );
     write(
         d.path(),
         "002.sql",
@@ -134,9 +190,17 @@ fn transactions_make_held_locks_visible() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h["relation"].as_str().unwrap().into(), h["mode"].as_str().unwrap().into()))
+        .map(|h| {
+            (
+                h["relation"].as_str().unwrap().into(),
+                h["mode"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(held.contains(&("public.a".into(), "ShareRowExclusiveLock".into())), "{held:?}");
+    assert!(
+        held.contains(&("public.a".into(), "ShareRowExclusiveLock".into())),
+        "{held:?}"
+    );
     assert_eq!(st[4]["in_transaction"], false);
     assert!(st[4]["held_locks"].as_array().unwrap().is_empty());
 }
@@ -144,10 +208,25 @@ fn transactions_make_held_locks_visible() {
 #[test]
 fn version_changes_the_answer() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "001.sql", b"CREATE TABLE p (id int) PARTITION BY RANGE (id);\nCREATE TABLE p1 (id int);\n");
-    write(d.path(), "002.sql", b"ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10);\n");
+    write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE p (id int) PARTITION BY RANGE (id);\nCREATE TABLE p1 (id int);\n",
+    );
+    write(
+        d.path(),
+        "002.sql",
+        b"ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10);\n",
+    );
     let mode = |v: &str| -> String {
-        let o = ddlint(&["check", "--format", "json", "--pg-version", v, &d.path().display().to_string()]);
+        let o = ddlint(&[
+            "check",
+            "--format",
+            "json",
+            "--pg-version",
+            v,
+            &d.path().display().to_string(),
+        ]);
         let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         j["files"][1]["statements"][0]["locks"]
             .as_array()
