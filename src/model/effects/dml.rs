@@ -141,7 +141,13 @@ pub fn select(s: &pb::SelectStmt, cx: &Ctx, fx: &mut Effects) {
 /// `inserting`: the statement writes rows whatever the table holds;
 /// otherwise (UPDATE) only rows that exist are touched, and a table the
 /// replayed history created and never wrote to is empty.
-fn fk_checks(target: &QName, columns: Option<&[String]>, inserting: bool, cx: &Ctx, fx: &mut Effects) {
+fn fk_checks(
+    target: &QName,
+    columns: Option<&[String]>,
+    inserting: bool,
+    cx: &Ctx,
+    fx: &mut Effects,
+) {
     let Some(rel) = cx.rel(target) else { return };
     if !inserting && !rel.may_have_rows {
         return;
