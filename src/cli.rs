@@ -73,9 +73,24 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", default_value_t = model::DEFAULT_PG, value_parser = clap::value_parser!(u32).range(11..=18))]
     pub pg_version: u32,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: text; under GitHub Actions (GITHUB_ACTIONS=true)
+    /// text plus `github` annotations].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE instead of stdout; the terminal still gets
+    /// the text report (e.g. `--format sarif --output ddlint.sarif`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print only findings (no lock table, nothing at all when clean): for
+    /// pre-commit hooks.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule produced.
+    #[arg(long)]
+    pub statistics: bool,
 
     /// Seed the catalog from a `pg_dump --schema-only` file (or any SQL that
     /// builds the existing schema) before replaying the migrations.
@@ -100,6 +115,10 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all_statements: bool,
 
+    /// Largest migration file accepted, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    pub max_file_size: u64,
+
     /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -107,8 +126,22 @@ pub struct CheckArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Human-readable, rustc style, with the lock table.
     Text,
+    /// One line per finding: path:line:col: severity[rule]: message.
+    Concise,
+    /// The versioned JSON contract (see README).
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML, one test case per migration file.
+    Junit,
+    /// Markdown for a pull-request comment or job summary.
+    Markdown,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +210,7 @@ pub fn check(args: CheckArgs) -> i32 {
         exclude: Vec::new(),
         stdin_filename: args.stdin_filename.clone(),
         assume_in_transaction: args.assume_in_transaction,
+        max_file_bytes: args.max_file_size.saturating_mul(1_048_576),
     };
     let loaded = match source::load(&args.paths, &sopts) {
         Ok(l) => l,
@@ -191,7 +225,7 @@ pub fn check(args: CheckArgs) -> i32 {
     };
     let mut inputs = Vec::new();
     for s in &args.schema {
-        match source::read_text(s) {
+        match source::read_text_limited(s, args.max_file_size.saturating_mul(1_048_576)) {
             Ok(text) => inputs.push(Input {
                 path: s.display().to_string(),
                 text,
@@ -219,28 +253,68 @@ pub fn check(args: CheckArgs) -> i32 {
     findings.sort_by(|a, b| {
         (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
     });
-    let out = match args.format {
-        Format::Json => report::json::render(&analysis, &findings),
-        Format::Text => report::text::render(
-            &analysis,
-            &findings,
-            &report::text::TextOptions {
-                all_statements: args.all_statements,
-                show_locks: true,
-            },
-        ),
+    let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
+    let on_github = std::env::var("GITHUB_ACTIONS")
+        .map(|v| v == "true")
+        .unwrap_or(false);
+    let text = |quiet: bool| {
+        let mut t = if quiet {
+            findings.iter().fold(String::new(), |mut acc, f| {
+                report::text::render_finding(&mut acc, &analysis, f);
+                acc
+            })
+        } else {
+            report::text::render(
+                &analysis,
+                &findings,
+                &report::text::TextOptions {
+                    all_statements: args.all_statements,
+                    show_locks: true,
+                },
+            )
+        };
+        if args.statistics {
+            t.push_str(&report::render_statistics(&findings));
+        }
+        t
     };
+    let render = |format: Format| -> String {
+        match format {
+            Format::Text => text(args.quiet),
+            Format::Concise => report::concise::render(&analysis, &findings),
+            Format::Json => report::json::render(&analysis, &findings),
+            Format::Sarif => report::sarif::render(&analysis, &findings),
+            Format::Github => report::github::render(&analysis, &findings),
+            Format::Gitlab => report::gitlab::render(&analysis, &findings),
+            Format::Junit => report::junit::render(&analysis, &findings, threshold),
+            Format::Markdown => report::markdown::render(&analysis, &findings),
+        }
+    };
+    let (file_out, stdout_text) = match (args.format, &args.output) {
+        (Some(f), Some(path)) => (Some((path, render(f))), text(args.quiet)),
+        (None, Some(path)) => (Some((path, text(args.quiet))), String::new()),
+        (Some(f), None) => (None, render(f)),
+        (None, None) if on_github => {
+            let mut t = text(args.quiet);
+            t.push_str(&report::github::render(&analysis, &findings));
+            (None, t)
+        }
+        (None, None) => (None, text(args.quiet)),
+    };
+    if let Some((path, body)) = file_out {
+        if let Err(e) = std::fs::write(path, body) {
+            return error(format!("{}: cannot write the report: {e}", path.display()));
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
-        .write_all(out.as_bytes())
+        .write_all(stdout_text.as_bytes())
         .and_then(|_| stdout.flush())
     {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return 0;
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return error(format!("writing the report: {e}"));
         }
-        return error(format!("writing the report: {e}"));
     }
-    let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
     if findings.iter().any(|f| f.severity >= threshold) {
         1
     } else {

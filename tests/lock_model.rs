@@ -36,6 +36,8 @@ use support::pg::{PgServer, ALL_MAJORS};
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Mismatch {
+    file: String,
+    line: usize,
     location: String,
     case: String,
     relation: String,
@@ -125,7 +127,7 @@ fn run_ddlint(case: &Case, major: u32) -> Result<Predicted, String> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let json: Value = serde_json::from_str(&stdout).map_err(|e| {
         format!(
-            "ddlint output is not JSON ({e}; exit {}): {}{}",
+            "ddlint output is not JSON ({e}; {}): {}{}",
             out.status,
             stdout.chars().take(200).collect::<String>(),
             String::from_utf8_lossy(&out.stderr)
@@ -134,8 +136,14 @@ fn run_ddlint(case: &Case, major: u32) -> Result<Predicted, String> {
                 .collect::<String>()
         )
     })?;
+    predicted_from_json(&json)
+}
+
+/// Strongest predicted mode per relation and union of rewrites over the
+/// statements of `002_change.sql` in ddlint's JSON report.
+fn predicted_from_json(json: &Value) -> Result<Predicted, String> {
     let mut stmts = Vec::new();
-    collect_statements(&json, false, &mut stmts);
+    collect_statements(json, false, &mut stmts);
     if stmts.is_empty() {
         return Err("ddlint JSON has no statements for 002_change.sql".into());
     }
@@ -159,6 +167,8 @@ fn run_ddlint(case: &Case, major: u32) -> Result<Predicted, String> {
 
 fn mismatch(case: &Case, major: u32, relation: &str, what: &str, p: &str, o: &str) -> Mismatch {
     Mismatch {
+        file: case.file.display().to_string(),
+        line: case.line,
         location: case.location(),
         case: case.name.clone(),
         relation: relation.to_string(),
@@ -199,7 +209,17 @@ fn compare(case: &Case, major: u32, obs: &Observed, out: &mut Vec<Mismatch>) {
     if env_flag("DDLINT_OBSERVE_ONLY") {
         return;
     }
-    let predicted = match run_ddlint(case, major) {
+    compare_with(case, major, obs, run_ddlint(case, major), out);
+}
+
+fn compare_with(
+    case: &Case,
+    major: u32,
+    obs: &Observed,
+    predicted: Result<Predicted, String>,
+    out: &mut Vec<Mismatch>,
+) {
+    let predicted = match predicted {
         Ok(p) => p,
         Err(e) => {
             out.push(mismatch(case, major, "-", "ddlint", &e, "-"));
@@ -276,11 +296,22 @@ fn majors_label(majors: &[u32]) -> String {
 
 fn print_table(mismatches: &[Mismatch]) -> String {
     // Group the same mismatch across majors.
-    type Key = (String, String, String, String, String, String);
+    type Key = (
+        String,
+        usize,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
     let mut grouped: BTreeMap<Key, Vec<u32>> = BTreeMap::new();
     for m in mismatches {
         grouped
             .entry((
+                m.file.clone(),
+                m.line,
                 m.location.clone(),
                 m.case.clone(),
                 m.relation.clone(),
@@ -299,7 +330,7 @@ fn print_table(mismatches: &[Mismatch]) -> String {
         "predicted".to_string(),
         "observed".to_string(),
     ]];
-    for ((loc, name, rel, what, p, o), mut majors) in grouped {
+    for ((_, _, loc, name, rel, what, p, o), mut majors) in grouped {
         majors.sort_unstable();
         let short = |s: &str, n: usize| -> String {
             if s.chars().count() > n {
@@ -471,5 +502,97 @@ fn lock_model() {
     }
     if !report.is_empty() {
         panic!("lock model differs from real PostgreSQL:\n{report}");
+    }
+}
+
+/// The comparison itself, on made-up reports (no server needed).
+#[test]
+fn comparison_logic() {
+    let case = support::cases::parse_cases(
+        Path::new("x.sql"),
+        "-- case: c\n-- setup:\nCREATE TABLE t (id int);\n-- statement:\nSELECT 1;\n-- versions: 12-13, 15+\n",
+    )
+    .unwrap()
+    .remove(0);
+    assert_eq!(case.versions, vec![12, 13, 15, 16, 17, 18]);
+    let report = serde_json::json!({
+        "files": [
+            {"path": "/tmp/x/001_setup.sql", "statements": [
+                {"locks": [{"relation": "public.t", "mode": "AccessExclusiveLock"}], "rewrites": []}
+            ]},
+            {"path": "/tmp/x/002_change.sql", "statements": [
+                {"locks": [{"relation": "public.t", "mode": "ShareLock"},
+                           {"relation": "public.new", "mode": "AccessExclusiveLock"}],
+                 "rewrites": ["public.t"], "scans": []},
+                {"locks": [{"relation": "public.t", "mode": "RowExclusiveLock"},
+                           {"relation": "public.t_idx", "mode": "AccessShareLock"}],
+                 "rewrites": []}
+            ]}
+        ]
+    });
+    let p = predicted_from_json(&report).unwrap();
+    assert_eq!(p.locks["public.t"], "ShareLock");
+    assert_eq!(p.locks.len(), 3);
+    let mut obs = Observed {
+        method: "transaction".into(),
+        ..Default::default()
+    };
+    for r in ["public.t", "public.t_idx"] {
+        obs.relkinds.insert(r.into(), "table".into());
+    }
+    obs.locks.insert("public.t".into(), "ShareLock".into());
+    obs.locks
+        .insert("public.t_idx".into(), "AccessShareLock".into());
+    obs.rewrites.insert("public.t".into());
+    let mut out = Vec::new();
+    compare_with(&case, 15, &obs, predicted_from_json(&report), &mut out);
+    assert!(out.is_empty(), "{out:?}");
+
+    obs.locks
+        .insert("public.t_idx".into(), "RowExclusiveLock".into());
+    obs.rewrites.clear();
+    compare_with(&case, 15, &obs, predicted_from_json(&report), &mut out);
+    let what: Vec<(&str, &str)> = out
+        .iter()
+        .map(|m| (m.relation.as_str(), m.what.as_str()))
+        .collect();
+    assert_eq!(
+        what,
+        vec![("public.t_idx", "lock"), ("public.t", "rewrite")]
+    );
+
+    // Probe results are lower bounds for relations the probe cannot hold.
+    out.clear();
+    obs.rewrites.insert("public.t".into());
+    obs.unobservable.insert("public.t_idx".into());
+    obs.locks
+        .insert("public.t_idx".into(), "AccessShareLock".into());
+    compare_with(&case, 15, &obs, predicted_from_json(&report), &mut out);
+    assert!(out.is_empty(), "{out:?}");
+
+    let flat = serde_json::json!([{"file": "a/002_change.sql", "locks": [], "rewrites": []}]);
+    assert!(predicted_from_json(&flat).unwrap().locks.is_empty());
+    assert!(predicted_from_json(&serde_json::json!({"files": []})).is_err());
+}
+
+/// The corpus parses, is large, and names its cases uniquely per file.
+#[test]
+fn corpus_is_well_formed() {
+    let cases = load_corpus().expect("corpus");
+    assert!(cases.len() > 150, "only {} cases", cases.len());
+    let mut seen = BTreeSet::new();
+    for c in &cases {
+        assert!(
+            seen.insert((c.file.clone(), c.name.clone())),
+            "{}: duplicate case name {:?}",
+            c.location(),
+            c.name
+        );
+        assert!(!c.versions.is_empty(), "{}: no versions", c.location());
+        assert!(
+            c.versions.iter().all(|v| ALL_MAJORS.contains(v)),
+            "{}: versions outside 11..18",
+            c.location()
+        );
     }
 }

@@ -202,16 +202,22 @@ fn analyse_file(
                     txn: placement.txn,
                 };
                 let stmt_text = &input.text[st.span.start..st.span.end];
-                let fx = {
-                    let cx = Ctx {
-                        cat,
-                        session: &session,
-                        pg: opts.pg_version,
-                        now: origin,
-                    };
-                    match &st.node {
-                        N::DoStmt(d) => plpgsql::do_effects(d, &cx),
-                        other => effects(other, &cx),
+                // DO blocks replay their body statement by statement while
+                // their effects are computed (the visitor then sees the
+                // catalog after the block); other statements are applied
+                // after the visitor has seen the catalog before them.
+                let fx = match &st.node {
+                    N::DoStmt(d) => {
+                        plpgsql::do_effects_and_apply(d, cat, &session, opts.pg_version, origin)
+                    }
+                    other => {
+                        let cx = Ctx {
+                            cat,
+                            session: &session,
+                            pg: opts.pg_version,
+                            now: origin,
+                        };
+                        effects(other, &cx)
                     }
                 };
                 let start = lines.line_col(&input.text, st.span.start);
@@ -240,9 +246,8 @@ fn analyse_file(
                     catalog_before: cat,
                 });
                 // Apply to the catalog (DO bodies replay their statements).
-                match &info.node {
-                    N::DoStmt(d) => plpgsql::do_apply(d, cat, &session, opts.pg_version, origin),
-                    other => replay::apply(other, cat, &session, opts.pg_version, origin),
+                if !matches!(info.node, N::DoStmt(_)) {
+                    replay::apply(&info.node, cat, &session, opts.pg_version, origin);
                 }
                 apply_session(&info.node, &mut session, st.span.start, opts);
                 tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&info.node));

@@ -150,23 +150,33 @@ fn literal(q: &str) -> Option<String> {
     }
 }
 
-pub fn do_effects(d: &DoStmt, cx: &Ctx) -> Effects {
+/// Effects of a DO block, applying its statements to the catalog as they
+/// go (a later statement of the body sees what an earlier one created).
+pub fn do_effects_and_apply(
+    d: &DoStmt,
+    cat: &mut Catalog,
+    session: &Session,
+    pg: u32,
+    now: Origin,
+) -> Effects {
     let body = extract(d);
     let mut fx = Effects::default();
-    let mut cat = cx.cat.clone();
     for n in &body.statements {
-        let inner = Ctx {
-            cat: &cat,
-            session: cx.session,
-            pg: cx.pg,
-            now: cx.now,
-        };
         let e = match n {
-            N::DoStmt(dd) => do_effects(dd, &inner),
-            other => effects(other, &inner),
+            N::DoStmt(dd) => do_effects_and_apply(dd, cat, session, pg, now),
+            other => {
+                let inner = Ctx {
+                    cat,
+                    session,
+                    pg,
+                    now,
+                };
+                let e = effects(other, &inner);
+                replay::apply(other, cat, session, pg, now);
+                e
+            }
         };
         fx.merge(e);
-        replay::apply(n, &mut cat, cx.session, cx.pg, cx.now);
     }
     if let Some(u) = body.unknown {
         fx.set_unknown(u);
@@ -178,10 +188,4 @@ pub fn do_effects(d: &DoStmt, cx: &Ctx) -> Effects {
         ));
     }
     fx
-}
-
-pub fn do_apply(d: &DoStmt, cat: &mut Catalog, session: &Session, pg: u32, origin: Origin) {
-    for n in extract(d).statements {
-        replay::apply(&n, cat, session, pg, origin);
-    }
 }

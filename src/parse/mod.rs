@@ -44,6 +44,9 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Items are consumed once, right after parsing: boxing the common
+/// variant would only add an allocation per statement.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Item {
     Statement(Statement),
@@ -61,6 +64,9 @@ pub fn parse(text: &str) -> Vec<Item> {
                 .into(),
         })];
     }
+    if text.len() > CHUNK_THRESHOLD {
+        return parse_chunked(text);
+    }
     match ffi::parse(text) {
         Ok(stmts) => stmts
             .into_iter()
@@ -72,6 +78,74 @@ pub fn parse(text: &str) -> Vec<Item> {
             .collect(),
         Err(_) => parse_piecewise(text),
     }
+}
+
+/// Files above this size are parsed in chunks of whole statements:
+/// libpg_query's memory for one call grows with the input (a 6 MB file
+/// took 1.5 GB in one call), a chunk's is freed before the next.
+const CHUNK_THRESHOLD: usize = 512 * 1024;
+const CHUNK_BYTES: usize = 64 * 1024;
+
+fn parse_chunked(text: &str) -> Vec<Item> {
+    let pieces = match ffi::split_with_scanner(text) {
+        Ok(p) => p,
+        Err(_) => return parse_piecewise(text),
+    };
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < pieces.len() {
+        let start = pieces[i].0;
+        let mut j = i;
+        let mut end = start;
+        while j < pieces.len() {
+            let (s, l) = pieces[j];
+            let e = if l == 0 {
+                text.len()
+            } else {
+                (s + l).min(text.len())
+            };
+            if j > i && e - start > CHUNK_BYTES {
+                break;
+            }
+            end = e;
+            j += 1;
+        }
+        // Take the chunk up to (and including) the semicolon after it.
+        let stop = match text[end..].find(';') {
+            Some(k) if text[end..end + k].trim().is_empty() => end + k + 1,
+            _ => end,
+        };
+        let chunk = &text[start..stop];
+        match ffi::parse(chunk) {
+            Ok(stmts) => {
+                for raw in stmts {
+                    let sp = statement_span(chunk, raw.start, raw.len);
+                    if let Some(node) = raw.node {
+                        items.push(Item::Statement(Statement {
+                            span: Span::new(start + sp.start, start + sp.end),
+                            node,
+                        }));
+                    }
+                }
+            }
+            Err(_) => {
+                for mut it in parse_piecewise(chunk) {
+                    match &mut it {
+                        Item::Statement(st) => {
+                            st.span = Span::new(start + st.span.start, start + st.span.end)
+                        }
+                        Item::Error(e) => {
+                            e.offset += start;
+                            e.span = Span::new(start + e.span.start, start + e.span.end);
+                        }
+                    }
+                    items.push(it);
+                }
+            }
+        }
+        i = j;
+    }
+    items
 }
 
 fn parse_piecewise(text: &str) -> Vec<Item> {

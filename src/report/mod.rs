@@ -1,4 +1,71 @@
 //! Reports: the same analysis and findings, in the format the reader needs.
+//! Every format prints 1-based lines and character columns.
 
+pub mod concise;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
+
+use crate::model::Analysis;
+use crate::rules::{Finding, Severity};
+
+/// Where a rule's documentation lives (SARIF helpUri, Markdown links).
+pub const DOCS_BASE: &str = "https://github.com/ddlint/ddlint/blob/main/rules/";
+
+pub fn rule_doc_url(rule: &str) -> String {
+    format!("{DOCS_BASE}{rule}.yaml")
+}
+
+/// Counts per rule, most frequent first (`--statistics`).
+pub fn statistics(findings: &[Finding]) -> Vec<(&'static str, Severity, usize)> {
+    let mut counts: Vec<(&'static str, Severity, usize)> = Vec::new();
+    for f in findings {
+        match counts.iter_mut().find(|(r, _, _)| *r == f.rule) {
+            Some(c) => {
+                c.2 += 1;
+                c.1 = c.1.max(f.severity);
+            }
+            None => counts.push((f.rule, f.severity, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    counts
+}
+
+pub fn render_statistics(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for (rule, sev, n) in statistics(findings) {
+        s.push_str(&format!("{n:>6}  {:<8} {rule}\n", sev.as_str()));
+    }
+    s
+}
+
+/// The source text of a finding's lines (for fingerprints and snippets).
+pub fn finding_source<'a>(analysis: &'a Analysis, f: &Finding) -> &'a str {
+    let file = &analysis.files[f.file];
+    let start = file.lines.line_text(&file.text, f.line);
+    let start_off = start.as_ptr() as usize - file.text.as_ptr() as usize;
+    let end = file.lines.line_text(&file.text, f.end_line.max(f.line));
+    let end_off = end.as_ptr() as usize - file.text.as_ptr() as usize + end.len();
+    &file.text[start_off.min(file.text.len())
+        ..end_off
+            .min(file.text.len())
+            .max(start_off.min(file.text.len()))]
+}
+
+/// A stable 64-bit FNV-1a hash, printed as hex (fingerprints must not
+/// change between Rust versions, so std's hasher will not do).
+pub fn fnv1a(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0xff)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}

@@ -134,7 +134,36 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
         fnd.end_line.max(fnd.line)
     };
     for ln in fnd.line..=last {
-        let text = f.lines.line_text(&f.text, ln).replace('\t', "    ");
+        let raw = f.lines.line_text(&f.text, ln);
+        let chars: Vec<char> = raw.chars().collect();
+        // Long lines are shown as a window around the span.
+        let (from, to) = if chars.len() > 140 {
+            let from = if ln == fnd.line {
+                fnd.column.saturating_sub(41)
+            } else {
+                0
+            };
+            (from, (from + 120).min(chars.len()))
+        } else {
+            (0, chars.len())
+        };
+        let mut text = String::new();
+        if from > 0 {
+            text.push('…');
+        }
+        let mut widths = Vec::with_capacity(to - from);
+        for &c in &chars[from..to] {
+            if c == '\t' {
+                text.push_str("    ");
+                widths.push(4);
+            } else {
+                text.push(c);
+                widths.push(1);
+            }
+        }
+        if to < chars.len() {
+            text.push('…');
+        }
         let _ = writeln!(
             out,
             "{} {} {}",
@@ -143,13 +172,22 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
             text
         );
         if ln == fnd.line {
-            let start = fnd.column.saturating_sub(1);
-            let len = if fnd.end_line == fnd.line {
-                fnd.end_column.saturating_sub(fnd.column).max(1)
+            let start_char = fnd.column.saturating_sub(1).max(from);
+            let end_char = if fnd.end_line == fnd.line {
+                fnd.end_column.saturating_sub(1)
             } else {
-                text.chars().count().saturating_sub(start).max(1)
-            };
-            let carets = "^".repeat(len.min(200));
+                to
+            }
+            .clamp(start_char + 1, to.max(start_char + 1));
+            let pad: usize =
+                usize::from(from > 0) + widths.iter().take(start_char - from).sum::<usize>();
+            let len: usize = widths
+                .iter()
+                .skip(start_char - from)
+                .take(end_char - start_char)
+                .sum::<usize>()
+                .max(1);
+            let carets = "^".repeat(len);
             let color = match fnd.severity {
                 Severity::Error => carets.red().bold(),
                 Severity::Warning => carets.yellow().bold(),
@@ -160,7 +198,7 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
                 "{:>w$} {} {}{}",
                 "",
                 "|".blue().bold(),
-                " ".repeat(start),
+                " ".repeat(pad),
                 color,
                 w = gutter
             );

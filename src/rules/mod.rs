@@ -108,3 +108,32 @@ pub fn check(analysis: &Analysis) -> Vec<Finding> {
     out.sort_by(|a, b| (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule)));
     out
 }
+
+/// A rule's documentation, for reports that carry it (SARIF).
+pub struct RuleDoc {
+    pub summary: String,
+    pub description: String,
+    pub help: String,
+}
+
+/// Documentation of a rule by id, if ddlint knows it.
+pub fn describe(id: &str) -> Option<RuleDoc> {
+    let (summary, description, help) = match id {
+        "syntax-error" => (
+            "PostgreSQL rejects the statement",
+            "The statement does not parse with PostgreSQL's own grammar; the migration would fail here.",
+            "Fix the statement so PostgreSQL accepts it.",
+        ),
+        "unknown-effects" => (
+            "The locks this statement takes are not known",
+            "ddlint cannot tell which locks the statement takes (a function call, dynamic SQL, an unmodelled statement), so it cannot say it is safe.",
+            "Review it by hand, or run it with `ddlint dry-run` to measure it.",
+        ),
+        _ => return None,
+    };
+    Some(RuleDoc {
+        summary: summary.into(),
+        description: description.into(),
+        help: help.into(),
+    })
+}

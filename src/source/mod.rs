@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 pub use layouts::Layout;
 pub use ordering::natural_cmp;
-pub use read::{decode, read_text, MAX_FILE_BYTES};
+pub use read::{decode, read_text, read_text_limited, MAX_FILE_BYTES};
 
 use crate::model::txn::Wrapping;
 use crate::model::Input;
@@ -73,6 +73,18 @@ pub struct Options {
     pub stdin_filename: Option<String>,
     /// Plain psql scripts run inside one transaction each.
     pub assume_in_transaction: bool,
+    /// Largest file read, in bytes (0: [`MAX_FILE_BYTES`]).
+    pub max_file_bytes: u64,
+}
+
+impl Options {
+    fn limit(&self) -> u64 {
+        if self.max_file_bytes == 0 {
+            MAX_FILE_BYTES
+        } else {
+            self.max_file_bytes
+        }
+    }
 }
 
 /// One transaction unit, ready for the model.
@@ -301,7 +313,7 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
                 .iter()
                 .filter(|f| g.explicit || discovery::is_sql(f))
             {
-                match read_text(f) {
+                match read_text_limited(f, opts.limit()) {
                     Ok(t) => {
                         texts.insert(f.clone(), t);
                     }
@@ -599,7 +611,7 @@ fn include_parts(
         });
         return vec![];
     }
-    let src = match read_text(&inc.path) {
+    let src = match read_text_limited(&inc.path, opts.limit()) {
         Ok(t) => t,
         Err(e) => {
             cx.problems.push(Problem {

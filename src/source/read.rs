@@ -4,8 +4,9 @@ use std::path::Path;
 
 use super::SourceError;
 
-/// Largest file read (files this big are not migrations someone reviews).
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest file read by default: a migration this big is a data dump, not
+/// something a person reviews (`--max-file-size` raises it).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 pub(crate) fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
@@ -24,6 +25,11 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
 
 /// Read a file as UTF-8 text without a byte-order mark.
 pub fn read_text(path: &Path) -> Result<String, SourceError> {
+    read_text_limited(path, MAX_FILE_BYTES)
+}
+
+/// [`read_text`] with an explicit size limit in bytes.
+pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, SourceError> {
     let err = |message: String| SourceError {
         path: path.display().to_string(),
         message,
@@ -32,11 +38,11 @@ pub fn read_text(path: &Path) -> Result<String, SourceError> {
     if meta.is_dir() {
         return Err(err("is a directory, not a file".into()));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > limit {
         return Err(err(format!(
-            "file is {} MB, larger than the {} MB limit",
-            meta.len() / 1_048_576,
-            MAX_FILE_BYTES / 1_048_576
+            "file is {:.1} MB, larger than the {} MB limit for one migration (raise it with --max-file-size)",
+            meta.len() as f64 / 1_048_576.0,
+            limit / 1_048_576
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(io_message(&e)))?;

@@ -16,9 +16,11 @@
 //!   relation, among the `locktype = 'relation'` locks of the session.
 //! * `rewrites`: pre-existing tables, materialized views and indexes
 //!   (relkind r, m, i) that, after the statement, either have a different
-//!   `pg_class.relfilenode` under the same oid, or no longer exist under
-//!   their oid while a relation of the same kind with the same schema and
-//!   name exists under a new oid (REINDEX CONCURRENTLY, drop-and-recreate).
+//!   `pg_class.relfilenode` under the same oid, or (indexes only) no longer
+//!   exist under their oid while an index with the same schema and name
+//!   exists under an oid that did not exist before the statement (REINDEX
+//!   CONCURRENTLY, ALTER COLUMN TYPE, DROP INDEX + CREATE INDEX; not an index
+//!   renamed into place, nor a table replaced by renames).
 //!   Sequences whose relfilenode changed (ALTER SEQUENCE RESTART, TRUNCATE
 //!   RESTART IDENTITY) are not rewrites: they are listed in `notes`.
 //!   Partitioned tables and indexes have no storage and so are never
@@ -38,29 +40,43 @@
 //!
 //! `probe`: for statements that refuse to run in a transaction block (SQLSTATE
 //! 25001: CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, DETACH
-//! PARTITION CONCURRENTLY, ALTER TYPE ADD VALUE on 11, ...). A second session
-//! holds `LOCK TABLE ONLY <every pre-existing table, partitioned table, view,
-//! matview> IN <level> MODE`, the statement runs in autocommit (each statement
-//! of the block separately) in a third session, and the harness polls
-//! `pg_locks` for that session's ungranted request, then releases. The levels
-//! go from ACCESS SHARE (only AccessExclusiveLock requests block) down to
-//! ACCESS EXCLUSIVE (every request blocks), so the first blocked request seen
-//! for a relation is its strongest request (up to the limits below); a
-//! relation once resolved is no longer locked and the level is re-run until
-//! the statement completes without blocking on a relation. The locks the
-//! statement holds granted while it is blocked are recorded too. Each run
-//! starts from a reset database and a fresh setup.
+//! PARTITION CONCURRENTLY, ALTER TYPE ADD VALUE on 11, REINDEX of a
+//! partitioned table, ...). A second session (the blocker) holds locks on the
+//! pre-existing relations in an open transaction, the statement runs in
+//! autocommit (each statement of the block separately) in a third session,
+//! and the harness polls `pg_locks` for that session's ungranted request, then
+//! releases the blocker. Levels go from ACCESS SHARE (only
+//! AccessExclusiveLock requests conflict with it) down to ACCESS EXCLUSIVE
+//! (every request conflicts), so the first blocked request seen for a
+//! relation is its strongest request (up to the limits below). A relation
+//! once resolved is no longer held, and a level is re-run until the statement
+//! completes without blocking. Each run starts from a reset database and a
+//! fresh setup; the locks the statement holds granted while it is blocked are
+//! recorded too. A final unobstructed run gives rewrites and errors.
 //!
-//! Limits of the probe: indexes and sequences cannot be locked by `LOCK
-//! TABLE`, so their locks are seen only when they are held (granted) at a
-//! moment the statement is blocked on something else, and are listed in
-//! `unobservable`; within one level, a request weaker than a later one may
-//! hide it (RowExclusive then ShareRowExclusive; ShareLock then
-//! ShareRowExclusiveLock); a statement that waits for the blocker's
-//! transaction rather than for a relation lock (the wait phases of CREATE
-//! INDEX CONCURRENTLY, which sit on a virtualxid) makes that level
-//! inconclusive (noted in `notes`); locks taken and released by the
-//! statement's internal transactions are seen only through these blocks.
+//! How the blocker holds each level: tables, partitioned tables, views,
+//! matviews and foreign tables with `LOCK TABLE ONLY ... IN <level> MODE`;
+//! indexes with `SELECT 1 FROM ONLY t LIMIT 0` (AccessShareLock on every
+//! index of t), `SELECT ... FOR UPDATE` (RowShareLock on 12+, AccessShareLock
+//! on 11), `DELETE FROM ONLY t WHERE false` (RowExclusiveLock), `COMMENT ON
+//! INDEX i IS NULL` (ShareUpdateExclusiveLock), nothing at EXCLUSIVE, and
+//! `ALTER INDEX i SET TABLESPACE pg_default` (AccessExclusiveLock); the first
+//! three lock the table in the same mode, so they are used only while the
+//! table itself is unresolved.
+//!
+//! Limits of the probe: sequences, partitioned indexes and composite types
+//! cannot be held, so their locks are seen only when held (granted) at a
+//! moment the statement is blocked on something else; they are listed in
+//! `unobservable` and the comparison treats the observed mode as a lower
+//! bound. Within one level a weaker request made first hides a stronger one
+//! made later on the same relation (RowExclusive then ShareRowExclusive;
+//! Share then ShareRowExclusive; for indexes, whose EXCLUSIVE level is
+//! missing, AccessShare/RowShare then RowExclusive). A statement that waits
+//! for the blocker's transaction instead of a relation lock (the wait phases
+//! of CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX
+//! CONCURRENTLY, DETACH CONCURRENTLY, which wait on virtualxids) makes that
+//! level inconclusive: `notes` says so, and requests it would have made later
+//! are unseen. Locks are attributed to the relation's pre-statement name.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -121,14 +137,17 @@ struct Rel {
     name: String,
     relkind: String,
     filenode: i64,
+    /// For an index: the oid of its table.
+    table: Option<i64>,
 }
 
 type Snapshot = HashMap<i64, Rel>;
 
 const SNAPSHOT_SQL: &str = "SELECT c.oid::int8, \
        CASE WHEN n.nspname LIKE 'pg\\_temp\\_%' THEN 'pg_temp' ELSE n.nspname END, \
-       c.relname, c.relkind::text, c.relfilenode::int8 \
+       c.relname, c.relkind::text, c.relfilenode::int8, x.indrelid::int8 \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     LEFT JOIN pg_index x ON x.indexrelid = c.oid \
      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
        AND n.nspname NOT LIKE 'pg\\_toast%'";
 
@@ -278,6 +297,7 @@ impl<'a> Observer<'a> {
                         name: format!("{schema}.{name}"),
                         relkind: r.get(3),
                         filenode: r.get(4),
+                        table: r.get(5),
                     },
                 )
             })
@@ -293,13 +313,15 @@ impl<'a> Observer<'a> {
             let changed = match post.get(oid) {
                 Some(after) => after.filenode != rel.filenode,
                 // Only an index dropped and re-created under its name
-                // (REINDEX CONCURRENTLY, ALTER COLUMN TYPE) counts; a table
-                // that another one replaced by renames was not rewritten.
+                // (REINDEX CONCURRENTLY, ALTER COLUMN TYPE, DROP + CREATE)
+                // counts, and only when the index now under that name did not
+                // exist before (not one renamed into place); a table that
+                // another one replaced by renames was not rewritten.
                 None => {
                     rel.relkind == "i"
                         && by_name
                             .get(&(rel.name.as_str(), rel.relkind.as_str()))
-                            .is_some_and(|new_oid| new_oid != oid)
+                            .is_some_and(|new_oid| !pre.contains_key(new_oid))
                 }
             };
             if !changed {
@@ -419,25 +441,25 @@ impl<'a> Observer<'a> {
         Ok(obs)
     }
 
-    /// One probe run: blocker holds `level` on `targets`, runner executes the
-    /// statements. Returns what the runner waited on, the locks it held
-    /// granted at that moment, and the runner's error.
+    /// One probe run: the blocker session runs `blocker` in an open
+    /// transaction, the runner executes the statements. Returns what the
+    /// runner waited on (recording the locks it held granted at that moment)
+    /// and the runner's error.
     fn probe_run(
         &mut self,
         stmts: &[String],
-        level: &str,
-        targets: &[String],
+        blocker: &[String],
         pre: &Snapshot,
         obs: &mut Observed,
     ) -> Result<(RunOutcome, Option<DbError>), String> {
         self.aux
             .batch_execute("BEGIN")
             .map_err(|e| db_error(&e).0)?;
-        if !targets.is_empty() {
-            let sql = format!("LOCK TABLE ONLY {} IN {level} MODE", targets.join(", "));
-            self.aux
-                .batch_execute(&sql)
-                .map_err(|e| format!("probe blocker: {} ({sql})", db_error(&e).0))?;
+        for sql in blocker {
+            if let Err(e) = self.aux.batch_execute(sql) {
+                let _ = self.aux.batch_execute("ROLLBACK");
+                return Err(format!("probe blocker: {} ({sql})", db_error(&e).0));
+            }
         }
         let mut runner = self.server.connect()?;
         let pid: i32 = runner
@@ -498,40 +520,95 @@ impl<'a> Observer<'a> {
         Ok((outcome, err))
     }
 
+    /// What the blocker runs at `level` to hold locks on the relations not yet
+    /// resolved (see the module docs).
+    fn blocker_sql(level: usize, pre: &Snapshot, resolved: &BTreeSet<String>) -> Vec<String> {
+        let unresolved = |r: &Rel| !resolved.contains(&r.name);
+        let mut tables: Vec<(&i64, &Rel)> = pre
+            .iter()
+            .filter(|(_, r)| LOCKABLE.contains(&r.relkind.as_str()) && unresolved(r))
+            .collect();
+        tables.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let mut indexes: Vec<&Rel> = pre
+            .values()
+            .filter(|r| r.relkind == "i" && unresolved(r))
+            .collect();
+        indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut sql = Vec::new();
+        if !tables.is_empty() {
+            let names: Vec<String> = tables
+                .iter()
+                .map(|(_, r)| quote_qualified(&r.name))
+                .collect();
+            sql.push(format!(
+                "LOCK TABLE ONLY {} IN {} MODE",
+                names.join(", "),
+                PROBE_LEVELS[level]
+            ));
+        }
+        // Tables with unresolved indexes; their index locks come with a lock
+        // on the table in the level's own mode, so only unresolved tables.
+        let has_index = |oid: &i64| indexes.iter().any(|i| i.table == Some(*oid));
+        let holders = tables.iter().filter(|(oid, _)| has_index(oid));
+        match PROBE_LEVELS[level] {
+            "ACCESS SHARE" => sql.extend(
+                holders
+                    .filter(|(_, r)| matches!(r.relkind.as_str(), "r" | "m"))
+                    .map(|(_, r)| {
+                        format!("SELECT 1 FROM ONLY {} LIMIT 0", quote_qualified(&r.name))
+                    }),
+            ),
+            "ROW SHARE" => sql.extend(holders.filter(|(_, r)| r.relkind == "r").map(|(_, r)| {
+                format!(
+                    "SELECT 1 FROM ONLY {} LIMIT 0 FOR UPDATE",
+                    quote_qualified(&r.name)
+                )
+            })),
+            "ROW EXCLUSIVE" => {
+                sql.extend(holders.filter(|(_, r)| r.relkind == "r").map(|(_, r)| {
+                    format!("DELETE FROM ONLY {} WHERE false", quote_qualified(&r.name))
+                }))
+            }
+            "SHARE UPDATE EXCLUSIVE" => sql.extend(
+                indexes
+                    .iter()
+                    .map(|i| format!("COMMENT ON INDEX {} IS NULL", quote_qualified(&i.name))),
+            ),
+            "ACCESS EXCLUSIVE" => sql.extend(indexes.iter().map(|i| {
+                format!(
+                    "ALTER INDEX {} SET TABLESPACE pg_default",
+                    quote_qualified(&i.name)
+                )
+            })),
+            _ => {}
+        }
+        sql
+    }
+
     fn probe(&mut self, setup: &str, statement: &str) -> Result<Observed, String> {
         let mut obs = Observed {
             method: "probe".into(),
             ..Default::default()
         };
         let stmts = split_statements(statement);
-        const LEVELS: [&str; 6] = [
-            "ACCESS SHARE",
-            "ROW SHARE",
-            "ROW EXCLUSIVE",
-            "SHARE UPDATE EXCLUSIVE",
-            "EXCLUSIVE",
-            "ACCESS EXCLUSIVE",
-        ];
         let mut resolved: BTreeSet<String> = BTreeSet::new();
         let mut runs = 0;
-        for level in LEVELS {
+        for (level, level_name) in PROBE_LEVELS.iter().enumerate() {
             loop {
                 runs += 1;
-                if runs > 40 {
+                if runs > 60 {
                     return Err("probe: too many runs".into());
                 }
                 let Some(pre) = self.prepare(setup, &mut obs)? else {
                     return Ok(obs);
                 };
-                let targets: Vec<String> = pre
-                    .values()
-                    .filter(|r| matches!(r.relkind.as_str(), "r" | "p" | "v" | "m" | "f"))
-                    .filter(|r| !resolved.contains(&r.name))
-                    .map(|r| quote_qualified(&r.name))
-                    .collect();
-                let (outcome, err) = self.probe_run(&stmts, level, &targets, &pre, &mut obs)?;
+                let blocker = Self::blocker_sql(level, &pre, &resolved);
+                if blocker.is_empty() {
+                    break;
+                }
+                let (outcome, err) = self.probe_run(&stmts, &blocker, &pre, &mut obs)?;
                 if let Some((msg, code)) = err {
-                    if !matches!(outcome, RunOutcome::Blocked(..) | RunOutcome::OtherWait(_)) {
+                    if matches!(outcome, RunOutcome::Finished) {
                         obs.error = Some(msg);
                         obs.sqlstate = code;
                         return Ok(obs);
@@ -539,16 +616,23 @@ impl<'a> Observer<'a> {
                 }
                 match outcome {
                     RunOutcome::Blocked(oid, mode) => {
-                        if let Some(rel) = pre.get(&oid) {
-                            merge_mode(&mut obs.locks, &rel.name, &mode);
-                            resolved.insert(rel.name.clone());
-                        } else {
+                        let Some(rel) = pre.get(&oid) else {
                             return Err(format!("probe: blocked on unknown relation {oid}"));
+                        };
+                        merge_mode(&mut obs.locks, &rel.name, &mode);
+                        if !resolved.insert(rel.name.clone()) {
+                            // Blocked on a relation held only as a side effect
+                            // of holding another: no progress possible here.
+                            obs.notes.push(format!(
+                                "probe level {level_name}: blocked again on {}; level cut short",
+                                rel.name
+                            ));
+                            break;
                         }
                     }
                     RunOutcome::OtherWait(what) => {
                         obs.notes.push(format!(
-                            "probe level {level}: waited on {what}; level inconclusive"
+                            "probe level {level_name}: waited on {what}; level inconclusive"
                         ));
                         break;
                     }
@@ -574,13 +658,27 @@ impl<'a> Observer<'a> {
         Self::rewrites(&pre, &post, &mut obs);
         obs.unobservable = pre
             .values()
-            .filter(|r| !matches!(r.relkind.as_str(), "r" | "p" | "v" | "m" | "f"))
+            .filter(|r| !LOCKABLE.contains(&r.relkind.as_str()) && r.relkind != "i")
             .map(|r| r.name.clone())
             .collect();
         obs.notes.push(format!("probe runs: {}", runs + 1));
         Ok(obs)
     }
 }
+
+/// Relation kinds `LOCK TABLE` accepts.
+const LOCKABLE: [&str; 5] = ["r", "p", "v", "m", "f"];
+
+/// Blocker levels, from the one that only AccessExclusiveLock requests
+/// conflict with to the one every request conflicts with.
+const PROBE_LEVELS: [&str; 6] = [
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+];
 
 fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))

@@ -138,9 +138,18 @@ pub fn select(s: &pb::SelectStmt, cx: &Ctx, fx: &mut Effects) {
 
 /// Referenced tables are checked with SELECT ... FOR KEY SHARE (ROW
 /// SHARE) for each inserted or updated row with a non-NULL key.
-fn fk_checks(target: &QName, columns: Option<&[String]>, cx: &Ctx, fx: &mut Effects) {
+/// `inserting`: the statement writes rows whatever the table holds;
+/// otherwise (UPDATE) only rows that exist are touched, and a table the
+/// replayed history created and never wrote to is empty.
+fn fk_checks(
+    target: &QName,
+    columns: Option<&[String]>,
+    inserting: bool,
+    cx: &Ctx,
+    fx: &mut Effects,
+) {
     let Some(rel) = cx.rel(target) else { return };
-    if !rows_may_be_written(cx, target) {
+    if !inserting && !rel.may_have_rows {
         return;
     }
     for c in &rel.constraints {
@@ -155,10 +164,6 @@ fn fk_checks(target: &QName, columns: Option<&[String]>, cx: &Ctx, fx: &mut Effe
             }
         }
     }
-}
-
-fn rows_may_be_written(_cx: &Ctx, _q: &QName) -> bool {
-    true
 }
 
 /// Rows deleted from (or keys updated in) a referenced table are checked
@@ -250,6 +255,7 @@ pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
         fk_checks(
             &target,
             if cols.is_empty() { None } else { Some(&cols) },
+            true,
             cx,
             fx,
         );
@@ -287,7 +293,7 @@ pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
     let refs = collect_refs(&N::UpdateStmt(Box::new(s.clone())));
     apply_refs(&refs, cx, fx, Some(rv), false);
     let cols = update_columns(&s.target_list);
-    fk_checks(&target, Some(&cols), cx, fx);
+    fk_checks(&target, Some(&cols), false, cx, fx);
     // Updating a referenced key checks the referencing tables.
     if let Some(r) = cx.rel(&target) {
         let key_cols: Vec<&String> = r

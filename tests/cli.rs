@@ -1,0 +1,250 @@
+//! The binary's contract: exit codes, errors on unusable input, exact
+//! positions, and the JSON report (snapshot).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ddlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ddlint")
+}
+
+fn write(dir: &Path, name: &str, body: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p.display().to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn clean_migration_exits_zero() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE t (id int);\nCREATE INDEX ON t (id);\n",
+    );
+    let o = ddlint(&["check", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn syntax_error_is_a_finding_with_position_and_exit_one() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "001.sql",
+        "SELECT 'é';\nALTER TABLE t ADD COLUMN;\nSELECT 2;\n".as_bytes(),
+    );
+    let o = ddlint(&["check", "--format", "json", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fnd = &v["findings"][0];
+    assert_eq!(fnd["rule"], "syntax-error");
+    assert_eq!(fnd["category"], "syntax");
+    assert_eq!(
+        (fnd["line"].as_u64(), fnd["column"].as_u64()),
+        (Some(2), Some(25))
+    );
+    assert_eq!(
+        v["files"][0]["statements"].as_array().unwrap().len(),
+        2,
+        "the rest of the file is still analysed"
+    );
+}
+
+#[test]
+fn unusable_input_exits_two_with_the_file_named() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("nope.sql").display().to_string();
+    let o = ddlint(&["check", &missing]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("nope.sql") && stderr(&o).contains("no such file"),
+        "{}",
+        stderr(&o)
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    write(empty.path(), "README.md", b"# not sql");
+    let o = ddlint(&["check", &empty.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no SQL files"), "{}", stderr(&o));
+
+    let bad = write(d.path(), "latin1.sql", b"SELECT 1;\nSELECT 'caf\xe9';\n");
+    let o = ddlint(&["check", &bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("latin1.sql: line 2") && stderr(&o).contains("UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bin = write(d.path(), "blob.sql", b"\x7fELF\x00\x00\x01");
+    let o = ddlint(&["check", &bin]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("binary"), "{}", stderr(&o));
+
+    let big = d.path().join("big.sql");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(50 * 1024 * 1024).unwrap();
+    let o = ddlint(&["check", &big.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("big.sql") && stderr(&o).contains("--max-file-size"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "one-line error");
+
+    let o = ddlint(&["check", "--pg-version", "9", &missing]);
+    assert_eq!(o.status.code(), Some(2), "bad flags are usage errors");
+}
+
+#[test]
+fn deep_nesting_and_many_statements_do_not_crash() {
+    let d = tempfile::tempdir().unwrap();
+    let deep = format!("SELECT {}1{};\n", "(".repeat(10_000), ")".repeat(10_000));
+    let f = write(d.path(), "deep.sql", deep.as_bytes());
+    let o = ddlint(&["check", &f]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "PostgreSQL's own limit is reported: {}",
+        stderr(&o)
+    );
+    let many: String = (0..10_000)
+        .map(|i| format!("ALTER TABLE t{} ADD COLUMN c{i} int;\n", i % 7))
+        .collect();
+    let f = write(d.path(), "many.sql", many.as_bytes());
+    let o = ddlint(&["check", "--format", "json", &f]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["statements"], 10_000);
+}
+
+#[test]
+fn bom_crlf_and_comment_only_files() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "001.sql",
+        b"\xEF\xBB\xBFCREATE TABLE t (id int);\r\n",
+    );
+    write(d.path(), "002.sql", b"-- nothing here\r\n/* at all */\r\n");
+    write(d.path(), "003.sql", b"");
+    write(
+        d.path(),
+        "010.sql",
+        b"\r\n\r\nCREATE INDEX i ON t (id);\r\n",
+    );
+    let o = ddlint(&["check", "--format", "json", &d.path().display().to_string()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 4);
+    assert!(
+        files[3]["path"].as_str().unwrap().ends_with("010.sql"),
+        "numeric order"
+    );
+    let s = &files[3]["statements"][0];
+    assert_eq!(
+        (
+            s["line"].as_u64(),
+            s["column"].as_u64(),
+            s["end_column"].as_u64()
+        ),
+        (Some(3), Some(1), Some(26))
+    );
+    // A table created in an earlier file is pre-existing: the index locks it.
+    assert_eq!(s["locks"][0]["relation"], "public.t");
+    assert_eq!(s["locks"][0]["mode"], "ShareLock");
+    assert!(s["locks"][0].get("new").is_none());
+}
+
+#[test]
+fn transactions_make_held_locks_visible() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int, a_id int);\n",
+    );
+    write(
+        d.path(),
+        "002.sql",
+        b"BEGIN;\nALTER TABLE b ADD CONSTRAINT fk FOREIGN KEY (a_id) REFERENCES a (id);\nUPDATE b SET id = id + 1;\nCOMMIT;\nSELECT 1;\n",
+    );
+    let o = ddlint(&["check", "--format", "json", &d.path().display().to_string()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let st = v["files"][1]["statements"].as_array().unwrap();
+    assert_eq!(st[2]["kind"], "UPDATE");
+    assert_eq!(st[2]["in_transaction"], true);
+    let held: Vec<(String, String)> = st[2]["held_locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["relation"].as_str().unwrap().into(),
+                h["mode"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        held.contains(&("public.a".into(), "ShareRowExclusiveLock".into())),
+        "{held:?}"
+    );
+    assert_eq!(st[4]["in_transaction"], false);
+    assert!(st[4]["held_locks"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn version_changes_the_answer() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE p (id int) PARTITION BY RANGE (id);\nCREATE TABLE p1 (id int);\n",
+    );
+    write(
+        d.path(),
+        "002.sql",
+        b"ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM (0) TO (10);\n",
+    );
+    let mode = |v: &str| -> String {
+        let o = ddlint(&[
+            "check",
+            "--format",
+            "json",
+            "--pg-version",
+            v,
+            &d.path().display().to_string(),
+        ]);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        j["files"][1]["statements"][0]["locks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "public.p")
+            .map(|l| l["mode"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(mode("11"), "AccessExclusiveLock");
+    assert_eq!(mode("12"), "ShareUpdateExclusiveLock");
+}
+
+#[test]
+fn demo_report_snapshot() {
+    let o = ddlint(&["check", "--format", "json", "fixtures/demo"]);
+    let json = String::from_utf8(o.stdout).unwrap();
+    insta::assert_snapshot!("demo_json", json);
+    let o = ddlint(&["check", "--color", "never", "fixtures/demo"]);
+    insta::assert_snapshot!("demo_text", String::from_utf8(o.stdout).unwrap());
+}

@@ -1,0 +1,169 @@
+//! Every report format on the same fixtures (snapshots), SARIF validated
+//! against the official 2.1.0 schema, and colour control.
+
+use std::process::{Command, Output};
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddlint"));
+    c.args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_ACTIONS");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run ddlint")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn every_format_snapshot() {
+    for format in [
+        "text", "concise", "json", "sarif", "github", "gitlab", "junit", "markdown",
+    ] {
+        let o = run(
+            &[
+                "check",
+                "--color",
+                "never",
+                "--format",
+                format,
+                "fixtures/reports",
+            ],
+            &[],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{format}: the fixture has an error"
+        );
+        insta::assert_snapshot!(format!("format_{format}"), stdout(&o));
+    }
+}
+
+#[test]
+fn sarif_is_valid_against_the_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let o = run(&["check", "--format", "sarif", "fixtures/reports"], &[]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let r = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        30
+    );
+}
+
+#[test]
+fn github_annotations_appear_automatically_under_actions() {
+    let o = run(
+        &["check", "--color", "never", "fixtures/reports"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    let out = stdout(&o);
+    assert!(out.contains("error[syntax-error]"), "normal output kept");
+    assert!(
+        out.contains("::error file=fixtures/reports/003_broken.sql,line=2,col=30,"),
+        "{out}"
+    );
+    let o = run(
+        &["check", "--format", "json", "fixtures/reports"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert!(
+        !stdout(&o).contains("::error"),
+        "an explicit format is respected"
+    );
+}
+
+#[test]
+fn colours_follow_flags_environment_and_tty() {
+    let always = run(&["check", "--color", "always", "fixtures/reports"], &[]);
+    assert!(stdout(&always).contains("\u{1b}["), "--color always");
+    let piped = run(&["check", "fixtures/reports"], &[]);
+    assert!(
+        !stdout(&piped).contains("\u{1b}["),
+        "a pipe gets no escape codes"
+    );
+    let forced = run(&["check", "fixtures/reports"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(stdout(&forced).contains("\u{1b}["), "CLICOLOR_FORCE");
+    let no = run(
+        &["check", "fixtures/reports"],
+        &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+    );
+    assert!(!stdout(&no).contains("\u{1b}["), "NO_COLOR wins");
+}
+
+#[test]
+fn quiet_statistics_and_output_file() {
+    let d = tempfile::tempdir().unwrap();
+    let clean = d.path().join("001.sql");
+    std::fs::write(&clean, "CREATE TABLE t (id int);\n").unwrap();
+    let o = run(&["check", "--quiet", clean.to_str().unwrap()], &[]);
+    assert_eq!(
+        (o.status.code(), stdout(&o)),
+        (Some(0), String::new()),
+        "quiet and clean prints nothing"
+    );
+
+    let o = run(
+        &["check", "--quiet", "--color", "never", "fixtures/reports"],
+        &[],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("error[syntax-error]") && !out.contains("ShareLock"),
+        "{out}"
+    );
+
+    let o = run(
+        &[
+            "check",
+            "--statistics",
+            "--color",
+            "never",
+            "fixtures/reports",
+        ],
+        &[],
+    );
+    assert!(
+        stdout(&o).contains("1  error    syntax-error"),
+        "{}",
+        stdout(&o)
+    );
+
+    let sarif = d.path().join("out.sarif");
+    let o = run(
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--output",
+            sarif.to_str().unwrap(),
+            "--color",
+            "never",
+            "fixtures/reports",
+        ],
+        &[],
+    );
+    assert!(
+        stdout(&o).contains("error[syntax-error]"),
+        "the terminal still gets text"
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(written["version"], "2.1.0");
+}
