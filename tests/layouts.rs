@@ -481,3 +481,44 @@ fn shell_commands_are_reported_not_run() {
         (Some("INSERT"), Some(4))
     );
 }
+
+#[test]
+fn the_project_language_tells_sqlx_from_golang_migrate() {
+    let t = tempfile::tempdir().unwrap();
+    let rust = t.path().join("rust");
+    let go = t.path().join("go");
+    for (root, marker) in [(&rust, "Cargo.toml"), (&go, "go.mod")] {
+        std::fs::create_dir_all(root.join("migrations")).unwrap();
+        std::fs::write(root.join(marker), "").unwrap();
+        std::fs::write(
+            root.join("migrations/20240101000000_init.up.sql"),
+            "CREATE TABLE t (id int);\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        rust.join("migrations/20240102000000_more.up.sql"),
+        "SELECT 1;\n",
+    )
+    .unwrap();
+    let (_, v, err) = ddlint(&[rust.join("migrations").to_str().unwrap()]);
+    assert_eq!(v["files"][0]["wrapping"], "transaction", "sqlx: {err}");
+    let (_, v, err) = ddlint(&[go.join("migrations").to_str().unwrap()]);
+    assert_eq!(
+        v["files"][0]["wrapping"], "implicit-multi-statement",
+        "golang-migrate: {err}"
+    );
+    // sqlx's simple (up-only) migrations in a Rust project
+    let simple = rust.join("simple");
+    std::fs::create_dir_all(&simple).unwrap();
+    std::fs::write(
+        simple.join("20240101000000_init.sql"),
+        "CREATE TABLE s (id int);\n",
+    )
+    .unwrap();
+    let (_, v, err) = ddlint(&[simple.to_str().unwrap()]);
+    assert_eq!(
+        v["files"][0]["wrapping"], "transaction",
+        "sqlx simple: {err}"
+    );
+}

@@ -230,20 +230,33 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     if psql_meta {
         return Layout::Psql;
     }
-    if numbered_up_down {
-        // golang-migrate and sqlx name files alike: the project's language
-        // decides (the nearest go.mod or Cargo.toml above the files).
-        if let Some(first) = files.first() {
-            for dir in first.ancestors().skip(1) {
-                if dir.join("Cargo.toml").is_file() {
-                    return Layout::Sqlx;
-                }
-                if dir.join("go.mod").is_file() {
-                    return Layout::GolangMigrate;
-                }
+    // golang-migrate and sqlx name files alike, and sqlx's simple
+    // migrations look like numbered psql scripts: the project's language
+    // decides (the nearest Cargo.toml or go.mod above the files).
+    let project = files.first().and_then(|first| {
+        first.ancestors().skip(1).find_map(|dir| {
+            if dir.join("Cargo.toml").is_file() {
+                Some("rust")
+            } else if dir.join("go.mod").is_file() {
+                Some("go")
+            } else {
+                None
             }
-        }
-        return Layout::GolangMigrate;
+        })
+    });
+    if numbered_up_down {
+        return match project {
+            Some("rust") => Layout::Sqlx,
+            _ => Layout::GolangMigrate,
+        };
+    }
+    let sql_names: Vec<&&str> = names.iter().filter(|n| n.ends_with(".sql")).collect();
+    let all_numbered = !sql_names.is_empty()
+        && sql_names
+            .iter()
+            .all(|n| leading_digits(n).is_some_and(|d| n[d.len()..].starts_with('_')));
+    if all_numbered && project == Some("rust") {
+        return Layout::Sqlx;
     }
     Layout::Psql
 }
