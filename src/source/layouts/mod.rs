@@ -44,23 +44,37 @@ pub enum Layout {
     /// Plain SQL run by psql (meta-commands and variables understood).
     #[value(alias = "plain")]
     Psql,
+    /// V<version>__name.sql, R__ repeatables; one transaction per file.
     Flyway,
+    /// N_name.up.sql / .down.sql; one multi-statement exec per file.
     #[value(name = "golang-migrate", alias = "migrate")]
     GolangMigrate,
+    /// -- +goose Up/Down, StatementBegin/End, NO TRANSACTION.
     Goose,
+    /// -- migrate:up / -- migrate:down [transaction:false].
     Dbmate,
+    /// rubenv/sql-migrate: -- +migrate Up/Down [notransaction].
     #[value(name = "sql-migrate")]
     SqlMigrate,
+    /// N_name.sql or .up.sql/.down.sql; -- no-transaction.
     Sqlx,
+    /// <version>_name/up.sql, down.sql, metadata.toml.
     Diesel,
+    /// deploy/revert/verify scripts in sqitch.plan order.
     Sqitch,
+    /// <timestamp>_name/migration.sql.
     Prisma,
+    /// committed/*.sql, current.sql; --! no-transaction; :PLACEHOLDERS.
     #[value(name = "graphile-migrate", alias = "graphile")]
     Graphile,
+    /// gobuffalo/pop, ory/popx: .postgres., .autocommit., Go templates.
     #[value(alias = "popx")]
     Pop,
+    /// Output of Django's sqlmigrate (its own BEGIN/COMMIT).
     Django,
+    /// Output of Alembic's offline mode, --sql (its own BEGIN/COMMIT).
     Alembic,
+    /// Liquibase formatted SQL: one transaction per --changeset.
     Liquibase,
 }
 
