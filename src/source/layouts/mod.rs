@@ -265,11 +265,13 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
         };
     }
     let sql_names: Vec<&&str> = names.iter().filter(|n| n.ends_with(".sql")).collect();
-    let all_numbered = !sql_names.is_empty()
-        && sql_names
-            .iter()
-            .all(|n| leading_digits(n).is_some_and(|d| n[d.len()..].starts_with('_')));
-    if all_numbered && project == Some("rust") {
+    // `sqlx migrate add` names files with a 14-digit timestamp; shorter
+    // numbers in a Rust project are as likely plain scripts.
+    let all_timestamped = !sql_names.is_empty()
+        && sql_names.iter().all(|n| {
+            leading_digits(n).is_some_and(|d| d.len() >= 14 && n[d.len()..].starts_with('_'))
+        });
+    if all_timestamped && project == Some("rust") {
         return Layout::Sqlx;
     }
     Layout::Psql
