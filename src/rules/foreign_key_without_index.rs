@@ -93,7 +93,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
             if covered {
                 continue;
             }
-            let target = pk.map(|p| sql::rv(p)).unwrap_or_else(|| "the referenced table".into());
+            let target = pk.map(sql::rv).unwrap_or_else(|| "the referenced table".into());
             let name = crate::model::replay::make_object_name(&rv.relname, &cols.join("_"), "idx");
             out.emit(st.span, format!("no index on {q} ({}) for this foreign key: every DELETE or key UPDATE on {target} scans {q} to check for references, holding its row locks meanwhile", cols.join(", ")))
                 .help("index the referencing columns (CONCURRENTLY when the table already has rows)")
