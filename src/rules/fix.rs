@@ -42,7 +42,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn applies_in_order_and_skips_overlaps() {
+    fn applies_in_order_dedups_and_skips_overlaps() {
         let t = "CREATE INDEX i ON t (a);";
         let a = Edit {
             start: 12,
@@ -54,16 +54,21 @@ mod tests {
             end: 0,
             text: "SET lock_timeout = '5s';\n".into(),
         };
-        let c = Edit {
-            start: 10,
-            end: 14,
-            text: "x".into(),
-        };
-        let (s, n) = apply(t, &[&a, &b, &c, &a]);
+        let (s, n) = apply(t, &[&a, &b, &a]);
         assert_eq!(n, 2);
         assert_eq!(
             s,
             "SET lock_timeout = '5s';\nCREATE INDEX CONCURRENTLY i ON t (a);"
         );
+        // Overlapping edits: the one starting first wins, the other waits
+        // for the next run.
+        let c = Edit {
+            start: 10,
+            end: 14,
+            text: "x".into(),
+        };
+        let (s, n) = apply(t, &[&a, &c]);
+        assert_eq!(n, 1);
+        assert_eq!(s, "CREATE INDx ON t (a);");
     }
 }
