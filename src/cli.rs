@@ -36,6 +36,36 @@ reported; --schema files seed the catalog without being reported.\n\nExit status
 reaches --fail-on, 1 when one does, 2 when the input cannot be used."
     )]
     Check(CheckArgs),
+    /// List every rule: id, category, default severity and summary.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: why it matters and what to write instead.
+    Explain {
+        /// The rule id, e.g. require-concurrent-index.
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
+    /// Write a commented default configuration (ddlint.yaml).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "ddlint.yaml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -45,8 +75,9 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
 
     /// PostgreSQL major version the migrations will run on (11-18).
-    #[arg(long, value_name = "N", default_value_t = model::DEFAULT_PG, value_parser = clap::value_parser!(u32).range(11..=18))]
-    pub pg_version: u32,
+    /// [default: 15, or `pg_version` in the configuration]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(11..=18))]
+    pub pg_version: Option<u32>,
 
     /// Output format [default: text; under GitHub Actions (GITHUB_ACTIONS=true)
     /// text plus `github` annotations].
@@ -97,6 +128,34 @@ pub struct CheckArgs {
     /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Configuration file [default: the nearest ddlint.yaml or .ddlint.yaml
+    /// from the current directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Rewrite the files, applying the mechanical fixes (CONCURRENTLY,
+    /// NOT VALID + VALIDATE, SET lock_timeout, USING INDEX, ...), then
+    /// report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Turn on rules or categories (comma-separated), e.g. `style`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Turn off rules or categories (comma-separated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Longest acceptable lock_timeout (e.g. 5s) [default: 10s, or
+    /// `lock_timeout_max` in the configuration].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout_max: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +220,9 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Rules(args) => list_rules(args),
+        Command::Explain { rule } => explain(&rule),
+        Command::Init { path, force } => init(&path, force),
     }
 }
 
@@ -169,13 +231,117 @@ fn error(msg: impl std::fmt::Display) -> i32 {
     2
 }
 
+fn list_rules(args: RulesArgs) -> i32 {
+    let metas = rules::meta::all();
+    let out = match args.format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Value> = metas
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "title": m.title, "category": m.category,
+                        "severity": m.severity, "enabled": m.enabled,
+                        "since_pg": m.since_pg, "until_pg": m.until_pg, "summary": m.summary.trim(),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).expect("serializes") + "\n"
+        }
+        ListFormat::Text => {
+            let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+            let mut s = String::new();
+            for m in metas {
+                let sev = if m.enabled {
+                    m.severity.as_str()
+                } else {
+                    "off"
+                };
+                s.push_str(&format!(
+                    "{:<w$}  {:<13}  {:<7}  {}\n",
+                    m.id,
+                    m.category.as_str(),
+                    sev,
+                    m.summary.trim()
+                ));
+            }
+            s
+        }
+    };
+    print!("{out}");
+    0
+}
+
+fn explain(id: &str) -> i32 {
+    setup_color(ColorChoice::Auto);
+    match rules::meta(id) {
+        Some(m) => {
+            print!("{}", rules::meta::explain(m));
+            0
+        }
+        None => error(format!("no rule `{id}` (`ddlint rules` lists them)")),
+    }
+}
+
+fn init(path: &std::path::Path, force: bool) -> i32 {
+    if path.exists() && !force {
+        return error(format!(
+            "{} already exists (use --force to overwrite it)",
+            path.display()
+        ));
+    }
+    match std::fs::write(path, rules::config::DEFAULT_CONFIG) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            0
+        }
+        Err(e) => error(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The configuration file (if any) with the command line applied over it.
+fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
+    let file = if args.no_config {
+        None
+    } else if let Some(p) = &args.config {
+        Some(p.clone())
+    } else {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| rules::config::discover(&d))
+    };
+    let mut s = match &file {
+        Some(p) => rules::Settings::load(p).map_err(|e| e.to_string())?,
+        None => rules::Settings::default(),
+    };
+    if let Some(v) = args.pg_version {
+        s.pg_version = Some(v);
+    }
+    if args.assume_in_transaction {
+        s.assume_in_transaction = Some(true);
+    }
+    if let Some(t) = &args.lock_timeout_max {
+        s.lock_timeout_max = rules::config::parse_duration(t)
+            .ok_or_else(|| format!("--lock-timeout-max: `{t}` is not a duration (e.g. 5s)"))?;
+    }
+    s.with_cli(&args.select, &args.ignore)
+        .map_err(|e| e.to_string())
+}
+
 pub fn check(args: CheckArgs) -> i32 {
     setup_color(args.color);
+    let settings = match settings_for(&args) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
     let files = match source::collect(&args.paths) {
         Ok(f) => f,
         Err(e) => return error(e),
     };
-    let wrapping = if args.assume_in_transaction {
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| !settings.excluded(&f.display().to_string()))
+        .collect();
+    let wrapping = if settings.assume_in_transaction.unwrap_or(false) {
         Wrapping::Transaction
     } else {
         Wrapping::Autocommit
@@ -204,11 +370,41 @@ pub fn check(args: CheckArgs) -> i32 {
         }
     }
     let opts = Options {
-        pg_version: args.pg_version,
+        pg_version: settings.pg_version.unwrap_or(model::DEFAULT_PG),
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
-    let analysis = model::analyse(inputs, &opts);
-    let findings = rules::check(&analysis);
+    let (mut analysis, mut findings) = rules::run(inputs.clone(), &opts, &settings);
+    if args.fix {
+        let mut changed = false;
+        for (fi, fa) in analysis.files.iter().enumerate() {
+            if !fa.report {
+                continue;
+            }
+            let edits = rules::fix::edits_for(&findings, fi);
+            if edits.is_empty() {
+                continue;
+            }
+            let (text, n) = rules::fix::apply(&fa.text, &edits);
+            if n == 0 || text == fa.text {
+                continue;
+            }
+            if let Err(e) = std::fs::write(&fa.path, &text) {
+                return error(format!("{}: writing the fixed file: {e}", fa.path));
+            }
+            eprintln!(
+                "fixed {}: {n} edit{}",
+                fa.path,
+                if n == 1 { "" } else { "s" }
+            );
+            if let Some(i) = inputs.iter_mut().find(|i| i.path == fa.path) {
+                i.text = text;
+            }
+            changed = true;
+        }
+        if changed {
+            (analysis, findings) = rules::run(inputs, &opts, &settings);
+        }
+    }
     let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
     let on_github = std::env::var("GITHUB_ACTIONS")
         .map(|v| v == "true")
