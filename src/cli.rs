@@ -35,7 +35,7 @@ files see the schema built by earlier ones. Only files given (or found in direct
 reported; --schema files seed the catalog without being reported.\n\nExit status: 0 when no finding \
 reaches --fail-on, 1 when one does, 2 when the input cannot be used."
     )]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule: id, category, default severity and summary.
     Rules(RulesArgs),
     /// Show a rule's documentation: why it matters and what to write instead.
@@ -219,7 +219,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules(args) => list_rules(args),
         Command::Explain { rule } => explain(&rule),
         Command::Init { path, force } => init(&path, force),
