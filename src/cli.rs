@@ -35,7 +35,37 @@ files see the schema built by earlier ones. Only files given (or found in direct
 reported; --schema files seed the catalog without being reported.\n\nExit status: 0 when no finding \
 reaches --fail-on, 1 when one does, 2 when the input cannot be used."
     )]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// List every rule: id, category, default severity and summary.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: why it matters and what to write instead.
+    Explain {
+        /// The rule id, e.g. require-concurrent-index.
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
+    /// Write a commented default configuration (ddlint.yaml).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "ddlint.yaml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -70,8 +100,9 @@ pub struct CheckArgs {
     pub stdin_filename: Option<String>,
 
     /// PostgreSQL major version the migrations will run on (11-18).
-    #[arg(long, value_name = "N", default_value_t = model::DEFAULT_PG, value_parser = clap::value_parser!(u32).range(11..=18))]
-    pub pg_version: u32,
+    /// [default: 15, or `pg_version` in the configuration]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(11..=18))]
+    pub pg_version: Option<u32>,
 
     /// Output format [default: text; under GitHub Actions (GITHUB_ACTIONS=true)
     /// text plus `github` annotations].
@@ -122,6 +153,34 @@ pub struct CheckArgs {
     /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Configuration file [default: the nearest ddlint.yaml or .ddlint.yaml
+    /// from the current directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Rewrite the files, applying the mechanical fixes (CONCURRENTLY,
+    /// NOT VALID + VALIDATE, SET lock_timeout, USING INDEX, ...), then
+    /// report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Turn on rules or categories (comma-separated), e.g. `style`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Turn off rules or categories (comma-separated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Longest acceptable lock_timeout (e.g. 5s) [default: 10s, or
+    /// `lock_timeout_max` in the configuration].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout_max: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +244,10 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
+        Command::Rules(args) => list_rules(args),
+        Command::Explain { rule } => explain(&rule),
+        Command::Init { path, force } => init(&path, force),
     }
 }
 
@@ -201,20 +263,122 @@ fn error(msg: impl std::fmt::Display) -> i32 {
     2
 }
 
+fn list_rules(args: RulesArgs) -> i32 {
+    let metas = rules::meta::all();
+    let out = match args.format {
+        ListFormat::Json => {
+            let v: Vec<serde_json::Value> = metas
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "title": m.title, "category": m.category,
+                        "severity": m.severity, "enabled": m.enabled,
+                        "since_pg": m.since_pg, "until_pg": m.until_pg, "summary": m.summary.trim(),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).expect("serializes") + "\n"
+        }
+        ListFormat::Text => {
+            let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+            let mut s = String::new();
+            for m in metas {
+                let sev = if m.enabled {
+                    m.severity.as_str()
+                } else {
+                    "off"
+                };
+                s.push_str(&format!(
+                    "{:<w$}  {:<13}  {:<7}  {}\n",
+                    m.id,
+                    m.category.as_str(),
+                    sev,
+                    m.summary.trim()
+                ));
+            }
+            s
+        }
+    };
+    print!("{out}");
+    0
+}
+
+fn explain(id: &str) -> i32 {
+    setup_color(ColorChoice::Auto);
+    match rules::meta(id) {
+        Some(m) => {
+            print!("{}", rules::meta::explain(m));
+            0
+        }
+        None => error(format!("no rule `{id}` (`ddlint rules` lists them)")),
+    }
+}
+
+fn init(path: &std::path::Path, force: bool) -> i32 {
+    if path.exists() && !force {
+        return error(format!(
+            "{} already exists (use --force to overwrite it)",
+            path.display()
+        ));
+    }
+    match std::fs::write(path, rules::config::DEFAULT_CONFIG) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            0
+        }
+        Err(e) => error(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The configuration file (if any) with the command line applied over it.
+fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
+    let file = if args.no_config {
+        None
+    } else if let Some(p) = &args.config {
+        Some(p.clone())
+    } else {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| rules::config::discover(&d))
+    };
+    let mut s = match &file {
+        Some(p) => rules::Settings::load(p).map_err(|e| e.to_string())?,
+        None => rules::Settings::default(),
+    };
+    if let Some(v) = args.pg_version {
+        s.pg_version = Some(v);
+    }
+    if args.assume_in_transaction {
+        s.assume_in_transaction = Some(true);
+    }
+    if let Some(t) = &args.lock_timeout_max {
+        s.lock_timeout_max = rules::config::parse_duration(t)
+            .ok_or_else(|| format!("--lock-timeout-max: `{t}` is not a duration (e.g. 5s)"))?;
+    }
+    s.with_cli(&args.select, &args.ignore)
+        .map_err(|e| e.to_string())
+}
+
 pub fn check(args: CheckArgs) -> i32 {
     setup_color(args.color);
+    let settings = match settings_for(&args) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    if args.fix && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return error("--fix rewrites files; it cannot rewrite stdin (`-`)");
+    }
+    // Config `variables:`, overridden by --var.
+    let mut vars = settings.variables.clone();
+    vars.extend(args.vars.iter().cloned());
     let sopts = source::Options {
         layout: args.layout,
-        vars: args.vars.iter().cloned().collect(),
+        vars,
         include_down: args.include_down,
         exclude: Vec::new(),
         stdin_filename: args.stdin_filename.clone(),
-        assume_in_transaction: args.assume_in_transaction,
+        assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
         max_file_bytes: args.max_file_size.saturating_mul(1_048_576),
-    };
-    let loaded = match source::load(&args.paths, &sopts) {
-        Ok(l) => l,
-        Err(e) => return error(e),
     };
     let changes = match &args.since {
         Some(r) => match source::git::changes(r, &source::git_dir(&args.paths)) {
@@ -223,10 +387,10 @@ pub fn check(args: CheckArgs) -> i32 {
         },
         None => None,
     };
-    let mut inputs = Vec::new();
+    let mut schema = Vec::new();
     for s in &args.schema {
         match source::read_text_limited(s, args.max_file_size.saturating_mul(1_048_576)) {
-            Ok(text) => inputs.push(Input {
+            Ok(text) => schema.push(Input {
                 path: s.display().to_string(),
                 text,
                 wrapping: Wrapping::Autocommit,
@@ -236,23 +400,46 @@ pub fn check(args: CheckArgs) -> i32 {
             Err(e) => return error(e),
         }
     }
-    for part in loaded.parts.iter().cloned() {
-        let report = source::reported(&part, changes.as_ref());
-        inputs.push(part.into_input(report));
-    }
     let opts = Options {
-        pg_version: args.pg_version,
+        pg_version: settings.pg_version.unwrap_or(model::DEFAULT_PG),
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
-    let analysis = model::analyse(inputs, &opts);
-    let mut findings = rules::check(&analysis);
-    findings.extend(source::findings(&loaded.notes, &analysis));
-    if let (Some(c), Some(r)) = (&changes, &args.since) {
-        findings.extend(source::git_findings(c, r, &analysis));
+    let run = || -> Result<(model::Analysis, Vec<rules::Finding>), source::SourceError> {
+        let loaded = source::load_with(&args.paths, &sopts, &|p| settings.excluded(p))?;
+        let mut inputs = schema.clone();
+        for part in loaded.parts.iter().cloned() {
+            let report = source::reported(&part, changes.as_ref());
+            inputs.push(part.into_input(report));
+        }
+        let (analysis, mut findings) = rules::run(inputs, &opts, &settings);
+        findings.extend(source::findings(&loaded.notes, &analysis, &settings));
+        if let (Some(c), Some(r)) = (&changes, &args.since) {
+            findings.extend(source::git_findings(c, r, &analysis, &settings));
+        }
+        findings.sort_by(|a, b| {
+            (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
+        });
+        Ok((analysis, findings))
+    };
+    let (mut analysis, mut findings) = match run() {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    if args.fix {
+        let fixed = match source::apply_fixes(&analysis, &findings) {
+            Ok(f) => f,
+            Err(e) => return error(e),
+        };
+        for (path, n) in &fixed {
+            eprintln!("fixed {path}: {n} edit{}", if *n == 1 { "" } else { "s" });
+        }
+        if !fixed.is_empty() {
+            (analysis, findings) = match run() {
+                Ok(r) => r,
+                Err(e) => return error(e),
+            };
+        }
     }
-    findings.sort_by(|a, b| {
-        (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
-    });
     let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
     let on_github = std::env::var("GITHUB_ACTIONS")
         .map(|v| v == "true")

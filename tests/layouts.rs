@@ -522,3 +522,37 @@ fn the_project_language_tells_sqlx_from_golang_migrate() {
         "sqlx simple: {err}"
     );
 }
+
+#[test]
+fn fix_rewrites_the_original_file_not_the_parsed_text() {
+    // The down part is blanked and the placeholder substituted for the
+    // parser; --fix must edit the file as written.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("V1__t.sql"), "CREATE TABLE t (x int);\n").unwrap();
+    std::fs::write(
+        d.join("V2__i.sql"),
+        "-- flyway:executeInTransaction=false\nCREATE INDEX i ON ${flyway:defaultSchema}.t (x);\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("U2__i.sql"), "DROP INDEX i;\n").unwrap();
+    let (code, _, err) = ddlint(&["--fix", d.to_str().unwrap()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(err.contains("fixed"), "{err}");
+    let fixed = std::fs::read_to_string(d.join("V2__i.sql")).unwrap();
+    assert!(
+        fixed.starts_with("-- flyway:executeInTransaction=false\n"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("CREATE INDEX CONCURRENTLY i ON ${flyway:defaultSchema}.t (x);"),
+        "{fixed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("U2__i.sql")).unwrap(),
+        "DROP INDEX i;\n"
+    );
+    let (code, _, err) = ddlint(&["--fix", "-"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot rewrite stdin"), "{err}");
+}

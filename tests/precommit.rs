@@ -89,7 +89,7 @@ fn pre_commit_hook_runs_from_this_checkout() {
         "the bad migration must fail the hook:\n{out}"
     );
     assert!(
-        out.contains("syntax-error") && out.contains("bad.sql:1:30"),
+        out.contains("require-concurrent-index") && out.contains("bad.sql:1:1"),
         "{out}"
     );
     let good = run("good.sql");

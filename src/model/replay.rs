@@ -1684,6 +1684,43 @@ pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
     }
 }
 
+/// The partition of `parent` (one level) a row with this key value goes
+/// to: `Some(Some(p))`, `Some(None)` when no partition takes it, `None`
+/// when the bounds are not literal enough to tell.
+pub fn route_one(cat: &Catalog, parent: &QName, key: &Literal) -> Option<Option<QName>> {
+    let r = cat.get(parent)?;
+    let mut default = None;
+    for p in &r.partitions {
+        let pr = cat.get(p)?;
+        let hit = match pr.bound.as_ref()? {
+            PartitionBound::Default => {
+                default = Some(p.clone());
+                false
+            }
+            PartitionBound::List { values } => values.contains(key),
+            PartitionBound::Range { from, to } => {
+                if from.len() != 1 || to.len() != 1 {
+                    return None;
+                }
+                let lo = match &from[0] {
+                    Some(l) => l <= key,
+                    None => true,
+                };
+                let hi = match &to[0] {
+                    Some(h) => key < h,
+                    None => true,
+                };
+                lo && hi
+            }
+            PartitionBound::Hash => return None,
+        };
+        if hit {
+            return Some(Some(p.clone()));
+        }
+    }
+    Some(default)
+}
+
 /// The leaf partition a row with this key value goes to, if the bounds
 /// are literal enough to tell.
 pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {

@@ -1,9 +1,31 @@
 //! Findings. Rules read the model (catalog, effects, transactions) and
 //! report what breaks in production and what to write instead.
+//!
+//! Adding a rule touches one place: a file `src/rules/<rule_id>.rs` with a
+//! `HOOK`, a line in [`registry!`] below, its documentation in
+//! `rules/<rule-id>.yaml` and its fixtures in `fixtures/rules/<rule-id>/`.
+//! The test `tests/rules_meta.rs` keeps the three in step.
+//!
+//! Statement rules run while the history is replayed and see the catalog as
+//! it was right before their statement; file rules run once the file has
+//! been replayed and see every statement of it (transaction structure,
+//! earlier statements).
 
 use serde::Serialize;
 
-use crate::model::Analysis;
+use crate::model::catalog::{Catalog, QName, Relation};
+use crate::model::txn::Wrapping;
+use crate::model::{Analysis, FileAnalysis, Input, Options, StatementInfo, StatementView};
+use crate::parse::Span;
+
+pub mod config;
+pub mod fix;
+pub mod ignore;
+pub mod meta;
+pub mod sql;
+
+pub use config::Settings;
+pub use meta::RuleMeta;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -31,7 +53,7 @@ impl Severity {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     Locking,
@@ -43,6 +65,44 @@ pub enum Category {
     Failure,
     Style,
     Syntax,
+}
+
+impl Category {
+    pub const ALL: [Category; 9] = [
+        Category::Locking,
+        Category::Rewrite,
+        Category::Transaction,
+        Category::Timeout,
+        Category::Compatibility,
+        Category::DataLoss,
+        Category::Failure,
+        Category::Style,
+        Category::Syntax,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Locking => "locking",
+            Category::Rewrite => "rewrite",
+            Category::Transaction => "transaction",
+            Category::Timeout => "timeout",
+            Category::Compatibility => "compatibility",
+            Category::DataLoss => "data-loss",
+            Category::Failure => "failure",
+            Category::Style => "style",
+            Category::Syntax => "syntax",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// One byte-range replacement in a file's original text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -60,53 +120,366 @@ pub struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<String>,
+    /// The edits `--fix` applies (empty when the fix is not mechanical).
+    #[serde(skip)]
+    pub edits: Vec<Edit>,
 }
 
-/// Findings for every reported file, in file and position order.
-pub fn check(analysis: &Analysis) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (fi, f) in analysis.files.iter().enumerate() {
-        if !f.report {
+/// A finding before configuration (severity, ignores) is applied.
+#[derive(Clone, Debug)]
+pub struct Raw {
+    pub rule: &'static str,
+    pub file: usize,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+    pub fix: Option<String>,
+    pub edits: Vec<Edit>,
+}
+
+/// Where a rule writes its findings.
+pub struct Sink<'a> {
+    rule: &'static str,
+    file: usize,
+    out: &'a mut Vec<Raw>,
+}
+
+impl Sink<'_> {
+    pub fn emit(&mut self, span: Span, message: impl Into<String>) -> &mut Raw {
+        self.out.push(Raw {
+            rule: self.rule,
+            file: self.file,
+            span,
+            message: message.into(),
+            help: None,
+            fix: None,
+            edits: Vec::new(),
+        });
+        self.out.last_mut().expect("just pushed")
+    }
+}
+
+impl Raw {
+    pub fn help(&mut self, h: impl Into<String>) -> &mut Self {
+        self.help = Some(h.into());
+        self
+    }
+    /// Replacement SQL shown to the user (not applied by `--fix`).
+    pub fn suggest(&mut self, sql: impl Into<String>) -> &mut Self {
+        self.fix = Some(sql.into());
+        self
+    }
+    /// Replacement SQL shown to the user and applied by `--fix`.
+    pub fn fix(&mut self, sql: impl Into<String>, edits: Vec<Edit>) -> &mut Self {
+        self.fix = Some(sql.into());
+        self.edits = edits;
+        self
+    }
+}
+
+/// What a statement rule sees.
+pub struct StmtCx<'a> {
+    pub file: usize,
+    pub path: &'a str,
+    pub text: &'a str,
+    pub wrapping: Wrapping,
+    pub stmt: &'a StatementInfo,
+    /// The catalog right before the statement.
+    pub cat: &'a Catalog,
+    pub pg: u32,
+    pub settings: &'a Settings,
+}
+
+impl<'a> StmtCx<'a> {
+    pub fn node(&self) -> &'a pg_query::NodeEnum {
+        &self.stmt.node
+    }
+    pub fn span(&self) -> Span {
+        self.stmt.span
+    }
+    /// The statement's source text.
+    pub fn sql(&self) -> &'a str {
+        &self.text[self.stmt.span.start..self.stmt.span.end]
+    }
+    /// Resolve a relation name as the statement did (the model already
+    /// resolved it when it computed the locks).
+    pub fn resolve(&self, rv: &pg_query::protobuf::RangeVar) -> QName {
+        resolve_with(&self.stmt.effects, self.cat, &rv.schemaname, &rv.relname)
+    }
+    /// A relation that production traffic uses: it existed before this file
+    /// and this transaction (or the history does not say).
+    pub fn is_existing(&self, q: &QName) -> bool {
+        let fx = &self.stmt.effects;
+        if fx.new_relations.contains(q) {
+            return false;
+        }
+        match self.cat.get(q) {
+            Some(r) => !self.is_new_rel(r),
+            None => true,
+        }
+    }
+    pub fn is_new_rel(&self, r: &Relation) -> bool {
+        (r.origin.file.is_some() && r.origin.file == Some(self.file))
+            || (r.origin.txn.is_some() && r.origin.txn == self.stmt.placement.txn)
+    }
+    pub fn rel(&self, q: &QName) -> Option<&'a Relation> {
+        self.cat.get(q)
+    }
+}
+
+/// Resolve `schema.name` the way the model did for this statement: the
+/// locked relation of that name, else the catalog's, else `public`.
+pub fn resolve_with(
+    fx: &crate::model::effects::Effects,
+    cat: &Catalog,
+    schema: &str,
+    name: &str,
+) -> QName {
+    if !schema.is_empty() {
+        return QName::new(schema, name);
+    }
+    if let Some(q) = fx
+        .locks
+        .keys()
+        .chain(fx.scans.iter())
+        .find(|q| q.name == name)
+    {
+        return q.clone();
+    }
+    let public = QName::new("public", name);
+    if cat.contains(&public) {
+        return public;
+    }
+    cat.relations
+        .keys()
+        .find(|q| q.name == name)
+        .cloned()
+        .unwrap_or(public)
+}
+
+/// What a file rule sees: the whole replayed file.
+pub struct FileCx<'a> {
+    pub file: usize,
+    pub fa: &'a FileAnalysis,
+    /// The catalog after the whole run.
+    pub cat: &'a Catalog,
+    pub pg: u32,
+    pub settings: &'a Settings,
+}
+
+pub type StmtFn = fn(&StmtCx, &mut Sink);
+pub type FileFn = fn(&FileCx, &mut Sink);
+
+#[derive(Clone, Copy)]
+pub enum Hook {
+    Statement(StmtFn),
+    File(FileFn),
+    /// Produced by the engine itself (inline-ignore bookkeeping).
+    Engine,
+}
+
+pub struct RuleDef {
+    pub id: &'static str,
+    pub yaml: &'static str,
+    pub hook: Hook,
+}
+
+macro_rules! registry {
+    ($($m:ident => $id:literal),* $(,)?) => {
+        $(pub mod $m;)*
+        /// Every rule, with its documentation compiled in.
+        pub static RULES: &[RuleDef] = &[
+            $(RuleDef {
+                id: $id,
+                yaml: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".yaml")),
+                hook: $m::HOOK,
+            },)*
+        ];
+    };
+}
+
+registry! {
+    syntax_error => "syntax-error",
+    unknown_effects => "unknown-effects",
+    unused_ignore => "unused-ignore",
+    unknown_rule_in_ignore => "unknown-rule-in-ignore",
+    modified_applied_migration => "modified-applied-migration",
+    psql_shell_command => "psql-shell-command",
+    psql_meta_command => "psql-meta-command",
+    require_concurrent_index => "require-concurrent-index",
+    require_concurrent_index_drop => "require-concurrent-index-drop",
+    require_concurrent_reindex => "require-concurrent-reindex",
+    require_concurrent_detach_partition => "require-concurrent-detach-partition",
+    require_concurrent_refresh => "require-concurrent-refresh",
+    constraint_requires_not_valid => "constraint-requires-not-valid",
+    unique_constraint_requires_index => "unique-constraint-requires-index",
+    exclusion_constraint => "exclusion-constraint",
+    set_not_null_scans_table => "set-not-null-scans-table",
+    column_type_change_rewrites => "column-type-change-rewrites",
+    add_column_rewrites => "add-column-rewrites",
+    table_rewrite => "table-rewrite",
+    lock_held_during_long_work => "lock-held-during-long-work",
+    lock_table => "lock-table",
+    not_valid_validated_in_same_transaction => "not-valid-validated-in-same-transaction",
+    backfill_in_schema_transaction => "backfill-in-schema-transaction",
+    require_lock_timeout => "require-lock-timeout",
+    lock_timeout_too_long => "lock-timeout-too-long",
+    require_statement_timeout => "require-statement-timeout",
+    session_setting_in_transaction => "session-setting-in-transaction",
+    no_transaction_block => "no-transaction-block",
+    nested_begin => "nested-begin",
+    begin_without_commit => "begin-without-commit",
+    enum_value_in_transaction => "enum-value-in-transaction",
+    drop_column => "drop-column",
+    drop_table => "drop-table",
+    rename_column => "rename-column",
+    rename_table => "rename-table",
+    change_column_type => "change-column-type",
+    drop_column_default => "drop-column-default",
+    add_required_column => "add-required-column",
+    truncate_table => "truncate-table",
+    drop_cascade => "drop-cascade",
+    drop_database => "drop-database",
+    drop_schema => "drop-schema",
+    unique_may_fail_on_duplicates => "unique-may-fail-on-duplicates",
+    foreign_key_without_index => "foreign-key-without-index",
+    prefer_bigint_keys => "prefer-bigint-keys",
+    prefer_identity => "prefer-identity",
+    prefer_timestamptz => "prefer-timestamptz",
+    prefer_text => "prefer-text",
+    prefer_jsonb => "prefer-jsonb",
+    prefer_lookup_table => "prefer-lookup-table",
+    require_schema_qualified_names => "require-schema-qualified-names",
+    identifier_too_long => "identifier-too-long",
+    require_idempotent_ddl => "require-idempotent-ddl",
+}
+
+pub fn rule(id: &str) -> Option<&'static RuleDef> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+pub fn meta(id: &str) -> Option<&'static RuleMeta> {
+    meta::all().iter().find(|m| m.id == id)
+}
+
+/// Run the whole pipeline from inputs to configured findings.
+pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis, Vec<Finding>) {
+    let metas = meta::all();
+    let wrappings: Vec<Wrapping> = inputs.iter().map(|i| i.wrapping).collect();
+    let paths: Vec<String> = inputs.iter().map(|i| i.path.clone()).collect();
+    // Which rules run on each file (config, per-path overrides, versions).
+    let active: Vec<Vec<bool>> = paths
+        .iter()
+        .map(|p| {
+            RULES
+                .iter()
+                .zip(metas)
+                .map(|(_, m)| settings.enabled(m, p) && m.applies_to(opts.pg_version))
+                .collect()
+        })
+        .collect();
+    let mut raws: Vec<Raw> = Vec::new();
+    let mut visit = |v: &StatementView| {
+        if !v.report {
+            return;
+        }
+        let cx = StmtCx {
+            file: v.file,
+            path: v.path,
+            text: v.text,
+            wrapping: wrappings[v.file],
+            stmt: v.statement,
+            cat: v.catalog_before,
+            pg: opts.pg_version,
+            settings,
+        };
+        for (i, r) in RULES.iter().enumerate() {
+            if let Hook::Statement(f) = r.hook {
+                if active[v.file][i] {
+                    let mut sink = Sink {
+                        rule: r.id,
+                        file: v.file,
+                        out: &mut raws,
+                    };
+                    f(&cx, &mut sink);
+                }
+            }
+        }
+    };
+    let analysis = crate::model::analyse_with(inputs, opts, &mut visit);
+    for (fi, fa) in analysis.files.iter().enumerate() {
+        if !fa.report {
             continue;
         }
-        for e in &f.syntax_errors {
-            out.push(Finding {
-                rule: "syntax-error",
-                category: Category::Syntax,
-                severity: Severity::Error,
-                file: fi,
-                line: e.start.0,
-                column: e.start.1,
-                end_line: e.end.0,
-                end_column: e.end.1,
-                message: e.error.message.clone(),
-                help: Some(
-                    "PostgreSQL would reject this statement; fix it so the migration can run"
-                        .into(),
-                ),
-                fix: None,
-            });
-        }
-        for s in &f.statements {
-            if let Some(why) = &s.effects.unknown {
-                out.push(Finding {
-                    rule: "unknown-effects",
-                    category: Category::Locking,
-                    severity: Severity::Info,
-                    file: fi,
-                    line: s.start.0,
-                    column: s.start.1,
-                    end_line: s.end.0,
-                    end_column: s.end.1,
-                    message: format!("the locks this statement takes are not known: {why}"),
-                    help: Some("review it by hand, or prove it with `ddlint dry-run`".into()),
-                    fix: None,
-                });
+        let cx = FileCx {
+            file: fi,
+            fa,
+            cat: &analysis.catalog,
+            pg: opts.pg_version,
+            settings,
+        };
+        for (i, r) in RULES.iter().enumerate() {
+            if let Hook::File(f) = r.hook {
+                if active[fi][i] {
+                    let mut sink = Sink {
+                        rule: r.id,
+                        file: fi,
+                        out: &mut raws,
+                    };
+                    f(&cx, &mut sink);
+                }
             }
         }
     }
+    // Inline ignores, then severities.
+    let mut kept: Vec<Raw> = Vec::new();
+    for (fi, fa) in analysis.files.iter().enumerate() {
+        if !fa.report {
+            continue;
+        }
+        let mine: Vec<Raw> = raws.iter().filter(|r| r.file == fi).cloned().collect();
+        let is_active = |id: &str| {
+            RULES
+                .iter()
+                .position(|r| r.id == id)
+                .map(|i| active[fi][i])
+                .unwrap_or(false)
+        };
+        kept.extend(ignore::apply(fi, fa, mine, &is_active));
+    }
+    let mut out: Vec<Finding> = kept
+        .into_iter()
+        .filter_map(|r| {
+            let m = meta(r.rule)?;
+            let fa = &analysis.files[r.file];
+            let severity = settings.severity(m, &fa.path)?;
+            let start = fa.lines.line_col(&fa.text, r.span.start);
+            let end = fa.lines.line_col(&fa.text, r.span.end);
+            Some(Finding {
+                rule: r.rule,
+                category: m.category,
+                severity,
+                file: r.file,
+                line: start.0,
+                column: start.1,
+                end_line: end.0,
+                end_column: end.1,
+                message: r.message,
+                help: r.help,
+                fix: r.fix,
+                edits: r.edits,
+            })
+        })
+        .collect();
     out.sort_by(|a, b| (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule)));
-    out
+    out.dedup_by(|a, b| {
+        a.file == b.file
+            && a.line == b.line
+            && a.column == b.column
+            && a.rule == b.rule
+            && a.message == b.message
+    });
+    (analysis, out)
 }
 
 /// A rule's documentation, for reports that carry it (SARIF).
@@ -116,24 +489,11 @@ pub struct RuleDoc {
     pub help: String,
 }
 
-/// Documentation of a rule by id, if ddlint knows it.
+/// Documentation of a rule by id, from its `rules/<id>.yaml`.
 pub fn describe(id: &str) -> Option<RuleDoc> {
-    let (summary, description, help) = match id {
-        "syntax-error" => (
-            "PostgreSQL rejects the statement",
-            "The statement does not parse with PostgreSQL's own grammar; the migration would fail here.",
-            "Fix the statement so PostgreSQL accepts it.",
-        ),
-        "unknown-effects" => (
-            "The locks this statement takes are not known",
-            "ddlint cannot tell which locks the statement takes (a function call, dynamic SQL, an unmodelled statement), so it cannot say it is safe.",
-            "Review it by hand, or run it with `ddlint dry-run` to measure it.",
-        ),
-        _ => return None,
-    };
-    Some(RuleDoc {
-        summary: summary.into(),
-        description: description.into(),
-        help: help.into(),
+    meta::all().iter().find(|m| m.id == id).map(|m| RuleDoc {
+        summary: m.summary.trim().to_string(),
+        description: m.why.trim().to_string(),
+        help: m.instead.trim().to_string(),
     })
 }

@@ -184,7 +184,13 @@ struct Group {
     arg: String,
 }
 
-fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>, SourceError> {
+fn groups(
+    paths: &[PathBuf],
+    opts: &Options,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Group>, SourceError> {
+    let keep =
+        |f: &PathBuf| !discovery::excluded(f, &opts.exclude) && !skip(&f.display().to_string());
     let mut out = Vec::new();
     for p in paths {
         let arg = p.display().to_string();
@@ -195,7 +201,12 @@ fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>, SourceError> 
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
                 discovery::walk(p, &mut found, 0)?;
-                found.retain(|f| !discovery::excluded(f, &opts.exclude));
+                let had_sql = found.iter().any(|f| discovery::is_sql(f));
+                found.retain(keep);
+                if had_sql && !found.iter().any(|f| discovery::is_sql(f)) {
+                    // Everything here is excluded by the configuration.
+                    continue;
+                }
                 if !found.iter().any(|f| discovery::is_sql(f)) {
                     return Err(SourceError {
                         path: arg,
@@ -210,6 +221,7 @@ fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>, SourceError> 
                     arg,
                 });
             }
+            Ok(_) if !keep(p) => {}
             Ok(_) => out.push(Group {
                 root: p.parent().map(Path::to_path_buf).unwrap_or_default(),
                 files: vec![p.clone()],
@@ -218,7 +230,7 @@ fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>, SourceError> 
             }),
             Err(e) if discovery::has_glob(&arg) => {
                 let mut found = discovery::expand_glob(&arg)?;
-                found.retain(|f| !discovery::excluded(f, &opts.exclude));
+                found.retain(keep);
                 let mut files = Vec::new();
                 for f in found {
                     if f.is_dir() {
@@ -257,6 +269,15 @@ fn groups(paths: &[PathBuf], opts: &Options) -> Result<Vec<Group>, SourceError> 
 
 /// Read every path the way its migration tool runs it.
 pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
+    load_with(paths, opts, &|_| false)
+}
+
+/// [`load`], skipping the paths `skip` says (configuration `exclude`).
+pub fn load_with(
+    paths: &[PathBuf],
+    opts: &Options,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<Loaded, SourceError> {
     let mut loaded = Loaded::default();
     let mut problems = Vec::new();
     let mut downs: Vec<Vec<Part>> = Vec::new();
@@ -302,7 +323,7 @@ pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
             }
             continue;
         }
-        for g in groups(std::slice::from_ref(p), opts)? {
+        for g in groups(std::slice::from_ref(p), opts, skip)? {
             // Read everything once; a file that cannot be read is an error
             // only if the tool would run it (e.g. a latin1 MySQL variant
             // next to the PostgreSQL one is not).
@@ -658,8 +679,13 @@ fn include_parts(
 }
 
 /// Source notes as findings, attached to the first analysed file with
-/// the note's path.
-pub fn findings(notes: &[Note], analysis: &crate::model::Analysis) -> Vec<Finding> {
+/// the note's path, with the configured severity (or dropped when the
+/// configuration turns the rule off).
+pub fn findings(
+    notes: &[Note],
+    analysis: &crate::model::Analysis,
+    settings: &crate::rules::Settings,
+) -> Vec<Finding> {
     notes
         .iter()
         .filter_map(|n| {
@@ -667,10 +693,11 @@ pub fn findings(notes: &[Note], analysis: &crate::model::Analysis) -> Vec<Findin
                 .files
                 .iter()
                 .position(|f| f.path == n.path && f.report)?;
+            let severity = configured(n.rule, n.severity, &n.path, settings)?;
             Some(Finding {
                 rule: n.rule,
                 category: n.category,
-                severity: n.severity,
+                severity,
                 file,
                 line: n.line,
                 column: n.column,
@@ -679,9 +706,92 @@ pub fn findings(notes: &[Note], analysis: &crate::model::Analysis) -> Vec<Findin
                 message: n.message.clone(),
                 help: n.help.clone(),
                 fix: None,
+                edits: Vec::new(),
             })
         })
         .collect()
+}
+
+/// The severity the configuration gives a source-stage rule on a path
+/// (None: turned off).
+fn configured(
+    rule: &str,
+    default: Severity,
+    path: &str,
+    settings: &crate::rules::Settings,
+) -> Option<Severity> {
+    match crate::rules::meta(rule) {
+        Some(m) => {
+            if settings.enabled(m, path) {
+                settings.severity(m, path)
+            } else {
+                None
+            }
+        }
+        None => Some(default),
+    }
+}
+
+/// `--fix`: apply the findings' edits to the original files. Edits are in
+/// the parsed text's offsets; they are mapped back through the offset map
+/// of rewritten files (an edit that touches substituted text is skipped),
+/// and the edits of every part of one file are applied together. Returns
+/// (path, edits applied) for each file written.
+pub fn apply_fixes(
+    analysis: &crate::model::Analysis,
+    findings: &[Finding],
+) -> Result<Vec<(String, usize)>, SourceError> {
+    let mut per_file: BTreeMap<String, (String, Vec<crate::rules::Edit>)> = BTreeMap::new();
+    for (fi, fa) in analysis.files.iter().enumerate() {
+        if !fa.report || fa.path == "<stdin>" {
+            continue;
+        }
+        let edits = crate::rules::fix::edits_for(findings, fi);
+        let original = match fa.lines.offset_map() {
+            Some(m) => m.original.clone(),
+            None => fa.text.clone(),
+        };
+        let entry = per_file
+            .entry(fa.path.clone())
+            .or_insert_with(|| (original, Vec::new()));
+        for e in edits {
+            let mapped = match fa.lines.offset_map() {
+                None => Some(e.clone()),
+                Some(m) => {
+                    let touches = m
+                        .edits
+                        .iter()
+                        .any(|x| e.start < x.at + x.len && x.at < e.end.max(e.start + 1));
+                    let (s, t) = (m.to_original(e.start), m.to_original(e.end));
+                    (!touches && t - s == e.end - e.start).then(|| crate::rules::Edit {
+                        start: s,
+                        end: t,
+                        text: e.text.clone(),
+                    })
+                }
+            };
+            if let Some(x) = mapped {
+                entry.1.push(x);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (path, (original, edits)) in per_file {
+        if edits.is_empty() {
+            continue;
+        }
+        let refs: Vec<&crate::rules::Edit> = edits.iter().collect();
+        let (text, n) = crate::rules::fix::apply(&original, &refs);
+        if n == 0 || text == original {
+            continue;
+        }
+        std::fs::write(&path, &text).map_err(|e| SourceError {
+            path: path.clone(),
+            message: format!("writing the fixed file: {e}"),
+        })?;
+        out.push((path, n));
+    }
+    Ok(out)
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -725,6 +835,7 @@ pub fn git_findings(
     c: &git::Changes,
     since: &str,
     analysis: &crate::model::Analysis,
+    settings: &crate::rules::Settings,
 ) -> Vec<Finding> {
     for d in &c.deleted {
         eprintln!(
@@ -738,6 +849,14 @@ pub fn git_findings(
             continue;
         }
         let Some(change) = c.get(Path::new(&f.path)) else {
+            continue;
+        };
+        let Some(severity) = configured(
+            "modified-applied-migration",
+            Severity::Error,
+            &f.path,
+            settings,
+        ) else {
             continue;
         };
         let short = &c.base[..c.base.len().min(10)];
@@ -761,7 +880,7 @@ pub fn git_findings(
         out.push(Finding {
             rule: "modified-applied-migration",
             category: Category::Failure,
-            severity: Severity::Error,
+            severity,
             file: fi,
             line,
             column: 1,
@@ -773,6 +892,7 @@ pub fn git_findings(
                     .into(),
             ),
             fix: None,
+            edits: Vec::new(),
         });
     }
     out

@@ -77,6 +77,13 @@ fn subcommand(
                 cx,
                 fx,
             );
+            // Even with ONLY, the children's copies of the column are
+            // updated (they become local): direct children are locked.
+            if !inh {
+                for c in rel.map(|r| r.children.clone()).unwrap_or_default() {
+                    fx.lock(&c, AccessExclusive);
+                }
+            }
             (AccessExclusive, true)
         }
         T::AtAlterColumnType => {
@@ -746,7 +753,31 @@ fn add_constraint(
                 for t in &leaves {
                     fx.scan(t);
                 }
-                (AccessExclusive, true)
+                // On a partitioned table the index is built on every
+                // partition (DefineIndex: SHARE); PostgreSQL 18 also adds
+                // NOT NULL constraints to them for a primary key, and so
+                // does any version when a key column is still nullable.
+                let partitioned = rel
+                    .map(|r| r.kind == RelKind::PartitionedTable)
+                    .unwrap_or(false);
+                if !partitioned {
+                    return (AccessExclusive, false);
+                }
+                let cols: Vec<String> = crate::model::ast::strings(&c.keys);
+                let nullable = cols.iter().any(|k| {
+                    rel.and_then(|r| r.column(k))
+                        .map(|c| !c.not_null)
+                        .unwrap_or(true)
+                });
+                if contype == C::ConstrPrimary && (cx.pg >= 18 || nullable) {
+                    return (AccessExclusive, true);
+                }
+                if inh {
+                    for d in cx.cat.descendants(q) {
+                        fx.lock(&d, Share);
+                    }
+                }
+                (AccessExclusive, false)
             }
         }
         _ => (AccessExclusive, true),
@@ -864,11 +895,35 @@ fn attach_partition(
             }
         }
     }
-    // Parent foreign keys are cloned onto the partition.
+    // Parent foreign keys are cloned onto the partition: triggers on the
+    // referenced table since 12; on 11 only the validation reads it.
     if let Some(r) = rel {
         for c in &r.constraints {
             if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
-                fx.lock(ref_table, ShareRowExclusive);
+                fx.lock(
+                    ref_table,
+                    if cx.pg >= 12 {
+                        ShareRowExclusive
+                    } else {
+                        RowShare
+                    },
+                );
+            }
+        }
+    }
+    // Foreign keys onto the partitioned parent get action triggers on the
+    // new partition (12+): the referencing tables are locked.
+    if cx.pg >= 12 {
+        for (other, _) in cx.cat.referencing(parent) {
+            if other != part {
+                fx.lock(
+                    &other,
+                    if cx.pg >= 15 {
+                        ShareRowExclusive
+                    } else {
+                        AccessShare
+                    },
+                );
             }
         }
     }
@@ -897,7 +952,25 @@ fn detach_partition(pc: &pb::PartitionCmd, parent: &QName, cx: &Ctx, fx: &mut Ef
     } else {
         ShareUpdateExclusive
     };
+    // When foreign keys reference the parent, the partition's action
+    // triggers are dropped: it and the referencing tables are locked
+    // ACCESS EXCLUSIVE.
+    let referencing = cx.cat.referencing(parent);
+    let mode = if !pc.concurrent && !referencing.is_empty() {
+        AccessExclusive
+    } else {
+        mode
+    };
+    for (other, _) in &referencing {
+        if other != &part {
+            fx.lock(other, AccessExclusive);
+        }
+    }
     fx.lock(&part, mode);
+    // A partitioned partition's own partitions lose an ancestor.
+    for d in cx.cat.descendants(&part) {
+        fx.lock(&d, AccessExclusive);
+    }
     if !pc.concurrent {
         if let Some(def) = super::ddl::default_partition(cx, parent) {
             if def != part {

@@ -661,8 +661,22 @@ pub fn vacuum(s: &pb::VacuumStmt, cx: &Ctx, fx: &mut Effects) {
     }
     for rv in rels {
         let q = cx.resolve(rv);
-        for t in cx.tree(&q, true) {
+        // Partitions are always processed. Inheritance children are
+        // processed too since PostgreSQL 18; before, VACUUM leaves them
+        // alone and ANALYZE only samples them (ACCESS SHARE).
+        vacuum_one(&q, full, analyze, s.is_vacuumcmd, cx, fx);
+        for t in cx.cat.partitions_deep(&q) {
             vacuum_one(&t, full, analyze, s.is_vacuumcmd, cx, fx);
+        }
+        let partitioned = is_partitioned(cx, &q);
+        if !partitioned && rv.inh {
+            for child in cx.cat.descendants(&q) {
+                if cx.pg >= 18 {
+                    vacuum_one(&child, full, analyze, s.is_vacuumcmd, cx, fx);
+                } else if analyze {
+                    fx.lock(&child, AccessShare);
+                }
+            }
         }
     }
 }

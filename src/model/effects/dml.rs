@@ -10,6 +10,19 @@ use crate::model::catalog::{ConstraintKind, QName, RelKind};
 use crate::model::locks::LockMode::{self, *};
 
 fn apply_refs(refs: &Refs, cx: &Ctx, fx: &mut Effects, skip: Option<&pb::RangeVar>, scan: bool) {
+    apply_refs_pruned(refs, cx, fx, skip, scan, None)
+}
+
+/// `pruned`: for the statement's main relation, the part of its partition
+/// tree that survives plan-time pruning (PostgreSQL 12+ locks only that).
+fn apply_refs_pruned(
+    refs: &Refs,
+    cx: &Ctx,
+    fx: &mut Effects,
+    skip: Option<&pb::RangeVar>,
+    scan: bool,
+    pruned: Option<(&QName, &[QName])>,
+) {
     for rv in &refs.relations {
         if let Some(s) = skip {
             if s.relname == rv.relname && s.schemaname == rv.schemaname && s.location == rv.location
@@ -32,7 +45,11 @@ fn apply_refs(refs: &Refs, cx: &Ctx, fx: &mut Effects, skip: Option<&pb::RangeVa
         };
         let mode = if locked { RowShare } else { AccessShare };
         // The planner opens every inheritance child / partition.
-        for t in cx.tree(&q, rv.inh) {
+        let tree = match pruned {
+            Some((root, keep)) if *root == q && rv.inh => keep.to_vec(),
+            _ => cx.tree(&q, rv.inh),
+        };
+        for t in tree {
             fx.lock(&t, mode);
             if scan
                 && cx
@@ -117,7 +134,21 @@ pub fn read_expr_subqueries(expr: &Node, cx: &Ctx, fx: &mut Effects) {
 
 pub fn select(s: &pb::SelectStmt, cx: &Ctx, fx: &mut Effects) {
     let refs = collect_refs(&N::SelectStmt(Box::new(s.clone())));
-    apply_refs(&refs, cx, fx, None, false);
+    let single = match s.from_clause.as_slice() {
+        [n] => super::node_rv(n).map(|rv| cx.resolve(rv)),
+        _ => None,
+    };
+    let kept = single
+        .as_ref()
+        .and_then(|q| prune(cx, q, s.where_clause.as_deref()));
+    apply_refs_pruned(
+        &refs,
+        cx,
+        fx,
+        None,
+        false,
+        single.as_ref().zip(kept.as_deref()),
+    );
     if s.into_clause.is_some() {
         // SELECT INTO creates a table from the query.
         for rv in &refs.relations {
@@ -169,8 +200,18 @@ fn fk_checks(
 /// Rows deleted from (or keys updated in) a referenced table are checked
 /// against, or cascaded to, the referencing tables.
 fn referenced_actions(target: &QName, is_delete: bool, cx: &Ctx, fx: &mut Effects) {
+    referenced_actions_depth(target, is_delete, cx, fx, 0)
+}
+
+fn referenced_actions_depth(
+    target: &QName,
+    is_delete: bool,
+    cx: &Ctx,
+    fx: &mut Effects,
+    depth: usize,
+) {
     let Some(rel) = cx.rel(target) else { return };
-    if !rel.may_have_rows {
+    if !rel.may_have_rows || depth > 16 {
         return;
     }
     for (other, con) in cx.cat.referencing(target) {
@@ -186,6 +227,10 @@ fn referenced_actions(target: &QName, is_delete: bool, cx: &Ctx, fx: &mut Effect
             };
             fx.lock(&other, mode);
             fx.data_dependent = true;
+            // ON DELETE CASCADE deletes there too, and so on down the chain.
+            if is_delete && action == 'c' && &other != target {
+                referenced_actions_depth(&other, true, cx, fx, depth + 1);
+            }
         }
     }
 }
@@ -204,6 +249,13 @@ pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
     fx.lock(&target, RowExclusive);
+    // Inserting straight into a partition checks its partition constraint,
+    // which reads every ancestor's definition.
+    let mut up = cx.rel(&target).and_then(|r| r.partition_of.clone());
+    while let Some(parent) = up {
+        fx.lock(&parent, AccessShare);
+        up = cx.rel(&parent).and_then(|r| r.partition_of.clone());
+    }
     if let Some(r) = cx.rel(&target) {
         if r.kind == RelKind::PartitionedTable {
             if cx.pg < 12 {
@@ -279,7 +331,11 @@ fn update_columns(targets: &[Node]) -> Vec<String> {
 pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
-    for t in cx.tree(&target, rv.inh) {
+    let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
+        (true, Some(kept)) => kept,
+        _ => cx.tree(&target, rv.inh),
+    };
+    for t in tree {
         fx.lock(&t, RowExclusive);
         if s.where_clause.is_none()
             && cx
@@ -312,7 +368,11 @@ pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
 pub fn delete(s: &pb::DeleteStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
-    for t in cx.tree(&target, rv.inh) {
+    let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
+        (true, Some(kept)) => kept,
+        _ => cx.tree(&target, rv.inh),
+    };
+    for t in tree {
         fx.lock(&t, RowExclusive);
         if s.where_clause.is_none()
             && cx
@@ -376,15 +436,7 @@ fn route_values(
     parent: &crate::model::catalog::Relation,
     cx: &Ctx,
 ) -> Option<Vec<QName>> {
-    let [Some(key)] = parent.partition_key.as_slice() else {
-        return None;
-    };
     let cols = insert_target_columns(s);
-    let pos = if cols.is_empty() {
-        parent.columns.iter().position(|c| &c.name == key)?
-    } else {
-        cols.iter().position(|c| c == key)?
-    };
     let Some(N::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else {
         return None;
     };
@@ -396,10 +448,30 @@ fn route_values(
         let Some(N::List(l)) = &row.node else {
             return None;
         };
-        let v = literal(l.items.get(pos)?)?;
-        let p = crate::model::replay::route(cx.cat, &parent.name, &v)?;
-        if !out.contains(&p) {
-            out.push(p);
+        // The value of a column in this row, by the target column list or
+        // the table's column order.
+        let value = |col: &str| -> Option<crate::model::catalog::Literal> {
+            let pos = if cols.is_empty() {
+                parent.columns.iter().position(|c| c.name == col)?
+            } else {
+                cols.iter().position(|c| c == col)?
+            };
+            literal(l.items.get(pos)?)
+        };
+        let mut cur = parent.name.clone();
+        loop {
+            let r = cx.rel(&cur)?;
+            let [Some(key)] = r.partition_key.as_slice() else {
+                return None;
+            };
+            let next = crate::model::replay::route_one(cx.cat, &cur, &value(key)?)??;
+            if !out.contains(&next) {
+                out.push(next.clone());
+            }
+            if cx.rel(&next)?.kind != RelKind::PartitionedTable {
+                break;
+            }
+            cur = next;
         }
     }
     Some(out)
@@ -416,5 +488,82 @@ fn literal(n: &Node) -> Option<crate::model::catalog::Literal> {
         },
         Some(N::TypeCast(tc)) => tc.arg.as_deref().and_then(literal),
         _ => None,
+    }
+}
+
+/// `col = literal` conjuncts of a WHERE clause.
+fn equalities(w: &Node, out: &mut Vec<(String, crate::model::catalog::Literal)>) {
+    match &w.node {
+        Some(N::BoolExpr(b)) if b.boolop == pb::BoolExprType::AndExpr as i32 => {
+            for a in &b.args {
+                equalities(a, out);
+            }
+        }
+        Some(N::AExpr(e)) if e.kind == pb::AExprKind::AexprOp as i32 => {
+            let op = e.name.last().and_then(crate::model::ast::string_of);
+            if op != Some("=") {
+                return;
+            }
+            let (Some(l), Some(r)) = (e.lexpr.as_deref(), e.rexpr.as_deref()) else {
+                return;
+            };
+            let col = |n: &Node| match &n.node {
+                Some(N::ColumnRef(c)) => crate::model::ast::strings(&c.fields).last().cloned(),
+                _ => None,
+            };
+            if let (Some(c), Some(v)) = (col(l), literal(r)) {
+                out.push((c, v));
+            } else if let (Some(c), Some(v)) = (col(r), literal(l)) {
+                out.push((c, v));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Plan-time partition pruning (PostgreSQL 12+ prunes before locking):
+/// the relations of `root`'s tree a WHERE with `key = literal` keeps.
+/// None when nothing can be pruned (no partitioning, no usable condition).
+fn prune(cx: &Ctx, root: &QName, w: Option<&Node>) -> Option<Vec<QName>> {
+    if cx.pg < 12 {
+        return None;
+    }
+    let r = cx.rel(root)?;
+    if r.kind != RelKind::PartitionedTable {
+        return None;
+    }
+    let mut eqs = Vec::new();
+    equalities(w?, &mut eqs);
+    if eqs.is_empty() {
+        return None;
+    }
+    let mut keep = Vec::new();
+    prune_into(cx, root, &eqs, &mut keep);
+    Some(keep)
+}
+
+fn prune_into(
+    cx: &Ctx,
+    t: &QName,
+    eqs: &[(String, crate::model::catalog::Literal)],
+    keep: &mut Vec<QName>,
+) {
+    keep.push(t.clone());
+    let Some(r) = cx.rel(t) else { return };
+    if r.kind != RelKind::PartitionedTable {
+        return;
+    }
+    let key_value = match r.partition_key.as_slice() {
+        [Some(k)] => eqs.iter().find(|(c, _)| c == k).map(|(_, v)| v),
+        _ => None,
+    };
+    let chosen = key_value.and_then(|v| crate::model::replay::route_one(cx.cat, t, v));
+    for p in &r.partitions {
+        match &chosen {
+            Some(Some(c)) if c != p => continue,
+            Some(None) => continue,
+            _ => {}
+        }
+        prune_into(cx, p, eqs, keep);
     }
 }

@@ -1,0 +1,53 @@
+//! ADD COLUMN that rewrites an existing table (volatile default, serial,
+//! identity, stored generated column, constrained domain).
+use pg_query::protobuf::{AlterTableType as T, ConstrType as C};
+use pg_query::NodeEnum as N;
+
+use super::{sql, Hook, Sink, StmtCx};
+
+pub const HOOK: Hook = Hook::Statement(check);
+
+fn check(cx: &StmtCx, out: &mut Sink) {
+    let N::AlterTableStmt(s) = cx.node() else { return };
+    let Some(rv) = &s.relation else { return };
+    let t = cx.resolve(rv);
+    if !cx.is_existing(&t) || !cx.stmt.effects.rewrites.contains(&t) {
+        return;
+    }
+    let cmds = sql::alter_cmds(s);
+    if cmds.iter().any(|c| sql::subtype(c) == T::AtAlterColumnType) {
+        return; // column-type-change-rewrites reports it
+    }
+    for c in &cmds {
+        if sql::subtype(c) != T::AtAddColumn {
+            continue;
+        }
+        let Some(d) = sql::column_def(c) else { continue };
+        let ty = d.type_name.as_ref().map(crate::model::types::TypeRef::from_ast).unwrap_or_default();
+        let cons = sql::column_constraints(d);
+        let why = if ty.serial_base().is_some() {
+            format!("{} gives every existing row its own nextval()", ty.name)
+        } else if cons.iter().any(|k| sql::contype(k) == C::ConstrIdentity) {
+            "an identity column gives every existing row its own value".into()
+        } else if cons.iter().any(|k| sql::contype(k) == C::ConstrGenerated) {
+            "a STORED generated column is computed for every existing row".into()
+        } else if cons.iter().any(|k| sql::contype(k) == C::ConstrDefault) {
+            "its default is volatile, so it is evaluated for every existing row".into()
+        } else {
+            "its type is a domain with constraints, checked for every existing row".into()
+        };
+        let table = sql::rv(rv);
+        let col = sql::ident(&d.colname);
+        let msg = format!("adding column {} rewrites {t} while holding AccessExclusiveLock: {why}; reads and writes wait for the whole rewrite", d.colname);
+        out.emit(cx.span(), msg)
+            .help("add the column without the per-row value (nullable, or with a constant default: instant on PostgreSQL 11+), set the default for new rows separately, then backfill existing rows in batches")
+            .suggest(format!(
+                "ALTER TABLE {table} ADD COLUMN {col} {};\nALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT <expression>;\n-- backfill in batches: UPDATE {table} SET {col} = <expression> WHERE {col} IS NULL AND <key range>;",
+                match ty.serial_base() {
+                    Some(b) => sql::type_sql(&crate::model::types::TypeRef { name: b.to_string(), mods: vec![], array: false }),
+                    None => sql::type_sql(&ty),
+                }
+            ));
+        return;
+    }
+}

@@ -1,0 +1,53 @@
+//! ALTER COLUMN TYPE that rewrites the table or rebuilds its indexes
+//! (silent for binary-coercible changes such as varchar(n) -> text).
+use pg_query::protobuf::AlterTableType as T;
+use pg_query::NodeEnum as N;
+
+use super::{sql, Hook, Sink, StmtCx};
+
+pub const HOOK: Hook = Hook::Statement(check);
+
+fn check(cx: &StmtCx, out: &mut Sink) {
+    let N::AlterTableStmt(s) = cx.node() else { return };
+    let Some(rv) = &s.relation else { return };
+    let t = cx.resolve(rv);
+    if !cx.is_existing(&t) {
+        return;
+    }
+    let cmds = sql::alter_cmds(s);
+    let changes: Vec<_> = cmds.iter().filter(|c| sql::subtype(c) == T::AtAlterColumnType).collect();
+    if changes.is_empty() {
+        return;
+    }
+    let fx = &cx.stmt.effects;
+    let cols: Vec<String> = changes.iter().map(|c| c.name.clone()).collect();
+    let new_ty = changes
+        .first()
+        .and_then(|c| sql::column_def(c))
+        .and_then(|d| d.type_name.as_ref())
+        .map(|t| super::sql::type_sql(&crate::model::types::TypeRef::from_ast(t)))
+        .unwrap_or_default();
+    let old_ty = cx
+        .rel(&t)
+        .and_then(|r| r.column(&cols[0]))
+        .map(|c| super::sql::type_sql(&c.ty))
+        .unwrap_or_else(|| "its old type".into());
+    let msg = if fx.rewrites.contains(&t) {
+        format!("changing {} from {old_ty} to {new_ty} rewrites {t} and all its indexes while holding AccessExclusiveLock: reads and writes wait for the whole rewrite", cols.join(", "))
+    } else if fx.scans.contains(&t) {
+        format!("changing {} to {new_ty} reads every row of {t} to check it while holding AccessExclusiveLock", cols.join(", "))
+    } else if !fx.index_rebuilds.is_empty() {
+        let idx: Vec<String> = fx.index_rebuilds.iter().map(|q| q.to_string()).collect();
+        format!("changing {} to {new_ty} rebuilds {} while holding AccessExclusiveLock on {t}", cols.join(", "), idx.join(", "))
+    } else {
+        return;
+    };
+    let table = sql::rv(rv);
+    let c = sql::ident(&cols[0]);
+    out.emit(cx.span(), msg)
+        .help("expand and contract: add a new column of the new type, keep it in sync (trigger or application), backfill it in batches, then switch reads and drop the old column")
+        .suggest(format!(
+            "ALTER TABLE {table} ADD COLUMN {}_new {new_ty};\n-- backfill in batches: UPDATE {table} SET {}_new = {c} WHERE <key range>;\n-- then switch the application and drop {c}",
+            cols[0], cols[0]
+        ));
+}

@@ -1,0 +1,405 @@
+//! Configuration: `ddlint.yaml` / `.ddlint.yaml`, found by walking up from
+//! the current directory (or given with `--config`). Unknown keys are an
+//! error naming the key and the file. Command-line flags override the file
+//! key by key (see `cli.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use super::meta::RuleMeta;
+use super::{Category, Severity};
+
+pub const FILE_NAMES: [&str; 2] = ["ddlint.yaml", ".ddlint.yaml"];
+pub const DEFAULT_LOCK_TIMEOUT_MAX: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// PostgreSQL major version the migrations run on.
+    pub pg_version: Option<u32>,
+    /// The migration tool wraps each file in a transaction.
+    pub assume_in_transaction: Option<bool>,
+    /// Largest acceptable `lock_timeout` (e.g. `10s`, `500ms`).
+    pub lock_timeout_max: Option<String>,
+    /// Paths (globs) never linted.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub rules: RuleSelection,
+    /// Rule id or category -> error | warning | info | off.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+    /// Template / psql variables (used by the migration-tool layouts).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSelection {
+    /// Rule ids or categories (or `all`) to turn on.
+    #[serde(default)]
+    pub enable: Vec<String>,
+    /// Rule ids or categories (or `all`) to turn off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// Globs the override applies to.
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub rules: RuleSelection,
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    At(Severity),
+}
+
+#[derive(Debug, Default, Clone)]
+struct Policy {
+    enable: Vec<String>,
+    disable: Vec<String>,
+    severity: Vec<(String, Level)>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: Option<PathBuf>,
+    pub pg_version: Option<u32>,
+    pub assume_in_transaction: Option<bool>,
+    pub lock_timeout_max: Duration,
+    pub variables: BTreeMap<String, String>,
+    exclude: GlobSet,
+    base: Policy,
+    overrides: Vec<(GlobSet, Policy)>,
+    /// From the command line: applied after everything in the file.
+    cli: Policy,
+    root: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            source: None,
+            pg_version: None,
+            assume_in_transaction: None,
+            lock_timeout_max: DEFAULT_LOCK_TIMEOUT_MAX,
+            variables: BTreeMap::new(),
+            exclude: GlobSet::empty(),
+            base: Policy::default(),
+            overrides: Vec::new(),
+            cli: Policy::default(),
+            root: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The nearest `ddlint.yaml` / `.ddlint.yaml` from `start` upwards.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let mut dir = Some(start);
+    while let Some(d) = dir {
+        for n in FILE_NAMES {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+fn known_selector(s: &str) -> bool {
+    s == "all" || Category::parse(s).is_some() || super::rule(s).is_some()
+}
+
+fn check_selectors(list: &[String], key: &str, file: &str) -> Result<(), ConfigError> {
+    for s in list {
+        if !known_selector(s) {
+            return Err(ConfigError(format!(
+                "{file}: `{key}`: unknown rule or category `{s}` (see `ddlint rules`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn levels(
+    map: &BTreeMap<String, String>,
+    key: &str,
+    file: &str,
+) -> Result<Vec<(String, Level)>, ConfigError> {
+    let mut v = Vec::new();
+    for (k, val) in map {
+        if !known_selector(k) {
+            return Err(ConfigError(format!(
+                "{file}: `{key}.{k}`: unknown rule or category `{k}` (see `ddlint rules`)"
+            )));
+        }
+        let level = match val.as_str() {
+            "off" => Level::Off,
+            other => Level::At(Severity::parse(other).ok_or_else(|| {
+                ConfigError(format!(
+                    "{file}: `{key}.{k}`: unknown severity `{other}` (expected error, warning, info or off)"
+                ))
+            })?),
+        };
+        v.push((k.clone(), level));
+    }
+    Ok(v)
+}
+
+fn globs(list: &[String], key: &str, file: &str) -> Result<GlobSet, ConfigError> {
+    let mut b = GlobSetBuilder::new();
+    for g in list {
+        let glob = Glob::new(g)
+            .map_err(|e| ConfigError(format!("{file}: `{key}`: bad glob `{g}`: {e}")))?;
+        b.add(glob);
+        // `dir/` or `dir` also covers everything below it.
+        let trimmed = g.trim_end_matches('/');
+        if !trimmed.contains('*') {
+            if let Ok(g2) = Glob::new(&format!("{trimmed}/**")) {
+                b.add(g2);
+            }
+        }
+    }
+    b.build()
+        .map_err(|e| ConfigError(format!("{file}: `{key}`: {e}")))
+}
+
+impl Settings {
+    /// Parse a configuration file's text (`file` names it in errors).
+    pub fn from_yaml(text: &str, file: &Path) -> Result<Settings, ConfigError> {
+        let name = file.display().to_string();
+        let cf: ConfigFile = if text.trim().is_empty() {
+            ConfigFile::default()
+        } else {
+            serde_norway::from_str(text).map_err(|e| ConfigError(format!("{name}: {e}")))?
+        };
+        let mut s = Settings {
+            source: Some(file.to_path_buf()),
+            root: file.parent().map(|p| p.to_path_buf()),
+            ..Settings::default()
+        };
+        if let Some(v) = cf.pg_version {
+            if !(crate::model::MIN_PG..=crate::model::MAX_PG).contains(&v) {
+                return Err(ConfigError(format!(
+                    "{name}: `pg_version`: {v} is not supported (11-18)"
+                )));
+            }
+            s.pg_version = Some(v);
+        }
+        s.assume_in_transaction = cf.assume_in_transaction;
+        if let Some(t) = &cf.lock_timeout_max {
+            s.lock_timeout_max = parse_duration(t).ok_or_else(|| {
+                ConfigError(format!(
+                    "{name}: `lock_timeout_max`: `{t}` is not a duration (e.g. 5s, 500ms, 1min)"
+                ))
+            })?;
+        }
+        s.variables = cf.variables;
+        s.exclude = globs(&cf.exclude, "exclude", &name)?;
+        check_selectors(&cf.rules.enable, "rules.enable", &name)?;
+        check_selectors(&cf.rules.disable, "rules.disable", &name)?;
+        s.base = Policy {
+            enable: cf.rules.enable,
+            disable: cf.rules.disable,
+            severity: levels(&cf.severity, "severity", &name)?,
+        };
+        for (i, o) in cf.overrides.into_iter().enumerate() {
+            let key = format!("overrides[{i}]");
+            check_selectors(&o.rules.enable, &format!("{key}.rules.enable"), &name)?;
+            check_selectors(&o.rules.disable, &format!("{key}.rules.disable"), &name)?;
+            let set = globs(&o.paths, &format!("{key}.paths"), &name)?;
+            s.overrides.push((
+                set,
+                Policy {
+                    enable: o.rules.enable,
+                    disable: o.rules.disable,
+                    severity: levels(&o.severity, &format!("{key}.severity"), &name)?,
+                },
+            ));
+        }
+        Ok(s)
+    }
+
+    pub fn load(file: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| ConfigError(format!("{}: {e}", file.display())))?;
+        Settings::from_yaml(&text, file)
+    }
+
+    /// `--select` / `--ignore` / `--severity` from the command line.
+    pub fn with_cli(
+        mut self,
+        select: &[String],
+        ignore: &[String],
+    ) -> Result<Settings, ConfigError> {
+        check_selectors(select, "--select", "command line")?;
+        check_selectors(ignore, "--ignore", "command line")?;
+        self.cli.enable.extend(select.iter().cloned());
+        self.cli.disable.extend(ignore.iter().cloned());
+        Ok(self)
+    }
+
+    fn candidates(&self, path: &str) -> Vec<PathBuf> {
+        let p = Path::new(path);
+        let mut v = vec![p.to_path_buf()];
+        if let Ok(stripped) = p.strip_prefix("./") {
+            v.push(stripped.to_path_buf());
+        }
+        if let Some(root) = &self.root {
+            let abs = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                std::env::current_dir()
+                    .map(|c| c.join(p))
+                    .unwrap_or_default()
+            };
+            let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+            if let Ok(rel) = abs.strip_prefix(&root_abs) {
+                v.push(rel.to_path_buf());
+            }
+        }
+        v
+    }
+
+    fn matches(&self, set: &GlobSet, path: &str) -> bool {
+        !set.is_empty() && self.candidates(path).iter().any(|c| set.is_match(c))
+    }
+
+    pub fn excluded(&self, path: &str) -> bool {
+        self.matches(&self.exclude, path)
+    }
+
+    fn policies(&self, path: &str) -> Vec<&Policy> {
+        let mut v = vec![&self.base];
+        for (set, p) in &self.overrides {
+            if self.matches(set, path) {
+                v.push(p);
+            }
+        }
+        v.push(&self.cli);
+        v
+    }
+
+    /// Whether a rule runs on a file.
+    pub fn enabled(&self, m: &RuleMeta, path: &str) -> bool {
+        let mut on = m.enabled;
+        let cat = m.category.as_str();
+        for p in self.policies(path) {
+            // Broad selectors first, the rule's own id last.
+            for sel in ["all", cat, m.id.as_str()] {
+                if p.enable.iter().any(|e| e == sel) {
+                    on = true;
+                }
+                if p.disable.iter().any(|e| e == sel) {
+                    on = false;
+                }
+                for (k, l) in &p.severity {
+                    if k == sel {
+                        on = *l != Level::Off;
+                    }
+                }
+            }
+        }
+        on
+    }
+
+    /// The severity of a rule's findings on a file (`None`: off).
+    pub fn severity(&self, m: &RuleMeta, path: &str) -> Option<Severity> {
+        let mut sev = Level::At(m.severity);
+        let cat = m.category.as_str();
+        for p in self.policies(path) {
+            for sel in ["all", cat, m.id.as_str()] {
+                for (k, l) in &p.severity {
+                    if k == sel {
+                        sev = *l;
+                    }
+                }
+            }
+        }
+        match sev {
+            Level::Off => None,
+            Level::At(s) => Some(s),
+        }
+    }
+}
+
+/// `5s`, `500ms`, `1min`, `500` (milliseconds).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    match crate::model::session::parse_duration_ms(s)? {
+        Some(d) => Some(d),
+        None => Some(Duration::ZERO),
+    }
+}
+
+/// What `ddlint init` writes.
+pub const DEFAULT_CONFIG: &str = r#"# ddlint configuration. ddlint finds this file by walking up from the
+# current directory (ddlint.yaml or .ddlint.yaml), or takes --config FILE.
+# Command-line flags override these keys one by one.
+
+# PostgreSQL major version the migrations run on (11-18).
+pg_version: 15
+
+# The migration tool runs each file inside one transaction
+# (flyway, sqlx, diesel, ... do by default).
+assume_in_transaction: false
+
+# The longest lock_timeout a migration may set before a statement that
+# blocks reads or writes (a lock request waiting longer queues every query).
+lock_timeout_max: 10s
+
+# Paths (globs, relative to this file) never linted.
+exclude: []
+#  - migrations/archive/**
+
+# Turn rules or whole categories on and off. Categories: locking, rewrite,
+# transaction, timeout, compatibility, data-loss, failure, style, syntax.
+# Style rules are off by default. `ddlint rules` lists every rule.
+rules:
+  enable: []
+  #  - style
+  disable: []
+  #  - drop-column
+
+# Severity per rule or per category: error, warning, info or off.
+severity: {}
+#  compatibility: warning
+#  require-statement-timeout: info
+
+# Different choices for some paths (globs); later entries win.
+overrides: []
+#  - paths: ["migrations/legacy/**"]
+#    rules:
+#      disable: [require-lock-timeout]
+#    severity:
+#      locking: warning
+
+# Variables substituted in migration templates (${name}, :name).
+variables: {}
+"#;

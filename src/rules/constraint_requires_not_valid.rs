@@ -1,0 +1,109 @@
+//! CHECK / FOREIGN KEY constraints added (also inline in ADD COLUMN) to an
+//! existing table without NOT VALID: the whole table is read while a lock
+//! that blocks writes (CHECK: reads too) is held.
+use pg_query::protobuf::{AlterTableType as T, ConstrType as C, TransactionStmtKind as K};
+use pg_query::NodeEnum as N;
+
+use super::{sql, Edit, FileCx, Hook, Sink};
+use crate::model::txn::Wrapping;
+
+pub const HOOK: Hook = Hook::File(check);
+
+fn check(cx: &FileCx, out: &mut Sink) {
+    let stmts = &cx.fa.statements;
+    for (i, st) in stmts.iter().enumerate() {
+        let N::AlterTableStmt(s) = &st.node else { continue };
+        let Some(rv) = &s.relation else { continue };
+        let fx = &st.effects;
+        let t = super::resolve_with(fx, cx.cat, &rv.schemaname, &rv.relname);
+        if fx.new_relations.contains(&t) || !fx.scans.contains(&t) {
+            continue;
+        }
+        let cmds = sql::alter_cmds(s);
+        // (constraint, inline column) pairs that validate now.
+        let mut found = Vec::new();
+        for c in &cmds {
+            match sql::subtype(c) {
+                T::AtAddConstraint => {
+                    if let Some(k) = sql::constraint(c) {
+                        if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
+                            found.push((k, None));
+                        }
+                    }
+                }
+                T::AtAddColumn => {
+                    if let Some(d) = sql::column_def(c) {
+                        for k in sql::column_constraints(d) {
+                            if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
+                                found.push((k, Some(d.colname.as_str())));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some((k, inline)) = found.first() else { continue };
+        let fk = sql::contype(k) == C::ConstrForeign;
+        let lock = fx.locks.get(&t).map(|m| sql::mode_phrase(*m)).unwrap_or_default();
+        let kind = if fk { "FOREIGN KEY" } else { "CHECK" };
+        let mut msg = format!("adding this {kind} constraint reads every row of {t} to validate it while holding {lock}");
+        if fk {
+            if let Some(pk) = &k.pktable {
+                let r = super::resolve_with(fx, cx.cat, &pk.schemaname, &pk.relname);
+                msg.push_str(&format!(", and blocks writes to {r}"));
+            }
+        }
+        let name = sql::constraint_name(&rv.relname, k, *inline);
+        let validate = format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", sql::rv(rv), sql::ident(&name));
+        let r = out.emit(st.span, msg);
+        if inline.is_some() || cmds.len() != 1 {
+            r.help(format!(
+                "add the constraint on its own with NOT VALID (instant: only new rows are checked), then run `{validate}` in a later transaction: VALIDATE takes only ShareUpdateExclusiveLock"
+            ));
+            continue;
+        }
+        // The statement with NOT VALID (and the name PostgreSQL would choose).
+        let text = &cx.fa.text[st.span.start..st.span.end];
+        let mut edits = Vec::new();
+        let mut fixed = text.to_string();
+        if k.conname.is_empty() {
+            if let Some((f, e)) = sql::insert_after(st.span.start, text, "add", &format!(" CONSTRAINT {}", sql::ident(&name))) {
+                fixed = f;
+                edits.push(e);
+            }
+        }
+        let body = sql::body(text);
+        edits.push(Edit { start: st.span.start + body.len(), end: st.span.start + body.len(), text: " NOT VALID".into() });
+        fixed = format!("{} NOT VALID;", sql::body(&fixed));
+        // Where VALIDATE goes: right after it outside a transaction, after
+        // the COMMIT of an explicit transaction, nowhere (suggest only) in a
+        // transaction the migration tool wraps around the file.
+        let place = if !st.placement.in_transaction {
+            Some(st.span.end)
+        } else if st.placement.explicit || cx.fa.wrapping != Wrapping::Transaction {
+            stmts[i + 1..]
+                .iter()
+                .find(|n| {
+                    n.placement.txn == st.placement.txn
+                        && matches!(&n.node, N::TransactionStmt(t) if matches!(K::try_from(t.kind).unwrap_or(K::Undefined), K::TransStmtCommit))
+                })
+                .map(|n| n.span.end)
+        } else {
+            None
+        };
+        let shown = format!("{fixed}\n{validate}");
+        match place {
+            Some(at) => {
+                edits.push(Edit { start: at, end: at, text: format!("\n{validate}") });
+                let where_ = if st.placement.in_transaction { " after this transaction commits" } else { "" };
+                r.help(format!("add it NOT VALID (instant: only new rows are checked), then VALIDATE it{where_}: validation takes only ShareUpdateExclusiveLock, reads and writes continue"))
+                    .fix(shown, edits);
+            }
+            None => {
+                r.help("add it NOT VALID in this migration and VALIDATE it in the next one (a separate transaction): validation takes only ShareUpdateExclusiveLock")
+                    .suggest(shown);
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+).
+use pg_query::protobuf::{node::Node as PN, AlterTableType as T};
+use pg_query::NodeEnum as N;
+
+use super::{sql, Hook, Sink, StmtCx};
+
+pub const HOOK: Hook = Hook::Statement(check);
+
+fn check(cx: &StmtCx, out: &mut Sink) {
+    let N::AlterTableStmt(s) = cx.node() else { return };
+    let Some(rv) = &s.relation else { return };
+    let cmds = sql::alter_cmds(s);
+    let Some(cmd) = cmds.iter().find(|c| sql::subtype(c) == T::AtDetachPartition) else {
+        return;
+    };
+    let concurrent = matches!(cmd.def.as_ref().and_then(|d| d.node.as_ref()), Some(PN::PartitionCmd(p)) if p.concurrent);
+    if concurrent {
+        return;
+    }
+    let parent = cx.resolve(rv);
+    if !cx.is_existing(&parent) {
+        return;
+    }
+    let has_default = cx
+        .rel(&parent)
+        .map(|r| r.partitions.iter().any(|p| cx.rel(p).map(|x| x.is_default_partition).unwrap_or(false)))
+        .unwrap_or(false);
+    let msg = format!(
+        "DETACH PARTITION takes AccessExclusiveLock on {parent}: every query on the partitioned table waits"
+    );
+    let r = out.emit(cx.span(), msg);
+    if has_default {
+        r.help("CONCURRENTLY is not possible while the table has a DEFAULT partition; detach in a quiet period");
+        return;
+    }
+    let (fixed, edit) = sql::insert_at_end(cx.span().start, cx.sql(), " CONCURRENTLY");
+    if cmds.len() != 1 || cx.stmt.placement.in_transaction {
+        r.help("DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock; it must be the only subcommand and run outside a transaction block")
+            .suggest(fixed);
+    } else {
+        r.help("DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock on the parent")
+            .fix(fixed, vec![edit]);
+    }
+}

@@ -1,0 +1,2 @@
+//! An inline ignore naming a rule that does not exist (produced by `ignore.rs`).
+pub const HOOK: super::Hook = super::Hook::Engine;
