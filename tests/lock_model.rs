@@ -61,6 +61,7 @@ struct DumpEntry<'a> {
 struct Predicted {
     locks: BTreeMap<String, String>,
     rewrites: BTreeSet<String>,
+    unknown: bool,
 }
 
 fn env_flag(name: &str) -> bool {
@@ -154,6 +155,7 @@ fn predicted_from_json(json: &Value) -> Result<Predicted, String> {
                 merge_mode(&mut p.locks, rel, mode);
             }
         }
+        p.unknown |= s.get("unknown").is_some_and(|u| !u.is_null());
         for key in ["rewrites", "index_rebuilds"] {
             for r in s[key].as_array().into_iter().flatten() {
                 if let Some(r) = r.as_str() {
@@ -226,6 +228,19 @@ fn compare_with(
             return;
         }
     };
+    if case.expect_unknown {
+        if !predicted.unknown {
+            out.push(mismatch(
+                case,
+                major,
+                "-",
+                "unknown",
+                "known",
+                "expected unknown",
+            ));
+        }
+        return;
+    }
     let exists = |r: &String| obs.relkinds.contains_key(r);
     // ddlint reports locks on indexes only where the statement names or
     // drops the index; the locks PostgreSQL takes on a table's indexes as a

@@ -183,6 +183,8 @@ pub struct Relation {
     /// Trigger and policy names (DROP ... IF EXISTS locks only if found).
     pub triggers: Vec<String>,
     pub policies: Vec<String>,
+    /// Rewrite rules (CREATE RULE), which run extra statements on DML.
+    pub rules: Vec<String>,
     /// Partitioned tables: the partition key columns (None = expression).
     pub partition_key: Vec<Option<String>>,
     /// Partitions: the bound, for routing literal rows.
@@ -216,6 +218,7 @@ impl Relation {
             access_method: None,
             triggers: Vec::new(),
             policies: Vec::new(),
+            rules: Vec::new(),
             partition_key: Vec::new(),
             bound: None,
         }

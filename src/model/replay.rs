@@ -317,6 +317,16 @@ pub fn apply(
                 }
             }
         }
+        N::RuleStmt(s) => {
+            if let Some(rv) = &s.relation {
+                let q = snapshot.resolve(cat, rv);
+                if let Some(r) = cat.get_mut(&q) {
+                    if !r.rules.contains(&s.rulename) {
+                        r.rules.push(s.rulename.clone());
+                    }
+                }
+            }
+        }
         N::CreatePolicyStmt(s) => {
             if let Some(rv) = &s.table {
                 let q = snapshot.resolve(cat, rv);

@@ -28,6 +28,9 @@ pub struct Case {
     /// Majors the case applies to.
     pub versions: Vec<u32>,
     pub expect_error: Option<String>,
+    /// ddlint must say the effects are unknown (e.g. a trigger's function
+    /// writes another table): the locks are then not compared.
+    pub expect_unknown: bool,
 }
 
 impl Case {
@@ -100,6 +103,7 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
                 statement: String::new(),
                 versions: super::pg::ALL_MAJORS.to_vec(),
                 expect_error: None,
+                expect_unknown: false,
             });
             section = Section::None;
             continue;
@@ -116,6 +120,8 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
             case.versions = parse_versions(&spec).map_err(err)?;
         } else if let Some(code) = directive("expect-error") {
             case.expect_error = Some(code);
+        } else if directive("expect-unknown").is_some() {
+            case.expect_unknown = true;
         } else {
             let target = match section {
                 Section::Setup => &mut case.setup,

@@ -133,6 +133,7 @@ pub fn read_expr_subqueries(expr: &Node, cx: &Ctx, fx: &mut Effects) {
 }
 
 pub fn select(s: &pb::SelectStmt, cx: &Ctx, fx: &mut Effects) {
+    modifying_ctes(s.with_clause.as_ref(), cx, fx);
     let refs = collect_refs(&N::SelectStmt(Box::new(s.clone())));
     let single = match s.from_clause.as_slice() {
         [n] => super::node_rv(n).map(|rv| cx.resolve(rv)),
@@ -197,6 +198,134 @@ fn fk_checks(
     }
 }
 
+/// A literal VALUES row's value for a column.
+#[derive(Clone, Debug, PartialEq)]
+enum RowVal {
+    Null,
+    Lit(crate::model::catalog::Literal),
+    Other,
+}
+
+/// The rows of `INSERT ... VALUES`, column by column, when literal enough.
+fn values_rows(
+    s: &pb::InsertStmt,
+    rel: &crate::model::catalog::Relation,
+) -> Option<Vec<Vec<(String, RowVal)>>> {
+    let cols = insert_target_columns(s);
+    let names: Vec<String> = if cols.is_empty() {
+        rel.columns.iter().map(|c| c.name.clone()).collect()
+    } else {
+        cols
+    };
+    let Some(N::SelectStmt(sel)) = s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) else {
+        return None;
+    };
+    if sel.values_lists.is_empty() {
+        return None;
+    }
+    let mut rows = Vec::new();
+    for row in &sel.values_lists {
+        let Some(N::List(l)) = &row.node else {
+            return None;
+        };
+        let vals = names
+            .iter()
+            .zip(l.items.iter())
+            .map(|(n, v)| {
+                let rv = if crate::model::ast::is_null_const(v) {
+                    RowVal::Null
+                } else {
+                    literal(v).map(RowVal::Lit).unwrap_or(RowVal::Other)
+                };
+                (n.clone(), rv)
+            })
+            .collect();
+        rows.push(vals);
+    }
+    Some(rows)
+}
+
+/// INSERT ... VALUES: a row whose foreign-key columns are all NULL is not
+/// checked; a check against a partitioned table reads (and locks) only the
+/// partition holding the key.
+fn fk_checks_values(s: &pb::InsertStmt, target: &QName, cx: &Ctx, fx: &mut Effects) -> bool {
+    let Some(rel) = cx.rel(target) else {
+        return false;
+    };
+    let Some(rows) = values_rows(s, rel) else {
+        return false;
+    };
+    for c in &rel.constraints {
+        let ConstraintKind::ForeignKey {
+            ref_table,
+            ref_columns,
+        } = &c.kind
+        else {
+            continue;
+        };
+        for row in &rows {
+            // An omitted column gets its default (unknown) or NULL.
+            let vals: Vec<RowVal> = c
+                .columns
+                .iter()
+                .map(|k| match row.iter().find(|(n, _)| n == k) {
+                    Some((_, v)) => v.clone(),
+                    None if rel.column(k).map(|col| col.has_default).unwrap_or(false) => {
+                        RowVal::Other
+                    }
+                    None => RowVal::Null,
+                })
+                .collect();
+            // MATCH SIMPLE: a NULL in the key skips the check.
+            if vals.contains(&RowVal::Null) {
+                continue;
+            }
+            fx.lock(ref_table, RowShare);
+            let partitioned = cx
+                .rel(ref_table)
+                .map(|r| r.kind == RelKind::PartitionedTable)
+                .unwrap_or(false);
+            if partitioned {
+                let mut cur = ref_table.clone();
+                let mut routed = true;
+                while cx
+                    .rel(&cur)
+                    .map(|r| r.kind == RelKind::PartitionedTable)
+                    .unwrap_or(false)
+                {
+                    let r = cx.rel(&cur).expect("checked");
+                    let [Some(key)] = r.partition_key.as_slice() else {
+                        routed = false;
+                        break;
+                    };
+                    let Some(i) = ref_columns.iter().position(|rc| rc == key) else {
+                        routed = false;
+                        break;
+                    };
+                    let RowVal::Lit(v) = &vals[i] else {
+                        routed = false;
+                        break;
+                    };
+                    match crate::model::replay::route_one(cx.cat, &cur, v) {
+                        Some(Some(next)) => {
+                            fx.lock(&next, RowShare);
+                            cur = next;
+                        }
+                        _ => {
+                            routed = false;
+                            break;
+                        }
+                    }
+                }
+                if !routed {
+                    fx.data_dependent = true;
+                }
+            }
+        }
+    }
+    true
+}
+
 /// Rows deleted from (or keys updated in) a referenced table are checked
 /// against, or cascaded to, the referencing tables.
 fn referenced_actions(target: &QName, is_delete: bool, cx: &Ctx, fx: &mut Effects) {
@@ -248,6 +377,8 @@ fn insert_target_columns(s: &pb::InsertStmt) -> Vec<String> {
 pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
+    modifying_ctes(s.with_clause.as_ref(), cx, fx);
+    trigger_note(&target, cx, fx);
     fx.lock(&target, RowExclusive);
     // Inserting straight into a partition checks its partition constraint,
     // which reads every ancestor's definition.
@@ -303,7 +434,7 @@ pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
         }
         _ => true,
     };
-    if inserts_rows {
+    if inserts_rows && !fk_checks_values(s, &target, cx, fx) {
         fk_checks(
             &target,
             if cols.is_empty() { None } else { Some(&cols) },
@@ -331,6 +462,9 @@ fn update_columns(targets: &[Node]) -> Vec<String> {
 pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
+    modifying_ctes(s.with_clause.as_ref(), cx, fx);
+    trigger_note(&target, cx, fx);
+    view_target(&target, s.where_clause.as_deref(), cx, fx);
     let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
         (true, Some(kept)) => kept,
         _ => cx.tree(&target, rv.inh),
@@ -368,6 +502,9 @@ pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
 pub fn delete(s: &pb::DeleteStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
+    modifying_ctes(s.with_clause.as_ref(), cx, fx);
+    trigger_note(&target, cx, fx);
+    view_target(&target, s.where_clause.as_deref(), cx, fx);
     let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
         (true, Some(kept)) => kept,
         _ => cx.tree(&target, rv.inh),
@@ -392,6 +529,8 @@ pub fn delete(s: &pb::DeleteStmt, cx: &Ctx, fx: &mut Effects) {
 pub fn merge(s: &pb::MergeStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
+    modifying_ctes(s.with_clause.as_ref(), cx, fx);
+    trigger_note(&target, cx, fx);
     for t in cx.tree(&target, rv.inh) {
         fx.lock(&t, RowExclusive);
     }
@@ -423,8 +562,12 @@ pub fn explain(s: &pb::ExplainStmt, cx: &Ctx, fx: &mut Effects) {
         if analyze {
             super::dispatch(q, cx, fx);
         } else {
-            let refs = collect_refs(q);
-            apply_refs(&refs, cx, fx, None, false);
+            // Planning takes the same relation locks as running would.
+            let mut planned = Effects::default();
+            super::dispatch(q, cx, &mut planned);
+            for (rel, m) in planned.locks {
+                fx.lock(&rel, m);
+            }
         }
     }
 }
@@ -491,12 +634,27 @@ fn literal(n: &Node) -> Option<crate::model::catalog::Literal> {
     }
 }
 
-/// `col = literal` conjuncts of a WHERE clause.
-fn equalities(w: &Node, out: &mut Vec<(String, crate::model::catalog::Literal)>) {
+/// `col = literal` and `col IN (literals)` conjuncts of a WHERE clause.
+fn equalities(w: &Node, out: &mut Vec<(String, Vec<crate::model::catalog::Literal>)>) {
     match &w.node {
         Some(N::BoolExpr(b)) if b.boolop == pb::BoolExprType::AndExpr as i32 => {
             for a in &b.args {
                 equalities(a, out);
+            }
+        }
+        Some(N::AExpr(e)) if e.kind == pb::AExprKind::AexprIn as i32 => {
+            let col = match e.lexpr.as_deref().and_then(|n| n.node.as_ref()) {
+                Some(N::ColumnRef(c)) => crate::model::ast::strings(&c.fields).last().cloned(),
+                _ => None,
+            };
+            let op = e.name.last().and_then(crate::model::ast::string_of);
+            if let (Some(c), Some(N::List(l)), Some("=")) =
+                (col, e.rexpr.as_deref().and_then(|n| n.node.as_ref()), op)
+            {
+                let vals: Option<Vec<_>> = l.items.iter().map(literal).collect();
+                if let Some(v) = vals {
+                    out.push((c, v));
+                }
             }
         }
         Some(N::AExpr(e)) if e.kind == pb::AExprKind::AexprOp as i32 => {
@@ -512,9 +670,9 @@ fn equalities(w: &Node, out: &mut Vec<(String, crate::model::catalog::Literal)>)
                 _ => None,
             };
             if let (Some(c), Some(v)) = (col(l), literal(r)) {
-                out.push((c, v));
+                out.push((c, vec![v]));
             } else if let (Some(c), Some(v)) = (col(r), literal(l)) {
-                out.push((c, v));
+                out.push((c, vec![v]));
             }
         }
         _ => {}
@@ -545,7 +703,7 @@ fn prune(cx: &Ctx, root: &QName, w: Option<&Node>) -> Option<Vec<QName>> {
 fn prune_into(
     cx: &Ctx,
     t: &QName,
-    eqs: &[(String, crate::model::catalog::Literal)],
+    eqs: &[(String, Vec<crate::model::catalog::Literal>)],
     keep: &mut Vec<QName>,
 ) {
     keep.push(t.clone());
@@ -553,17 +711,75 @@ fn prune_into(
     if r.kind != RelKind::PartitionedTable {
         return;
     }
-    let key_value = match r.partition_key.as_slice() {
+    let values = match r.partition_key.as_slice() {
         [Some(k)] => eqs.iter().find(|(c, _)| c == k).map(|(_, v)| v),
         _ => None,
     };
-    let chosen = key_value.and_then(|v| crate::model::replay::route_one(cx.cat, t, v));
+    // The partitions the values route to; None: cannot tell, keep all.
+    let chosen: Option<Vec<QName>> = values.and_then(|vs| {
+        let mut out = Vec::new();
+        for v in vs {
+            if let Some(p) = crate::model::replay::route_one(cx.cat, t, v)? {
+                out.push(p);
+            }
+        }
+        Some(out)
+    });
     for p in &r.partitions {
-        match &chosen {
-            Some(Some(c)) if c != p => continue,
-            Some(None) => continue,
-            _ => {}
+        if let Some(c) = &chosen {
+            if !c.contains(p) {
+                continue;
+            }
         }
         prune_into(cx, p, eqs, keep);
+    }
+}
+
+/// Data-modifying statements in WITH run whether or not they are read.
+fn modifying_ctes(with: Option<&pb::WithClause>, cx: &Ctx, fx: &mut Effects) {
+    let Some(w) = with else { return };
+    for c in &w.ctes {
+        if let Some(N::CommonTableExpr(cte)) = &c.node {
+            if let Some(q) = cte.ctequery.as_deref().and_then(|n| n.node.as_ref()) {
+                if matches!(
+                    q,
+                    N::InsertStmt(_) | N::UpdateStmt(_) | N::DeleteStmt(_) | N::MergeStmt(_)
+                ) {
+                    super::dispatch(q, cx, fx);
+                }
+            }
+        }
+    }
+}
+
+/// Triggers run functions whose statements are not analysed.
+fn trigger_note(q: &QName, cx: &Ctx, fx: &mut Effects) {
+    if let Some(r) = cx.rel(q) {
+        if !r.rules.is_empty() {
+            fx.set_unknown(format!(
+                "{q} has rule(s) {}: the statements they add are not analysed",
+                r.rules.join(", ")
+            ));
+        }
+        if !r.triggers.is_empty() {
+            fx.set_unknown(format!(
+                "{q} has trigger(s) {}: the statements their functions run are not analysed",
+                r.triggers.join(", ")
+            ));
+        }
+    }
+}
+
+/// UPDATE / DELETE through an auto-updatable view writes its base tables.
+fn view_target(q: &QName, w: Option<&Node>, cx: &Ctx, fx: &mut Effects) {
+    let Some(r) = cx.rel(q) else { return };
+    if r.kind != RelKind::View {
+        return;
+    }
+    for d in &r.depends_on {
+        let tree = prune(cx, d, w).unwrap_or_else(|| cx.tree(d, true));
+        for t in tree {
+            fx.lock(&t, RowExclusive);
+        }
     }
 }
