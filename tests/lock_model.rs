@@ -505,6 +505,24 @@ fn lock_model() {
         majors,
         started.elapsed().as_secs_f64()
     );
+    // Cases marked `-- known-gap:` document what the model does not do
+    // yet: their mismatches are shown, not failed on.
+    let gaps: BTreeSet<String> = cases
+        .iter()
+        .filter(|c| c.known_gap.is_some())
+        .map(|c| c.location())
+        .collect();
+    let (mut known, mut mismatches): (Vec<Mismatch>, Vec<Mismatch>) = mismatches
+        .into_iter()
+        .partition(|m| gaps.contains(&m.location));
+    if !known.is_empty() {
+        known.sort();
+        println!(
+            "{} mismatches in cases marked known-gap (not failing):\n{}",
+            known.len(),
+            print_table(&known)
+        );
+    }
     mismatches.sort();
     let mut report = String::new();
     if !mismatches.is_empty() {

@@ -55,7 +55,7 @@ fn pre_commit_hook_runs_from_this_checkout() {
     git(&["config", "user.name", "t"]);
     std::fs::write(
         repo.path().join("bad.sql"),
-        "ALTER TABLE orders ADD COLUMN;\n",
+        "CREATE INDEX orders_created_at ON orders (created_at);\n",
     )
     .unwrap();
     std::fs::write(

@@ -93,6 +93,12 @@ pub fn collect_refs(node: &N) -> Refs {
                 }
                 refs.relations.push(r.clone());
             }
+            NodeRef::RangeTableSample(ts) => {
+                // The generic walker does not descend into TABLESAMPLE.
+                if let Some(r) = ts.relation.as_deref().and_then(range_var) {
+                    refs.relations.push(r.clone());
+                }
+            }
             NodeRef::FuncCall(f) => {
                 if let Some(name) = f.funcname.last().and_then(string_of) {
                     refs.functions

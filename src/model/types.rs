@@ -183,17 +183,23 @@ pub fn analyse_change(
             new.display()
         ));
     }
-    // Domains: to a domain over the same type only checks its constraints.
+    // Domains: to a domain over the same type rewrites only to check the
+    // domain's constraints (NOT NULL counts).
     if let Some((base, has_constraints)) = (cx.domain)(&new.name) {
         if base.name == old.name && base.mods == old.mods {
             return TypeChange {
-                rewrite: false,
-                rebuild_indexes: false,
+                rewrite: has_constraints,
+                rebuild_indexes: has_constraints,
                 scan: has_constraints,
                 reason: format!(
-                    "{} is a domain over {}: no rewrite",
+                    "{} is a domain over {}{}",
                     new.name,
-                    old.display()
+                    old.display(),
+                    if has_constraints {
+                        " with constraints: the table is rewritten to check every value"
+                    } else {
+                        ": no rewrite"
+                    }
                 ),
             };
         }

@@ -31,6 +31,9 @@ pub struct Case {
     /// ddlint must say the effects are unknown (e.g. a trigger's function
     /// writes another table): the locks are then not compared.
     pub expect_unknown: bool,
+    /// A known gap of the model, with the reason: its mismatches are
+    /// printed but do not fail the suite.
+    pub known_gap: Option<String>,
 }
 
 impl Case {
@@ -104,6 +107,7 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
                 versions: super::pg::ALL_MAJORS.to_vec(),
                 expect_error: None,
                 expect_unknown: false,
+                known_gap: None,
             });
             section = Section::None;
             continue;
@@ -122,6 +126,8 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
             case.expect_error = Some(code);
         } else if directive("expect-unknown").is_some() {
             case.expect_unknown = true;
+        } else if let Some(why) = directive("known-gap") {
+            case.known_gap = Some(why);
         } else {
             let target = match section {
                 Section::Setup => &mut case.setup,

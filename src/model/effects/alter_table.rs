@@ -23,6 +23,13 @@ pub fn alter_table(s: &pb::AlterTableStmt, cx: &Ctx, fx: &mut Effects) {
         return;
     }
     let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
+    if objtype == O::ObjectType {
+        // ALTER TYPE ... ADD/ALTER/DROP ATTRIBUTE on a composite type: its
+        // pg_class entry is locked; it has no storage. (Typed tables,
+        // touched with CASCADE, are not tracked.)
+        fx.lock(&q, AccessExclusive);
+        return;
+    }
     let rel = cx.rel(&q);
     let mut mode: Option<LockMode> = None;
     let mut recurse_cmd = false;
@@ -228,7 +235,14 @@ fn subcommand(
         | T::AtEnableTrigAll
         | T::AtDisableTrigAll
         | T::AtEnableTrigUser
-        | T::AtDisableTrigUser => (ShareRowExclusive, false),
+        | T::AtDisableTrigUser => {
+            // Since 13 a partitioned table's triggers are cloned on its
+            // partitions, and enabling / disabling recurses to them.
+            let partitioned = rel
+                .map(|r| r.kind == RelKind::PartitionedTable)
+                .unwrap_or(false);
+            (ShareRowExclusive, partitioned && pg >= 13)
+        }
         T::AtEnableRule | T::AtEnableAlwaysRule | T::AtEnableReplicaRule | T::AtDisableRule => {
             (AccessExclusive, false)
         }
@@ -398,6 +412,12 @@ fn add_column(
         }
     }
     if let Some(d) = default {
+        // nextval() of an existing sequence runs once per existing row.
+        if let Some(seq) = crate::model::replay::nextval_sequence(d, &q.schema) {
+            if rel.map(|r| r.may_have_rows).unwrap_or(true) {
+                fx.lock(&seq, RowExclusive);
+            }
+        }
         let (v, assumed) = expr_volatility(d, cx.cat);
         if v == Volatility::Volatile {
             rewrite_reason = Some(match assumed {
@@ -407,7 +427,7 @@ fn add_column(
         }
     }
     if let Some((_, true)) = cx.cat.domains.get(&domain_key(&ty, cx)) {
-        if cx.pg < 18 || default.is_some() {
+        {
             rewrite_reason.get_or_insert_with(|| {
                 format!(
                     "{} is a domain with constraints: every row is checked",
@@ -513,8 +533,15 @@ fn drop_column(
                 }
             }
         }
-        for v in cx.cat.dependent_views(q) {
+        let mut stack = cx.cat.dependent_views(q);
+        let mut seen = Vec::new();
+        while let Some(v) = stack.pop() {
+            if seen.contains(&v) {
+                continue;
+            }
             fx.lock(&v, AccessExclusive);
+            stack.extend(cx.cat.dependent_views(&v));
+            seen.push(v);
         }
     }
 }
@@ -637,6 +664,14 @@ fn alter_column_type(
             }
         }
     }
+    // An identity column's sequence changes type with it.
+    if let Some(seq) = old_col
+        .serial_sequence
+        .as_ref()
+        .filter(|_| old_col.identity.is_some())
+    {
+        fx.lock(seq, ShareRowExclusive);
+    }
     // Foreign keys through the column are dropped and re-created.
     if let Some(rel) = rel {
         for c in &rel.constraints {
@@ -715,7 +750,12 @@ fn add_constraint(
                     }
                 }
             }
-            (ShareRowExclusive, true)
+            // Foreign keys recurse to partitions; to plain inheritance
+            // children only since 18.
+            let partitioned = rel
+                .map(|r| r.kind == RelKind::PartitionedTable)
+                .unwrap_or(false);
+            (ShareRowExclusive, partitioned || cx.pg >= 18)
         }
         C::ConstrCheck | C::ConstrNotnull => {
             if !c.skip_validation {
@@ -761,7 +801,9 @@ fn add_constraint(
                     .map(|r| r.kind == RelKind::PartitionedTable)
                     .unwrap_or(false);
                 if !partitioned {
-                    return (AccessExclusive, false);
+                    // PostgreSQL 18 also locks plain inheritance children.
+                    let children = rel.map(|r| !r.children.is_empty()).unwrap_or(false);
+                    return (AccessExclusive, cx.pg >= 18 && children);
                 }
                 let cols: Vec<String> = crate::model::ast::strings(&c.keys);
                 let nullable = cols.iter().any(|k| {
@@ -964,6 +1006,15 @@ fn detach_partition(pc: &pb::PartitionCmd, parent: &QName, cx: &Ctx, fx: &mut Ef
     for (other, _) in &referencing {
         if other != &part {
             fx.lock(other, AccessExclusive);
+        }
+    }
+    // The partition's inherited foreign keys become its own, with their
+    // own triggers on the referenced tables.
+    if let Some(r) = cx.rel(parent) {
+        for c in &r.constraints {
+            if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
+                fx.lock(ref_table, ShareRowExclusive);
+            }
         }
     }
     fx.lock(&part, mode);

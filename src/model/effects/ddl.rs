@@ -124,8 +124,32 @@ fn inherited_fk_targets(cx: &Ctx, parent: &QName, fx: &mut Effects) {
     if let Some(r) = cx.rel(parent) {
         for c in &r.constraints {
             if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
-                fx.lock(ref_table, ShareRowExclusive);
+                // Since 12 the clone adds triggers to the referenced table;
+                // on 11 it is only opened.
+                fx.lock(
+                    ref_table,
+                    if cx.pg >= 12 {
+                        ShareRowExclusive
+                    } else {
+                        AccessShare
+                    },
+                );
             }
+        }
+    }
+    // Foreign keys onto the partitioned parent are cloned for the new
+    // partition: the referencing tables are opened (12-14) or get
+    // triggers (15+).
+    if cx.pg >= 12 {
+        for (other, _) in cx.cat.referencing(parent) {
+            fx.lock(
+                &other,
+                if cx.pg >= 15 {
+                    ShareRowExclusive
+                } else {
+                    AccessShare
+                },
+            );
         }
     }
 }
@@ -236,6 +260,13 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                         continue;
                     }
                     fx.lock(&q, AccessExclusive);
+                    // Since 13 a partitioned table's triggers have clones
+                    // on every partition, dropped with it.
+                    if kind == O::ObjectTrigger && cx.pg >= 13 && is_partitioned(cx, &q) {
+                        for p in cx.cat.partitions_deep(&q) {
+                            fx.lock(&p, AccessExclusive);
+                        }
+                    }
                 }
             }
             O::ObjectStatisticExt => {
@@ -316,10 +347,33 @@ pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
     }
     for t in &tree {
         if let Some(r) = cx.rel(t) {
+            // A partition's foreign keys inherited from its parent own no
+            // triggers on the referenced table.
+            let inherited = |name: &str| {
+                r.partition_of
+                    .as_ref()
+                    .and_then(|p| cx.rel(p))
+                    .map(|p| p.constraint(name).is_some())
+                    .unwrap_or(false)
+            };
             for c in &r.constraints {
                 if let ConstraintKind::ForeignKey { ref_table, .. } = &c.kind {
-                    if !tree.contains(ref_table) {
+                    if tree.contains(ref_table) || inherited(&c.name) {
+                        continue;
+                    }
+                    // A partitioned referenced table keeps the action
+                    // triggers on its partitions (and on itself since 15).
+                    let partitioned = cx
+                        .rel(ref_table)
+                        .map(|x| x.kind == RelKind::PartitionedTable)
+                        .unwrap_or(false);
+                    if !partitioned || cx.pg >= 15 || cx.pg < 12 {
                         fx.lock(ref_table, AccessExclusive);
+                    }
+                    if partitioned {
+                        for p in cx.cat.partitions_deep(ref_table) {
+                            fx.lock(&p, AccessExclusive);
+                        }
                     }
                 }
             }
@@ -333,8 +387,16 @@ pub fn drop_relation(q: &QName, cascade: bool, cx: &Ctx, fx: &mut Effects) {
                     fx.lock(&other, AccessExclusive);
                 }
             }
-            for v in cx.cat.dependent_views(t) {
+            // Dependent views, and views on those, go too.
+            let mut stack = cx.cat.dependent_views(t);
+            let mut seen = Vec::new();
+            while let Some(v) = stack.pop() {
+                if seen.contains(&v) {
+                    continue;
+                }
                 fx.lock(&v, AccessExclusive);
+                stack.extend(cx.cat.dependent_views(&v));
+                seen.push(v);
             }
         }
     }
@@ -451,6 +513,23 @@ pub fn truncate(s: &pb::TruncateStmt, cx: &Ctx, fx: &mut Effects) {
     }
     for t in &targets {
         fx.lock(t, AccessExclusive);
+        // Before 14, truncating a partition of a table with foreign keys
+        // reads the parent to check them.
+        if cx.pg < 14 {
+            if let Some(p) = cx.rel(t).and_then(|r| r.partition_of.clone()) {
+                let has_fk = cx
+                    .rel(&p)
+                    .map(|r| {
+                        r.constraints
+                            .iter()
+                            .any(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }))
+                    })
+                    .unwrap_or(false);
+                if has_fk && !targets.contains(&p) {
+                    fx.lock(&p, AccessShare);
+                }
+            }
+        }
         let partitioned = is_partitioned(cx, t);
         if !partitioned {
             // A table created in this transaction is truncated in place.
@@ -516,7 +595,7 @@ pub fn create_view(s: &pb::ViewStmt, cx: &Ctx, fx: &mut Effects) {
         }
     }
     if let Some(query) = &s.query {
-        dml::read_query(query, cx, fx, false);
+        dml::read_query_unplanned(query, cx, fx);
     }
 }
 
@@ -549,10 +628,7 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     }
     // WITH NO DATA empties the view without running its query.
     if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
-        for d in &r.depends_on {
-            fx.lock(d, AccessShare);
-            fx.scan(d);
-        }
+        dml::run_stored_query(&r.depends_on, cx, fx);
     }
 }
 
@@ -755,7 +831,17 @@ pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
                 fx.scan(&t);
             }
             fx.lock(&idx, imode);
-            if !partitioned {
+            if partitioned {
+                // Each partition's index is rebuilt in its own transaction,
+                // its table under SHARE.
+                if let Some(t) = cx.cat.index_table(&idx).cloned() {
+                    for p in cx.cat.partitions_deep(&t) {
+                        if !is_partitioned(cx, &p) {
+                            fx.lock(&p, tmode);
+                        }
+                    }
+                }
+            } else {
                 fx.index_rebuilds.insert(idx);
             }
         }
@@ -777,11 +863,28 @@ pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
                 }
             }
         }
+        K::ReindexObjectSchema => {
+            fx.no_transaction_block = true;
+            fx.note("REINDEX SCHEMA rebuilds every index of the schema, one table at a time");
+            let mut tables: Vec<&QName> = cx
+                .cat
+                .relations
+                .values()
+                .filter(|r| {
+                    r.name.schema == s.name
+                        && (r.kind == RelKind::Table || r.kind == RelKind::MatView)
+                })
+                .map(|r| &r.name)
+                .collect();
+            tables.sort();
+            for t in tables {
+                fx.lock(t, tmode);
+                fx.scan(t);
+            }
+        }
         _ => {
             fx.no_transaction_block = true;
-            fx.note(
-                "REINDEX SCHEMA/DATABASE/SYSTEM rebuilds every index in scope, one table at a time",
-            );
+            fx.note("REINDEX DATABASE/SYSTEM rebuilds every index in scope, one table at a time");
         }
     }
 }

@@ -89,9 +89,27 @@ fn sequence_functions(refs: &Refs, cx: &Ctx, fx: &mut Effects) {
             if let Some(name) = args.first().and_then(const_str) {
                 let parts: Vec<String> = split_qualified(&name);
                 fx.lock(&cx.resolve_names(&parts), RowExclusive);
+            } else if let Some(seq) = args.first().and_then(|a| serial_sequence_call(a, cx)) {
+                fx.lock(&seq, RowExclusive);
             }
         }
     }
+}
+
+/// `pg_get_serial_sequence('table', 'column')` evaluated from the catalog.
+fn serial_sequence_call(n: &Node, cx: &Ctx) -> Option<QName> {
+    let N::FuncCall(f) = n.node.as_ref()? else {
+        return None;
+    };
+    if f.funcname.last().and_then(crate::model::ast::string_of) != Some("pg_get_serial_sequence")
+        || f.args.len() != 2
+    {
+        return None;
+    }
+    let table = split_qualified(&const_str(&f.args[0])?);
+    let col = const_str(&f.args[1])?;
+    let t = cx.resolve_names(&table);
+    cx.rel(&t)?.column(&col)?.serial_sequence.clone()
 }
 
 /// 'public.my_seq' / '"Odd"' as regclass text.
@@ -114,6 +132,17 @@ fn split_qualified(s: &str) -> Vec<String> {
     }
     out.push(cur);
     out
+}
+
+/// Parse analysis only (CREATE VIEW): the named relations are opened
+/// ACCESS SHARE; nothing is planned, so partitions, inheritance children
+/// and the views' own relations are not.
+pub fn read_query_unplanned(query: &Node, cx: &Ctx, fx: &mut Effects) {
+    if let Some(n) = &query.node {
+        for rv in collect_refs(n).relations {
+            fx.lock(&cx.resolve(&rv), AccessShare);
+        }
+    }
 }
 
 pub fn read_query(query: &Node, cx: &Ctx, fx: &mut Effects, scan: bool) {
@@ -772,8 +801,12 @@ fn trigger_note(q: &QName, cx: &Ctx, fx: &mut Effects) {
 
 /// UPDATE / DELETE through an auto-updatable view writes its base tables.
 fn view_target(q: &QName, w: Option<&Node>, cx: &Ctx, fx: &mut Effects) {
+    view_target_depth(q, w, cx, fx, 0)
+}
+
+fn view_target_depth(q: &QName, w: Option<&Node>, cx: &Ctx, fx: &mut Effects, depth: usize) {
     let Some(r) = cx.rel(q) else { return };
-    if r.kind != RelKind::View {
+    if r.kind != RelKind::View || depth > 16 {
         return;
     }
     for d in &r.depends_on {
@@ -781,5 +814,21 @@ fn view_target(q: &QName, w: Option<&Node>, cx: &Ctx, fx: &mut Effects) {
         for t in tree {
             fx.lock(&t, RowExclusive);
         }
+        // A view over a view is expanded down to its base table.
+        view_target_depth(d, w, cx, fx, depth + 1);
+    }
+}
+
+/// The relations a stored query (a materialized view's) reads when it
+/// runs: each with its partitions / children, views expanded.
+pub fn run_stored_query(deps: &[QName], cx: &Ctx, fx: &mut Effects) {
+    for d in deps {
+        for t in cx.tree(d, true) {
+            fx.lock(&t, AccessShare);
+            if cx.rel(&t).map(|r| r.kind.has_storage()).unwrap_or(true) {
+                fx.scan(&t);
+            }
+        }
+        view_bases(d, AccessShare, cx, fx, 0);
     }
 }
