@@ -145,6 +145,14 @@ pub struct Sink<'a> {
 }
 
 impl Sink<'_> {
+    /// Findings already emitted for this file by the rules that ran
+    /// before (statement rules run first, then file rules in registry
+    /// order).
+    pub fn earlier(&self) -> impl Iterator<Item = &Raw> {
+        let file = self.file;
+        self.out.iter().filter(move |r| r.file == file)
+    }
+
     pub fn emit(&mut self, span: Span, message: impl Into<String>) -> &mut Raw {
         self.out.push(Raw {
             rule: self.rule,
@@ -352,6 +360,7 @@ registry! {
     require_schema_qualified_names => "require-schema-qualified-names",
     identifier_too_long => "identifier-too-long",
     require_idempotent_ddl => "require-idempotent-ddl",
+    blocking_lock_during_scan => "blocking-lock-during-scan",
 }
 
 pub fn rule(id: &str) -> Option<&'static RuleDef> {
