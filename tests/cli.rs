@@ -261,3 +261,33 @@ fn demo_report_snapshot() {
     let o = ddlint(&["check", "--color", "never", "fixtures/demo"]);
     insta::assert_snapshot!("demo_text", String::from_utf8(o.stdout).unwrap());
 }
+
+/// Inputs the fuzzers found crashing, kept as regressions: every format
+/// must render them (exit 0 or 1, never a panic).
+#[test]
+fn fuzz_regressions_render_in_every_format() {
+    for entry in std::fs::read_dir("fixtures/regressions").unwrap() {
+        let path = entry.unwrap().path();
+        for format in [
+            "text", "json", "sarif", "gitlab", "github", "junit", "markdown", "concise",
+        ] {
+            for layout in ["psql", "flyway", "goose", "liquibase"] {
+                let o = ddlint(&[
+                    "check",
+                    "--layout",
+                    layout,
+                    "--format",
+                    format,
+                    path.to_str().unwrap(),
+                ]);
+                assert!(
+                    matches!(o.status.code(), Some(0) | Some(1) | Some(2))
+                        && !stderr(&o).contains("panicked"),
+                    "{} --layout {layout} --format {format}: {}",
+                    path.display(),
+                    stderr(&o)
+                );
+            }
+        }
+    }
+}

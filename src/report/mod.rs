@@ -44,17 +44,15 @@ pub fn render_statistics(findings: &[Finding]) -> String {
     s
 }
 
-/// The source text of a finding's lines (for fingerprints and snippets).
-pub fn finding_source<'a>(analysis: &'a Analysis, f: &Finding) -> &'a str {
+/// The source text of a finding's lines (for fingerprints and snippets),
+/// as the original file shows them.
+pub fn finding_source(analysis: &Analysis, f: &Finding) -> String {
     let file = &analysis.files[f.file];
-    let start = file.lines.line_text(&file.text, f.line);
-    let start_off = start.as_ptr() as usize - file.text.as_ptr() as usize;
-    let end = file.lines.line_text(&file.text, f.end_line.max(f.line));
-    let end_off = end.as_ptr() as usize - file.text.as_ptr() as usize + end.len();
-    &file.text[start_off.min(file.text.len())
-        ..end_off
-            .min(file.text.len())
-            .max(start_off.min(file.text.len()))]
+    let last = f.end_line.max(f.line).min(f.line + 200);
+    (f.line..=last)
+        .map(|l| file.lines.line_text(&file.text, l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A stable 64-bit FNV-1a hash, printed as hex (fingerprints must not
