@@ -1,0 +1,31 @@
+//! The whole check pipeline: bytes in (as a migration file, under every
+//! wrapping), findings and every report format out. Must never panic.
+#![no_main]
+
+use ddlint::model::{txn::Wrapping, Input, Options};
+use ddlint::rules::{self, Settings};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = ddlint::source::decode(data.to_vec()) else { return };
+    let pg = 11 + (data.first().copied().unwrap_or(0) % 8) as u32;
+    let wrapping = match data.last().copied().unwrap_or(0) % 3 {
+        0 => Wrapping::Autocommit,
+        1 => Wrapping::Transaction,
+        _ => Wrapping::ImplicitMultiStatement,
+    };
+    let inputs = vec![
+        Input { path: "001_setup.sql".into(), text: "CREATE TABLE t (id int PRIMARY KEY, v text);".into(), wrapping, report: false, map: None },
+        Input { path: "002_fuzz.sql".into(), text, wrapping, report: true, map: None },
+    ];
+    let opts = Options { pg_version: pg, timezone_utc: true };
+    let (analysis, findings) = rules::run(inputs, &opts, &Settings::default());
+    let _ = ddlint::report::json::render(&analysis, &findings);
+    let _ = ddlint::report::sarif::render(&analysis, &findings);
+    let _ = ddlint::report::markdown::render(&analysis, &findings);
+    let _ = ddlint::report::text::render(
+        &analysis,
+        &findings,
+        &ddlint::report::text::TextOptions { all_statements: true, show_locks: true },
+    );
+});
