@@ -5,6 +5,7 @@
 /// The first offset at or after `i` that is not whitespace or a comment.
 pub fn skip_trivia(text: &str, mut i: usize) -> usize {
     let b = text.as_bytes();
+    i = i.min(b.len());
     loop {
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
@@ -46,6 +47,9 @@ fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
 /// when it lies outside the statement's last token; to stay exact we only
 /// trim whitespace and whole trailing comment lines.
 pub fn trim_trailing_trivia(text: &str, start: usize, end: usize) -> usize {
+    if start >= end {
+        return start;
+    }
     let mut e = end;
     loop {
         let s = &text[start..e];

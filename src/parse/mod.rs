@@ -207,7 +207,9 @@ fn statement_span(text: &str, start: usize, len: usize) -> Span {
     } else {
         (start + len).min(text.len())
     };
-    let begin = lex::skip_trivia(text, start.min(end));
+    // A comment can run past the end the parser gave (an unterminated one
+    // in a statement it still accepted): never start after the end.
+    let begin = lex::skip_trivia(text, start.min(end)).min(end);
     let mut stop = lex::trim_trailing_trivia(text, begin, end);
     let after = lex::skip_trivia(text, end);
     if text[end..].starts_with(';') {

@@ -69,3 +69,26 @@ fn unterminated_dollar_quote() {
     let items = parse("SELECT 1;\nDO $$ BEGIN");
     assert!(items.iter().any(|i| matches!(i, Item::Error(_))));
 }
+
+#[test]
+fn fuzz_regressions_parse_without_panicking() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/regressions");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        if let Ok(text) = crate::source::decode(bytes) {
+            let _ = parse(&text);
+        }
+    }
+}
+
+#[test]
+fn a_comment_running_past_the_statement_is_not_a_panic() {
+    for text in [
+        "SELECT 1 /* open",
+        "SELECT 1; -- x",
+        "/* a */ /* b",
+        "SELECT 1;/*",
+    ] {
+        let _ = parse(text);
+    }
+}
