@@ -13,18 +13,22 @@ corpus=${1:-../shared/corpus}
 runs=${RUNS:-5}
 cargo build --release -q
 bin=$PWD/target/release/ddlint
+# The placeholders the corpus projects use (see tests/corpus.rs).
+vars=(--var Namespace=auth --var DATABASE_NAME=app --var DATABASE_OWNER=app_owner
+      --var DATABASE_VISITOR=app_visitor --var DATABASE_AUTHENTICATOR=app_authenticator
+      --var "AUTO_INCREMENT_PRIMARY_KEY=BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 find "$corpus" -type f \( -name '*.sql' -o -name '*.sql.postgres' \) | sort > "$tmp/files"
-echo "corpus: $(wc -l < "$tmp/files") files, $(cat $(cat "$tmp/files") | wc -c) bytes"
+echo "corpus: $(wc -l < "$tmp/files") files, $(xargs -a "$tmp/files" -d '\n' cat | wc -c) bytes"
 
 # median of wall seconds and of peak RSS (KB) over $runs runs of "$@"
 measure() {
     local walls=() rss=()
     for _ in $(seq "$runs"); do
         /usr/bin/time -f '%e %M' -o "$tmp/t" "$@" > /dev/null 2>&1 || true
-        read -r w m < "$tmp/t"
+        read -r w m < <(tail -n 1 "$tmp/t")
         walls+=("$w"); rss+=("$m")
     done
     local mw mm
@@ -33,11 +37,13 @@ measure() {
     printf '%8.3f s  %8.1f MB' "$mw" "$(echo "$mm / 1024" | bc -l)"
 }
 
-echo "whole corpus, one invocation:"
-printf '  ddlint  %s\n' "$(measure "$bin" check --format json "$corpus")"
+# One path per project: each project's layout is detected on its own.
+mapfile -t projects < <(find "$corpus" -mindepth 1 -maxdepth 1 -type d | sort)
+echo "whole corpus, one invocation (${#projects[@]} project directories):"
+printf '  ddlint  %s\n' "$(measure "$bin" check --format json "${vars[@]}" "${projects[@]}")"
 if command -v squawk > /dev/null; then
     # shellcheck disable=SC2046
-    printf '  squawk  %s\n' "$(measure squawk $(cat "$tmp/files"))"
+    printf '  squawk  %s\n' "$(measure xargs -a "$tmp/files" -d '\n' squawk)"
 fi
 
 small=fixtures/demo/002_orders_changes.sql
