@@ -54,5 +54,6 @@ echo "linear growth (corpus copied N times):"
 for n in 1 4 16; do
     mkdir -p "$tmp/x$n"
     for i in $(seq "$n"); do cp -r "$corpus" "$tmp/x$n/c$i"; done
-    printf '  %2dx     %s\n' "$n" "$(measure "$bin" check --format json "$tmp/x$n")"
+    mapfile -t copies < <(find "$tmp/x$n" -mindepth 2 -maxdepth 2 -type d | sort)
+    printf '  %2dx     %s\n' "$n" "$(measure "$bin" check --format json "${vars[@]}" "${copies[@]}")"
 done
