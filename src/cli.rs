@@ -251,6 +251,33 @@ pub fn main() -> i32 {
     }
 }
 
+/// A directory whose detected layout reads only a small part of its SQL
+/// files probably holds several projects (or the wrong layout was
+/// detected): say so rather than lint a fraction silently.
+fn warn_unread(paths: &[PathBuf], loaded: &source::Loaded) {
+    for (p, (_, layout)) in paths.iter().zip(loaded.layouts.iter()) {
+        if !p.is_dir() {
+            continue;
+        }
+        let total = source::collect(std::slice::from_ref(p))
+            .map(|v| v.len())
+            .unwrap_or(0);
+        let used: std::collections::BTreeSet<&std::path::Path> = loaded
+            .parts
+            .iter()
+            .filter_map(|part| part.file.as_deref())
+            .filter(|f| f.starts_with(p))
+            .collect();
+        if total >= 20 && used.len() * 4 < total {
+            eprintln!(
+                "ddlint: warning: {}: the {layout:?} layout reads {} of its {total} SQL files; if it holds several projects, pass each project's directory (or choose with --layout)",
+                p.display(),
+                used.len()
+            );
+        }
+    }
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -404,8 +431,12 @@ pub fn check(args: CheckArgs) -> i32 {
         pg_version: settings.pg_version.unwrap_or(model::DEFAULT_PG),
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
+    let warned = std::cell::Cell::new(false);
     let run = || -> Result<(model::Analysis, Vec<rules::Finding>), source::SourceError> {
         let loaded = source::load_with(&args.paths, &sopts, &|p| settings.excluded(p))?;
+        if !warned.replace(true) {
+            warn_unread(&args.paths, &loaded);
+        }
         let mut inputs = schema.clone();
         for part in loaded.parts.iter().cloned() {
             let report = source::reported(&part, changes.as_ref());
