@@ -308,32 +308,17 @@ pub fn apply(
             }
         }
         N::CreateTrigStmt(s) => {
-            if let Some(rv) = &s.relation {
-                let q = snapshot.resolve(cat, rv);
-                if let Some(r) = cat.get_mut(&q) {
-                    if !r.triggers.contains(&s.trigname) {
-                        r.triggers.push(s.trigname.clone());
-                    }
-                }
-            }
+            add_object_name(cat, &snapshot, s.relation.as_ref(), &s.trigname, |r| {
+                &mut r.triggers
+            })
         }
-        N::RuleStmt(s) => {
-            if let Some(rv) = &s.relation {
-                let q = snapshot.resolve(cat, rv);
-                if let Some(r) = cat.get_mut(&q) {
-                    if !r.rules.contains(&s.rulename) {
-                        r.rules.push(s.rulename.clone());
-                    }
-                }
-            }
-        }
+        N::RuleStmt(s) => add_object_name(cat, &snapshot, s.relation.as_ref(), &s.rulename, |r| {
+            &mut r.rules
+        }),
         N::CreatePolicyStmt(s) => {
-            if let Some(rv) = &s.table {
-                let q = snapshot.resolve(cat, rv);
-                if let Some(r) = cat.get_mut(&q) {
-                    r.policies.push(s.policy_name.clone());
-                }
-            }
+            add_object_name(cat, &snapshot, s.table.as_ref(), &s.policy_name, |r| {
+                &mut r.policies
+            })
         }
         N::CreateStatsStmt(s) => {
             if let Some(t) = s.relations.iter().filter_map(range_var).next() {
@@ -352,6 +337,24 @@ pub fn apply(
         N::CopyStmt(s) if s.is_from => mark_rows(s.relation.as_ref(), cat, &snapshot),
         N::MergeStmt(s) => mark_rows(s.relation.as_ref(), cat, &snapshot),
         _ => {}
+    }
+}
+
+/// Record a trigger, rule or policy name on its table.
+fn add_object_name(
+    cat: &mut Catalog,
+    v: &CatalogView,
+    rv: Option<&pb::RangeVar>,
+    name: &str,
+    list: impl Fn(&mut Relation) -> &mut Vec<String>,
+) {
+    let Some(rv) = rv else { return };
+    let q = v.resolve(cat, rv);
+    if let Some(r) = cat.get_mut(&q) {
+        let names = list(r);
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
     }
 }
 
