@@ -10,6 +10,7 @@
 #![allow(clippy::collapsible_match)]
 
 pub mod cli;
+pub mod dryrun;
 pub mod model;
 pub mod parse;
 pub mod report;

@@ -1,0 +1,1 @@
+//! Synthetic rows for pre-existing tables (stub: being written).
