@@ -36,6 +36,24 @@ reported; --schema files seed the catalog without being reported.\n\nExit status
 reaches --fail-on, 1 when one does, 2 when the input cannot be used."
     )]
     Check(Box<CheckArgs>),
+    /// Run migrations on a real PostgreSQL and measure locks, waits, blockers, durations.
+    #[command(
+        name = "dry-run",
+        after_help = "Without --db, a throwaway PostgreSQL is started (initdb + pg_ctl from --pg-bin, \
+PATH or /usr/lib/postgresql/*/bin), the files before --since are replayed into it (committed), and \
+the rest are dry-run; the server is removed afterwards, also on Ctrl-C.\n\nWith --db (a URL such as \
+postgres://deploy@db.internal:5432/app?sslmode=verify-full, a key=value string, or empty to use \
+PGHOST/PGUSER/... and ~/.pgpass), the files given (or changed since --since) run against that \
+database - best a restored production snapshot - and everything is rolled back at the end unless \
+--commit: statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY) run outside it \
+and what they create is dropped afterwards; what cannot be undone is refused before anything runs.\n\n\
+Exit status: 0 all statements ran, 1 a statement failed (error, lock or statement timeout), \
+2 could not run (connection, refusal, lost connection, something left behind), 130 interrupted.\n\n\
+Examples:\n  ddlint dry-run migrations/ --since origin/main --seed-rows 100000\n  \
+ddlint dry-run --db \"$SNAPSHOT_URL\" --probe migrations/0042_orders.sql\n  \
+ddlint dry-run --db \"$SNAPSHOT_URL\" --format markdown -o dry-run.md migrations/0042_orders.sql"
+    )]
+    DryRun(Box<DryRunArgs>),
     /// List every rule: id, category, default severity and summary.
     Rules(RulesArgs),
     /// Show a rule's documentation: why it matters and what to write instead.
@@ -183,6 +201,176 @@ pub struct CheckArgs {
     pub lock_timeout_max: Option<String>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct DryRunArgs {
+    /// Migration files, directories or globs, in order.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The database to run on: a URL (postgres://user@host:port/db?sslmode=require)
+    /// or key=value string; passwords come best from PGPASSWORD or ~/.pgpass.
+    /// Without it, a throwaway local server is started.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Keep the changes (on --db). Without it everything is rolled back and
+    /// what ran outside a transaction is undone.
+    #[arg(long)]
+    pub commit: bool,
+
+    /// lock_timeout for the migration session ("off" or 0 to wait forever).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub lock_timeout: String,
+
+    /// statement_timeout for the migration session.
+    #[arg(long, value_name = "DURATION", default_value = "off")]
+    pub statement_timeout: String,
+
+    /// deadlock_timeout (also how soon log_lock_waits logs a wait), where
+    /// the role may set it.
+    #[arg(long, value_name = "DURATION", default_value = "100ms")]
+    pub deadlock_timeout: String,
+
+    /// Do not set log_lock_waits = on (and deadlock_timeout).
+    #[arg(long)]
+    pub no_log_lock_waits: bool,
+
+    /// application_name of the migration session (what other sessions see
+    /// in pg_stat_activity).
+    #[arg(long, value_name = "NAME", default_value = "ddlint")]
+    pub application_name: String,
+
+    /// Measure blocked reads and writes: sessions that keep reading and
+    /// writing (no-op) each table the migration touches while it runs.
+    #[arg(long)]
+    pub probe: bool,
+
+    /// Pre-flight: report transactions older than this.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub long_transaction: String,
+
+    /// Throwaway server only: fill each table that exists before the
+    /// dry-run with N synthetic rows, so durations mean something.
+    #[arg(long, value_name = "N")]
+    pub seed_rows: Option<u64>,
+
+    /// Directory with initdb and pg_ctl for the throwaway server.
+    #[arg(long, value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
+
+    /// Dry-run only migrations added or changed since this git ref; the
+    /// earlier ones are the history (replayed on a throwaway server, taken
+    /// as applied with --db).
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+
+    /// The migration tool (file order, up/down parts, transaction wrapping).
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub layout: Option<source::Layout>,
+
+    /// Set a psql variable or template placeholder; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// SQL that builds the existing schema (pg_dump --schema-only): for the
+    /// prediction with --db; replayed first on a throwaway server.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    /// The migration tool runs each file inside one transaction.
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = report::dryrun::Format::Text)]
+    pub format: report::dryrun::Format,
+
+    /// Write the report to FILE; the terminal still gets the text report.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No progress line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Largest migration file accepted, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    pub max_file_size: u64,
+
+    /// When to use colour: auto, always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Configuration file [default: the nearest ddlint.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+fn duration_arg(name: &str, v: &str) -> Result<Option<std::time::Duration>, String> {
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    model::session::parse_duration_ms(v)
+        .ok_or_else(|| format!("--{name}: `{v}` is not a duration (e.g. 2s, 500ms, 1min, off)"))
+}
+
+pub fn dry_run(args: DryRunArgs) -> i32 {
+    setup_color(args.color);
+    let prepared = (|| -> Result<crate::dryrun::Request, String> {
+        let mut settings = load_settings(args.no_config, args.config.as_deref())?;
+        if args.assume_in_transaction {
+            settings.assume_in_transaction = Some(true);
+        }
+        let sources = Sources::new(
+            &SourceArgs {
+                layout: args.layout,
+                vars: &args.vars,
+                since: args.since.as_deref(),
+                include_down: false,
+                stdin_filename: None,
+                schema: &args.schema,
+                max_file_size: args.max_file_size,
+            },
+            &args.paths,
+            &settings,
+        )?;
+        let (loaded, inputs) = sources
+            .load(&args.paths, &settings)
+            .map_err(|e| e.to_string())?;
+        warn_unread(&args.paths, &loaded);
+        Ok(crate::dryrun::Request {
+            inputs,
+            db: args.db.clone(),
+            pg_bin: args.pg_bin.clone(),
+            seed_rows: args.seed_rows,
+            config: crate::dryrun::run::Config {
+                commit: args.commit,
+                lock_timeout: duration_arg("lock-timeout", &args.lock_timeout)?,
+                statement_timeout: duration_arg("statement-timeout", &args.statement_timeout)?,
+                deadlock_timeout: duration_arg("deadlock-timeout", &args.deadlock_timeout)?,
+                log_lock_waits: !args.no_log_lock_waits,
+                probe: args.probe,
+                long_transaction: duration_arg("long-transaction", &args.long_transaction)?
+                    .unwrap_or(std::time::Duration::from_secs(60)),
+            },
+            application_name: args.application_name.clone(),
+            settings,
+            timezone_utc: true,
+            format: args.format,
+            output: args.output.clone(),
+            quiet: args.quiet,
+        })
+    })();
+    match prepared {
+        Ok(req) => crate::dryrun::command(req),
+        Err(e) => error(e),
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable, rustc style, with the lock table.
@@ -245,6 +433,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Check(args) => check(*args),
+        Command::DryRun(args) => dry_run(*args),
         Command::Rules(args) => list_rules(args),
         Command::Explain { rule } => explain(&rule),
         Command::Init { path, force } => init(&path, force),
@@ -357,21 +546,88 @@ fn init(path: &std::path::Path, force: bool) -> i32 {
     }
 }
 
+/// What decides which files run, in which order, and how.
+pub struct SourceArgs<'a> {
+    pub layout: Option<source::Layout>,
+    pub vars: &'a [(String, String)],
+    pub since: Option<&'a str>,
+    pub include_down: bool,
+    pub stdin_filename: Option<String>,
+    pub schema: &'a [PathBuf],
+    pub max_file_size: u64,
+}
+
+/// The source stage as both commands use it: layout options, the git
+/// changes of `--since`, and `--schema` files (history, never reported).
+pub struct Sources {
+    opts: source::Options,
+    pub changes: Option<source::git::Changes>,
+    schema: Vec<Input>,
+}
+
+impl Sources {
+    pub fn new(
+        a: &SourceArgs,
+        paths: &[PathBuf],
+        settings: &rules::Settings,
+    ) -> Result<Sources, String> {
+        // Config `variables:`, overridden by --var.
+        let mut vars = settings.variables.clone();
+        vars.extend(a.vars.iter().cloned());
+        let opts = source::Options {
+            layout: a.layout,
+            vars,
+            include_down: a.include_down,
+            exclude: Vec::new(),
+            stdin_filename: a.stdin_filename.clone(),
+            assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
+            max_file_bytes: a.max_file_size.saturating_mul(1_048_576),
+        };
+        let changes = match a.since {
+            Some(r) => {
+                Some(source::git::changes(r, &source::git_dir(paths)).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        let mut schema = Vec::new();
+        for s in a.schema {
+            let text = source::read_text_limited(s, a.max_file_size.saturating_mul(1_048_576))
+                .map_err(|e| e.to_string())?;
+            schema.push(Input {
+                path: s.display().to_string(),
+                text,
+                wrapping: Wrapping::Autocommit,
+                report: false,
+                map: None,
+            });
+        }
+        Ok(Sources {
+            opts,
+            changes,
+            schema,
+        })
+    }
+
+    /// The files as the tool runs them: `--schema` files first, then the
+    /// migrations, those before `--since` marked as not reported.
+    pub fn load(
+        &self,
+        paths: &[PathBuf],
+        settings: &rules::Settings,
+    ) -> Result<(source::Loaded, Vec<Input>), source::SourceError> {
+        let loaded = source::load_with(paths, &self.opts, &|p| settings.excluded(p))?;
+        let mut inputs = self.schema.clone();
+        for part in loaded.parts.iter().cloned() {
+            let report = source::reported(&part, self.changes.as_ref());
+            inputs.push(part.into_input(report));
+        }
+        Ok((loaded, inputs))
+    }
+}
+
 /// The configuration file (if any) with the command line applied over it.
 fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
-    let file = if args.no_config {
-        None
-    } else if let Some(p) = &args.config {
-        Some(p.clone())
-    } else {
-        std::env::current_dir()
-            .ok()
-            .and_then(|d| rules::config::discover(&d))
-    };
-    let mut s = match &file {
-        Some(p) => rules::Settings::load(p).map_err(|e| e.to_string())?,
-        None => rules::Settings::default(),
-    };
+    let mut s = load_settings(args.no_config, args.config.as_deref())?;
     if let Some(v) = args.pg_version {
         s.pg_version = Some(v);
     }
@@ -386,6 +642,27 @@ fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The configuration file: `--config`, else the nearest one, unless
+/// `--no-config`.
+pub fn load_settings(
+    no_config: bool,
+    config: Option<&std::path::Path>,
+) -> Result<rules::Settings, String> {
+    let file = if no_config {
+        None
+    } else if let Some(p) = config {
+        Some(p.to_path_buf())
+    } else {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| rules::config::discover(&d))
+    };
+    match &file {
+        Some(p) => rules::Settings::load(p).map_err(|e| e.to_string()),
+        None => Ok(rules::Settings::default()),
+    }
+}
+
 pub fn check(args: CheckArgs) -> i32 {
     setup_color(args.color);
     let settings = match settings_for(&args) {
@@ -395,56 +672,36 @@ pub fn check(args: CheckArgs) -> i32 {
     if args.fix && args.paths.iter().any(|p| p.as_os_str() == "-") {
         return error("--fix rewrites files; it cannot rewrite stdin (`-`)");
     }
-    // Config `variables:`, overridden by --var.
-    let mut vars = settings.variables.clone();
-    vars.extend(args.vars.iter().cloned());
-    let sopts = source::Options {
-        layout: args.layout,
-        vars,
-        include_down: args.include_down,
-        exclude: Vec::new(),
-        stdin_filename: args.stdin_filename.clone(),
-        assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
-        max_file_bytes: args.max_file_size.saturating_mul(1_048_576),
-    };
-    let changes = match &args.since {
-        Some(r) => match source::git::changes(r, &source::git_dir(&args.paths)) {
-            Ok(c) => Some(c),
-            Err(e) => return error(e),
+    let sources = match Sources::new(
+        &SourceArgs {
+            layout: args.layout,
+            vars: &args.vars,
+            since: args.since.as_deref(),
+            include_down: args.include_down,
+            stdin_filename: args.stdin_filename.clone(),
+            schema: &args.schema,
+            max_file_size: args.max_file_size,
         },
-        None => None,
+        &args.paths,
+        &settings,
+    ) {
+        Ok(s) => s,
+        Err(e) => return error(e),
     };
-    let mut schema = Vec::new();
-    for s in &args.schema {
-        match source::read_text_limited(s, args.max_file_size.saturating_mul(1_048_576)) {
-            Ok(text) => schema.push(Input {
-                path: s.display().to_string(),
-                text,
-                wrapping: Wrapping::Autocommit,
-                report: false,
-                map: None,
-            }),
-            Err(e) => return error(e),
-        }
-    }
+    let changes = &sources.changes;
     let opts = Options {
         pg_version: settings.pg_version.unwrap_or(model::DEFAULT_PG),
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
     let warned = std::cell::Cell::new(false);
     let run = || -> Result<(model::Analysis, Vec<rules::Finding>), source::SourceError> {
-        let loaded = source::load_with(&args.paths, &sopts, &|p| settings.excluded(p))?;
+        let (loaded, inputs) = sources.load(&args.paths, &settings)?;
         if !warned.replace(true) {
             warn_unread(&args.paths, &loaded);
         }
-        let mut inputs = schema.clone();
-        for part in loaded.parts.iter().cloned() {
-            let report = source::reported(&part, changes.as_ref());
-            inputs.push(part.into_input(report));
-        }
         let (analysis, mut findings) = rules::run(inputs, &opts, &settings);
         findings.extend(source::findings(&loaded.notes, &analysis, &settings));
-        if let (Some(c), Some(r)) = (&changes, &args.since) {
+        if let (Some(c), Some(r)) = (changes, &args.since) {
             findings.extend(source::git_findings(c, r, &analysis, &settings));
         }
         findings.sort_by(|a, b| {

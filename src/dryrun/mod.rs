@@ -7,7 +7,315 @@
 //!   ~/.pgpass, TLS modes), with passwords kept out of every message.
 //! - `server`: a throwaway local server (initdb + pg_ctl) when no `--db`.
 //! - `seed`: synthetic rows for pre-existing tables (`--seed-rows`).
+//! - `plan`: the steps (statements with the tool's transaction placement)
+//!   and what a run that must leave the database unchanged refuses.
+//! - `run`: the executor (transactions, rollback, cleanup, blocking windows).
+//! - `observe`: pg_class / pg_locks snapshots and the comparison with the
+//!   prediction; `monitor`: the second session watching lock waits;
+//!   `probe`: sessions measuring blocked reads and writes.
+//!
+//! Rendering lives in `report::dryrun`.
 
 pub mod connect;
+pub mod monitor;
+pub mod observe;
+pub mod plan;
+pub mod probe;
+pub mod run;
 pub mod seed;
 pub mod server;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::model::{self, Input};
+use crate::report;
+use crate::rules;
+use connect::Target;
+
+/// Set by Ctrl-C (or SIGTERM): the run stops after cancelling the running
+/// statement, then cleans up as after a failure.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// How to cancel the statement running on the migration session.
+static CANCEL: Mutex<Option<(Target, postgres::CancelToken)>> = Mutex::new(None);
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Called by the interrupt handler: marks the run interrupted and cancels
+/// the running statement; the run then rolls back and cleans up.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    if let Ok(guard) = CANCEL.lock() {
+        if let Some((target, token)) = guard.as_ref() {
+            let _ = target.cancel(token);
+        }
+    }
+}
+
+/// A server error as one line: SQLSTATE, message, detail.
+pub fn db_error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{} ({})", db.message(), db.code().code());
+            if let Some(d) = db.detail() {
+                s.push_str(": ");
+                s.push_str(d);
+            }
+            s
+        }
+        None => connect::redact(&e.to_string()),
+    }
+}
+
+/// A digest of the user-visible schema (relations, columns, defaults,
+/// constraints, indexes and their validity, types, enum labels, functions,
+/// triggers, views, schemas): equal before and after a run that leaves the
+/// database as it found it. Storage (relfilenode) and sequence values are
+/// not part of it.
+pub fn fingerprint(client: &mut postgres::Client) -> Result<String, postgres::Error> {
+    const USER_NS: &str = "n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'";
+    let sql = format!(
+        "SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM (\
+         SELECT 'ns ' || n.nspname AS x FROM pg_namespace n WHERE {USER_NS} \
+         UNION ALL SELECT format('rel %s.%s %s %s %s', n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions) \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} \
+         UNION ALL SELECT format('col %s.%s %s %s %s %s %s', n.nspname, c.relname, a.attnum, a.attname, \
+             format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) \
+           FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+           WHERE {USER_NS} AND a.attnum > 0 AND NOT a.attisdropped \
+         UNION ALL SELECT format('con %s.%s %s %s %s', n.nspname, co.conname, co.conrelid::regclass, \
+             pg_get_constraintdef(co.oid), co.convalidated) \
+           FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE {USER_NS} \
+         UNION ALL SELECT format('idx %s %s %s', pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisready) \
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {USER_NS} \
+         UNION ALL SELECT format('type %s.%s %s', n.nspname, t.typname, t.typtype) \
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE {USER_NS} \
+         UNION ALL SELECT format('enum %s %s %s', e.enumtypid::regtype, e.enumsortorder, e.enumlabel) \
+           FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE {USER_NS} \
+         UNION ALL SELECT format('fn %s.%s(%s) %s', n.nspname, p.proname, \
+             pg_get_function_identity_arguments(p.oid), md5(coalesce(p.prosrc, ''))) \
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} \
+         UNION ALL SELECT format('trg %s %s %s', t.tgrelid::regclass, t.tgname, t.tgenabled) \
+           FROM pg_trigger t WHERE NOT t.tgisinternal \
+         UNION ALL SELECT format('view %s.%s %s', n.nspname, c.relname, pg_get_viewdef(c.oid)) \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {USER_NS} AND c.relkind IN ('v', 'm') \
+        ) s"
+    );
+    Ok(client.query_one(&sql, &[])?.get(0))
+}
+
+/// Everything `ddlint dry-run` was asked to do.
+pub struct Request {
+    pub inputs: Vec<Input>,
+    pub db: Option<String>,
+    pub pg_bin: Option<PathBuf>,
+    pub seed_rows: Option<u64>,
+    pub config: run::Config,
+    pub application_name: String,
+    pub settings: rules::Settings,
+    pub timezone_utc: bool,
+    pub format: report::dryrun::Format,
+    pub output: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// Exit codes: 0 ran and nothing failed; 1 a statement failed (error, lock
+/// timeout, statement timeout: migration problems); 2 could not run
+/// (connection, refusal, bad input, lost connection, something left
+/// behind); 130 interrupted.
+pub fn command(req: Request) -> i32 {
+    match command_inner(req) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ddlint: error: {e}");
+            2
+        }
+    }
+}
+
+fn command_inner(mut req: Request) -> Result<i32, String> {
+    server::install_interrupt_handler();
+    let mut embedded = None;
+    let target = match &req.db {
+        Some(db) => Target::resolve(Some(db)).map_err(|e| e.to_string())?,
+        None => {
+            let srv = server::EmbeddedServer::start(&server::ServerOptions {
+                bin_dir: req.pg_bin.clone(),
+                settings: Vec::new(),
+            })?;
+            let t = Target::local(srv.host(), srv.port(), srv.user(), "postgres");
+            let mut c = t.connect("ddlint").map_err(|e| e.to_string())?;
+            c.batch_execute("CREATE DATABASE ddlint")
+                .map_err(|e| db_error_text(&e))?;
+            let t = Target::local(srv.host(), srv.port(), srv.user(), "ddlint");
+            embedded = Some(srv);
+            // A throwaway server: run exactly as the tool would.
+            req.config.commit = true;
+            t
+        }
+    };
+    let mut client = target
+        .connect(&req.application_name)
+        .map_err(|e| e.to_string())?;
+    let (version, num): (String, String) = {
+        let row = client
+            .query_one(
+                "SELECT current_setting('server_version'), current_setting('server_version_num')",
+                &[],
+            )
+            .map_err(|e| db_error_text(&e))?;
+        (row.get(0), row.get(1))
+    };
+    let major = num.parse::<u32>().unwrap_or(150000) / 10000;
+    let where_ = match &embedded {
+        Some(_) => format!("a throwaway PostgreSQL {version} ({})", target.describe()),
+        None => format!("{} (PostgreSQL {version})", target.describe()),
+    };
+    if req.format == report::dryrun::Format::Text || req.output.is_some() {
+        eprintln!("ddlint dry-run: {where_}");
+    }
+    let opts = model::Options {
+        pg_version: major.clamp(model::MIN_PG, model::MAX_PG),
+        timezone_utc: req.timezone_utc,
+    };
+    let inputs = std::mem::take(&mut req.inputs);
+    let (analysis, findings) = rules::run(inputs, &opts, &req.settings);
+    // A file with a syntax error cannot be split into statements the way
+    // the server would run it.
+    let syntax: Vec<String> = analysis
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.syntax_errors.iter().map(move |e| {
+                format!(
+                    "{}:{}: syntax error: {}",
+                    f.path, e.start.0, e.error.message
+                )
+            })
+        })
+        .collect();
+    if !syntax.is_empty() {
+        return Err(format!(
+            "the migrations have syntax errors; fix them first (ddlint check shows them):\n  {}",
+            syntax.join("\n  ")
+        ));
+    }
+    let steps = plan::steps(&analysis);
+    let mut notes = Vec::new();
+    if embedded.is_some() {
+        let n = run::replay_history(&mut client, &steps)?;
+        if n > 0 {
+            notes.push(format!(
+                "replayed {n} earlier statements (history) first, committed"
+            ));
+        }
+        if let Some(rows) = req.seed_rows {
+            let seeded = seed::seed_tables(&mut client, rows)?;
+            notes.push(format!(
+                "seeded {} table(s) with {rows} synthetic rows each",
+                seeded.tables.len()
+            ));
+            for (t, why) in &seeded.skipped {
+                notes.push(format!("could not seed {t}: {why}"));
+            }
+        }
+    } else {
+        if steps.iter().any(|s| s.history) {
+            notes.push(
+                "files before --since (and --schema files) are taken as already applied on this \
+                 database: not run"
+                    .into(),
+            );
+        }
+        if req.seed_rows.is_some() {
+            return Err("--seed-rows fills a throwaway server; it is not used with --db".into());
+        }
+    }
+    if steps.iter().all(|s| s.history) {
+        return Err("nothing to run: no statements in the migrations selected".into());
+    }
+    if !req.config.commit {
+        let refused = plan::refusals(&steps);
+        if !refused.is_empty() {
+            return Err(format!(
+                "without --commit, dry-run must leave the database as it was, and cannot here:\n  {}",
+                refused.join("\n  ")
+            ));
+        }
+    }
+    let settings = run::apply_settings(&mut client, &req.config);
+    if let Ok(mut g) = CANCEL.lock() {
+        *g = Some((target.clone(), client.cancel_token()));
+    }
+    let progress = report::dryrun::Progress::new(
+        req.format == report::dryrun::Format::Text && !req.quiet,
+        steps.iter().filter(|s| !s.history).count(),
+    );
+    let app = req.application_name.clone();
+    let connect = |name: &str| -> Result<postgres::Client, String> {
+        let name = if name == "ddlint" { app.as_str() } else { name };
+        target.connect(name).map_err(|e| e.to_string())
+    };
+    let tick =
+        |s: &plan::Step, elapsed: Duration, waited: Duration| progress.tick(s, elapsed, waited);
+    let mut result = run::execute(
+        &analysis,
+        &steps,
+        &req.config,
+        client,
+        settings,
+        &connect,
+        &tick,
+    )?;
+    progress.finish();
+    if let Ok(mut g) = CANCEL.lock() {
+        *g = None;
+    }
+    result.notes.splice(0..0, notes);
+    let info = report::dryrun::Info {
+        target: where_,
+        server_version: version,
+        embedded: embedded.is_some(),
+    };
+    let body = report::dryrun::render(req.format, &analysis, &findings, &result, &info);
+    match &req.output {
+        Some(path) => {
+            std::fs::write(path, &body)
+                .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
+            if req.format != report::dryrun::Format::Text {
+                eprint!(
+                    "{}",
+                    report::dryrun::render(
+                        report::dryrun::Format::Text,
+                        &analysis,
+                        &findings,
+                        &result,
+                        &info
+                    )
+                );
+            }
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(body.as_bytes()).and_then(|_| out.flush());
+        }
+    }
+    drop(embedded);
+    Ok(match &result.outcome {
+        run::Outcome::Interrupted { .. } => 130,
+        run::Outcome::ConnectionLost { .. } => 2,
+        _ if !result.left_behind.is_empty() => 2,
+        _ if result.problems() > 0 => 1,
+        _ => 0,
+    })
+}

@@ -92,6 +92,14 @@ struct Summary {
 }
 
 pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&to_value(analysis, findings)).expect("report serializes");
+    s.push('\n');
+    s
+}
+
+/// The report as a JSON value (`ddlint dry-run` extends it).
+pub fn to_value(analysis: &Analysis, findings: &[Finding]) -> serde_json::Value {
     let files: Vec<File> = analysis
         .files
         .iter()
@@ -176,7 +184,5 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
         findings: out,
         summary,
     };
-    let mut s = serde_json::to_string_pretty(&report).expect("report serializes");
-    s.push('\n');
-    s
+    serde_json::to_value(&report).expect("report serializes")
 }

@@ -2,6 +2,7 @@
 //! Every format prints 1-based lines and character columns.
 
 pub mod concise;
+pub mod dryrun;
 pub mod github;
 pub mod gitlab;
 pub mod json;

@@ -1,0 +1,244 @@
+//! A second session that watches the migration's backend while each
+//! statement runs: lock waits (`pg_stat_activity.wait_event_type = 'Lock'`)
+//! and who blocks them (`pg_blocking_pids`), and, for statements that run
+//! outside a transaction (their locks are gone when they end), the locks
+//! they hold, sampled. Also the pre-flight look at the server: long
+//! transactions, idle-in-transaction sessions and lock holders on the
+//! relations the migration will touch.
+
+use std::collections::BTreeSet;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use serde::Serialize;
+
+use crate::model::locks::LockMode;
+
+/// How often the migration backend is looked at.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Another session that held what the migration waited for.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Session {
+    pub pid: i32,
+    pub user: String,
+    pub application: String,
+    pub state: String,
+    /// Seconds since its transaction began (0 when none).
+    pub transaction_age_s: f64,
+    /// Its current or last query, truncated.
+    pub query: String,
+}
+
+/// What the monitor saw while one statement ran.
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    /// Time spent waiting for locks.
+    pub waited: Duration,
+    pub blockers: Vec<Session>,
+    /// The lock it waited for (relation oid, mode), if any.
+    pub waiting_for: Option<(u32, LockMode)>,
+    /// Granted relation locks seen while it ran (sampled).
+    pub sampled: BTreeSet<(u32, LockMode)>,
+    /// Other wait events seen (e.g. "Lock:virtualxid" while CREATE INDEX
+    /// CONCURRENTLY waits for older transactions).
+    pub wait_events: BTreeSet<String>,
+}
+
+pub struct Monitor {
+    client: Client,
+}
+
+const SESSION_SQL: &str =
+    "SELECT pid, coalesce(usename::text, ''), coalesce(application_name, ''), \
+     coalesce(state, ''), coalesce(extract(epoch FROM now() - xact_start), 0)::float8, \
+     left(coalesce(query, ''), 200) FROM pg_catalog.pg_stat_activity";
+
+fn session(r: &postgres::Row) -> Session {
+    Session {
+        pid: r.get(0),
+        user: r.get(1),
+        application: r.get(2),
+        state: r.get(3),
+        transaction_age_s: (r.get::<_, f64>(4) * 10.0).round() / 10.0,
+        query: r
+            .get::<_, String>(5)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+impl Monitor {
+    pub fn new(mut client: Client) -> Result<Monitor, postgres::Error> {
+        client.batch_execute("SET statement_timeout = '10s'; SET lock_timeout = '5s'")?;
+        Ok(Monitor { client })
+    }
+
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Runs `run` (the statement, on the migration session `pid`) while
+    /// watching that backend from this session. `progress` is called about
+    /// every 100 ms with the elapsed and waited time.
+    pub fn watch<R: Send>(
+        &mut self,
+        pid: i32,
+        sample_locks: bool,
+        progress: &(dyn Fn(Duration, Duration) + Sync),
+        run: impl FnOnce() -> R + Send,
+    ) -> (R, Watch) {
+        let (done, finished) = mpsc::channel::<()>();
+        let client = &mut self.client;
+        std::thread::scope(|scope| {
+            let watcher = scope.spawn(move || poll(client, pid, sample_locks, &finished, progress));
+            let result = run();
+            let _ = done.send(());
+            let watch = watcher.join().unwrap_or_default();
+            (result, watch)
+        })
+    }
+
+    /// Sessions of this database (other than ours and the migration's)
+    /// whose transaction is older than `min_age`, or idle in transaction.
+    pub fn long_transactions(
+        &mut self,
+        exclude: i32,
+        min_age: Duration,
+    ) -> Result<Vec<Session>, postgres::Error> {
+        let sql = format!(
+            "{SESSION_SQL} WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND pid <> $1 AND xact_start IS NOT NULL \
+             AND (state LIKE 'idle in transaction%' OR now() - xact_start > make_interval(secs => $2)) \
+             ORDER BY xact_start"
+        );
+        let rows = self
+            .client
+            .query(&sql, &[&exclude, &min_age.as_secs_f64()])?;
+        Ok(rows.iter().map(session).collect())
+    }
+
+    /// Locks other sessions hold (or wait for) on the given relations.
+    pub fn lock_holders(
+        &mut self,
+        exclude: i32,
+        oids: &[u32],
+    ) -> Result<Vec<(u32, LockMode, bool, Session)>, postgres::Error> {
+        if oids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.client.query(
+            "SELECT l.relation, l.mode, l.granted, a.pid, coalesce(a.usename::text, ''), \
+                    coalesce(a.application_name, ''), coalesce(a.state, ''), \
+                    coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8, \
+                    left(coalesce(a.query, ''), 200) \
+             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'relation' AND l.relation = ANY($1) \
+               AND l.pid <> pg_backend_pid() AND l.pid <> $2 \
+             ORDER BY a.pid, l.relation",
+            &[&oids, &exclude],
+        )?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let mode = LockMode::from_pg_name(&r.get::<_, String>(1))?;
+                let s = Session {
+                    pid: r.get(3),
+                    user: r.get(4),
+                    application: r.get(5),
+                    state: r.get(6),
+                    transaction_age_s: (r.get::<_, f64>(7) * 10.0).round() / 10.0,
+                    query: r
+                        .get::<_, String>(8)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                Some((r.get(0), mode, r.get(2), s))
+            })
+            .collect())
+    }
+}
+
+fn poll(
+    client: &mut Client,
+    pid: i32,
+    sample_locks: bool,
+    finished: &mpsc::Receiver<()>,
+    progress: &(dyn Fn(Duration, Duration) + Sync),
+) -> Watch {
+    let start = Instant::now();
+    let mut w = Watch::default();
+    let mut wait_since: Option<Instant> = None;
+    let mut last_progress = start;
+    let mut seen_blockers: BTreeSet<i32> = BTreeSet::new();
+    loop {
+        let now = Instant::now();
+        let state = client.query_opt(
+            "SELECT coalesce(wait_event_type, ''), coalesce(wait_event, '') \
+             FROM pg_catalog.pg_stat_activity WHERE pid = $1",
+            &[&pid],
+        );
+        let (wtype, wevent): (String, String) = match state {
+            Ok(Some(r)) => (r.get(0), r.get(1)),
+            Ok(None) => (String::new(), String::new()),
+            // The monitor is an observer: if it fails, the run goes on.
+            Err(_) => break,
+        };
+        if wtype == "Lock" {
+            wait_since.get_or_insert(now);
+            if wevent != "relation" {
+                w.wait_events.insert(format!("Lock:{wevent}"));
+            }
+            if let Ok(Some(r)) = client.query_opt(
+                "SELECT pg_catalog.pg_blocking_pids($1), \
+                        (SELECT relation FROM pg_catalog.pg_locks \
+                          WHERE pid = $1 AND NOT granted AND locktype = 'relation' LIMIT 1), \
+                        (SELECT mode FROM pg_catalog.pg_locks \
+                          WHERE pid = $1 AND NOT granted AND locktype = 'relation' LIMIT 1)",
+                &[&pid],
+            ) {
+                let pids: Vec<i32> = r.get(0);
+                let rel: Option<u32> = r.get(1);
+                let mode: Option<String> = r.get(2);
+                if let (Some(rel), Some(mode)) =
+                    (rel, mode.and_then(|m| LockMode::from_pg_name(&m)))
+                {
+                    w.waiting_for = Some((rel, mode));
+                }
+                let fresh: Vec<i32> = pids
+                    .into_iter()
+                    .filter(|p| seen_blockers.insert(*p))
+                    .collect();
+                if !fresh.is_empty() {
+                    let sql = format!("{SESSION_SQL} WHERE pid = ANY($1) ORDER BY pid");
+                    if let Ok(rows) = client.query(&sql, &[&fresh]) {
+                        w.blockers.extend(rows.iter().map(session));
+                    }
+                }
+            }
+        } else if let Some(since) = wait_since.take() {
+            w.waited += now - since;
+        }
+        if sample_locks {
+            if let Ok(locks) = super::observe::locks_of(client, pid) {
+                w.sampled.extend(locks);
+            }
+        }
+        if last_progress.elapsed() >= Duration::from_millis(100) {
+            let waited = w.waited + wait_since.map_or(Duration::ZERO, |s| s.elapsed());
+            progress(start.elapsed(), waited);
+            last_progress = Instant::now();
+        }
+        match finished.recv_timeout(POLL) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => break,
+        }
+    }
+    if let Some(since) = wait_since {
+        w.waited += since.elapsed();
+    }
+    w
+}

@@ -1,0 +1,1057 @@
+//! The executor: runs the steps on the migration session with the
+//! migration tool's transaction semantics, observes each statement, and
+//! leaves the database as it found it unless told to commit.
+//!
+//! Two modes:
+//! - commit (`--commit`, and always on a throwaway server): exactly what
+//!   the tool does. Each transaction of the model (the tool's wrapping, the
+//!   file's BEGIN/COMMIT) is one server transaction; statements outside
+//!   any run on their own (those that may run in a transaction block are
+//!   wrapped in one so their locks can be read before they are released).
+//! - rollback (default with `--db`): one server transaction holds every
+//!   transactional statement of the run and is rolled back at the end; the
+//!   tool's COMMIT becomes "go on" (a savepoint marks each of the tool's
+//!   transactions, so the file's own ROLLBACK still undoes only its part).
+//!   Statements that cannot run in a transaction block run outside it, and
+//!   what they create is dropped afterwards; `plan::refusals` rejects up
+//!   front what could not be undone. Blocking windows still end where the
+//!   tool would have committed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use serde::Serialize;
+
+use super::monitor::{Monitor, Session, Watch};
+use super::observe::{self, Disagreement, Snapshot};
+use super::plan::{Control, Step, Undo};
+use super::probe::{self, ProbeResult};
+use super::{db_error_text, interrupted};
+use crate::model::locks::LockMode;
+use crate::model::Analysis;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub commit: bool,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+    pub deadlock_timeout: Option<Duration>,
+    pub log_lock_waits: bool,
+    pub probe: bool,
+    /// Pre-flight: transactions older than this are reported.
+    pub long_transaction: Duration,
+}
+
+/// How to open more sessions to the same database (monitor, probes,
+/// cleanup after a lost connection), with the application_name given.
+pub type Connect<'a> = &'a (dyn Fn(&str) -> Result<Client, String> + Sync);
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SettingResult {
+    pub name: &'static str,
+    pub value: String,
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HeldLockInfo {
+    pub relation: String,
+    pub mode: LockMode,
+    pub granted: bool,
+    pub session: Session,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Preflight {
+    pub long_transactions: Vec<Session>,
+    pub lock_holders: Vec<HeldLockInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorInfo {
+    pub sqlstate: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// What it means for the deploy ("would have queued behind ...").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Wait {
+    pub waited_ms: f64,
+    /// "AccessExclusiveLock on public.orders".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<String>,
+    pub blockers: Vec<Session>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    Failed,
+    /// Not run: an earlier statement failed, or the run was interrupted.
+    NotRun,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatementRun {
+    pub number: usize,
+    #[serde(skip)]
+    pub file: usize,
+    #[serde(skip)]
+    pub stmt: usize,
+    pub path: String,
+    pub line: usize,
+    pub kind: String,
+    pub status: Status,
+    /// Milliseconds from the start of the run.
+    pub started_ms: f64,
+    pub duration_ms: f64,
+    /// Strongest mode per pre-existing relation among the locks the
+    /// statement took (for statements in a transaction: read from pg_locks
+    /// before release; outside one: sampled while it ran).
+    pub observed_locks: BTreeMap<String, LockMode>,
+    pub locks_sampled: bool,
+    pub observed_rewrites: BTreeSet<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<Disagreement>,
+    /// The model's transaction (None: autocommit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Blocked {
+    Reads,
+    Writes,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    pub relation: String,
+    pub blocked: Blocked,
+    pub duration_ms: f64,
+    /// First and last statement (numbers) whose locks made the window.
+    pub statements: (usize, usize),
+    pub mode: LockMode,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Outcome {
+    Completed,
+    Failed { statement: usize },
+    ConnectionLost { statement: usize },
+    Interrupted { statement: usize },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub committed: bool,
+    pub settings: Vec<SettingResult>,
+    pub preflight: Preflight,
+    pub statements: Vec<StatementRun>,
+    pub blocking_windows: Vec<Window>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeResult>,
+    pub outcome: Outcome,
+    /// What was done to leave the database as it was.
+    pub cleanup: Vec<String>,
+    /// What could not be undone (should be empty).
+    pub left_behind: Vec<String>,
+    /// Whether the schema after the run equals the schema before
+    /// (rollback mode only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_unchanged: Option<bool>,
+    pub duration_ms: f64,
+    pub notes: Vec<String>,
+}
+
+impl Run {
+    pub fn disagreements(&self) -> usize {
+        self.statements.iter().map(|s| s.disagreements.len()).sum()
+    }
+
+    pub fn problems(&self) -> usize {
+        self.statements
+            .iter()
+            .filter(|s| s.status == Status::Failed)
+            .count()
+            + usize::from(matches!(self.outcome, Outcome::ConnectionLost { .. }))
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+fn duration_setting(d: Option<Duration>) -> String {
+    match d {
+        None => "0".into(),
+        Some(d) => format!("{}ms", d.as_millis().max(1)),
+    }
+}
+
+/// Applies the session settings; a setting the role may not change is
+/// reported, not fatal.
+pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
+    let mut wanted: Vec<(&'static str, String)> = vec![
+        ("lock_timeout", duration_setting(cfg.lock_timeout)),
+        ("statement_timeout", duration_setting(cfg.statement_timeout)),
+    ];
+    if cfg.log_lock_waits {
+        wanted.push(("log_lock_waits", "on".into()));
+        if let Some(d) = cfg.deadlock_timeout {
+            wanted.push(("deadlock_timeout", duration_setting(Some(d))));
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|(name, value)| {
+            let res = client.batch_execute(&format!("SET {name} = '{value}'"));
+            let note = res.as_ref().err().map(|e| {
+                if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                    format!(
+                        "the role may not set {name} (needs superuser, or GRANT SET ON PARAMETER \
+                         {name} on PostgreSQL 15+); the server's value stays"
+                    )
+                } else {
+                    db_error_text(e)
+                }
+            });
+            SettingResult {
+                name,
+                value,
+                applied: res.is_ok(),
+                note,
+            }
+        })
+        .collect()
+}
+
+/// Runs the history (files before `--since`, `--schema` files) as the
+/// tool would, committed and unobserved: the throwaway server's starting
+/// point.
+pub fn replay_history(client: &mut Client, steps: &[Step]) -> Result<usize, String> {
+    let mut open: Option<Option<u64>> = None;
+    let mut n = 0;
+    for s in steps.iter().filter(|s| s.history) {
+        let fail = |e: postgres::Error| {
+            format!(
+                "replaying the history: {}: {} failed: {}",
+                s.location(),
+                s.kind,
+                db_error_text(&e)
+            )
+        };
+        match s.control {
+            Some(Control::Begin) if open.is_some() => continue,
+            Some(Control::Begin) => {
+                client.batch_execute(&s.sql).map_err(fail)?;
+                open = Some(s.txn);
+            }
+            Some(Control::Commit) | Some(Control::Rollback) => {
+                client.batch_execute(&s.sql).map_err(fail)?;
+                open = None;
+            }
+            _ => {
+                if let Some(t) = open {
+                    if !s.in_transaction || t != s.txn {
+                        client.batch_execute("COMMIT").map_err(fail)?;
+                        open = None;
+                    }
+                }
+                if s.in_transaction && open.is_none() && s.control.is_none() {
+                    client.batch_execute("BEGIN").map_err(fail)?;
+                    open = Some(s.txn);
+                }
+                client.batch_execute(&s.sql).map_err(fail)?;
+            }
+        }
+        n += 1;
+    }
+    if open.is_some() {
+        client
+            .batch_execute("COMMIT")
+            .map_err(|e| db_error_text(&e))?;
+    }
+    Ok(n)
+}
+
+/// Live progress for the terminal: called with the statement, elapsed and
+/// waited time.
+pub type Progress<'a> = &'a (dyn Fn(&Step, Duration, Duration) + Sync);
+
+struct Exec<'a> {
+    cfg: &'a Config,
+    client: Client,
+    monitor: Monitor,
+    pid: i32,
+    start: Instant,
+    /// A server transaction is open on the migration session.
+    open: bool,
+    /// The model transaction the open server transaction belongs to
+    /// (commit mode), or the last tool transaction given a savepoint
+    /// (rollback mode).
+    unit: Option<u64>,
+    /// Relation locks the open transaction holds.
+    held: BTreeSet<(u32, LockMode)>,
+    snapshot: Snapshot,
+    /// Indexes created outside the transaction, to drop afterwards.
+    undo: Vec<(u32, String, String)>,
+    /// (statement number, relation oid, mode) of every lock taken on a
+    /// relation that existed before the run.
+    window_locks: Vec<(usize, u32, LockMode)>,
+    progress: Progress<'a>,
+}
+
+/// Runs the (non-history) steps. `client` is the migration session with
+/// the settings applied.
+pub fn execute(
+    analysis: &Analysis,
+    steps: &[Step],
+    cfg: &Config,
+    client: Client,
+    settings: Vec<SettingResult>,
+    connect: Connect,
+    progress: Progress,
+) -> Result<Run, String> {
+    let run_start = Instant::now();
+    let mut client = client;
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .map_err(|e| db_error_text(&e))?
+        .get(0);
+    let monitor = Monitor::new(connect("ddlint-monitor")?).map_err(|e| db_error_text(&e))?;
+    let initial = Snapshot::take(&mut client).map_err(|e| db_error_text(&e))?;
+    let fingerprint_before = if cfg.commit {
+        None
+    } else {
+        Some(super::fingerprint(&mut client).map_err(|e| db_error_text(&e))?)
+    };
+    let steps: Vec<&Step> = steps.iter().filter(|s| !s.history).collect();
+
+    // The existing relations the migration is predicted to lock.
+    let mut touched: BTreeSet<u32> = BTreeSet::new();
+    for s in &steps {
+        let fx = &analysis.files[s.file].statements[s.stmt].effects;
+        for q in fx.locks.keys() {
+            if let Some(oid) = initial.oid_of(&q.to_string()) {
+                touched.insert(oid);
+            }
+        }
+    }
+    let mut exec = Exec {
+        cfg,
+        client,
+        monitor,
+        pid,
+        start: run_start,
+        open: false,
+        unit: None,
+        held: BTreeSet::new(),
+        snapshot: initial.clone(),
+        undo: Vec::new(),
+        window_locks: Vec::new(),
+        progress,
+    };
+    let preflight = exec.preflight(&touched, &initial);
+    let probes = if cfg.probe {
+        let tables: Vec<u32> = touched
+            .iter()
+            .copied()
+            .filter(|o| {
+                initial
+                    .rels
+                    .get(o)
+                    .is_some_and(|r| r.is_table() || r.kind == 'm')
+            })
+            .collect();
+        let names = quoted_names(&mut exec.client, &tables).map_err(|e| db_error_text(&e))?;
+        let named: Vec<(String, String)> = tables
+            .iter()
+            .zip(names)
+            .map(|(o, q)| (initial.rels[o].name.clone(), q))
+            .collect();
+        Some(probe::start(&named, &|| connect("ddlint-probe"))?)
+    } else {
+        None
+    };
+
+    let mut runs: Vec<StatementRun> = Vec::with_capacity(steps.len());
+    let mut outcome = Outcome::Completed;
+    for s in &steps {
+        if outcome != Outcome::Completed || interrupted() {
+            if outcome == Outcome::Completed {
+                outcome = Outcome::Interrupted {
+                    statement: s.number,
+                };
+            }
+            runs.push(not_run(s));
+            continue;
+        }
+        let r = exec.step(analysis, s, &initial);
+        if r.status == Status::Failed {
+            let lost = exec.client.is_closed()
+                || r.error
+                    .as_ref()
+                    .is_some_and(|e| e.sqlstate.starts_with("08"));
+            outcome = if interrupted() {
+                Outcome::Interrupted {
+                    statement: s.number,
+                }
+            } else if lost {
+                Outcome::ConnectionLost {
+                    statement: s.number,
+                }
+            } else {
+                Outcome::Failed {
+                    statement: s.number,
+                }
+            };
+        }
+        runs.push(r);
+    }
+    let mut cleanup = Vec::new();
+    let mut left_behind = Vec::new();
+    let mut notes = Vec::new();
+    exec.finish(&outcome, &mut cleanup, &mut left_behind, connect);
+    let probe_results = probes.map(|p| p.finish()).unwrap_or_default();
+
+    let schema_unchanged = match fingerprint_before {
+        Some(before) => {
+            let after = if exec.client.is_closed() {
+                connect("ddlint")
+                    .and_then(|mut c| super::fingerprint(&mut c).map_err(|e| db_error_text(&e)))
+            } else {
+                super::fingerprint(&mut exec.client).map_err(|e| db_error_text(&e))
+            };
+            match after {
+                Ok(after) => {
+                    if after != before {
+                        left_behind.push(
+                            "the schema differs from before the run (catalog fingerprint)".into(),
+                        );
+                    }
+                    Some(after == before)
+                }
+                Err(e) => {
+                    notes.push(format!("could not verify the schema after the run: {e}"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    if !cfg.commit
+        && steps
+            .windows(2)
+            .any(|w| w[0].txn != w[1].txn && w[0].txn.is_some() && w[1].txn.is_some())
+    {
+        notes.push(
+            "without --commit the tool's transactions run as one (rolled back at the end), so \
+             locks stay held past the points the tool would commit; blocking windows end where \
+             the tool would commit, probes measure what this run held"
+                .into(),
+        );
+    }
+    let blocking_windows = windows(&runs, &exec.window_locks, &initial);
+    Ok(Run {
+        committed: cfg.commit,
+        settings,
+        preflight,
+        statements: runs,
+        blocking_windows,
+        probes: probe_results,
+        outcome,
+        cleanup,
+        left_behind,
+        schema_unchanged,
+        duration_ms: ms(run_start.elapsed()),
+        notes,
+    })
+}
+
+fn not_run(s: &Step) -> StatementRun {
+    StatementRun {
+        number: s.number,
+        file: s.file,
+        stmt: s.stmt,
+        path: s.path.clone(),
+        line: s.line,
+        kind: s.kind.clone(),
+        status: Status::NotRun,
+        started_ms: 0.0,
+        duration_ms: 0.0,
+        observed_locks: BTreeMap::new(),
+        locks_sampled: false,
+        observed_rewrites: BTreeSet::new(),
+        created: Vec::new(),
+        dropped: Vec::new(),
+        wait: None,
+        error: None,
+        disagreements: Vec::new(),
+        transaction: s.txn,
+        notes: Vec::new(),
+    }
+}
+
+/// `format('%I.%I')` names of relations, for SQL text.
+fn quoted_names(client: &mut Client, oids: &[u32]) -> Result<Vec<String>, postgres::Error> {
+    let mut out = Vec::with_capacity(oids.len());
+    for oid in oids {
+        let row = client.query_one(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+            &[oid],
+        )?;
+        out.push(row.get(0));
+    }
+    Ok(out)
+}
+
+impl<'a> Exec<'a> {
+    fn preflight(&mut self, touched: &BTreeSet<u32>, initial: &Snapshot) -> Preflight {
+        let mut p = Preflight::default();
+        match self
+            .monitor
+            .long_transactions(self.pid, self.cfg.long_transaction)
+        {
+            Ok(v) => p.long_transactions = v,
+            Err(e) => p.error = Some(db_error_text(&e)),
+        }
+        let oids: Vec<u32> = touched.iter().copied().collect();
+        match self.monitor.lock_holders(self.pid, &oids) {
+            Ok(v) => {
+                p.lock_holders = v
+                    .into_iter()
+                    .filter_map(|(oid, mode, granted, session)| {
+                        Some(HeldLockInfo {
+                            relation: initial.rels.get(&oid)?.name.clone(),
+                            mode,
+                            granted,
+                            session,
+                        })
+                    })
+                    .collect()
+            }
+            Err(e) => p.error = Some(db_error_text(&e)),
+        }
+        p
+    }
+
+    fn sql(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.client.batch_execute(sql)
+    }
+
+    /// Ends the open server transaction (commit mode: as the tool would).
+    fn commit(&mut self) -> Result<(), postgres::Error> {
+        if self.open {
+            self.open = false;
+            self.held.clear();
+            self.sql("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    /// Makes sure the statement runs in the right server transaction.
+    fn enter(&mut self, s: &Step) -> Result<(), postgres::Error> {
+        if self.cfg.commit {
+            if self.open && (!s.in_transaction || self.unit != s.txn) {
+                self.commit()?;
+            }
+            if s.in_transaction && !self.open {
+                self.sql("BEGIN")?;
+                self.open = true;
+                self.unit = s.txn;
+            }
+        } else if !s.no_transaction_block {
+            if !self.open {
+                self.sql("BEGIN")?;
+                self.open = true;
+                self.unit = None;
+            }
+            if s.txn.is_some() && self.unit != s.txn {
+                self.unit = s.txn;
+                let name = savepoint(s.txn);
+                self.sql(&format!("SAVEPOINT {name}"))?;
+            }
+        } else if self.open {
+            // Only harmless statements (SET, SELECT) ran before: the plan
+            // refuses anything else ahead of a non-transactional statement.
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, analysis: &Analysis, s: &Step, initial: &Snapshot) -> StatementRun {
+        let mut r = not_run(s);
+        r.status = Status::Ok;
+        let started = self.start.elapsed();
+        r.started_ms = ms(started);
+        let t0 = Instant::now();
+        let res = match s.control {
+            Some(c) => self.control(s, c, &mut r),
+            None => self.statement(analysis, s, initial, &mut r),
+        };
+        r.duration_ms = ms(t0.elapsed());
+        if let Err(e) = res {
+            r.status = Status::Failed;
+            r.error = Some(error_info(&e, r.wait.as_ref()));
+            if self.open && !self.client.is_closed() {
+                // The tool's transaction is aborted; end it as the tool
+                // would (a rollback).
+                let _ = self.sql("ROLLBACK");
+            }
+            self.open = false;
+            self.held.clear();
+        }
+        r
+    }
+
+    fn control(
+        &mut self,
+        s: &Step,
+        c: Control,
+        r: &mut StatementRun,
+    ) -> Result<(), postgres::Error> {
+        match (c, self.cfg.commit) {
+            (Control::Begin, _) if self.open && (self.cfg.commit || self.unit == s.txn) => {
+                r.notes
+                    .push("BEGIN inside an open transaction: no effect".into());
+                Ok(())
+            }
+            (Control::Begin, true) => {
+                self.sql(&s.sql)?;
+                self.open = true;
+                self.unit = s.txn;
+                Ok(())
+            }
+            (Control::Begin, false) => {
+                if !self.open {
+                    self.sql("BEGIN")?;
+                    self.open = true;
+                }
+                self.unit = s.txn;
+                self.sql(&format!("SAVEPOINT {}", savepoint(s.txn)))
+            }
+            (Control::Commit, true) => {
+                self.open = false;
+                self.held.clear();
+                self.sql(&s.sql)
+            }
+            (Control::Commit, false) => {
+                r.notes
+                    .push("COMMIT not run (rollback mode): the transaction goes on".into());
+                Ok(())
+            }
+            (Control::Rollback, true) => {
+                self.open = false;
+                self.held.clear();
+                self.sql(&s.sql)
+            }
+            (Control::Rollback, false) => {
+                if self.open && self.unit == s.txn {
+                    let name = savepoint(s.txn);
+                    self.sql(&format!("ROLLBACK TO SAVEPOINT {name}"))?;
+                    self.held = observe::locks_of(&mut self.client, self.pid)?;
+                }
+                Ok(())
+            }
+            (Control::Savepoint, _) => self.sql(&s.sql),
+            (Control::Prepared, _) => {
+                r.notes.push("two-phase commit statement not run".into());
+                Ok(())
+            }
+        }
+    }
+
+    fn statement(
+        &mut self,
+        analysis: &Analysis,
+        s: &Step,
+        initial: &Snapshot,
+        r: &mut StatementRun,
+    ) -> Result<(), postgres::Error> {
+        self.enter(s)?;
+        // Outside any transaction (commit mode), a statement that may run
+        // in a block gets its own, so its locks can be read before COMMIT.
+        let implicit = !self.open && !s.no_transaction_block;
+        if implicit {
+            self.sql("BEGIN")?;
+            self.open = true;
+            self.unit = None;
+        }
+        let bare = !self.open;
+        let before = std::mem::take(&mut self.snapshot);
+        let held_before = self.held.clone();
+        let pid = self.pid;
+        let progress = self.progress;
+        let client = &mut self.client;
+        let tick = |elapsed: Duration, waited: Duration| progress(s, elapsed, waited);
+        let (res, watch) = self
+            .monitor
+            .watch(pid, bare, &tick, || client.batch_execute(&s.sql));
+        r.duration_ms = 0.0;
+        r.wait = wait_of(&watch, &before);
+        if let Err(e) = res {
+            self.snapshot = before;
+            if bare && !self.client.is_closed() {
+                // A failed CREATE INDEX CONCURRENTLY leaves an INVALID
+                // index behind: find it to drop it.
+                if let Ok(after) = Snapshot::take(&mut self.client) {
+                    let ch = observe::changes(&self.snapshot, &after);
+                    self.remember_undo(s, &ch.new_indexes);
+                    self.snapshot = after;
+                }
+            }
+            return Err(e);
+        }
+        let acquired: BTreeSet<(u32, LockMode)> = if bare {
+            r.locks_sampled = true;
+            watch.sampled.clone()
+        } else {
+            let now = observe::locks_of(&mut self.client, pid)?;
+            let new = now.difference(&held_before).copied().collect();
+            self.held = now;
+            new
+        };
+        let after = Snapshot::take(&mut self.client)?;
+        let ch = observe::changes(&before, &after);
+        if bare {
+            self.remember_undo(s, &ch.new_indexes);
+        }
+        r.observed_locks = observe::strongest(&acquired, &before);
+        let fx = &analysis.files[s.file].statements[s.stmt].effects;
+        // A lock the statement needs that its transaction already holds
+        // (from an earlier statement, or, without --commit, from an earlier
+        // transaction of the tool that this run keeps open) leaves no new
+        // row in pg_locks: the server holds it, so it counts as taken.
+        let mut effective = acquired.clone();
+        for (q, m) in &fx.locks {
+            if let Some(oid) = before.oid_of(&q.to_string()) {
+                if held_before.iter().any(|(o, h)| *o == oid && h >= m)
+                    && !acquired.iter().any(|(o, a)| *o == oid && a >= m)
+                {
+                    effective.insert((oid, *m));
+                    r.notes.push(format!(
+                        "{} on {q} was already held by this transaction",
+                        m.pg_name()
+                    ));
+                }
+            }
+        }
+        r.observed_rewrites = ch.rewrites.clone();
+        r.created = ch.created;
+        r.dropped = ch.dropped;
+        let held_names = observe::strongest(&held_before, &before);
+        if fx.unknown.is_none() {
+            r.disagreements = observe::compare(
+                fx,
+                &r.observed_locks,
+                &held_names,
+                &r.observed_rewrites,
+                &before,
+                !bare,
+            );
+        } else {
+            r.notes.push(
+                "ddlint check reports this statement's effects as unknown: not compared".into(),
+            );
+        }
+        // Locks on relations that existed before the run count for the
+        // blocking windows.
+        for (oid, mode) in &effective {
+            if initial.rels.get(oid).is_some_and(|r| !r.is_index()) {
+                self.window_locks.push((s.number, *oid, *mode));
+            }
+        }
+        self.snapshot = after;
+        if implicit {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn remember_undo(&mut self, s: &Step, new_indexes: &[(u32, String)]) {
+        if self.cfg.commit {
+            return;
+        }
+        if super::plan::undo_for(&s.kind, &s.sql) == Ok(Undo::DropNewIndexes) {
+            for (oid, name) in new_indexes {
+                self.undo.push((*oid, name.clone(), s.location()));
+            }
+        }
+    }
+
+    /// Ends the run: the open transaction committed (commit mode, run
+    /// completed) or rolled back, and non-transactional work undone.
+    fn finish(
+        &mut self,
+        outcome: &Outcome,
+        cleanup: &mut Vec<String>,
+        left_behind: &mut Vec<String>,
+        connect: Connect,
+    ) {
+        if self.client.is_closed() {
+            match connect("ddlint") {
+                Ok(c) => self.client = c,
+                Err(e) => {
+                    for (_, name, at) in &self.undo {
+                        left_behind.push(format!(
+                            "index {name} (created at {at}): could not reconnect to drop it: {e}"
+                        ));
+                    }
+                    return;
+                }
+            }
+            self.open = false;
+            if !self.cfg.commit {
+                cleanup.push(
+                    "the server rolled back the open transaction when the connection was lost"
+                        .into(),
+                );
+            }
+        }
+        if self.open {
+            self.open = false;
+            if self.cfg.commit && *outcome == Outcome::Completed {
+                match self.sql("COMMIT") {
+                    Ok(()) => {}
+                    Err(e) => {
+                        left_behind.push(format!("final COMMIT failed: {}", db_error_text(&e)))
+                    }
+                }
+            } else {
+                match self.sql("ROLLBACK") {
+                    Ok(()) => cleanup.push("rolled back the migration's transaction".into()),
+                    Err(e) => left_behind.push(format!("ROLLBACK failed: {}", db_error_text(&e))),
+                }
+            }
+        }
+        let undo = std::mem::take(&mut self.undo);
+        for (oid, name, at) in undo.into_iter().rev() {
+            let quoted = match quoted_names(&mut self.client, &[oid]) {
+                Ok(mut v) => v.remove(0),
+                Err(_) => continue, // already gone
+            };
+            match self.sql(&format!("DROP INDEX CONCURRENTLY IF EXISTS {quoted}")) {
+                Ok(()) => cleanup.push(format!("dropped index {name} (created at {at})")),
+                Err(e) => left_behind.push(format!(
+                    "index {name} (created at {at}): DROP INDEX CONCURRENTLY failed: {}",
+                    db_error_text(&e)
+                )),
+            }
+        }
+    }
+}
+
+fn savepoint(txn: Option<u64>) -> String {
+    format!("ddlint_txn_{}", txn.unwrap_or(0))
+}
+
+fn wait_of(w: &Watch, names: &Snapshot) -> Option<Wait> {
+    if w.waited.is_zero() && w.blockers.is_empty() {
+        return None;
+    }
+    Some(Wait {
+        waited_ms: ms(w.waited),
+        waiting_for: w.waiting_for.map(|(oid, mode)| {
+            let rel = names
+                .rels
+                .get(&oid)
+                .map_or_else(|| format!("relation {oid}"), |r| r.name.clone());
+            format!("{} on {rel}", mode.pg_name())
+        }),
+        blockers: w.blockers.clone(),
+    })
+}
+
+fn error_info(e: &postgres::Error, wait: Option<&Wait>) -> ErrorInfo {
+    let Some(db) = e.as_db_error() else {
+        return ErrorInfo {
+            sqlstate: if e.is_closed() { "08006" } else { "08000" }.into(),
+            message: db_error_text(e),
+            detail: None,
+            hint: None,
+            explanation: Some(
+                "the connection to the server was lost (server restart, backend terminated, \
+                 network)"
+                    .into(),
+            ),
+        };
+    };
+    let code = db.code().code().to_string();
+    let blockers = wait.map(|w| {
+        w.blockers
+            .iter()
+            .map(|b| {
+                format!(
+                    "pid {} ({}{}, {}, transaction open {:.1} s: {})",
+                    b.pid,
+                    if b.application.is_empty() {
+                        "no application_name"
+                    } else {
+                        &b.application
+                    },
+                    if b.user.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", user {}", b.user)
+                    },
+                    b.state,
+                    b.transaction_age_s,
+                    b.query
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    let explanation = match code.as_str() {
+        "55P03" => Some(match (wait.and_then(|w| w.waiting_for.clone()), blockers) {
+            (Some(what), Some(b)) if !b.is_empty() => format!(
+                "lock_timeout: waiting for {what}, it would have queued behind {b}, and every \
+                 query on the table would have queued behind it"
+            ),
+            (_, Some(b)) if !b.is_empty() => {
+                format!("lock_timeout: it would have queued behind {b}")
+            }
+            _ => "lock_timeout: another session held a conflicting lock".into(),
+        }),
+        "57014" if db.message().contains("statement timeout") => Some(
+            "statement_timeout: the statement ran longer than allowed; on production-sized data \
+             it would hold its locks this long"
+                .into(),
+        ),
+        "23505" => {
+            Some("the data has duplicates: the unique index or constraint cannot be built".into())
+        }
+        "23502" => Some("the data has NULLs where NOT NULL is required".into()),
+        "23503" => Some("existing rows violate the foreign key".into()),
+        "23514" => Some("existing rows violate the check constraint".into()),
+        "40P01" => Some("deadlock with another session".into()),
+        "42501" => Some("the role lacks a privilege this migration needs".into()),
+        _ => None,
+    };
+    ErrorInfo {
+        sqlstate: code,
+        message: db.message().to_string(),
+        detail: db.detail().map(str::to_string),
+        hint: db.hint().map(str::to_string),
+        explanation,
+    }
+}
+
+/// (start ms, end ms, statement number, mode) of one blocking lock.
+type Span = (f64, f64, usize, LockMode);
+
+/// Blocking windows: for each relation that existed before the run, from
+/// the start of the first statement that took a lock blocking reads
+/// (AccessExclusiveLock) or writes (ShareLock and stronger) to the end of
+/// the tool's transaction that holds it (the statement's own end outside a
+/// transaction), merged per relation. The start includes the time spent
+/// waiting for the lock: a queued request already blocks what conflicts
+/// with it.
+fn windows(
+    runs: &[StatementRun],
+    locks: &[(usize, u32, LockMode)],
+    initial: &Snapshot,
+) -> Vec<Window> {
+    let by_number: BTreeMap<usize, &StatementRun> = runs.iter().map(|r| (r.number, r)).collect();
+    let mut unit_end: BTreeMap<u64, f64> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.status != Status::NotRun) {
+        if let Some(t) = r.transaction {
+            let e = unit_end.entry(t).or_insert(0.0);
+            *e = e.max(r.started_ms + r.duration_ms);
+        }
+    }
+    // (relation oid, blocked) -> intervals (start, end, statement, mode)
+    let mut spans: BTreeMap<(u32, Blocked), Vec<Span>> = BTreeMap::new();
+    for (number, oid, mode) in locks {
+        let Some(r) = by_number.get(number) else {
+            continue;
+        };
+        let start = r.started_ms;
+        let end = r
+            .transaction
+            .and_then(|t| unit_end.get(&t).copied())
+            .unwrap_or(r.started_ms + r.duration_ms);
+        for (blocks, what) in [
+            (mode.blocks_reads(), Blocked::Reads),
+            (mode.blocks_writes(), Blocked::Writes),
+        ] {
+            if blocks {
+                spans
+                    .entry((*oid, what))
+                    .or_default()
+                    .push((start, end, *number, *mode));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((oid, blocked), mut v) in spans {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let name = initial
+            .rels
+            .get(&oid)
+            .map_or_else(|| format!("relation {oid}"), |r| r.name.clone());
+        let mut cur: Option<Window> = None;
+        let mut cur_end = 0.0;
+        let mut cur_start = 0.0;
+        for (start, end, number, mode) in v {
+            match &mut cur {
+                Some(w) if start <= cur_end => {
+                    cur_end = f64::max(cur_end, end);
+                    w.statements.1 = w.statements.1.max(number);
+                    w.mode = w.mode.max(mode);
+                }
+                _ => {
+                    if let Some(mut w) = cur.take() {
+                        w.duration_ms = ((cur_end - cur_start) * 1000.0).round() / 1000.0;
+                        out.push(w);
+                    }
+                    cur_start = start;
+                    cur_end = end;
+                    cur = Some(Window {
+                        relation: name.clone(),
+                        blocked,
+                        duration_ms: 0.0,
+                        statements: (number, number),
+                        mode,
+                    });
+                }
+            }
+        }
+        if let Some(mut w) = cur {
+            w.duration_ms = ((cur_end - cur_start) * 1000.0).round() / 1000.0;
+            out.push(w);
+        }
+    }
+    out.sort_by(|a, b| {
+        b.duration_ms
+            .total_cmp(&a.duration_ms)
+            .then(a.relation.cmp(&b.relation))
+    });
+    out
+}

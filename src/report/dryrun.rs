@@ -1,0 +1,675 @@
+//! `ddlint dry-run` reports: text (with a live progress line on a
+//! terminal), JSON (the check contract, each statement extended with what
+//! was observed, plus the run), and Markdown for a pull-request comment.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use colored::Colorize;
+use serde_json::{json, Value};
+
+use crate::dryrun::plan::Step;
+use crate::dryrun::run::{Blocked, Outcome, Run, StatementRun, Status};
+use crate::model::Analysis;
+use crate::rules::Finding;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: each statement with its observed locks, waits, errors.
+    Text,
+    /// The `ddlint check` JSON contract, extended with the observations.
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+/// What the report says about where it ran.
+pub struct Info {
+    pub target: String,
+    pub server_version: String,
+    pub embedded: bool,
+}
+
+pub fn render(
+    format: Format,
+    analysis: &Analysis,
+    findings: &[Finding],
+    run: &Run,
+    info: &Info,
+) -> String {
+    match format {
+        Format::Text => text(run, info),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(analysis, findings, run, info))
+                .expect("report serializes");
+            s.push('\n');
+            s
+        }
+        Format::Markdown => markdown(run, info),
+    }
+}
+
+fn secs(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
+
+fn mode_line(run: &Run, info: &Info) -> String {
+    if info.embedded {
+        "ran on a throwaway server, committed as the migration tool would; the server is removed"
+            .into()
+    } else if run.committed {
+        "committed (--commit)".into()
+    } else {
+        "rolled back at the end (--commit keeps the changes)".into()
+    }
+}
+
+fn blocker_line(b: &crate::dryrun::monitor::Session) -> String {
+    format!(
+        "pid {} ({}{}, {}, transaction open {:.1} s): {}",
+        b.pid,
+        if b.application.is_empty() {
+            "no application_name"
+        } else {
+            &b.application
+        },
+        if b.user.is_empty() {
+            String::new()
+        } else {
+            format!(", user {}", b.user)
+        },
+        if b.state.is_empty() { "?" } else { &b.state },
+        b.transaction_age_s,
+        b.query
+    )
+}
+
+fn text(run: &Run, info: &Info) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} {}", "dry-run:".bold(), info.target);
+    let _ = writeln!(o, "changes: {}", mode_line(run, info));
+    let settings: Vec<String> = run
+        .settings
+        .iter()
+        .map(|s| {
+            if s.applied {
+                format!("{}={}", s.name, s.value)
+            } else {
+                format!("{}={} (not set)", s.name, s.value)
+            }
+        })
+        .collect();
+    let _ = writeln!(o, "session: {}", settings.join(" "));
+    for s in run.settings.iter().filter(|s| !s.applied) {
+        if let Some(n) = &s.note {
+            let _ = writeln!(o, "  {} {n}", "note:".yellow());
+        }
+    }
+    let pf = &run.preflight;
+    if pf.long_transactions.is_empty() && pf.lock_holders.is_empty() {
+        let _ = writeln!(
+            o,
+            "pre-flight: no long or idle-in-transaction sessions, no locks held on the relations it touches"
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "{}",
+            "pre-flight: these would make a real deploy queue:".yellow()
+        );
+        for s in &pf.long_transactions {
+            let _ = writeln!(o, "  transaction {}", blocker_line(s));
+        }
+        for h in &pf.lock_holders {
+            let _ = writeln!(
+                o,
+                "  {} {} on {} by {}",
+                if h.granted { "holds" } else { "waits for" },
+                h.mode.pg_name(),
+                h.relation,
+                blocker_line(&h.session)
+            );
+        }
+    }
+    if let Some(e) = &pf.error {
+        let _ = writeln!(o, "  pre-flight incomplete: {e}");
+    }
+    let mut path = "";
+    for s in &run.statements {
+        if s.path != path {
+            path = &s.path;
+            let _ = writeln!(o, "\n{}", path.bold());
+        }
+        statement_text(&mut o, s);
+    }
+    if !run.blocking_windows.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n{}",
+            "blocking windows (what the application would have waited on):".bold()
+        );
+        for w in &run.blocking_windows {
+            let what = match w.blocked {
+                Blocked::Reads => "reads of",
+                Blocked::Writes => "writes to",
+            };
+            let stmts = if w.statements.0 == w.statements.1 {
+                format!("statement {}", w.statements.0)
+            } else {
+                format!("statements {}-{}", w.statements.0, w.statements.1)
+            };
+            let line = format!(
+                "{what} {} blocked for {} ({stmts}, {})",
+                w.relation,
+                secs(w.duration_ms),
+                w.mode.pg_name()
+            );
+            let _ = writeln!(
+                o,
+                "  {}",
+                if w.blocked == Blocked::Reads {
+                    line.red().to_string()
+                } else {
+                    line.yellow().to_string()
+                }
+            );
+        }
+    }
+    if !run.probes.is_empty() {
+        let _ = writeln!(o, "\n{}", "probes (measured while it ran):".bold());
+        for p in &run.probes {
+            let op = match p.operation {
+                crate::dryrun::probe::Op::Read => "reads ",
+                crate::dryrun::probe::Op::Write => "writes",
+            };
+            let _ = write!(
+                o,
+                "  {} {op} blocked {} in all, worst wait {} ({} attempts, {} hit the lock timeout)",
+                p.relation,
+                secs(p.blocked_ms),
+                secs(p.worst_ms),
+                p.attempts,
+                p.blocked_attempts
+            );
+            if let Some(e) = &p.error {
+                let _ = write!(o, "; stopped: {e}");
+            }
+            o.push('\n');
+        }
+    }
+    for n in &run.notes {
+        let _ = writeln!(o, "{} {n}", "note:".cyan());
+    }
+    o.push('\n');
+    let _ = writeln!(o, "{}", summary_line(run));
+    for c in &run.cleanup {
+        let _ = writeln!(o, "  cleanup: {c}");
+    }
+    for l in &run.left_behind {
+        let _ = writeln!(o, "  {} {l}", "LEFT BEHIND:".red().bold());
+    }
+    match run.schema_unchanged {
+        Some(true) => {
+            let _ = writeln!(o, "  schema verified unchanged (catalog fingerprint)");
+        }
+        Some(false) => {
+            let _ = writeln!(
+                o,
+                "  {}",
+                "schema CHANGED (catalog fingerprint differs)".red().bold()
+            );
+        }
+        None => {}
+    }
+    o
+}
+
+fn statement_text(o: &mut String, s: &StatementRun) {
+    let head = format!("  #{:<3} line {:<5} {:<28}", s.number, s.line, s.kind);
+    let status = match s.status {
+        Status::Ok => secs(s.duration_ms).green().to_string(),
+        Status::Failed => format!("FAILED after {}", secs(s.duration_ms))
+            .red()
+            .bold()
+            .to_string(),
+        Status::NotRun => "not run".dimmed().to_string(),
+    };
+    let _ = writeln!(o, "{head} {status}");
+    if s.status == Status::NotRun {
+        return;
+    }
+    if !s.observed_locks.is_empty() {
+        let locks: Vec<String> = s
+            .observed_locks
+            .iter()
+            .map(|(r, m)| format!("{} on {r}", m.pg_name()))
+            .collect();
+        let _ = writeln!(
+            o,
+            "        locks     {}{}",
+            locks.join(", "),
+            if s.locks_sampled {
+                " (sampled while running)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !s.observed_rewrites.is_empty() {
+        let v: Vec<&str> = s.observed_rewrites.iter().map(String::as_str).collect();
+        let _ = writeln!(o, "        rewrote   {}", v.join(", "));
+    }
+    if !s.created.is_empty() {
+        let _ = writeln!(o, "        created   {}", s.created.join(", "));
+    }
+    if !s.dropped.is_empty() {
+        let _ = writeln!(o, "        dropped   {}", s.dropped.join(", "));
+    }
+    if let Some(w) = &s.wait {
+        let _ = writeln!(
+            o,
+            "        {}    {}{}",
+            "waited".yellow(),
+            secs(w.waited_ms),
+            w.waiting_for
+                .as_ref()
+                .map(|f| format!(" for {f}"))
+                .unwrap_or_default()
+        );
+        for b in &w.blockers {
+            let _ = writeln!(o, "          behind {}", blocker_line(b));
+        }
+    }
+    if let Some(e) = &s.error {
+        let _ = writeln!(
+            o,
+            "        {}     {} {}",
+            "error".red().bold(),
+            e.sqlstate,
+            e.message
+        );
+        if let Some(d) = &e.detail {
+            let _ = writeln!(o, "                  {d}");
+        }
+        if let Some(h) = &e.hint {
+            let _ = writeln!(o, "                  hint: {h}");
+        }
+        if let Some(x) = &e.explanation {
+            let _ = writeln!(o, "                  {x}");
+        }
+    }
+    for d in &s.disagreements {
+        let _ = writeln!(
+            o,
+            "        {} {} on {}: ddlint check predicted {}, the server did {}",
+            "differs:".magenta().bold(),
+            d.what,
+            d.relation,
+            d.predicted,
+            d.observed
+        );
+    }
+    for n in &s.notes {
+        let _ = writeln!(o, "        note: {n}");
+    }
+}
+
+fn summary_line(run: &Run) -> String {
+    let total = run.statements.len();
+    let failed = run
+        .statements
+        .iter()
+        .filter(|s| s.status == Status::Failed)
+        .count();
+    let not_run = run
+        .statements
+        .iter()
+        .filter(|s| s.status == Status::NotRun)
+        .count();
+    let at = |n: usize| {
+        run.statements
+            .iter()
+            .find(|s| s.number == n)
+            .map(|s| format!("{}:{}", s.path, s.line))
+            .unwrap_or_default()
+    };
+    let head = match &run.outcome {
+        Outcome::Completed => format!(
+            "ran {total} statement{} in {}",
+            if total == 1 { "" } else { "s" },
+            secs(run.duration_ms)
+        )
+        .green()
+        .bold()
+        .to_string(),
+        Outcome::Failed { statement } => format!(
+            "statement {statement} failed ({}); {} of {total} ran, {not_run} not run",
+            at(*statement),
+            total - not_run - failed
+        )
+        .red()
+        .bold()
+        .to_string(),
+        Outcome::ConnectionLost { statement } => format!(
+            "connection lost at statement {statement} ({}); {} of {total} ran before it, {not_run} not run",
+            at(*statement),
+            total - not_run - failed
+        )
+        .red()
+        .bold()
+        .to_string(),
+        Outcome::Interrupted { statement } => format!(
+            "interrupted at statement {statement} ({}); {not_run} not run",
+            at(*statement)
+        )
+        .yellow()
+        .bold()
+        .to_string(),
+    };
+    let d = run.disagreements();
+    if d > 0 {
+        format!("{head}; {d} observation(s) differ from ddlint check's prediction")
+    } else {
+        head
+    }
+}
+
+fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) -> Value {
+    let mut v = crate::report::json::to_value(analysis, findings);
+    // files[] of the check contract list reported files in analysis order.
+    let reported: Vec<usize> = analysis
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.report)
+        .map(|(i, _)| i)
+        .collect();
+    if let Some(files) = v.get_mut("files").and_then(Value::as_array_mut) {
+        for s in &run.statements {
+            let Some(fi) = reported.iter().position(|&i| i == s.file) else {
+                continue;
+            };
+            let Some(st) = files[fi]
+                .get_mut("statements")
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.get_mut(s.stmt))
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            st.insert("number".into(), json!(s.number));
+            st.insert("status".into(), json!(s.status));
+            st.insert("duration_ms".into(), json!(s.duration_ms));
+            st.insert("started_ms".into(), json!(s.started_ms));
+            st.insert(
+                "observed_locks".into(),
+                Value::Array(
+                    s.observed_locks
+                        .iter()
+                        .map(|(r, m)| json!({ "relation": r, "mode": m }))
+                        .collect(),
+                ),
+            );
+            st.insert("locks_sampled".into(), json!(s.locks_sampled));
+            st.insert("observed_rewrites".into(), json!(s.observed_rewrites));
+            st.insert("created".into(), json!(s.created));
+            st.insert("dropped".into(), json!(s.dropped));
+            st.insert("wait".into(), json!(s.wait));
+            st.insert("error".into(), json!(s.error));
+            st.insert("disagreements".into(), json!(s.disagreements));
+            if !s.notes.is_empty() {
+                st.insert("run_notes".into(), json!(s.notes));
+            }
+        }
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(
+            "dry_run".into(),
+            json!({
+                "target": info.target,
+                "server_version": info.server_version,
+                "throwaway_server": info.embedded,
+                "committed": run.committed,
+                "settings": run.settings,
+                "preflight": run.preflight,
+                "outcome": run.outcome,
+                "duration_ms": run.duration_ms,
+                "cleanup": run.cleanup,
+                "left_behind": run.left_behind,
+                "schema_unchanged": run.schema_unchanged,
+                "notes": run.notes,
+            }),
+        );
+        obj.insert("blocking_windows".into(), json!(run.blocking_windows));
+        obj.insert("probes".into(), json!(run.probes));
+        if let Some(sum) = obj.get_mut("summary").and_then(Value::as_object_mut) {
+            sum.insert(
+                "failed".into(),
+                json!(run
+                    .statements
+                    .iter()
+                    .filter(|s| s.status == Status::Failed)
+                    .count()),
+            );
+            sum.insert(
+                "not_run".into(),
+                json!(run
+                    .statements
+                    .iter()
+                    .filter(|s| s.status == Status::NotRun)
+                    .count()),
+            );
+            sum.insert("disagreements".into(), json!(run.disagreements()));
+        }
+    }
+    v
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(run: &Run, info: &Info) -> String {
+    let mut o = String::new();
+    let ok = run.outcome == Outcome::Completed && run.left_behind.is_empty();
+    let _ = writeln!(
+        o,
+        "### {} ddlint dry-run\n",
+        if ok { ":white_check_mark:" } else { ":x:" }
+    );
+    let _ = writeln!(o, "{}  ", strip(&summary_line(run)));
+    let _ = writeln!(o, "On {} — {}.\n", info.target, mode_line(run, info));
+    let _ = writeln!(
+        o,
+        "| # | File | Statement | Duration | Locks observed | Waited | Result |"
+    );
+    let _ = writeln!(
+        o,
+        "|---|------|-----------|---------:|----------------|-------:|--------|"
+    );
+    for s in &run.statements {
+        let locks: Vec<String> = s
+            .observed_locks
+            .iter()
+            .map(|(r, m)| format!("`{}` {}", r, m.pg_name()))
+            .collect();
+        let result = match (&s.status, &s.error) {
+            (Status::NotRun, _) => "not run".to_string(),
+            (_, Some(e)) => format!(
+                "**{} {}**{}",
+                e.sqlstate,
+                md_escape(&e.message),
+                e.explanation
+                    .as_ref()
+                    .map(|x| format!(": {}", md_escape(x)))
+                    .unwrap_or_default()
+            ),
+            _ if !s.disagreements.is_empty() => format!(
+                "differs from prediction: {}",
+                s.disagreements
+                    .iter()
+                    .map(|d| format!(
+                        "{} {} predicted {}, observed {}",
+                        d.what, d.relation, d.predicted, d.observed
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            _ => "ok".into(),
+        };
+        let _ = writeln!(
+            o,
+            "| {} | `{}:{}` | {} | {} | {} | {} | {} |",
+            s.number,
+            md_escape(&s.path),
+            s.line,
+            md_escape(&s.kind),
+            if s.status == Status::NotRun {
+                "-".into()
+            } else {
+                secs(s.duration_ms)
+            },
+            if locks.is_empty() {
+                "-".into()
+            } else {
+                locks.join(", ")
+            },
+            s.wait.as_ref().map_or("-".into(), |w| secs(w.waited_ms)),
+            result
+        );
+    }
+    if !run.blocking_windows.is_empty() {
+        let _ = writeln!(o, "\n**Blocking windows**\n");
+        for w in &run.blocking_windows {
+            let _ = writeln!(
+                o,
+                "- {} `{}` blocked for **{}** (statements {}-{}, {})",
+                match w.blocked {
+                    Blocked::Reads => "reads of",
+                    Blocked::Writes => "writes to",
+                },
+                w.relation,
+                secs(w.duration_ms),
+                w.statements.0,
+                w.statements.1,
+                w.mode.pg_name()
+            );
+        }
+    }
+    if !run.probes.is_empty() {
+        let _ = writeln!(o, "\n**Probes** (measured)\n");
+        let _ = writeln!(
+            o,
+            "| Relation | Operation | Blocked | Worst wait | Attempts |"
+        );
+        let _ = writeln!(
+            o,
+            "|----------|-----------|--------:|-----------:|---------:|"
+        );
+        for p in &run.probes {
+            let _ = writeln!(
+                o,
+                "| `{}` | {:?} | {} | {} | {} |",
+                p.relation,
+                p.operation,
+                secs(p.blocked_ms),
+                secs(p.worst_ms),
+                p.attempts
+            );
+        }
+    }
+    let pf = &run.preflight;
+    if !pf.long_transactions.is_empty() || !pf.lock_holders.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n**Pre-flight**: sessions that would make a deploy queue\n"
+        );
+        for s in &pf.long_transactions {
+            let _ = writeln!(o, "- {}", md_escape(&blocker_line(s)));
+        }
+        for h in &pf.lock_holders {
+            let _ = writeln!(
+                o,
+                "- {} {} on `{}`: {}",
+                if h.granted { "holds" } else { "waits for" },
+                h.mode.pg_name(),
+                h.relation,
+                md_escape(&blocker_line(&h.session))
+            );
+        }
+    }
+    if !run.cleanup.is_empty() || !run.left_behind.is_empty() {
+        let _ = writeln!(o);
+        for c in &run.cleanup {
+            let _ = writeln!(o, "- cleanup: {c}");
+        }
+        for l in &run.left_behind {
+            let _ = writeln!(o, "- **left behind**: {l}");
+        }
+    }
+    o
+}
+
+/// Text without colour codes (for Markdown).
+fn strip(s: &str) -> String {
+    let mut out = String::new();
+    let mut esc = false;
+    for c in s.chars() {
+        match (esc, c) {
+            (false, '\u{1b}') => esc = true,
+            (true, 'm') => esc = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
+/// The live progress line on a terminal (stderr): statement, elapsed, lock
+/// waits. Hidden when stderr is not a terminal.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool, total: usize) -> Progress {
+        use std::io::IsTerminal;
+        if !enabled || !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Progress { bar: Some(bar) }
+    }
+
+    pub fn tick(&self, step: &Step, elapsed: Duration, waited: Duration) {
+        if let Some(b) = &self.bar {
+            b.set_position(step.number.saturating_sub(1) as u64);
+            let wait = if waited.is_zero() {
+                String::new()
+            } else {
+                format!(", waiting for a lock {:.1} s", waited.as_secs_f64())
+            };
+            b.set_message(format!(
+                "{}:{} {} {:.1} s{wait}",
+                step.path,
+                step.line,
+                step.kind,
+                elapsed.as_secs_f64()
+            ));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
