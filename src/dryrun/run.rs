@@ -323,6 +323,8 @@ struct Exec<'a> {
     /// (statement number, relation oid, mode) of every lock taken on a
     /// relation that existed before the run.
     window_locks: Vec<(usize, u32, LockMode)>,
+    /// Transactions rolled back because a statement failed.
+    rolled_back: Vec<String>,
     progress: Progress<'a>,
 }
 
@@ -374,6 +376,7 @@ pub fn execute(
         snapshot: initial.clone(),
         undo: Vec::new(),
         window_locks: Vec::new(),
+        rolled_back: Vec::new(),
         progress,
     };
     let preflight = exec.preflight(&touched, &initial);
@@ -433,7 +436,7 @@ pub fn execute(
         }
         runs.push(r);
     }
-    let mut cleanup = Vec::new();
+    let mut cleanup = std::mem::take(&mut exec.rolled_back);
     let mut left_behind = Vec::new();
     let mut notes = Vec::new();
     exec.finish(&outcome, &mut cleanup, &mut left_behind, connect);
@@ -622,7 +625,12 @@ impl<'a> Exec<'a> {
             if self.open && !self.client.is_closed() {
                 // The tool's transaction is aborted; end it as the tool
                 // would (a rollback).
-                let _ = self.sql("ROLLBACK");
+                if self.sql("ROLLBACK").is_ok() {
+                    self.rolled_back.push(format!(
+                        "rolled back the transaction that failed at {}",
+                        s.location()
+                    ));
+                }
             }
             self.open = false;
             self.held.clear();
@@ -716,6 +724,13 @@ impl<'a> Exec<'a> {
         r.duration_ms = 0.0;
         r.wait = wait_of(&watch, &before);
         if let Err(e) = res {
+            // A lock request waiting in the queue already blocks every
+            // later request that conflicts with it.
+            if let Some((oid, mode)) = watch.waiting_for {
+                if initial.rels.get(&oid).is_some_and(|r| !r.is_index()) {
+                    self.window_locks.push((s.number, oid, mode));
+                }
+            }
             self.snapshot = before;
             if bare && !self.client.is_closed() {
                 // A failed CREATE INDEX CONCURRENTLY leaves an INVALID

@@ -1,0 +1,499 @@
+//! `ddlint dry-run` against real PostgreSQL servers started by the test:
+//! rollback leaves the schema exactly as it was (compared with pg_dump, not
+//! with ddlint's own fingerprint), CREATE INDEX CONCURRENTLY is undone also
+//! when it fails, a session holding a lock is named as the blocker, data
+//! failures carry file:line, faults (lost connection, timeouts, missing
+//! privileges, unreachable server) are reported with the right exit code,
+//! observed locks agree with `ddlint check` on every rule fixture, and
+//! probes measure blocked writes during a long index build.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::pg::PgServer;
+
+fn server() -> Option<PgServer> {
+    match PgServer::start(15) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            if std::env::var("DDLINT_REQUIRE_PG").is_ok_and(|v| v == "1") {
+                panic!("PostgreSQL 15 is required: {e}");
+            }
+            eprintln!("skipped: no PostgreSQL 15 ({e})");
+            None
+        }
+    }
+}
+
+/// A fresh database; returns its connection string for `--db`.
+fn database(pg: &PgServer, name: &str, setup: &str) -> String {
+    let mut c = pg.connect().expect("connect");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .expect("drop database");
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create database");
+    let mut d = pg.connect_db(name).expect("connect db");
+    d.batch_execute(setup).expect("setup");
+    pg.conn_string(name)
+}
+
+fn files(dir: &Path, files: &[(&str, &str)]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    dir.to_path_buf()
+}
+
+fn ddlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ddlint")
+}
+
+fn json_run(args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["dry-run", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = ddlint(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn statements(v: &Value) -> Vec<&Value> {
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["statements"].as_array().unwrap().iter())
+        .collect()
+}
+
+/// The schema as pg_dump prints it: independent of ddlint.
+fn dump(pg: &PgServer, db: &str) -> String {
+    let bin = [
+        pg.bin_dir.join("pg_dump"),
+        "/usr/lib/postgresql/15/bin/pg_dump".into(),
+        "/usr/bin/pg_dump".into(),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .expect("pg_dump (Debian's postgresql-client)");
+    let out = Command::new(bin)
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+        ])
+        .args(["-p", &pg.port.to_string(), db])
+        .output()
+        .expect("pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Newer pg_dump prints a random \\restrict key on every run.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn indexes(pg: &PgServer, db: &str) -> Vec<String> {
+    let mut c = pg.connect_db(db).unwrap();
+    c.query(
+        "SELECT c.relname || ' valid=' || i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+const ORDERS: &str = "CREATE TABLE orders (id bigserial PRIMARY KEY, email text, total int);
+INSERT INTO orders (email, total) SELECT 'u' || (g % 100), g FROM generate_series(1, 20000) g;";
+
+#[test]
+fn rollback_cleanup_blockers_and_data_failures() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(&pg, "app", ORDERS);
+    let before = dump(&pg, "app");
+    let before_idx = indexes(&pg, "app");
+
+    // 1. A transactional migration: rolled back, schema unchanged; the
+    // observed locks and rewrites agree with the prediction.
+    let dir = files(
+        &tmp.path().join("tx"),
+        &[(
+            "0001_change.sql",
+            "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_total ON orders (total);\n\
+             ALTER TABLE orders ALTER COLUMN total TYPE bigint;\nCOMMIT;\n",
+        )],
+    );
+    let (code, v, err) = json_run(&["--db", &db, dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    let st = statements(&v);
+    assert_eq!(st[2]["observed_locks"][0]["mode"], "ShareLock", "{v:#}");
+    assert_eq!(st[3]["observed_rewrites"][0], "public.orders", "{v:#}");
+    assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
+    assert_eq!(v["dry_run"]["schema_unchanged"], true);
+    let windows = v["blocking_windows"].as_array().unwrap();
+    assert!(
+        windows
+            .iter()
+            .any(|w| w["relation"] == "public.orders" && w["blocked"] == "reads"),
+        "{v:#}"
+    );
+    assert_eq!(
+        dump(&pg, "app"),
+        before,
+        "rollback must leave the schema as it was"
+    );
+
+    // 2. CREATE INDEX CONCURRENTLY, one succeeding and one failing on
+    // duplicates (which leaves an INVALID index): both dropped afterwards.
+    let dir = files(
+        &tmp.path().join("cic"),
+        &[(
+            "0002_cic.sql",
+            "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);\n\
+             CREATE UNIQUE INDEX CONCURRENTLY orders_email_key ON orders (email);\n",
+        )],
+    );
+    let (code, v, err) = json_run(&["--db", &db, dir.to_str().unwrap()]);
+    assert_eq!(
+        code, 1,
+        "a data failure is a migration problem: {err}\n{v:#}"
+    );
+    let st = statements(&v);
+    assert_eq!(st[1]["error"]["sqlstate"], "23505", "{v:#}");
+    assert_eq!(st[1]["line"], 2);
+    assert_eq!(
+        v["files"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("0002_cic.sql"),
+        true
+    );
+    assert_eq!(
+        indexes(&pg, "app"),
+        before_idx,
+        "no index left, valid or invalid"
+    );
+    assert_eq!(dump(&pg, "app"), before);
+    assert_eq!(
+        v["dry_run"]["cleanup"].as_array().unwrap().len(),
+        2,
+        "{v:#}"
+    );
+
+    // 3. A unique index on duplicate data, in a transaction: the failure
+    // with its file:line, the statements after it not run.
+    let dir = files(
+        &tmp.path().join("uniq"),
+        &[(
+            "0003_unique.sql",
+            "BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCREATE UNIQUE INDEX orders_email ON orders (email);\n\
+             ALTER TABLE orders ADD COLUMN y int;\nCOMMIT;\n",
+        )],
+    );
+    let out = ddlint(&["dry-run", "--db", &db, dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("23505"), "{text}");
+    assert!(text.contains("0003_unique.sql:3"), "{text}");
+    assert!(text.contains("is duplicated"), "{text}");
+    assert!(text.contains("not run"), "{text}");
+    assert_eq!(dump(&pg, "app"), before);
+
+    // 4. Another session holds a lock: the report names it and the wait.
+    let mut holder = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    holder
+        .batch_execute("SET application_name = 'webapp'; BEGIN; SELECT count(*) FROM orders")
+        .unwrap();
+    let dir = files(
+        &tmp.path().join("blocked"),
+        &[("0004_col.sql", "ALTER TABLE orders ADD COLUMN z int;\n")],
+    );
+    let (code, v, err) = json_run(&[
+        "--db",
+        &db,
+        "--lock-timeout",
+        "500ms",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let st = statements(&v);
+    assert_eq!(st[0]["error"]["sqlstate"], "55P03", "{v:#}");
+    assert!(
+        st[0]["error"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("queued behind pid"),
+        "{v:#}"
+    );
+    let blockers = st[0]["wait"]["blockers"].as_array().unwrap();
+    assert_eq!(blockers[0]["application"], "webapp", "{v:#}");
+    assert!(
+        st[0]["wait"]["waited_ms"].as_f64().unwrap() >= 400.0,
+        "{v:#}"
+    );
+    assert_eq!(
+        st[0]["wait"]["waiting_for"], "AccessExclusiveLock on public.orders",
+        "{v:#}"
+    );
+    let pre = &v["dry_run"]["preflight"]["lock_holders"];
+    assert_eq!(pre[0]["session"]["application"], "webapp", "{v:#}");
+    holder.batch_execute("ROLLBACK").unwrap();
+    drop(holder);
+
+    // 5. What cannot be undone is refused before anything runs.
+    let dir = files(
+        &tmp.path().join("refuse"),
+        &[("0005_drop.sql", "DROP INDEX CONCURRENTLY orders_pkey;\n")],
+    );
+    let out = ddlint(&["dry-run", "--db", &db, dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("0005_drop.sql:1") && err.contains("cannot be undone"),
+        "{err}"
+    );
+    assert_eq!(dump(&pg, "app"), before);
+
+    // 6. --commit keeps the changes, as the tool would.
+    let dir = files(
+        &tmp.path().join("commit"),
+        &[(
+            "0006_commit.sql",
+            "ALTER TABLE orders ADD COLUMN kept int;\nCREATE INDEX CONCURRENTLY orders_kept ON orders (kept);\n",
+        )],
+    );
+    let (code, v, err) = json_run(&["--db", &db, "--commit", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    assert!(dump(&pg, "app").contains("kept integer"));
+    assert!(indexes(&pg, "app").contains(&"orders_kept valid=true".to_string()));
+}
+
+#[test]
+fn faults_are_reported_with_what_ran() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(&pg, "faults", ORDERS);
+    let before = dump(&pg, "faults");
+
+    // The backend is killed mid-run.
+    let dir = files(
+        &tmp.path().join("kill"),
+        &[(
+            "0001_slow.sql",
+            "BEGIN;\nALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);\nALTER TABLE orders ADD COLUMN b int;\nCOMMIT;\n",
+        )],
+    );
+    let killer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+            for _ in 0..100 {
+                std::thread::sleep(Duration::from_millis(100));
+                let n: i64 = c
+                    .query_one(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE application_name = 'ddlint' AND query LIKE '%pg_sleep%'",
+                        &[],
+                    )
+                    .unwrap()
+                    .get(0);
+                if n > 0 {
+                    return;
+                }
+            }
+        })
+    };
+    let (code, v, err) = json_run(&["--db", &db, dir.to_str().unwrap()]);
+    killer.join().unwrap();
+    assert_eq!(
+        code, 2,
+        "a lost connection means it could not run: {err}\n{v:#}"
+    );
+    assert_eq!(
+        v["dry_run"]["outcome"]["result"], "connection-lost",
+        "{v:#}"
+    );
+    let st = statements(&v);
+    assert_eq!(st[1]["status"], "ok");
+    assert_eq!(st[2]["status"], "failed");
+    assert_eq!(st[3]["status"], "not-run");
+    assert_eq!(dump(&pg, "faults"), before);
+
+    // statement_timeout.
+    let dir = files(
+        &tmp.path().join("timeout"),
+        &[("0002_sleep.sql", "SELECT pg_sleep(2);\n")],
+    );
+    let (code, v, _) = json_run(&[
+        "--db",
+        &db,
+        "--statement-timeout",
+        "200ms",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let st = statements(&v);
+    assert_eq!(st[0]["error"]["sqlstate"], "57014", "{v:#}");
+    assert!(st[0]["error"]["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("statement_timeout"));
+
+    // A role without privileges: permission denied; settings it may not
+    // change are reported, not fatal.
+    let mut c = pg.connect_db("faults").unwrap();
+    c.batch_execute("CREATE ROLE weak LOGIN").unwrap();
+    let weak = db.replace("user=postgres", "user=weak");
+    let dir = files(
+        &tmp.path().join("perm"),
+        &[("0003_perm.sql", "ALTER TABLE orders ADD COLUMN c int;\n")],
+    );
+    let (code, v, _) = json_run(&["--db", &weak, dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(statements(&v)[0]["error"]["sqlstate"], "42501", "{v:#}");
+    let settings = v["dry_run"]["settings"].as_array().unwrap();
+    let llw = settings
+        .iter()
+        .find(|s| s["name"] == "log_lock_waits")
+        .unwrap();
+    assert_eq!(llw["applied"], false, "{v:#}");
+    assert_eq!(dump(&pg, "faults"), before);
+
+    // Nothing listens there.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = ddlint(&[
+        "dry-run",
+        "--db",
+        &format!("host=127.0.0.1 port={port} user=postgres dbname=x connect_timeout=3"),
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&port.to_string()), "{err}");
+}
+
+/// Every rule fixture (setup + bad, setup + good) runs on a fresh
+/// database with --commit: whatever ran agrees with the prediction.
+#[test]
+fn observed_locks_agree_with_the_prediction_on_rule_fixtures() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let mut compared = 0;
+    let mut disagreements = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for (i, d) in dirs.iter().enumerate() {
+        let id = d.file_name().unwrap().to_string_lossy().to_string();
+        for variant in ["bad", "good"] {
+            let change = d.join(format!("002_{variant}.sql"));
+            if !change.exists() || id == "syntax-error" {
+                continue;
+            }
+            let case = tmp.path().join(format!("{id}-{variant}"));
+            std::fs::create_dir_all(&case).unwrap();
+            if d.join("001_setup.sql").exists() {
+                std::fs::copy(d.join("001_setup.sql"), case.join("001_setup.sql")).unwrap();
+            }
+            std::fs::copy(&change, case.join(format!("002_{variant}.sql"))).unwrap();
+            let name = format!("fx{i}{variant}");
+            let db = database(&pg, &name, "");
+            let (_, v, err) = json_run(&["--db", &db, "--commit", case.to_str().unwrap()]);
+            assert!(v["dry_run"].is_object(), "{id} {variant}: {err}");
+            for s in statements(&v) {
+                if s["status"] == "ok" && !s["observed_locks"].as_array().unwrap().is_empty() {
+                    compared += 1;
+                }
+                for dis in s["disagreements"].as_array().unwrap() {
+                    disagreements.push(format!("{id}/{variant} line {}: {dis}", s["line"]));
+                }
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    assert!(
+        compared > 300,
+        "only {compared} statements with locks were compared"
+    );
+}
+
+/// A non-concurrent index build on a table large enough to take seconds:
+/// the write probe measures the writes it blocked, the read probe none.
+#[test]
+fn probes_measure_blocked_writes_during_an_index_build() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(
+        &pg,
+        "probe",
+        "CREATE TABLE big (id bigint, t text);
+         INSERT INTO big SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 1500000) g;
+         ANALYZE big;",
+    );
+    let dir = files(
+        &tmp.path().join("probe"),
+        &[("0001_index.sql", "CREATE INDEX big_t ON big (t);\n")],
+    );
+    let (code, v, err) = json_run(&["--db", &db, "--probe", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    let took = statements(&v)[0]["duration_ms"].as_f64().unwrap();
+    let probes = v["probes"].as_array().unwrap();
+    let get = |op: &str| {
+        probes
+            .iter()
+            .find(|p| p["relation"] == "public.big" && p["operation"] == op)
+            .unwrap_or_else(|| panic!("no {op} probe: {v:#}"))
+    };
+    let writes = get("write");
+    let reads = get("read");
+    assert!(
+        took > 500.0,
+        "the build was too quick to measure: {took} ms"
+    );
+    assert!(
+        writes["blocked_ms"].as_f64().unwrap() > took * 0.5,
+        "writes blocked {} ms of a {took} ms build: {v:#}",
+        writes["blocked_ms"]
+    );
+    assert_eq!(
+        reads["blocked_attempts"], 0,
+        "a ShareLock does not block reads: {v:#}"
+    );
+    let w = v["blocking_windows"].as_array().unwrap();
+    assert!(w
+        .iter()
+        .any(|w| w["blocked"] == "writes" && w["relation"] == "public.big"));
+}
