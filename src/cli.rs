@@ -289,7 +289,7 @@ pub struct DryRunArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// No progress line.
+    /// No progress line, and no "ddlint dry-run: <target>" line on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 

@@ -180,7 +180,7 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         Some(_) => format!("a throwaway PostgreSQL {version} ({})", target.describe()),
         None => format!("{} (PostgreSQL {version})", target.describe()),
     };
-    if req.format == report::dryrun::Format::Text || req.output.is_some() {
+    if !req.quiet {
         eprintln!("ddlint dry-run: {where_}");
     }
     let opts = model::Options {
