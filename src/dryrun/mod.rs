@@ -243,6 +243,13 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     if steps.iter().all(|s| s.history) {
         return Err("nothing to run: no statements in the migrations selected".into());
     }
+    let unsupported = plan::unsupported(&steps);
+    if !unsupported.is_empty() {
+        return Err(format!(
+            "cannot dry-run these statements:\n  {}",
+            unsupported.join("\n  ")
+        ));
+    }
     if !req.config.commit {
         let refused = plan::refusals(&steps);
         if !refused.is_empty() {

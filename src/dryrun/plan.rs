@@ -148,6 +148,26 @@ pub fn undo_for(kind: &str, sql: &str) -> Result<Undo, String> {
     }
 }
 
+/// Statements no dry-run can execute, whatever the mode.
+pub fn unsupported(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter(|s| {
+            s.kind == "COPY" && {
+                let u = s.sql.to_ascii_uppercase();
+                u.contains("STDIN") || u.contains("STDOUT")
+            }
+        })
+        .map(|s| {
+            format!(
+                "{}: COPY from/to the client needs psql's data stream; dry-run cannot run it \
+                 (load the data with a separate step, or COPY from a server-side file)",
+                s.location()
+            )
+        })
+        .collect()
+}
+
 /// Reasons a run that must leave the database unchanged (no `--commit`)
 /// refuses to start, each with the statement's location.
 pub fn refusals(steps: &[Step]) -> Vec<String> {

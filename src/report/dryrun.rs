@@ -242,26 +242,63 @@ fn statement_text(o: &mut String, s: &StatementRun) {
     if s.status == Status::NotRun {
         return;
     }
-    if !s.observed_locks.is_empty() {
-        let locks: Vec<String> = s
-            .observed_locks
-            .iter()
+    let list = |m: &std::collections::BTreeMap<String, crate::model::locks::LockMode>| {
+        m.iter()
             .map(|(r, m)| format!("{} on {r}", m.pg_name()))
-            .collect();
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !s.observed_locks.is_empty() || !s.predicted_locks.is_empty() {
+        let observed = list(&s.observed_locks);
         let _ = writeln!(
             o,
             "        locks     {}{}",
-            locks.join(", "),
+            if observed.is_empty() { "-" } else { &observed },
             if s.locks_sampled {
                 " (sampled while running)"
             } else {
                 ""
             }
         );
+        let predicted = list(&s.predicted_locks);
+        if predicted == observed {
+            let _ = writeln!(o, "        predicted {}", "the same".dimmed());
+        } else {
+            let _ = writeln!(
+                o,
+                "        predicted {}",
+                if predicted.is_empty() {
+                    "-"
+                } else {
+                    &predicted
+                }
+            );
+        }
     }
-    if !s.observed_rewrites.is_empty() {
+    if !s.observed_rewrites.is_empty() || !s.predicted_rewrites.is_empty() {
         let v: Vec<&str> = s.observed_rewrites.iter().map(String::as_str).collect();
-        let _ = writeln!(o, "        rewrote   {}", v.join(", "));
+        let p: Vec<&str> = s.predicted_rewrites.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            o,
+            "        rewrote   {}{}",
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            },
+            if v == p {
+                " (as predicted)".to_string()
+            } else {
+                format!(
+                    " (predicted: {})",
+                    if p.is_empty() {
+                        "-".to_string()
+                    } else {
+                        p.join(", ")
+                    }
+                )
+            }
+        );
     }
     if !s.created.is_empty() {
         let _ = writeln!(o, "        created   {}", s.created.join(", "));
