@@ -494,3 +494,56 @@ fn probes_measure_blocked_writes_during_an_index_build() {
         .iter()
         .any(|w| w["blocked"] == "writes" && w["relation"] == "public.big"));
 }
+
+/// The whole text and Markdown reports, timings and paths redacted.
+#[test]
+fn reports_snapshot() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(&pg, "snap", ORDERS);
+    let dir = files(
+        &tmp.path().join("migrations"),
+        &[
+            (
+                "0001_note.sql",
+                "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCREATE INDEX orders_total ON orders (total);\nCOMMIT;\n",
+            ),
+            (
+                "0002_email.sql",
+                "BEGIN;\nALTER TABLE orders ADD COLUMN verified boolean;\n\
+                 CREATE UNIQUE INDEX orders_email ON orders (email);\n\
+                 ALTER TABLE orders ADD CONSTRAINT orders_email_key UNIQUE USING INDEX orders_email;\nCOMMIT;\n",
+            ),
+        ],
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d+\.\d+ (ms|s)\b", "[T]");
+    settings.add_filter(&regex_escape(&dir.display().to_string()), "[DIR]");
+    settings.add_filter(r"port \d+", "port [PORT]");
+    settings.add_filter(r"PostgreSQL [0-9.]+[^)\n]*", "PostgreSQL [VERSION]");
+    for (format, name) in [("text", "dryrun_text"), ("markdown", "dryrun_markdown")] {
+        let out = ddlint(&[
+            "dry-run",
+            "--db",
+            &db,
+            "--format",
+            format,
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        let body = String::from_utf8_lossy(&out.stdout).to_string();
+        settings.bind(|| insta::assert_snapshot!(name, body));
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}

@@ -232,7 +232,14 @@ fn poll(
             progress(start.elapsed(), waited);
             last_progress = Instant::now();
         }
-        match finished.recv_timeout(POLL) {
+        // Densely at first: statements outside a transaction release their
+        // locks when they end, and most are short.
+        let pause = if start.elapsed() < Duration::from_millis(200) {
+            Duration::from_millis(1)
+        } else {
+            POLL
+        };
+        match finished.recv_timeout(pause) {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             _ => break,
         }

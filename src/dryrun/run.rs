@@ -1106,9 +1106,7 @@ fn windows(
         }
     }
     out.sort_by(|a, b| {
-        b.duration_ms
-            .total_cmp(&a.duration_ms)
-            .then(a.relation.cmp(&b.relation))
+        (&a.relation, a.statements, a.blocked).cmp(&(&b.relation, b.statements, b.blocked))
     });
     out
 }

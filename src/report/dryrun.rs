@@ -49,6 +49,14 @@ pub fn render(
     }
 }
 
+fn statements_label((first, last): (usize, usize)) -> String {
+    if first == last {
+        format!("statement {first}")
+    } else {
+        format!("statements {first}-{last}")
+    }
+}
+
 fn secs(ms: f64) -> String {
     if ms < 1000.0 {
         format!("{ms:.1} ms")
@@ -157,11 +165,7 @@ fn text(run: &Run, info: &Info) -> String {
                 Blocked::Reads => "reads of",
                 Blocked::Writes => "writes to",
             };
-            let stmts = if w.statements.0 == w.statements.1 {
-                format!("statement {}", w.statements.0)
-            } else {
-                format!("statements {}-{}", w.statements.0, w.statements.1)
-            };
+            let stmts = statements_label(w.statements);
             let line = format!(
                 "{what} {} blocked for {} ({stmts}, {})",
                 w.relation,
@@ -384,7 +388,7 @@ fn summary_line(run: &Run) -> String {
         .bold()
         .to_string(),
         Outcome::Failed { statement } => format!(
-            "statement {statement} failed ({}); {} of {total} ran, {not_run} not run",
+            "statement {statement} failed ({}); {} ran before it, {not_run} did not run",
             at(*statement),
             total - not_run - failed
         )
@@ -537,12 +541,16 @@ fn markdown(run: &Run, info: &Info) -> String {
         let result = match (&s.status, &s.error) {
             (Status::NotRun, _) => "not run".to_string(),
             (_, Some(e)) => format!(
-                "**{} {}**{}",
+                "**{} {}**{}{}",
                 e.sqlstate,
                 md_escape(&e.message),
+                e.detail
+                    .as_ref()
+                    .map(|d| format!(" ({})", md_escape(d.trim_end_matches('.'))))
+                    .unwrap_or_default(),
                 e.explanation
                     .as_ref()
-                    .map(|x| format!(": {}", md_escape(x)))
+                    .map(|x| format!(" — {}", md_escape(x)))
                     .unwrap_or_default()
             ),
             _ if !s.disagreements.is_empty() => format!(
@@ -584,15 +592,14 @@ fn markdown(run: &Run, info: &Info) -> String {
         for w in &run.blocking_windows {
             let _ = writeln!(
                 o,
-                "- {} `{}` blocked for **{}** (statements {}-{}, {})",
+                "- {} `{}` blocked for **{}** ({}, {})",
                 match w.blocked {
                     Blocked::Reads => "reads of",
                     Blocked::Writes => "writes to",
                 },
                 w.relation,
                 secs(w.duration_ms),
-                w.statements.0,
-                w.statements.1,
+                statements_label(w.statements),
                 w.mode.pg_name()
             );
         }
@@ -639,7 +646,7 @@ fn markdown(run: &Run, info: &Info) -> String {
             );
         }
     }
-    if !run.cleanup.is_empty() || !run.left_behind.is_empty() {
+    if !run.cleanup.is_empty() || !run.left_behind.is_empty() || run.schema_unchanged.is_some() {
         let _ = writeln!(o);
         for c in &run.cleanup {
             let _ = writeln!(o, "- cleanup: {c}");
@@ -647,6 +654,18 @@ fn markdown(run: &Run, info: &Info) -> String {
         for l in &run.left_behind {
             let _ = writeln!(o, "- **left behind**: {l}");
         }
+        match run.schema_unchanged {
+            Some(true) => {
+                let _ = writeln!(o, "- schema verified unchanged (catalog fingerprint)");
+            }
+            Some(false) => {
+                let _ = writeln!(o, "- **schema changed** (catalog fingerprint differs)");
+            }
+            None => {}
+        }
+    }
+    for n in &run.notes {
+        let _ = writeln!(o, "- note: {}", md_escape(n));
     }
     o
 }
