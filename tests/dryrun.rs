@@ -263,6 +263,37 @@ fn rollback_cleanup_blockers_and_data_failures() {
     holder.batch_execute("ROLLBACK").unwrap();
     drop(holder);
 
+    // 4b. The holder lets go after a while: the statement runs, and the
+    // report says how long it waited and behind whom.
+    let mut holder = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    holder
+        .batch_execute(
+            "SET application_name = 'report-job'; BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE",
+        )
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        holder.batch_execute("COMMIT").unwrap();
+    });
+    let (code, v, err) = json_run(&["--db", &db, "--lock-timeout", "10s", dir.to_str().unwrap()]);
+    release.join().unwrap();
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    let st = statements(&v);
+    assert_eq!(st[0]["status"], "ok");
+    assert!(
+        st[0]["wait"]["waited_ms"].as_f64().unwrap() >= 500.0,
+        "{v:#}"
+    );
+    assert_eq!(
+        st[0]["wait"]["blockers"][0]["application"], "report-job",
+        "{v:#}"
+    );
+    let w = &v["blocking_windows"][0];
+    assert!(
+        w["duration_ms"].as_f64().unwrap() >= 500.0,
+        "the wait blocks too: {v:#}"
+    );
+
     // 5. What cannot be undone is refused before anything runs.
     let dir = files(
         &tmp.path().join("refuse"),
