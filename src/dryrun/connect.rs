@@ -712,7 +712,42 @@ impl Target {
     ) -> Result<postgres::Client, Failure> {
         let config = self.config(application_name, mode);
         let tls = self.connector(mode).map_err(Failure::Setup)?;
-        config.connect(tls).map_err(Failure::Pg)
+        let Some(timeout) = self.connect_timeout else {
+            return config.connect(tls).map_err(Failure::Pg);
+        };
+        // tokio-postgres bounds only the TCP connect by `connect_timeout`;
+        // libpq bounds the whole start-up (TLS, authentication), so that a
+        // peer that accepts and then stays silent cannot hang us. The
+        // attempt runs on a helper thread; after the timeout it is given
+        // up (the thread ends when the socket does, at the latest when the
+        // process exits).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("ddlint-connect".into())
+            .spawn(move || {
+                let _ = tx.send(config.connect(tls));
+            });
+        if let Err(e) = spawned {
+            return Err(Failure::Setup(err(
+                ConnectErrorKind::Other,
+                format!("could not start a thread to connect: {e}"),
+            )));
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(result) => result.map_err(Failure::Pg),
+            Err(_) => Err(Failure::Setup(self.timed_out())),
+        }
+    }
+
+    fn timed_out(&self) -> ConnectError {
+        let secs = self.connect_timeout.map_or(0, |t| t.as_secs());
+        err(
+            ConnectErrorKind::Unreachable,
+            format!(
+                "could not connect to {}: no answer within {secs} s (connect_timeout) — is the host right, is it a PostgreSQL server, does a firewall drop the connection?",
+                self.address()
+            ),
+        )
     }
 
     /// Cancels the query running on the session of `token` (from
@@ -887,14 +922,25 @@ impl Target {
                         self.password_hint()
                     ),
                 ),
-                c if c.starts_with("28") => err(
-                    Authentication,
-                    format!(
-                        "{addr} refused the connection: {} — the server's pg_hba.conf does not let this user connect to this database from here{}",
-                        db.message(),
-                        if self.sslmode == SslMode::Disable || self.is_unix_socket() { "" } else { " (or requires TLS: try sslmode=require)" }
-                    ),
-                ),
+                c if c.starts_with("28") => {
+                    let msg = db.message();
+                    let hint = if msg.starts_with("no pg_hba.conf entry") {
+                        let tls = if self.sslmode == SslMode::Disable || self.is_unix_socket() {
+                            ""
+                        } else {
+                            " (if it only accepts TLS here: sslmode=require)"
+                        };
+                        format!(" — the server's pg_hba.conf has no line letting this user connect to this database from here{tls}")
+                    } else if msg.contains("certificate") {
+                        " — give a client certificate signed by the server's CA with sslcert= and sslkey=".to_string()
+                    } else {
+                        String::new()
+                    };
+                    err(
+                        Authentication,
+                        format!("{addr} refused the connection: {msg}{hint}"),
+                    )
+                }
                 "3D000" => err(
                     Other,
                     format!(
@@ -915,16 +961,8 @@ impl Target {
         let top = e.to_string();
         let source = std::error::Error::source(e);
         let detail = source.map(|s| s.to_string()).unwrap_or_default();
-        let timeout = self
-            .connect_timeout
-            .map_or("the connect timeout".to_string(), |t| {
-                format!("{} s (connect_timeout)", t.as_secs())
-            });
         if top.starts_with("timeout waiting for server") {
-            return err(
-                Unreachable,
-                format!("could not connect to {addr}: no answer within {timeout} — is the host right, does a firewall drop the connection?"),
-            );
+            return self.timed_out();
         }
         if top.starts_with("error connecting to server") {
             let io = source.and_then(|s| s.downcast_ref::<std::io::Error>());
@@ -933,9 +971,7 @@ impl Target {
                 Some(K::ConnectionRefused) => format!(
                     "could not connect to {addr}: connection refused — is the server running, is the port right?"
                 ),
-                Some(K::TimedOut) => format!(
-                    "could not connect to {addr}: no answer within {timeout} — is the host right, does a firewall drop the connection?"
-                ),
+                Some(K::TimedOut) => return self.timed_out(),
                 Some(K::NotFound) if self.is_unix_socket() => format!(
                     "could not connect to {addr}: no such file — is the server running on this machine, are the socket directory (host) and the port right?"
                 ),
@@ -981,7 +1017,7 @@ impl Target {
         err(
             Other,
             format!(
-                "connecting to {addr} failed: {} — check the server log",
+                "connecting to {addr} failed: {} — is it a PostgreSQL server, is the port right? (the server log may tell more)",
                 redact(&what)
             ),
         )
