@@ -28,7 +28,7 @@
 //!    `connect_timeout` 10 s (libpq waits forever; a dry run should fail fast).
 //!
 //! A password still missing then comes from the password file (`passfile`,
-//! `PGPASSFILE`, else `~/.pgpass`; see [`pgpass`] for the format and the
+//! `PGPASSFILE`, else `~/.pgpass`; the `pgpass` submodule describes the format and the
 //! permission check). Files for TLS default to `~/.postgresql/root.crt`,
 //! `postgresql.crt` and `postgresql.key`, used when present, as libpq does.
 //!
