@@ -163,6 +163,9 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
             t
         }
     };
+    for w in target.warnings() {
+        eprintln!("ddlint: warning: {w}");
+    }
     let mut client = target
         .connect(&req.application_name)
         .map_err(|e| e.to_string())?;
