@@ -246,7 +246,7 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     if steps.iter().all(|s| s.history) {
         return Err("nothing to run: no statements in the migrations selected".into());
     }
-    let unsupported = plan::unsupported(&steps);
+    let unsupported = plan::unsupported(&steps, embedded.is_some());
     if !unsupported.is_empty() {
         return Err(format!(
             "cannot dry-run these statements:\n  {}",

@@ -148,10 +148,12 @@ pub fn undo_for(kind: &str, sql: &str) -> Result<Undo, String> {
     }
 }
 
-/// Statements no dry-run can execute, whatever the mode.
-pub fn unsupported(steps: &[Step]) -> Vec<String> {
+/// Statements no dry-run can execute, whatever the mode (`history`:
+/// whether the history is run too).
+pub fn unsupported(steps: &[Step], history: bool) -> Vec<String> {
     steps
         .iter()
+        .filter(|s| history || !s.history)
         .filter(|s| {
             s.kind == "COPY" && {
                 let u = s.sql.to_ascii_uppercase();
