@@ -213,6 +213,13 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         ));
     }
     let steps = plan::steps(&analysis);
+    let unsupported = plan::unsupported(&steps, embedded.is_some());
+    if !unsupported.is_empty() {
+        return Err(format!(
+            "cannot dry-run these statements:\n  {}",
+            unsupported.join("\n  ")
+        ));
+    }
     let mut notes = Vec::new();
     if embedded.is_some() {
         let n = run::replay_history(&mut client, &steps)?;
@@ -245,13 +252,6 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     }
     if steps.iter().all(|s| s.history) {
         return Err("nothing to run: no statements in the migrations selected".into());
-    }
-    let unsupported = plan::unsupported(&steps, embedded.is_some());
-    if !unsupported.is_empty() {
-        return Err(format!(
-            "cannot dry-run these statements:\n  {}",
-            unsupported.join("\n  ")
-        ));
     }
     if !req.config.commit {
         let refused = plan::refusals(&steps);
