@@ -373,6 +373,44 @@ fn faults_are_reported_with_what_ran() {
     assert_eq!(st[3]["status"], "not-run");
     assert_eq!(dump(&pg, "faults"), before);
 
+    // Ctrl-C while a statement runs: the statement is cancelled, the work
+    // rolled back, the report says where it stopped; exit 130.
+    let child = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args(["dry-run", "--format", "json", "--db", &db, dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let mut running = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let n: i64 = c
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ddlint' \
+                 AND query LIKE '%pg_sleep%' AND state = 'active'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            running = true;
+            break;
+        }
+    }
+    assert!(running, "the migration never reached pg_sleep");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dry_run"]["outcome"]["result"], "interrupted", "{v:#}");
+    assert_eq!(v["dry_run"]["schema_unchanged"], true, "{v:#}");
+    assert_eq!(dump(&pg, "faults"), before);
+
     // statement_timeout.
     let dir = files(
         &tmp.path().join("timeout"),

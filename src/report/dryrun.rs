@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use colored::Colorize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::dryrun::plan::Step;
 use crate::dryrun::run::{Blocked, Outcome, Run, StatementRun, Status};
@@ -39,12 +39,7 @@ pub fn render(
 ) -> String {
     match format {
         Format::Text => text(run, info),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(analysis, findings, run, info))
-                .expect("report serializes");
-            s.push('\n');
-            s
-        }
+        Format::Json => to_json(analysis, findings, run, info),
         Format::Markdown => markdown(run, info),
     }
 }
@@ -419,95 +414,76 @@ fn summary_line(run: &Run) -> String {
     }
 }
 
-fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) -> Value {
-    let mut v = crate::report::json::to_value(analysis, findings);
-    // files[] of the check contract list reported files in analysis order.
-    let reported: Vec<usize> = analysis
-        .files
+fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) -> String {
+    let by_stmt: std::collections::HashMap<(usize, usize), &StatementRun> = run
+        .statements
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.report)
-        .map(|(i, _)| i)
+        .map(|s| ((s.file, s.stmt), s))
         .collect();
-    if let Some(files) = v.get_mut("files").and_then(Value::as_array_mut) {
-        for s in &run.statements {
-            let Some(fi) = reported.iter().position(|&i| i == s.file) else {
-                continue;
-            };
-            let Some(st) = files[fi]
-                .get_mut("statements")
-                .and_then(Value::as_array_mut)
-                .and_then(|a| a.get_mut(s.stmt))
-                .and_then(Value::as_object_mut)
-            else {
-                continue;
-            };
-            st.insert("number".into(), json!(s.number));
-            st.insert("status".into(), json!(s.status));
-            st.insert("duration_ms".into(), json!(s.duration_ms));
-            st.insert("started_ms".into(), json!(s.started_ms));
-            st.insert(
-                "observed_locks".into(),
-                Value::Array(
-                    s.observed_locks
-                        .iter()
-                        .map(|(r, m)| json!({ "relation": r, "mode": m }))
-                        .collect(),
-                ),
-            );
-            st.insert("locks_sampled".into(), json!(s.locks_sampled));
-            st.insert("observed_rewrites".into(), json!(s.observed_rewrites));
-            st.insert("created".into(), json!(s.created));
-            st.insert("dropped".into(), json!(s.dropped));
-            st.insert("wait".into(), json!(s.wait));
-            st.insert("error".into(), json!(s.error));
-            st.insert("disagreements".into(), json!(s.disagreements));
-            if !s.notes.is_empty() {
-                st.insert("run_notes".into(), json!(s.notes));
-            }
-        }
-    }
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "dry_run".into(),
-            json!({
-                "target": info.target,
-                "server_version": info.server_version,
-                "throwaway_server": info.embedded,
-                "committed": run.committed,
-                "settings": run.settings,
-                "preflight": run.preflight,
-                "outcome": run.outcome,
-                "duration_ms": run.duration_ms,
-                "cleanup": run.cleanup,
-                "left_behind": run.left_behind,
-                "schema_unchanged": run.schema_unchanged,
-                "notes": run.notes,
-            }),
+    let statement = |fi: usize, si: usize| -> Map<String, Value> {
+        let mut m = Map::new();
+        let Some(s) = by_stmt.get(&(fi, si)) else {
+            return m;
+        };
+        m.insert("number".into(), json!(s.number));
+        m.insert("status".into(), json!(s.status));
+        m.insert("started_ms".into(), json!(s.started_ms));
+        m.insert("duration_ms".into(), json!(s.duration_ms));
+        m.insert(
+            "observed_locks".into(),
+            Value::Array(
+                s.observed_locks
+                    .iter()
+                    .map(|(r, m)| json!({ "relation": r, "mode": m }))
+                    .collect(),
+            ),
         );
-        obj.insert("blocking_windows".into(), json!(run.blocking_windows));
-        obj.insert("probes".into(), json!(run.probes));
-        if let Some(sum) = obj.get_mut("summary").and_then(Value::as_object_mut) {
-            sum.insert(
-                "failed".into(),
-                json!(run
-                    .statements
-                    .iter()
-                    .filter(|s| s.status == Status::Failed)
-                    .count()),
-            );
-            sum.insert(
-                "not_run".into(),
-                json!(run
-                    .statements
-                    .iter()
-                    .filter(|s| s.status == Status::NotRun)
-                    .count()),
-            );
-            sum.insert("disagreements".into(), json!(run.disagreements()));
+        m.insert("locks_sampled".into(), json!(s.locks_sampled));
+        m.insert("observed_rewrites".into(), json!(s.observed_rewrites));
+        m.insert("created".into(), json!(s.created));
+        m.insert("dropped".into(), json!(s.dropped));
+        m.insert("wait".into(), json!(s.wait));
+        m.insert("error".into(), json!(s.error));
+        m.insert("disagreements".into(), json!(s.disagreements));
+        if !s.notes.is_empty() {
+            m.insert("run_notes".into(), json!(s.notes));
         }
-    }
-    v
+        m
+    };
+    let mut top = Map::new();
+    top.insert(
+        "dry_run".into(),
+        json!({
+            "target": info.target,
+            "server_version": info.server_version,
+            "throwaway_server": info.embedded,
+            "committed": run.committed,
+            "settings": run.settings,
+            "preflight": run.preflight,
+            "outcome": run.outcome,
+            "duration_ms": run.duration_ms,
+            "cleanup": run.cleanup,
+            "left_behind": run.left_behind,
+            "schema_unchanged": run.schema_unchanged,
+            "notes": run.notes,
+        }),
+    );
+    top.insert("blocking_windows".into(), json!(run.blocking_windows));
+    top.insert("probes".into(), json!(run.probes));
+    let mut summary = Map::new();
+    let count = |st: Status| run.statements.iter().filter(|s| s.status == st).count();
+    summary.insert("failed".into(), json!(count(Status::Failed)));
+    summary.insert("not_run".into(), json!(count(Status::NotRun)));
+    summary.insert("disagreements".into(), json!(run.disagreements()));
+    crate::report::json::render_extended(
+        analysis,
+        findings,
+        Some(&crate::report::json::Extension {
+            statement: &statement,
+            top,
+            summary,
+        }),
+    )
 }
 
 fn md_escape(s: &str) -> String {

@@ -3,6 +3,7 @@
 //! transaction they run in), `findings[]` and `summary`.
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::model::catalog::QName;
 use crate::model::locks::LockMode;
@@ -17,6 +18,17 @@ struct Report<'a> {
     files: Vec<File<'a>>,
     findings: Vec<FindingOut<'a>>,
     summary: Summary,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// Fields another command adds to the contract (`ddlint dry-run`'s
+/// observations): per statement (file index in the analysis, statement
+/// index in the file), at the top level, and in the summary.
+pub struct Extension<'a> {
+    pub statement: &'a dyn Fn(usize, usize) -> Map<String, Value>,
+    pub top: Map<String, Value>,
+    pub summary: Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -63,6 +75,8 @@ struct Statement<'a> {
     unknown: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -89,28 +103,33 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut s =
-        serde_json::to_string_pretty(&to_value(analysis, findings)).expect("report serializes");
-    s.push('\n');
-    s
+    render_extended(analysis, findings, None)
 }
 
-/// The report as a JSON value (`ddlint dry-run` extends it).
-pub fn to_value(analysis: &Analysis, findings: &[Finding]) -> serde_json::Value {
+/// The contract with another command's fields added.
+pub fn render_extended(
+    analysis: &Analysis,
+    findings: &[Finding],
+    ext: Option<&Extension>,
+) -> String {
     let files: Vec<File> = analysis
         .files
         .iter()
-        .filter(|f| f.report)
-        .map(|f| File {
+        .enumerate()
+        .filter(|(_, f)| f.report)
+        .map(|(fi, f)| File {
             path: &f.path,
             wrapping: f.wrapping,
             statements: f
                 .statements
                 .iter()
-                .map(|s| {
+                .enumerate()
+                .map(|(si, s)| {
                     let fx = &s.effects;
                     Statement {
                         line: s.start.0,
@@ -140,6 +159,7 @@ pub fn to_value(analysis: &Analysis, findings: &[Finding]) -> serde_json::Value 
                         no_transaction_block: fx.no_transaction_block,
                         unknown: fx.unknown.as_deref(),
                         notes: &fx.notes,
+                        extra: ext.map(|e| (e.statement)(fi, si)).unwrap_or_default(),
                     }
                 })
                 .collect(),
@@ -176,6 +196,7 @@ pub fn to_value(analysis: &Analysis, findings: &[Finding]) -> serde_json::Value 
             .iter()
             .filter(|f| f.severity == Severity::Info)
             .count(),
+        extra: ext.map(|e| e.summary.clone()).unwrap_or_default(),
     };
     let report = Report {
         version: 1,
@@ -183,6 +204,9 @@ pub fn to_value(analysis: &Analysis, findings: &[Finding]) -> serde_json::Value 
         files,
         findings: out,
         summary,
+        extra: ext.map(|e| e.top.clone()).unwrap_or_default(),
     };
-    serde_json::to_value(&report).expect("report serializes")
+    let mut s = serde_json::to_string_pretty(&report).expect("report serializes");
+    s.push('\n');
+    s
 }
