@@ -252,11 +252,20 @@ fn statement_text(o: &mut String, s: &StatementRun) {
         let _ = writeln!(
             o,
             "        locks     {}{}",
-            if observed.is_empty() { "-" } else { &observed },
-            if s.locks_sampled {
-                " (sampled while running)"
+            if observed.is_empty() && s.locks_sampled {
+                "none seen"
+            } else if observed.is_empty() {
+                "-"
             } else {
-                ""
+                &observed
+            },
+            match (s.locks_sampled, observed.is_empty()) {
+                (true, true) => {
+                    " (outside a transaction its locks end with it: sampled while it ran, \
+                     it was too quick to catch)"
+                }
+                (true, false) => " (sampled while it ran)",
+                _ => "",
             }
         );
         let predicted = list(&s.predicted_locks);
