@@ -376,7 +376,14 @@ fn faults_are_reported_with_what_ran() {
     // Ctrl-C while a statement runs: the statement is cancelled, the work
     // rolled back, the report says where it stopped; exit 130.
     let child = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args(["dry-run", "--format", "json", "--db", &db, dir.to_str().unwrap()])
+        .args([
+            "dry-run",
+            "--format",
+            "json",
+            "--db",
+            &db,
+            dir.to_str().unwrap(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -405,7 +412,12 @@ fn faults_are_reported_with_what_ran() {
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dry_run"]["outcome"]["result"], "interrupted", "{v:#}");
     assert_eq!(v["dry_run"]["schema_unchanged"], true, "{v:#}");

@@ -632,6 +632,94 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     }
 }
 
+/// CREATE FUNCTION ... LANGUAGE sql: the body is parsed and analysed when
+/// the function is created (`fmgr_sql_validator` with check_function_bodies
+/// on, the default; a BEGIN ATOMIC body always), which opens every relation
+/// it reads or writes with the lock its parse analysis takes. A function
+/// with polymorphic arguments is only parsed. Other languages open nothing.
+pub fn create_function(s: &pb::CreateFunctionStmt, cx: &Ctx, fx: &mut Effects) {
+    let mut lang = None;
+    let mut body = None;
+    for o in s.options.iter().filter_map(defelem_name) {
+        match o.defname.as_str() {
+            "language" => {
+                lang = o
+                    .arg
+                    .as_deref()
+                    .and_then(const_str)
+                    .map(|l| l.to_ascii_lowercase())
+            }
+            "as" => {
+                body = match o.arg.as_deref().and_then(|a| a.node.as_ref()) {
+                    Some(N::List(l)) => l.items.first().and_then(const_str),
+                    _ => o.arg.as_deref().and_then(const_str),
+                }
+            }
+            _ => {}
+        }
+    }
+    if lang.as_deref() != Some("sql") {
+        return;
+    }
+    let statements: Vec<N> = match (&s.sql_body, body) {
+        (Some(b), _) => {
+            let mut out = Vec::new();
+            flatten_lists(b, &mut out);
+            out
+        }
+        (None, Some(text)) => {
+            let polymorphic = s.parameters.iter().any(|p| match &p.node {
+                Some(N::FunctionParameter(fp)) => fp.arg_type.as_ref().is_some_and(|t| {
+                    strings(&t.names)
+                        .last()
+                        .is_some_and(|n| n.starts_with("any") && n != "any")
+                }),
+                _ => false,
+            });
+            if polymorphic {
+                return;
+            }
+            crate::parse::parse_statements_only(&text).unwrap_or_default()
+        }
+        _ => return,
+    };
+    let mut opened = false;
+    for st in &statements {
+        if matches!(
+            st,
+            N::SelectStmt(_)
+                | N::InsertStmt(_)
+                | N::UpdateStmt(_)
+                | N::DeleteStmt(_)
+                | N::MergeStmt(_)
+        ) {
+            let sub = super::effects(st, cx);
+            for (q, m) in sub.locks {
+                fx.lock(&q, m);
+                opened = true;
+            }
+        }
+    }
+    if opened {
+        fx.note(
+            "a SQL function's body is parsed and analysed at CREATE FUNCTION \
+             (check_function_bodies): it opens the relations it uses",
+        );
+    }
+}
+
+fn flatten_lists(n: &pb::Node, out: &mut Vec<N>) {
+    match &n.node {
+        Some(N::List(l)) => {
+            for i in &l.items {
+                flatten_lists(i, out);
+            }
+        }
+        Some(other) => out.push(other.clone()),
+        None => {}
+    }
+}
+
 pub fn create_trigger(s: &pb::CreateTrigStmt, cx: &Ctx, fx: &mut Effects) {
     if let Some(rv) = &s.relation {
         let q = cx.resolve(rv);

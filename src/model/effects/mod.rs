@@ -259,6 +259,7 @@ fn dispatch(node: &N, cx: &Ctx, fx: &mut Effects) {
         N::CreateTableAsStmt(s) => ddl::create_table_as(s, cx, fx),
         N::RefreshMatViewStmt(s) => ddl::refresh_matview(s, cx, fx),
         N::CreateTrigStmt(s) => ddl::create_trigger(s, cx, fx),
+        N::CreateFunctionStmt(s) => ddl::create_function(s, cx, fx),
         N::CreatePolicyStmt(s) => {
             if let Some(t) = &s.table {
                 fx.lock(&cx.resolve(t), LockMode::AccessExclusive);
@@ -349,7 +350,6 @@ fn dispatch(node: &N, cx: &Ctx, fx: &mut Effects) {
         N::TransactionStmt(_)
         | N::VariableSetStmt(_)
         | N::VariableShowStmt(_)
-        | N::CreateFunctionStmt(_)
         | N::AlterFunctionStmt(_)
         | N::CreateSchemaStmt(_)
         | N::CreateExtensionStmt(_)
