@@ -9,6 +9,7 @@
 mod ffi;
 pub mod lex;
 pub mod lines;
+pub mod scan;
 
 pub use lines::LineIndex;
 use pg_query::protobuf::node::Node as NodeEnum;
@@ -130,15 +131,7 @@ fn parse_chunked(text: &str) -> Vec<Item> {
             }
             Err(_) => {
                 for mut it in parse_piecewise(chunk) {
-                    match &mut it {
-                        Item::Statement(st) => {
-                            st.span = Span::new(start + st.span.start, start + st.span.end)
-                        }
-                        Item::Error(e) => {
-                            e.offset += start;
-                            e.span = Span::new(start + e.span.start, start + e.span.end);
-                        }
-                    }
+                    shift(&mut it, start);
                     items.push(it);
                 }
             }
@@ -152,15 +145,32 @@ fn parse_piecewise(text: &str) -> Vec<Item> {
     let pieces = match ffi::split_with_scanner(text) {
         Ok(p) => p,
         Err(e) => {
-            // The scanner itself failed (e.g. an unterminated quote or
-            // comment): nothing after that point can be split reliably.
             let offset = e.byte_offset(text).unwrap_or(0);
-            let start = lex::skip_trivia(text, 0);
-            return vec![Item::Error(SyntaxError {
+            // The statement holding the token the scanner rejects is the
+            // error; the statements before it, and after it when it ends
+            // (e.g. `5abc`, trailing junk after a numeric literal, rather
+            // than an unterminated quote or comment), are parsed on their
+            // own.
+            let (s, end) = enclosing_statement(text, offset);
+            let end = end.unwrap_or(text.len());
+            let mut items = if s > 0 {
+                parse_piecewise(&text[..s])
+            } else {
+                Vec::new()
+            };
+            let start = lex::skip_trivia(text, s).min(end);
+            items.push(Item::Error(SyntaxError {
                 offset,
-                span: Span::new(start.min(text.len()), text.len()),
+                span: Span::new(start, end),
                 message: e.message,
-            })];
+            }));
+            if end < text.len() {
+                for mut it in parse_piecewise(&text[end..]) {
+                    shift(&mut it, end);
+                    items.push(it);
+                }
+            }
+            return items;
         }
     };
     let mut items = Vec::with_capacity(pieces.len());
@@ -178,8 +188,15 @@ fn parse_piecewise(text: &str) -> Vec<Item> {
         match ffi::parse(piece) {
             Ok(stmts) => {
                 for raw in stmts {
-                    let s = statement_span(piece, raw.start, raw.len);
-                    let span = Span::new(span.start + s.start, span.start + s.end);
+                    // Located in the whole text, so the span takes in the
+                    // semicolon after the piece.
+                    let abs = span.start + raw.start;
+                    let len = if raw.len == 0 {
+                        body_end.saturating_sub(abs).max(1)
+                    } else {
+                        raw.len
+                    };
+                    let span = statement_span(text, abs, len);
                     if let Some(node) = raw.node {
                         items.push(Item::Statement(Statement { span, node }));
                     }
@@ -196,6 +213,49 @@ fn parse_piecewise(text: &str) -> Vec<Item> {
         }
     }
     items
+}
+
+fn shift(it: &mut Item, by: usize) {
+    match it {
+        Item::Statement(st) => st.span = Span::new(by + st.span.start, by + st.span.end),
+        Item::Error(e) => {
+            e.offset += by;
+            e.span = Span::new(by + e.span.start, by + e.span.end);
+        }
+    }
+}
+
+/// The statement around byte `offset`: from after the previous top-level
+/// semicolon to after the next one (outside quotes, dollar quotes and
+/// comments); no end when no semicolon follows in code, or when `offset`
+/// is inside a region that runs to the end of the text.
+fn enclosing_statement(text: &str, offset: usize) -> (usize, Option<usize>) {
+    let mut start = 0;
+    let mut end = None;
+    let mut unterminated = false;
+    scan::regions(text, |r, a, b| {
+        if end.is_some() || unterminated {
+            return;
+        }
+        if r != scan::Region::Code {
+            if b >= text.len() && a <= offset && r != scan::Region::LineComment {
+                unterminated = true;
+            }
+            return;
+        }
+        for (i, c) in text[a..b].char_indices() {
+            if c == ';' {
+                let at = a + i;
+                if at < offset {
+                    start = at + 1;
+                } else {
+                    end = Some(at + 1);
+                    return;
+                }
+            }
+        }
+    });
+    (start.min(text.len()), end)
 }
 
 /// libpg_query reports a statement as starting right after the previous

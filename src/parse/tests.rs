@@ -92,3 +92,35 @@ fn a_comment_running_past_the_statement_is_not_a_panic() {
         let _ = parse(text);
     }
 }
+
+#[test]
+fn a_token_the_scanner_rejects_spoils_only_its_statement() {
+    // pg_dump's `\restrict KEY` line: a key starting with a digit is
+    // "trailing junk after numeric literal" for the scanner; it and the
+    // statement it runs into are the error, everything else parses.
+    let t = "SELECT 1;\n\\restrict 5tZr2Fh0\n\nSET statement_timeout = 0;\nCREATE TABLE a (id int);\nSELECT 2";
+    assert_eq!(
+        spans(t),
+        vec![
+            ("SELECT 1;".into(), true),
+            (
+                "\\restrict 5tZr2Fh0\n\nSET statement_timeout = 0;".into(),
+                false
+            ),
+            ("CREATE TABLE a (id int);".into(), true),
+            ("SELECT 2".into(), true),
+        ]
+    );
+}
+
+#[test]
+fn an_unterminated_quote_keeps_the_statements_before_it() {
+    let t = "SELECT 1;\nSELECT 'abc;\nSELECT 2;";
+    assert_eq!(
+        spans(t),
+        vec![
+            ("SELECT 1;".into(), true),
+            ("SELECT 'abc;\nSELECT 2;".into(), false),
+        ]
+    );
+}

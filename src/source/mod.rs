@@ -24,7 +24,6 @@ pub mod ordering;
 pub mod psql;
 pub mod read;
 pub mod rewrite;
-pub mod scan;
 pub mod templates;
 
 use std::collections::BTreeMap;

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::rewrite::{line_end, Rewriter};
-use super::scan::{is_ident_byte, next_special};
 use super::{Note, Problem};
+use crate::parse::scan::{is_ident_byte, next_special};
 use crate::rules::{Category, Severity};
 
 /// Variables known to psql while a script runs.

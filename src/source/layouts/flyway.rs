@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::{file_name, planned, Planned};
 use crate::model::txn::Wrapping;
-use crate::source::scan::{next_special, Region};
+use crate::parse::scan::{next_special, Region};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {
