@@ -628,3 +628,47 @@ fn regex_escape(s: &str) -> String {
         })
         .collect()
 }
+
+/// Without --db: a throwaway server, the history (--schema here) replayed,
+/// the pre-existing table seeded, the migration dry-run and observed.
+#[test]
+fn throwaway_server_replays_history_and_seeds_rows() {
+    let Some(pg) = server() else { return };
+    let bin = pg.bin_dir.clone();
+    drop(pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TYPE status AS ENUM ('new', 'paid');
+         CREATE TABLE customers (id bigint PRIMARY KEY, email varchar(40) NOT NULL UNIQUE);
+         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             customer_id bigint NOT NULL REFERENCES customers (id), status status NOT NULL,
+             total numeric(8,2));",
+    )
+    .unwrap();
+    let dir = files(
+        &tmp.path().join("migrations"),
+        &[(
+            "0001_index.sql",
+            "CREATE INDEX orders_customer ON orders (customer_id);\nALTER TABLE orders ADD COLUMN note text;\n",
+        )],
+    );
+    let (code, v, err) = json_run(&[
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--seed-rows",
+        "5000",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    assert_eq!(v["dry_run"]["throwaway_server"], true);
+    let notes = v["dry_run"]["notes"].to_string();
+    assert!(notes.contains("seeded 2 table(s) with 5000"), "{v:#}");
+    let st = statements(&v);
+    assert_eq!(st[0]["observed_locks"][0]["relation"], "public.orders", "{v:#}");
+    assert_eq!(st[0]["observed_locks"][0]["mode"], "ShareLock", "{v:#}");
+    assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
+}
