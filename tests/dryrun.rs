@@ -668,7 +668,10 @@ fn throwaway_server_replays_history_and_seeds_rows() {
     let notes = v["dry_run"]["notes"].to_string();
     assert!(notes.contains("seeded 2 table(s) with 5000"), "{v:#}");
     let st = statements(&v);
-    assert_eq!(st[0]["observed_locks"][0]["relation"], "public.orders", "{v:#}");
+    assert_eq!(
+        st[0]["observed_locks"][0]["relation"], "public.orders",
+        "{v:#}"
+    );
     assert_eq!(st[0]["observed_locks"][0]["mode"], "ShareLock", "{v:#}");
     assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
 }

@@ -52,6 +52,7 @@ impl Rel {
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub rels: HashMap<u32, Rel>,
+    by_name: HashMap<String, u32>,
 }
 
 const SNAPSHOT_SQL: &str =
@@ -83,14 +84,16 @@ impl Snapshot {
                 },
             );
         }
-        Ok(Snapshot { rels })
+        let by_name = rels.iter().map(|(o, r)| (r.name.clone(), *o)).collect();
+        Ok(Snapshot { rels, by_name })
     }
 
     pub fn oid_of(&self, name: &str) -> Option<u32> {
-        self.rels
-            .iter()
-            .find(|(_, r)| r.name == name)
-            .map(|(oid, _)| *oid)
+        self.by_name.get(name).copied()
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Rel> {
+        self.oid_of(name).and_then(|o| self.rels.get(&o))
     }
 }
 
@@ -228,8 +231,8 @@ pub fn compare(
         .iter()
         .map(|q| q.to_string())
         .collect();
-    let exists = |name: &str| !new.contains(name) && before.rels.values().any(|r| r.name == name);
-    let is_index = |name: &str| before.rels.values().any(|r| r.name == name && r.is_index());
+    let exists = |name: &str| !new.contains(name) && before.oid_of(name).is_some();
+    let is_index = |name: &str| before.by_name(name).is_some_and(Rel::is_index);
     let predicted_locks: BTreeMap<String, LockMode> = predicted
         .locks
         .iter()
