@@ -42,8 +42,15 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// How to cancel the statement running on the migration session.
 static CANCEL: Mutex<Option<(Target, postgres::CancelToken)>> = Mutex::new(None);
 
+/// Set while migrations execute: an interrupt then cleans up gracefully.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+pub fn running() -> bool {
+    RUNNING.load(Ordering::SeqCst)
 }
 
 /// Called by the interrupt handler: marks the run interrupted and cancels
@@ -143,14 +150,14 @@ pub fn command(req: Request) -> i32 {
 }
 
 fn command_inner(mut req: Request) -> Result<i32, String> {
-    server::install_interrupt_handler();
+    server::install_interrupt_handler()?;
     let mut embedded = None;
     let target = match &req.db {
         Some(db) => Target::resolve(Some(db)).map_err(|e| e.to_string())?,
         None => {
             let srv = server::EmbeddedServer::start(&server::ServerOptions {
                 bin_dir: req.pg_bin.clone(),
-                settings: Vec::new(),
+                ..Default::default()
             })?;
             let t = Target::local(srv.host(), srv.port(), srv.user(), "postgres");
             let mut c = t.connect("ddlint").map_err(|e| e.to_string())?;
@@ -277,7 +284,8 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     };
     let tick =
         |s: &plan::Step, elapsed: Duration, waited: Duration| progress.tick(s, elapsed, waited);
-    let mut result = run::execute(
+    RUNNING.store(true, Ordering::SeqCst);
+    let result = run::execute(
         &analysis,
         &steps,
         &req.config,
@@ -285,7 +293,9 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         settings,
         &connect,
         &tick,
-    )?;
+    );
+    RUNNING.store(false, Ordering::SeqCst);
+    let mut result = result?;
     progress.finish();
     if let Ok(mut g) = CANCEL.lock() {
         *g = None;
