@@ -265,7 +265,10 @@ fn interrupt_with(signal: &str) {
         }
     });
     let Ok(dir) = rx.recv_timeout(Duration::from_secs(120)) else {
-        let _ = child.kill();
+        // Interrupted, not killed: a server it may have started goes too.
+        let _ = Command::new("kill")
+            .args(["-INT", "--", &format!("-{pgid}")])
+            .status();
         panic!("the child did not start a server: {:?}", child.wait());
     };
     assert!(
