@@ -320,6 +320,37 @@ fn rollback_cleanup_blockers_and_data_failures() {
     assert_eq!(code, 0, "{err}\n{v:#}");
     assert!(dump(&pg, "app").contains("kept integer"));
     assert!(indexes(&pg, "app").contains(&"orders_kept valid=true".to_string()));
+    assert_eq!(
+        v["dry_run"]["committed_statements"],
+        serde_json::json!([1, 2]),
+        "{v:#}"
+    );
+
+    // 7. --commit and a failure halfway: what was committed is exactly
+    // what the tool would have committed, and the report says so.
+    let dir = files(
+        &tmp.path().join("halfway"),
+        &[
+            (
+                "0007_a.sql",
+                "ALTER TABLE orders ADD COLUMN first_done int;\n",
+            ),
+            (
+                "0008_b.sql",
+                "BEGIN;\nALTER TABLE orders ADD COLUMN second_done int;\n\
+                 CREATE UNIQUE INDEX orders_email_u ON orders (email);\nCOMMIT;\n",
+            ),
+        ],
+    );
+    let out = ddlint(&["dry-run", "--db", &db, "--commit", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("committed: statements 1 (of 5)"), "{text}");
+    let schema = dump(&pg, "app");
+    assert!(
+        schema.contains("first_done integer") && !schema.contains("second_done"),
+        "{schema}"
+    );
 }
 
 #[test]

@@ -192,6 +192,10 @@ pub struct Run {
     pub schema_unchanged: Option<bool>,
     pub duration_ms: f64,
     pub notes: Vec<String>,
+    /// With --commit (or on a throwaway server): the statements whose work
+    /// was committed, as the tool would have committed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub committed_statements: Option<Vec<usize>>,
 }
 
 impl Run {
@@ -331,6 +335,9 @@ struct Exec<'a> {
     window_locks: Vec<(usize, u32, LockMode)>,
     /// Transactions rolled back because a statement failed.
     rolled_back: Vec<String>,
+    /// Statements run in the open server transaction, and those committed.
+    pending: Vec<usize>,
+    committed: Vec<usize>,
     progress: Progress<'a>,
 }
 
@@ -383,6 +390,8 @@ pub fn execute(
         undo: Vec::new(),
         window_locks: Vec::new(),
         rolled_back: Vec::new(),
+        pending: Vec::new(),
+        committed: Vec::new(),
         progress,
     };
     let preflight = exec.preflight(&touched, &initial);
@@ -499,6 +508,11 @@ pub fn execute(
         schema_unchanged,
         duration_ms: ms(run_start.elapsed()),
         notes,
+        committed_statements: cfg.commit.then(|| {
+            let mut c = std::mem::take(&mut exec.committed);
+            c.sort_unstable();
+            c
+        }),
     })
 }
 
@@ -582,6 +596,7 @@ impl<'a> Exec<'a> {
             self.open = false;
             self.held.clear();
             self.sql("COMMIT")?;
+            self.committed.append(&mut self.pending);
         }
         Ok(())
     }
@@ -627,7 +642,15 @@ impl<'a> Exec<'a> {
             None => self.statement(analysis, s, initial, &mut r),
         };
         r.duration_ms = ms(t0.elapsed());
+        if res.is_ok() && s.control != Some(Control::Commit) {
+            if self.open {
+                self.pending.push(s.number);
+            } else if s.control.is_none() {
+                self.committed.push(s.number);
+            }
+        }
         if let Err(e) = res {
+            self.pending.clear();
             r.status = Status::Failed;
             r.error = Some(error_info(&e, r.wait.as_ref()));
             if self.open && !self.client.is_closed() {
@@ -675,7 +698,10 @@ impl<'a> Exec<'a> {
             (Control::Commit, true) => {
                 self.open = false;
                 self.held.clear();
-                self.sql(&s.sql)
+                self.sql(&s.sql)?;
+                self.committed.append(&mut self.pending);
+                self.committed.push(s.number);
+                Ok(())
             }
             (Control::Commit, false) => {
                 r.notes
@@ -685,6 +711,7 @@ impl<'a> Exec<'a> {
             (Control::Rollback, true) => {
                 self.open = false;
                 self.held.clear();
+                self.pending.clear();
                 self.sql(&s.sql)
             }
             (Control::Rollback, false) => {
@@ -895,7 +922,7 @@ impl<'a> Exec<'a> {
             self.open = false;
             if self.cfg.commit && *outcome == Outcome::Completed {
                 match self.sql("COMMIT") {
-                    Ok(()) => {}
+                    Ok(()) => self.committed.append(&mut self.pending),
                     Err(e) => {
                         left_behind.push(format!("final COMMIT failed: {}", db_error_text(&e)))
                     }

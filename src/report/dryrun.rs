@@ -44,6 +44,38 @@ pub fn render(
     }
 }
 
+/// "1-3, 5" for [1, 2, 3, 5].
+fn ranges(v: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            v[i].to_string()
+        } else {
+            format!("{}-{}", v[i], v[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// What was committed, when the run commits.
+fn committed_line(run: &Run) -> Option<String> {
+    let c = run.committed_statements.as_ref()?;
+    let total = run.statements.len();
+    Some(if c.is_empty() {
+        "nothing was committed".to_string()
+    } else if c.len() == total {
+        "committed: every statement".to_string()
+    } else {
+        format!("committed: statements {} (of {total})", ranges(c))
+    })
+}
+
 fn statements_label((first, last): (usize, usize)) -> String {
     if first == last {
         format!("statement {first}")
@@ -205,6 +237,9 @@ fn text(run: &Run, info: &Info) -> String {
     }
     o.push('\n');
     let _ = writeln!(o, "{}", summary_line(run));
+    if let Some(c) = committed_line(run) {
+        let _ = writeln!(o, "  {c}");
+    }
     for c in &run.cleanup {
         let _ = writeln!(o, "  cleanup: {c}");
     }
@@ -475,6 +510,7 @@ fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) ->
             "left_behind": run.left_behind,
             "schema_unchanged": run.schema_unchanged,
             "notes": run.notes,
+            "committed_statements": run.committed_statements,
         }),
     );
     top.insert("blocking_windows".into(), json!(run.blocking_windows));
@@ -631,8 +667,15 @@ fn markdown(run: &Run, info: &Info) -> String {
             );
         }
     }
-    if !run.cleanup.is_empty() || !run.left_behind.is_empty() || run.schema_unchanged.is_some() {
+    if !run.cleanup.is_empty()
+        || !run.left_behind.is_empty()
+        || run.schema_unchanged.is_some()
+        || run.committed_statements.is_some()
+    {
         let _ = writeln!(o);
+        if let Some(c) = committed_line(run) {
+            let _ = writeln!(o, "- {c}");
+        }
         for c in &run.cleanup {
             let _ = writeln!(o, "- cleanup: {c}");
         }
