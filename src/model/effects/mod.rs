@@ -169,7 +169,7 @@ impl<'a> Ctx<'a> {
     /// Does the catalog know the relation, or is history missing? When the
     /// catalog holds nothing in that schema, it cannot be authoritative.
     pub fn exists_or_unknown(&self, q: &QName) -> bool {
-        self.cat.contains(q) || !self.cat.relations.keys().any(|k| k.schema == q.schema)
+        self.cat.contains(q) || !self.cat.relations.any_in_schema(&q.schema)
     }
 
     /// Lock a relation and, when `recurse`, every partition and inheritance
@@ -205,18 +205,7 @@ impl<'a> Ctx<'a> {
 
     /// Sequences owned by columns of `q` (serial / identity).
     pub fn owned_sequences(&self, q: &QName) -> Vec<QName> {
-        let mut v: Vec<QName> = self
-            .cat
-            .relations
-            .values()
-            .filter(|r| {
-                r.kind == RelKind::Sequence
-                    && r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false)
-            })
-            .map(|r| r.name.clone())
-            .collect();
-        v.sort();
-        v
+        self.cat.owned_sequences(q)
     }
 }
 
