@@ -67,8 +67,8 @@ pub struct StatementInfo {
     pub effects: Effects,
     pub placement: Placement,
     /// Locks held from earlier statements of the same transaction while
-    /// this one runs.
-    pub held: Vec<HeldLock>,
+    /// this one runs (shared between statements while it does not change).
+    pub held: std::sync::Arc<[HeldLock]>,
     /// Session settings in force when it runs.
     pub lock_timeout: Option<Setting<Option<std::time::Duration>>>,
     pub statement_timeout: Option<Setting<Option<std::time::Duration>>>,
@@ -300,6 +300,8 @@ fn analyse_file(
     }
     tracker.finish(begun_at);
     *next_txn = tracker.next_id();
+    // Kept until the report: no spare capacity.
+    statements.shrink_to_fit();
     FileAnalysis {
         path: input.path,
         text: input.text,
