@@ -426,6 +426,16 @@ impl Relations {
         old
     }
 
+    /// `from` was renamed `to` and every link to it rewritten: what pointed
+    /// at `from` now points at `to`.
+    fn renamed(&mut self, from: &QName, to: &QName) {
+        let links = self.links.get_mut();
+        links.flush(&self.map);
+        if let Some(set) = links.to.remove(from) {
+            links.to.entry(to.clone()).or_default().extend(set);
+        }
+    }
+
     /// Does any relation live in `schema`?
     pub fn any_in_schema(&self, schema: &str) -> bool {
         self.per_schema.contains_key(schema)
@@ -628,7 +638,10 @@ impl Catalog {
         };
         rel.name = to.clone();
         self.relations.insert(to.clone(), rel);
-        for r in self.relations.values_mut() {
+        // The links below change from `from` to `to` only: the reverse
+        // links move with them instead of being rebuilt.
+        self.relations.renamed(from, &to);
+        for r in self.relations.map.values_mut() {
             for x in r
                 .indexes
                 .iter_mut()
