@@ -293,7 +293,9 @@ pub struct Relations {
     links: RefCell<Links>,
 }
 
-/// For each relation name, the relations that may point at it. A superset:
+/// For each relation name, the relations that may hold it (in any field
+/// naming another relation: foreign keys, owner, dependencies, indexes,
+/// partitions, inheritance, an index's table and parent). A superset:
 /// links that were removed stay until the next full rebuild, and every
 /// lookup checks them against the relations themselves.
 #[derive(Clone, Debug, Default)]
@@ -345,7 +347,20 @@ impl Links {
                 _ => None,
             })
             .chain(r.owned_by.iter().map(|(t, _)| t))
-            .chain(r.depends_on.iter());
+            .chain(r.depends_on.iter())
+            // Every other name a relation holds, so that a rename finds
+            // all holders.
+            .chain(r.indexes.iter())
+            .chain(r.partitions.iter())
+            .chain(r.children.iter())
+            .chain(r.inherits.iter())
+            .chain(r.partition_of.iter())
+            .chain(
+                r.index
+                    .iter()
+                    .flat_map(|i| std::iter::once(&i.table).chain(i.parent.iter())),
+            )
+            .chain(r.constraints.iter().filter_map(|c| c.index.as_ref()));
         for t in targets {
             match self.to.get_mut(t) {
                 Some(set) => {
@@ -633,6 +648,11 @@ impl Catalog {
 
     /// Rename a relation in place, keeping every reference to it current.
     pub fn rename_relation(&mut self, from: &QName, to: QName) {
+        if !self.relations.contains_key(from) {
+            return;
+        }
+        // Only relations that hold the name have references to rewrite.
+        let holders = self.relations.pointing_at(from);
         let Some(mut rel) = self.relations.remove(from) else {
             return;
         };
@@ -641,7 +661,11 @@ impl Catalog {
         // The links below change from `from` to `to` only: the reverse
         // links move with them instead of being rebuilt.
         self.relations.renamed(from, &to);
-        for r in self.relations.map.values_mut() {
+        for h in &holders {
+            let key = if h == from { &to } else { h };
+            let Some(r) = self.relations.map.get_mut(key) else {
+                continue;
+            };
             for x in r
                 .indexes
                 .iter_mut()
