@@ -4,7 +4,8 @@
 //! their kind, columns, indexes, constraints, partitions, inheritance,
 //! views' dependencies, sequences, enums and user functions' volatility.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use super::types::TypeRef;
@@ -276,10 +277,202 @@ pub enum Volatility {
     Volatile,
 }
 
+/// The relations by name, with reverse links kept alongside so that "who
+/// points at this relation" (foreign keys, owning tables of sequences,
+/// views' dependencies) and "is anything known in this schema" do not
+/// scan the whole catalog. Reads are those of a map; every mutable access
+/// goes through [`Relations::get_mut`], [`Relations::insert`],
+/// [`Relations::remove`] or [`Relations::values_mut`], which mark what may
+/// have changed: the reverse links of those relations are brought up to
+/// date before the next lookup.
+#[derive(Clone, Debug, Default)]
+pub struct Relations {
+    map: HashMap<QName, Relation>,
+    /// Number of relations per schema.
+    per_schema: HashMap<String, usize>,
+    links: RefCell<Links>,
+}
+
+/// For each relation name, the relations that may hold it (in any field
+/// naming another relation: foreign keys, owner, dependencies, indexes,
+/// partitions, inheritance, an index's table and parent). A superset:
+/// links that were removed stay until the next full rebuild, and every
+/// lookup checks them against the relations themselves.
+#[derive(Clone, Debug, Default)]
+struct Links {
+    to: HashMap<QName, BTreeSet<QName>>,
+    /// Changed since the links were last brought up to date.
+    dirty: Vec<QName>,
+    /// Everything may have changed (`values_mut`).
+    all_dirty: bool,
+}
+
+impl Links {
+    /// Bring the links of what changed up to date.
+    fn flush(&mut self, map: &HashMap<QName, Relation>) {
+        if self.all_dirty {
+            self.to.clear();
+            self.dirty.clear();
+            for (q, r) in map {
+                self.add(q, r);
+            }
+            self.all_dirty = false;
+        } else {
+            let dirty = std::mem::take(&mut self.dirty);
+            for q in &dirty {
+                if let Some(r) = map.get(q) {
+                    self.add(q, r);
+                }
+            }
+        }
+    }
+
+    fn mark(&mut self, q: &QName, map: &HashMap<QName, Relation>) {
+        if self.all_dirty {
+            return;
+        }
+        // Earlier changes are complete: keep the list short.
+        if self.dirty.len() >= 1024 {
+            self.flush(map);
+        }
+        self.dirty.push(q.clone());
+    }
+
+    fn add(&mut self, from: &QName, r: &Relation) {
+        let targets = r
+            .constraints
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ConstraintKind::ForeignKey { ref_table, .. } => Some(ref_table),
+                _ => None,
+            })
+            .chain(r.owned_by.iter().map(|(t, _)| t))
+            .chain(r.depends_on.iter())
+            // Every other name a relation holds, so that a rename finds
+            // all holders.
+            .chain(r.indexes.iter())
+            .chain(r.partitions.iter())
+            .chain(r.children.iter())
+            .chain(r.inherits.iter())
+            .chain(r.partition_of.iter())
+            .chain(
+                r.index
+                    .iter()
+                    .flat_map(|i| std::iter::once(&i.table).chain(i.parent.iter())),
+            )
+            .chain(r.constraints.iter().filter_map(|c| c.index.as_ref()));
+        for t in targets {
+            match self.to.get_mut(t) {
+                Some(set) => {
+                    if !set.contains(from) {
+                        set.insert(from.clone());
+                    }
+                }
+                None => {
+                    self.to.insert(t.clone(), BTreeSet::from([from.clone()]));
+                }
+            }
+        }
+    }
+}
+
+impl Relations {
+    pub fn get(&self, q: &QName) -> Option<&Relation> {
+        self.map.get(q)
+    }
+
+    pub fn contains_key(&self, q: &QName) -> bool {
+        self.map.contains_key(q)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &QName> {
+        self.map.keys()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Relation> {
+        self.map.values()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&QName, &Relation)> {
+        self.map.iter()
+    }
+
+    pub fn get_mut(&mut self, q: &QName) -> Option<&mut Relation> {
+        if !self.map.contains_key(q) {
+            return None;
+        }
+        self.links.get_mut().mark(q, &self.map);
+        self.map.get_mut(q)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Relation> {
+        self.links.get_mut().all_dirty = true;
+        self.map.values_mut()
+    }
+
+    pub fn insert(&mut self, q: QName, r: Relation) -> Option<Relation> {
+        self.links.get_mut().mark(&q, &self.map);
+        let schema = q.schema.clone();
+        let old = self.map.insert(q, r);
+        if old.is_none() {
+            *self.per_schema.entry(schema).or_insert(0) += 1;
+        }
+        old
+    }
+
+    pub fn remove(&mut self, q: &QName) -> Option<Relation> {
+        let old = self.map.remove(q);
+        if old.is_some() {
+            if let Some(n) = self.per_schema.get_mut(&q.schema) {
+                *n -= 1;
+                if *n == 0 {
+                    self.per_schema.remove(&q.schema);
+                }
+            }
+        }
+        old
+    }
+
+    /// `from` was renamed `to` and every link to it rewritten: what pointed
+    /// at `from` now points at `to`.
+    fn renamed(&mut self, from: &QName, to: &QName) {
+        let links = self.links.get_mut();
+        links.flush(&self.map);
+        if let Some(set) = links.to.remove(from) {
+            links.to.entry(to.clone()).or_default().extend(set);
+        }
+    }
+
+    /// Does any relation live in `schema`?
+    pub fn any_in_schema(&self, schema: &str) -> bool {
+        self.per_schema.contains_key(schema)
+    }
+
+    /// Relations that may point at `q` (a superset, in name order: check
+    /// each against what it holds).
+    pub fn pointing_at(&self, q: &QName) -> Vec<QName> {
+        let mut links = self.links.borrow_mut();
+        links.flush(&self.map);
+        links
+            .to
+            .get(q)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Everything replayed so far.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    pub relations: HashMap<QName, Relation>,
+    pub relations: Relations,
     pub schemas: BTreeMap<String, Origin>,
     pub enums: HashMap<QName, EnumType>,
     /// Domains: base type and whether they carry CHECK / NOT NULL constraints.
@@ -347,7 +540,9 @@ impl Catalog {
     pub fn referencing(&self, q: &QName) -> Vec<(QName, String)> {
         let mut v: Vec<(QName, String)> = self
             .relations
-            .values()
+            .pointing_at(q)
+            .iter()
+            .filter_map(|p| self.get(p))
             .flat_map(|r| {
                 r.constraints.iter().filter_map(move |c| match &c.kind {
                     ConstraintKind::ForeignKey { ref_table, .. } if ref_table == q => {
@@ -365,7 +560,9 @@ impl Catalog {
     pub fn dependent_views(&self, q: &QName) -> Vec<QName> {
         let mut v: Vec<QName> = self
             .relations
-            .values()
+            .pointing_at(q)
+            .iter()
+            .filter_map(|p| self.get(p))
             .filter(|r| r.depends_on.contains(q))
             .map(|r| r.name.clone())
             .collect();
@@ -413,29 +610,62 @@ impl Catalog {
             }
         }
         // Owned sequences go with their table.
-        let owned: Vec<QName> = self
-            .relations
-            .values()
+        let pointing = self.relations.pointing_at(q);
+        let owned: Vec<QName> = pointing
+            .iter()
+            .filter_map(|p| self.get(p))
             .filter(|r| r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false))
             .map(|r| r.name.clone())
             .collect();
         for s in owned {
             self.relations.remove(&s);
         }
-        for r in self.relations.values_mut() {
-            r.constraints.retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey { ref_table, .. } if ref_table == q));
-            r.depends_on.retain(|d| d != q);
+        // Only relations that point at `q` hold links to drop.
+        for p in &pointing {
+            if let Some(r) = self.relations.get_mut(p) {
+                r.constraints.retain(|c| !matches!(&c.kind, ConstraintKind::ForeignKey { ref_table, .. } if ref_table == q));
+                r.depends_on.retain(|d| d != q);
+            }
         }
+    }
+
+    /// Sequences owned by columns of `q` (serial / identity), in name order.
+    pub fn owned_sequences(&self, q: &QName) -> Vec<QName> {
+        let mut v: Vec<QName> = self
+            .relations
+            .pointing_at(q)
+            .iter()
+            .filter_map(|p| self.get(p))
+            .filter(|r| {
+                r.kind == RelKind::Sequence
+                    && r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false)
+            })
+            .map(|r| r.name.clone())
+            .collect();
+        v.sort();
+        v
     }
 
     /// Rename a relation in place, keeping every reference to it current.
     pub fn rename_relation(&mut self, from: &QName, to: QName) {
+        if !self.relations.contains_key(from) {
+            return;
+        }
+        // Only relations that hold the name have references to rewrite.
+        let holders = self.relations.pointing_at(from);
         let Some(mut rel) = self.relations.remove(from) else {
             return;
         };
         rel.name = to.clone();
         self.relations.insert(to.clone(), rel);
-        for r in self.relations.values_mut() {
+        // The links below change from `from` to `to` only: the reverse
+        // links move with them instead of being rebuilt.
+        self.relations.renamed(from, &to);
+        for h in &holders {
+            let key = if h == from { &to } else { h };
+            let Some(r) = self.relations.map.get_mut(key) else {
+                continue;
+            };
             for x in r
                 .indexes
                 .iter_mut()

@@ -64,12 +64,11 @@ pub struct StatementInfo {
     pub start: (usize, usize),
     pub end: (usize, usize),
     pub kind: String,
-    pub node: N,
     pub effects: Effects,
     pub placement: Placement,
     /// Locks held from earlier statements of the same transaction while
-    /// this one runs.
-    pub held: Vec<HeldLock>,
+    /// this one runs (shared between statements while it does not change).
+    pub held: std::sync::Arc<[HeldLock]>,
     /// Session settings in force when it runs.
     pub lock_timeout: Option<Setting<Option<std::time::Duration>>>,
     pub statement_timeout: Option<Setting<Option<std::time::Duration>>>,
@@ -103,7 +102,8 @@ pub struct Analysis {
 }
 
 /// Replay every input in order. Files are parsed independently (in
-/// parallel when there are many) and replayed sequentially.
+/// parallel, a bounded number of files ahead of the replay) and replayed
+/// sequentially.
 pub fn analyse(inputs: Vec<Input>, opts: &Options) -> Analysis {
     analyse_with(inputs, opts, &mut |_: &StatementView| {})
 }
@@ -117,6 +117,9 @@ pub struct StatementView<'a> {
     pub text: &'a str,
     pub report: bool,
     pub statement: &'a StatementInfo,
+    /// The statement's syntax tree (not kept after the statement is
+    /// replayed: rules take what they need from it here).
+    pub node: &'a N,
     pub catalog_before: &'a Catalog,
 }
 
@@ -127,14 +130,13 @@ pub fn analyse_with(
     opts: &Options,
     visit: &mut dyn FnMut(&StatementView),
 ) -> Analysis {
-    let parsed: Vec<Vec<Item>> = parse_all(&inputs);
     let mut cat = Catalog::new();
     let mut files = Vec::with_capacity(inputs.len());
     let mut next_txn = 1u64;
-    for (fi, (input, items)) in inputs.into_iter().zip(parsed).enumerate() {
+    parse_ahead(inputs, &mut |fi, input, items| {
         let fa = analyse_file(fi, input, items, &mut cat, opts, &mut next_txn, visit);
         files.push(fa);
-    }
+    });
     Analysis {
         pg_version: opts.pg_version,
         files,
@@ -142,9 +144,47 @@ pub fn analyse_with(
     }
 }
 
-fn parse_all(inputs: &[Input]) -> Vec<Vec<Item>> {
+/// Files parsed per batch ahead of the replay. Syntax trees are large
+/// (several hundred bytes per node): only a few batches are alive at a
+/// time, so memory does not grow with the number of files.
+const PARSE_BATCH: usize = 32;
+
+/// Parse the inputs in batches (each batch in parallel) on a helper thread
+/// while `replay` consumes them in order on this one; at most two batches
+/// wait parsed.
+fn parse_ahead(inputs: Vec<Input>, replay: &mut dyn FnMut(usize, Input, Vec<Item>)) {
     use rayon::prelude::*;
-    inputs.par_iter().map(|i| parse::parse(&i.text)).collect()
+    if inputs.len() <= PARSE_BATCH {
+        let parsed: Vec<Vec<Item>> = inputs.par_iter().map(|i| parse::parse(&i.text)).collect();
+        for (fi, (input, items)) in inputs.into_iter().zip(parsed).enumerate() {
+            replay(fi, input, items);
+        }
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Input, Vec<Item>)>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut inputs = inputs.into_iter();
+            loop {
+                let batch: Vec<Input> = inputs.by_ref().take(PARSE_BATCH).collect();
+                if batch.is_empty() {
+                    break;
+                }
+                let parsed: Vec<Vec<Item>> =
+                    batch.par_iter().map(|i| parse::parse(&i.text)).collect();
+                if tx.send(batch.into_iter().zip(parsed).collect()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut fi = 0;
+        for batch in rx {
+            for (input, items) in batch {
+                replay(fi, input, items);
+                fi += 1;
+            }
+        }
+    });
 }
 
 fn analyse_file(
@@ -201,7 +241,6 @@ fn analyse_file(
                     file: Some(fi),
                     txn: placement.txn,
                 };
-                let stmt_text = &input.text[st.span.start..st.span.end];
                 // DO blocks replay their body statement by statement while
                 // their effects are computed (the visitor then sees the
                 // catalog after the block); other statements are applied
@@ -234,32 +273,35 @@ fn analyse_file(
                     lock_timeout: session.lock_timeout.clone(),
                     statement_timeout: session.statement_timeout.clone(),
                     timezone_utc: session.timezone_utc,
-                    node: st.node,
                 };
-                let _ = stmt_text;
+                let node = st.node;
                 visit(&StatementView {
                     file: fi,
                     path: &input.path,
                     text: &input.text,
                     report: input.report,
                     statement: &info,
+                    node: &node,
                     catalog_before: cat,
                 });
                 // Apply to the catalog (DO bodies replay their statements).
-                if !matches!(info.node, N::DoStmt(_)) {
-                    replay::apply(&info.node, cat, &session, opts.pg_version, origin);
+                if !matches!(node, N::DoStmt(_)) {
+                    replay::apply(&node, cat, &session, opts.pg_version, origin);
                 }
-                apply_session(&info.node, &mut session, st.span.start, opts);
-                tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&info.node));
-                if !tracker_in_txn(&tracker, &info) {
+                apply_session(&node, &mut session, st.span.start, opts);
+                tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&node));
+                if !tracker_in_txn(&node, &info) {
                     session.end_transaction();
                 }
+                // The tree is dropped here: only the statement's facts stay.
                 statements.push(info);
             }
         }
     }
     tracker.finish(begun_at);
     *next_txn = tracker.next_id();
+    // Kept until the report: no spare capacity.
+    statements.shrink_to_fit();
     FileAnalysis {
         path: input.path,
         text: input.text,
@@ -279,9 +321,9 @@ fn txn_stmt_of(n: &N) -> Option<&pg_query::protobuf::TransactionStmt> {
     }
 }
 
-fn tracker_in_txn(_t: &TxnTracker, info: &StatementInfo) -> bool {
+fn tracker_in_txn(node: &N, info: &StatementInfo) -> bool {
     // SET LOCAL lasts until the transaction the statement ran in ends.
-    match &info.node {
+    match node {
         N::TransactionStmt(t) => {
             use pg_query::protobuf::TransactionStmtKind as K;
             !matches!(

@@ -1285,7 +1285,15 @@ fn rename_column_everywhere(cat: &mut Catalog, table: &QName, from: &str, to: &s
             }
         }
     }
-    for r in cat.relations.values_mut() {
+    // Only relations pointing at a target hold foreign keys to rename.
+    let pointing: std::collections::BTreeSet<QName> = targets
+        .iter()
+        .flat_map(|t| cat.relations.pointing_at(t))
+        .collect();
+    for p in &pointing {
+        let Some(r) = cat.relations.get_mut(p) else {
+            continue;
+        };
         for c in &mut r.constraints {
             if let ConstraintKind::ForeignKey {
                 ref_table,

@@ -4,6 +4,7 @@
 //! transaction end, or at ROLLBACK TO SAVEPOINT for locks taken after it).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use pg_query::protobuf::{TransactionStmt, TransactionStmtKind as K};
 
@@ -41,6 +42,10 @@ pub struct TxnTracker {
     /// Current transaction id and whether the file opened it explicitly.
     current: Option<(u64, bool)>,
     held: BTreeMap<QName, HeldLock>,
+    /// `held` as last handed out, shared by the statements that run while
+    /// it does not change (a long transaction would otherwise keep one
+    /// copy per statement).
+    snapshot: Option<Arc<[HeldLock]>>,
     savepoints: Vec<(String, BTreeMap<QName, HeldLock>)>,
     next_id: u64,
     /// Problems found in the structure (nested BEGIN, COMMIT without BEGIN).
@@ -68,6 +73,7 @@ impl TxnTracker {
             wrapping,
             current: None,
             held: BTreeMap::new(),
+            snapshot: None,
             savepoints: Vec::new(),
             next_id: first_id,
             events: Vec::new(),
@@ -87,6 +93,7 @@ impl TxnTracker {
         self.next_id += 1;
         self.current = Some((id, explicit));
         self.held.clear();
+        self.snapshot = None;
         self.savepoints.clear();
         id
     }
@@ -94,6 +101,7 @@ impl TxnTracker {
     fn close(&mut self) {
         self.current = None;
         self.held.clear();
+        self.snapshot = None;
         self.savepoints.clear();
     }
 
@@ -169,8 +177,10 @@ impl TxnTracker {
     }
 
     /// Locks held from earlier statements of the current transaction.
-    pub fn held(&self) -> Vec<HeldLock> {
-        self.held.values().cloned().collect()
+    pub fn held(&mut self) -> Arc<[HeldLock]> {
+        self.snapshot
+            .get_or_insert_with(|| self.held.values().cloned().collect())
+            .clone()
     }
 
     /// After a statement ran: remember its locks, apply transaction control.
@@ -186,11 +196,13 @@ impl TxnTracker {
                 match self.held.get_mut(q) {
                     Some(h) if h.mode >= *m => {}
                     Some(h) => {
+                        self.snapshot = None;
                         h.mode = *m;
                         h.since = stmt;
                         h.since_line = line;
                     }
                     None => {
+                        self.snapshot = None;
                         self.held.insert(
                             q.clone(),
                             HeldLock {
@@ -235,6 +247,7 @@ impl TxnTracker {
                         .rposition(|(n, _)| *n == t.savepoint_name)
                     {
                         self.held = self.savepoints[pos].1.clone();
+                        self.snapshot = None;
                         self.savepoints.truncate(pos + 1);
                     }
                 }

@@ -1,7 +1,7 @@
 //! A data backfill (UPDATE / DELETE / INSERT ... SELECT on an existing
 //! table) in the same transaction as schema changes that lock existing
 //! tables: the locks and the row locks are all held until the end.
-use super::{FileCx, Hook, Sink};
+use super::{FileCx, Hook, Sink, StmtCx, StmtFacts};
 use pg_query::NodeEnum as N;
 
 pub const HOOK: Hook = Hook::File(check);
@@ -19,11 +19,15 @@ fn is_backfill(node: &N) -> bool {
     }
 }
 
+pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
+    f.backfill = is_backfill(cx.node());
+}
+
 fn check(cx: &FileCx, out: &mut Sink) {
     let stmts = &cx.fa.statements;
     for st in stmts {
         let Some(txn) = st.placement.txn else { continue };
-        if !is_backfill(&st.node) {
+        if !cx.facts[st.index].backfill {
             continue;
         }
         let fx = &st.effects;

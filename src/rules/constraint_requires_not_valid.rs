@@ -1,49 +1,72 @@
 //! CHECK / FOREIGN KEY constraints added (also inline in ADD COLUMN) to an
 //! existing table without NOT VALID: the whole table is read while a lock
 //! that blocks writes (CHECK: reads too) is held.
-use pg_query::protobuf::{AlterTableType as T, ConstrType as C, TransactionStmtKind as K};
+use pg_query::protobuf::{AlterTableType as T, ConstrType as C, Constraint, RangeVar};
 use pg_query::NodeEnum as N;
 
-use super::{sql, Edit, FileCx, Hook, Sink};
+use super::{sql, Edit, FileCx, Hook, Sink, StmtCx, StmtFacts};
 use crate::model::txn::Wrapping;
 
 pub const HOOK: Hook = Hook::File(check);
 
+/// An ALTER TABLE that adds a CHECK or FOREIGN KEY constraint validated at
+/// once: the table, how many subcommands, the first such constraint and
+/// the column it is inline in.
+#[derive(Debug)]
+pub struct Added {
+    rv: RangeVar,
+    cmds: usize,
+    constraint: Constraint,
+    inline: Option<String>,
+}
+
+pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
+    let N::AlterTableStmt(s) = cx.node() else { return };
+    let Some(rv) = &s.relation else { return };
+    let cmds = sql::alter_cmds(s);
+    // (constraint, inline column) pairs that validate now.
+    let mut found = Vec::new();
+    for c in &cmds {
+        match sql::subtype(c) {
+            T::AtAddConstraint => {
+                if let Some(k) = sql::constraint(c) {
+                    if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
+                        found.push((k, None));
+                    }
+                }
+            }
+            T::AtAddColumn => {
+                if let Some(d) = sql::column_def(c) {
+                    for k in sql::column_constraints(d) {
+                        if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
+                            found.push((k, Some(d.colname.as_str())));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((k, inline)) = found.first() else { return };
+    f.validating = Some(Box::new(Added {
+        rv: rv.clone(),
+        cmds: cmds.len(),
+        constraint: (*k).clone(),
+        inline: inline.map(str::to_string),
+    }));
+}
+
 fn check(cx: &FileCx, out: &mut Sink) {
     let stmts = &cx.fa.statements;
     for (i, st) in stmts.iter().enumerate() {
-        let N::AlterTableStmt(s) = &st.node else { continue };
-        let Some(rv) = &s.relation else { continue };
+        let Some(added) = &cx.facts[i].validating else { continue };
+        let rv = &added.rv;
         let fx = &st.effects;
         let t = super::resolve_with(fx, cx.cat, &rv.schemaname, &rv.relname);
         if fx.new_relations.contains(&t) || !fx.scans.contains(&t) {
             continue;
         }
-        let cmds = sql::alter_cmds(s);
-        // (constraint, inline column) pairs that validate now.
-        let mut found = Vec::new();
-        for c in &cmds {
-            match sql::subtype(c) {
-                T::AtAddConstraint => {
-                    if let Some(k) = sql::constraint(c) {
-                        if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
-                            found.push((k, None));
-                        }
-                    }
-                }
-                T::AtAddColumn => {
-                    if let Some(d) = sql::column_def(c) {
-                        for k in sql::column_constraints(d) {
-                            if matches!(sql::contype(k), C::ConstrCheck | C::ConstrForeign) && !k.skip_validation {
-                                found.push((k, Some(d.colname.as_str())));
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let Some((k, inline)) = found.first() else { continue };
+        let (k, inline) = (&added.constraint, &added.inline.as_deref());
         let fk = sql::contype(k) == C::ConstrForeign;
         let lock = fx.locks.get(&t).map(|m| sql::mode_phrase(*m)).unwrap_or_default();
         let kind = if fk { "FOREIGN KEY" } else { "CHECK" };
@@ -57,7 +80,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
         let name = sql::constraint_name(&rv.relname, k, *inline);
         let validate = format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", sql::rv(rv), sql::ident(&name));
         let r = out.emit(st.span, msg);
-        if inline.is_some() || cmds.len() != 1 {
+        if inline.is_some() || added.cmds != 1 {
             r.help(format!(
                 "add the constraint on its own with NOT VALID (instant: only new rows are checked), then run `{validate}` in a later transaction: VALIDATE takes only ShareUpdateExclusiveLock"
             ));
@@ -84,10 +107,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
         } else if st.placement.explicit || cx.fa.wrapping != Wrapping::Transaction {
             stmts[i + 1..]
                 .iter()
-                .find(|n| {
-                    n.placement.txn == st.placement.txn
-                        && matches!(&n.node, N::TransactionStmt(t) if matches!(K::try_from(t.kind).unwrap_or(K::Undefined), K::TransStmtCommit))
-                })
+                .find(|n| n.placement.txn == st.placement.txn && cx.facts[n.index].commit)
                 .map(|n| n.span.end)
         } else {
             None

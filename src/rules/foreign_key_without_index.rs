@@ -3,74 +3,90 @@
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C, Constraint, RangeVar};
 use pg_query::NodeEnum as N;
 
-use super::{sql, FileCx, Hook, Sink};
+use super::{sql, FileCx, Hook, Sink, StmtCx, StmtFacts};
 
 pub const HOOK: Hook = Hook::File(check);
 
-fn check(cx: &FileCx, out: &mut Sink) {
-    for st in &cx.fa.statements {
-        let mut fks: Vec<(&RangeVar, Vec<String>, Option<&RangeVar>)> = Vec::new();
-        let add = |rv: &'_ RangeVar, k: &Constraint, col: Option<&str>| -> Option<(Vec<String>, Option<RangeVar>)> {
-            let _ = rv;
-            if sql::contype(k) != C::ConstrForeign {
-                return None;
-            }
-            let cols = match col {
-                Some(c) => vec![c.to_string()],
-                None => sql::names(&k.fk_attrs),
-            };
-            Some((cols, k.pktable.clone()))
+/// The foreign keys a CREATE TABLE or ALTER TABLE adds: the table, and per
+/// key its columns and the referenced table.
+#[derive(Debug)]
+pub struct Added {
+    table: RangeVar,
+    keys: Vec<(Vec<String>, Option<RangeVar>)>,
+}
+
+pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
+    let add = |rv: &'_ RangeVar, k: &Constraint, col: Option<&str>| -> Option<(Vec<String>, Option<RangeVar>)> {
+        let _ = rv;
+        if sql::contype(k) != C::ConstrForeign {
+            return None;
+        }
+        let cols = match col {
+            Some(c) => vec![c.to_string()],
+            None => sql::names(&k.fk_attrs),
         };
-        let mut owned: Vec<(Vec<String>, Option<RangeVar>)> = Vec::new();
-        let table: Option<&RangeVar> = match &st.node {
-            N::CreateStmt(s) => {
-                for e in &s.table_elts {
-                    match &e.node {
-                        Some(pg_query::protobuf::node::Node::ColumnDef(d)) => {
+        Some((cols, k.pktable.clone()))
+    };
+    let mut owned: Vec<(Vec<String>, Option<RangeVar>)> = Vec::new();
+    let table: Option<&RangeVar> = match cx.node() {
+        N::CreateStmt(s) => {
+            for e in &s.table_elts {
+                match &e.node {
+                    Some(pg_query::protobuf::node::Node::ColumnDef(d)) => {
+                        for k in sql::column_constraints(d) {
+                            if let Some(x) = add(s.relation.as_ref().unwrap(), k, Some(&d.colname)) {
+                                owned.push(x);
+                            }
+                        }
+                    }
+                    Some(pg_query::protobuf::node::Node::Constraint(k)) => {
+                        if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
+                            owned.push(x);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            s.relation.as_ref()
+        }
+        N::AlterTableStmt(s) => {
+            for c in sql::alter_cmds(s) {
+                match sql::subtype(c) {
+                    T::AtAddConstraint => {
+                        if let Some(k) = sql::constraint(c) {
+                            if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
+                                owned.push(x);
+                            }
+                        }
+                    }
+                    T::AtAddColumn => {
+                        if let Some(d) = sql::column_def(c) {
                             for k in sql::column_constraints(d) {
                                 if let Some(x) = add(s.relation.as_ref().unwrap(), k, Some(&d.colname)) {
                                     owned.push(x);
                                 }
                             }
                         }
-                        Some(pg_query::protobuf::node::Node::Constraint(k)) => {
-                            if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
-                                owned.push(x);
-                            }
-                        }
-                        _ => {}
                     }
+                    _ => {}
                 }
-                s.relation.as_ref()
             }
-            N::AlterTableStmt(s) => {
-                for c in sql::alter_cmds(s) {
-                    match sql::subtype(c) {
-                        T::AtAddConstraint => {
-                            if let Some(k) = sql::constraint(c) {
-                                if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
-                                    owned.push(x);
-                                }
-                            }
-                        }
-                        T::AtAddColumn => {
-                            if let Some(d) = sql::column_def(c) {
-                                for k in sql::column_constraints(d) {
-                                    if let Some(x) = add(s.relation.as_ref().unwrap(), k, Some(&d.colname)) {
-                                        owned.push(x);
-                                    }
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                s.relation.as_ref()
-            }
-            _ => None,
-        };
-        let Some(rv) = table else { continue };
-        for (cols, pk) in &owned {
+            s.relation.as_ref()
+        }
+        _ => None,
+    };
+    let Some(rv) = table else { return };
+    if !owned.is_empty() {
+        f.foreign_keys = Some(Box::new(Added { table: rv.clone(), keys: owned }));
+    }
+}
+
+fn check(cx: &FileCx, out: &mut Sink) {
+    for st in &cx.fa.statements {
+        let Some(added) = &cx.facts[st.index].foreign_keys else { continue };
+        let rv = &added.table;
+        let mut fks: Vec<(&RangeVar, Vec<String>, Option<&RangeVar>)> = Vec::new();
+        for (cols, pk) in &added.keys {
             fks.push((rv, cols.clone(), pk.as_ref()));
         }
         for (rv, cols, pk) in fks {

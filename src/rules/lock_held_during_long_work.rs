@@ -51,9 +51,11 @@ pub fn backfill_target(cx: &StmtCx) -> Option<crate::model::catalog::QName> {
 }
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    if !cx.stmt.placement.in_transaction {
+    if !cx.stmt.placement.in_transaction || !cx.stmt.held.iter().any(|h| h.mode.blocks_writes()) {
         return;
     }
+    // Cheap first: most statements do no long work.
+    let Some(work) = long_work(cx) else { return };
     let held: Vec<_> = cx
         .stmt
         .held
@@ -63,7 +65,6 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     if held.is_empty() {
         return;
     }
-    let Some(work) = long_work(cx) else { return };
     let list: Vec<String> = held
         .iter()
         .map(|h| format!("{} on {} (line {})", h.mode.pg_name(), h.relation, h.since_line))

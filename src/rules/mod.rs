@@ -141,6 +141,7 @@ pub struct Raw {
 pub struct Sink<'a> {
     rule: &'static str,
     file: usize,
+    /// This file's findings so far.
     out: &'a mut Vec<Raw>,
 }
 
@@ -192,6 +193,8 @@ pub struct StmtCx<'a> {
     pub text: &'a str,
     pub wrapping: Wrapping,
     pub stmt: &'a StatementInfo,
+    /// The statement's syntax tree.
+    pub node: &'a pg_query::NodeEnum,
     /// The catalog right before the statement.
     pub cat: &'a Catalog,
     pub pg: u32,
@@ -200,7 +203,7 @@ pub struct StmtCx<'a> {
 
 impl<'a> StmtCx<'a> {
     pub fn node(&self) -> &'a pg_query::NodeEnum {
-        &self.stmt.node
+        self.node
     }
     pub fn span(&self) -> Span {
         self.stmt.span
@@ -265,10 +268,67 @@ pub fn resolve_with(
         .unwrap_or(public)
 }
 
+/// What file rules need from a statement's syntax tree, taken while the
+/// statement is replayed (the model does not keep trees: they would hold
+/// hundreds of bytes per node for the whole run). Each field belongs to the
+/// rule that fills it in its `facts` function.
+#[derive(Debug, Default)]
+pub struct StmtFacts {
+    /// backfill-in-schema-transaction: UPDATE / DELETE / MERGE /
+    /// INSERT ... SELECT.
+    pub backfill: bool,
+    /// A TRANSACTION statement; `commit` when it is COMMIT.
+    pub transaction: bool,
+    pub commit: bool,
+    /// constraint-requires-not-valid: the first validating constraint added.
+    pub validating: Option<Box<constraint_requires_not_valid::Added>>,
+    /// foreign-key-without-index: the foreign keys added.
+    pub foreign_keys: Option<Box<foreign_key_without_index::Added>>,
+    /// not-valid-validated-in-same-transaction.
+    pub not_valid: Option<Box<not_valid_validated_in_same_transaction::Changes>>,
+    /// enum-value-in-transaction: the value added, and the indexes of the
+    /// earlier ADD VALUE statements of the same transaction whose value
+    /// this statement uses.
+    pub enum_added: Option<String>,
+    pub enum_txn: Option<u64>,
+    pub enum_uses: Vec<usize>,
+}
+
+/// The facts of one file's statements, in statement order.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    pub statements: Vec<StmtFacts>,
+    /// Indexes of the statements with `enum_added`.
+    pub enum_adds: Vec<usize>,
+}
+
+fn take_facts(cx: &StmtCx, facts: &mut FileFacts) {
+    let mut f = StmtFacts::default();
+    if let pg_query::NodeEnum::TransactionStmt(t) = cx.node() {
+        use pg_query::protobuf::TransactionStmtKind as K;
+        f.transaction = true;
+        f.commit = matches!(
+            K::try_from(t.kind).unwrap_or(K::Undefined),
+            K::TransStmtCommit
+        );
+    }
+    backfill_in_schema_transaction::facts(cx, &mut f);
+    constraint_requires_not_valid::facts(cx, &mut f);
+    foreign_key_without_index::facts(cx, &mut f);
+    not_valid_validated_in_same_transaction::facts(cx, &mut f);
+    enum_value_in_transaction::facts(cx, &mut f, facts);
+    if f.enum_added.is_some() {
+        facts.enum_adds.push(facts.statements.len());
+    }
+    facts.statements.push(f);
+}
+
 /// What a file rule sees: the whole replayed file.
 pub struct FileCx<'a> {
     pub file: usize,
     pub fa: &'a FileAnalysis,
+    /// Per statement, what file rules took from its syntax tree.
+    pub facts: &'a [StmtFacts],
     /// The catalog after the whole run.
     pub cat: &'a Catalog,
     pub pg: u32,
@@ -387,7 +447,9 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
                 .collect()
         })
         .collect();
-    let mut raws: Vec<Raw> = Vec::new();
+    // Findings per file, in the order rules emitted them.
+    let mut raws: Vec<Vec<Raw>> = paths.iter().map(|_| Vec::new()).collect();
+    let mut facts: Vec<FileFacts> = paths.iter().map(|_| FileFacts::default()).collect();
     let mut visit = |v: &StatementView| {
         if !v.report {
             return;
@@ -398,17 +460,19 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             text: v.text,
             wrapping: wrappings[v.file],
             stmt: v.statement,
+            node: v.node,
             cat: v.catalog_before,
             pg: opts.pg_version,
             settings,
         };
+        take_facts(&cx, &mut facts[v.file]);
         for (i, r) in RULES.iter().enumerate() {
             if let Hook::Statement(f) = r.hook {
                 if active[v.file][i] {
                     let mut sink = Sink {
                         rule: r.id,
                         file: v.file,
-                        out: &mut raws,
+                        out: &mut raws[v.file],
                     };
                     f(&cx, &mut sink);
                 }
@@ -423,6 +487,7 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
         let cx = FileCx {
             file: fi,
             fa,
+            facts: &facts[fi].statements,
             cat: &analysis.catalog,
             pg: opts.pg_version,
             settings,
@@ -433,7 +498,7 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
                     let mut sink = Sink {
                         rule: r.id,
                         file: fi,
-                        out: &mut raws,
+                        out: &mut raws[fi],
                     };
                     f(&cx, &mut sink);
                 }
@@ -446,7 +511,7 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
         if !fa.report {
             continue;
         }
-        let mine: Vec<Raw> = raws.iter().filter(|r| r.file == fi).cloned().collect();
+        let mine = std::mem::take(&mut raws[fi]);
         let is_active = |id: &str| {
             RULES
                 .iter()

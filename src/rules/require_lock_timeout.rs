@@ -36,7 +36,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
     );
     let value = sql::lock_timeout_literal(cx.settings.lock_timeout_max);
     let first_stmt = &stmts[0];
-    let local = first_stmt.placement.in_transaction && !matches!(first_stmt.node, pg_query::NodeEnum::TransactionStmt(_))
+    let local = first_stmt.placement.in_transaction && !cx.facts[0].transaction
         || cx.fa.wrapping == Wrapping::Transaction;
     let set = if local {
         format!("SET LOCAL lock_timeout = '{value}';")

@@ -161,9 +161,11 @@ pub fn read_expr_subqueries(expr: &Node, cx: &Ctx, fx: &mut Effects) {
     read_query(expr, cx, fx, false);
 }
 
-pub fn select(s: &pb::SelectStmt, cx: &Ctx, fx: &mut Effects) {
+/// `node` is `s` as the statement node (`N::SelectStmt`): the tree walker
+/// starts from it, without copying the statement.
+pub fn select(s: &pb::SelectStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
-    let refs = collect_refs(&N::SelectStmt(Box::new(s.clone())));
+    let refs = collect_refs(node);
     let single = match s.from_clause.as_slice() {
         [n] => super::node_rv(n).map(|rv| cx.resolve(rv)),
         _ => None,
@@ -403,7 +405,9 @@ fn insert_target_columns(s: &pb::InsertStmt) -> Vec<String> {
         .collect()
 }
 
-pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
+/// `node` is `s` as the statement node (`N::InsertStmt`): the tree walker
+/// starts from it, without copying the statement.
+pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
@@ -440,7 +444,7 @@ pub fn insert(s: &pb::InsertStmt, cx: &Ctx, fx: &mut Effects) {
             view_bases(&target, RowExclusive, cx, fx, 0);
         }
     }
-    let refs = collect_refs(&N::InsertStmt(Box::new(s.clone())));
+    let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     let cols = insert_target_columns(s);
     // Defaults of omitted columns: nextval() of serial / identity sequences.
@@ -488,7 +492,9 @@ fn update_columns(targets: &[Node]) -> Vec<String> {
         .collect()
 }
 
-pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
+/// `node` is `s` as the statement node (`N::UpdateStmt`): the tree walker
+/// starts from it, without copying the statement.
+pub fn update(s: &pb::UpdateStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
@@ -509,7 +515,7 @@ pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
             fx.scan(&t);
         }
     }
-    let refs = collect_refs(&N::UpdateStmt(Box::new(s.clone())));
+    let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     let cols = update_columns(&s.target_list);
     fk_checks(&target, Some(&cols), false, cx, fx);
@@ -528,7 +534,9 @@ pub fn update(s: &pb::UpdateStmt, cx: &Ctx, fx: &mut Effects) {
     fx.data_dependent = true;
 }
 
-pub fn delete(s: &pb::DeleteStmt, cx: &Ctx, fx: &mut Effects) {
+/// `node` is `s` as the statement node (`N::DeleteStmt`): the tree walker
+/// starts from it, without copying the statement.
+pub fn delete(s: &pb::DeleteStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
@@ -549,13 +557,15 @@ pub fn delete(s: &pb::DeleteStmt, cx: &Ctx, fx: &mut Effects) {
             fx.scan(&t);
         }
     }
-    let refs = collect_refs(&N::DeleteStmt(Box::new(s.clone())));
+    let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     referenced_actions(&target, true, cx, fx);
     fx.data_dependent = true;
 }
 
-pub fn merge(s: &pb::MergeStmt, cx: &Ctx, fx: &mut Effects) {
+/// `node` is `s` as the statement node (`N::MergeStmt`): the tree walker
+/// starts from it, without copying the statement.
+pub fn merge(s: &pb::MergeStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
     let target = cx.resolve(rv);
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
@@ -563,7 +573,7 @@ pub fn merge(s: &pb::MergeStmt, cx: &Ctx, fx: &mut Effects) {
     for t in cx.tree(&target, rv.inh) {
         fx.lock(&t, RowExclusive);
     }
-    let refs = collect_refs(&N::MergeStmt(Box::new(s.clone())));
+    let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     fx.data_dependent = true;
 }

@@ -169,7 +169,7 @@ impl<'a> Ctx<'a> {
     /// Does the catalog know the relation, or is history missing? When the
     /// catalog holds nothing in that schema, it cannot be authoritative.
     pub fn exists_or_unknown(&self, q: &QName) -> bool {
-        self.cat.contains(q) || !self.cat.relations.keys().any(|k| k.schema == q.schema)
+        self.cat.contains(q) || !self.cat.relations.any_in_schema(&q.schema)
     }
 
     /// Lock a relation and, when `recurse`, every partition and inheritance
@@ -205,18 +205,7 @@ impl<'a> Ctx<'a> {
 
     /// Sequences owned by columns of `q` (serial / identity).
     pub fn owned_sequences(&self, q: &QName) -> Vec<QName> {
-        let mut v: Vec<QName> = self
-            .cat
-            .relations
-            .values()
-            .filter(|r| {
-                r.kind == RelKind::Sequence
-                    && r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false)
-            })
-            .map(|r| r.name.clone())
-            .collect();
-        v.sort();
-        v
+        self.cat.owned_sequences(q)
     }
 }
 
@@ -298,11 +287,11 @@ fn dispatch(node: &N, cx: &Ctx, fx: &mut Effects) {
         N::AlterSeqStmt(s) => ddl::alter_sequence(s, cx, fx),
         N::AlterDomainStmt(s) => ddl::alter_domain(s, cx, fx),
         N::AlterOwnerStmt(_) => {}
-        N::InsertStmt(s) => dml::insert(s, cx, fx),
-        N::UpdateStmt(s) => dml::update(s, cx, fx),
-        N::DeleteStmt(s) => dml::delete(s, cx, fx),
-        N::MergeStmt(s) => dml::merge(s, cx, fx),
-        N::SelectStmt(s) => dml::select(s, cx, fx),
+        N::InsertStmt(s) => dml::insert(s, node, cx, fx),
+        N::UpdateStmt(s) => dml::update(s, node, cx, fx),
+        N::DeleteStmt(s) => dml::delete(s, node, cx, fx),
+        N::MergeStmt(s) => dml::merge(s, node, cx, fx),
+        N::SelectStmt(s) => dml::select(s, node, cx, fx),
         N::CopyStmt(s) => dml::copy(s, cx, fx),
         N::ExplainStmt(s) => dml::explain(s, cx, fx),
         N::CallStmt(_) => fx.set_unknown("CALL runs a procedure whose effects are not analysed"),
