@@ -444,6 +444,12 @@ pub fn main() -> i32 {
 /// files probably holds several projects (or the wrong layout was
 /// detected): say so rather than lint a fraction silently.
 fn warn_unread(paths: &[PathBuf], loaded: &source::Loaded) {
+    // Every file read, sorted: the files under a directory are one range.
+    let read: std::collections::BTreeSet<&std::path::Path> = loaded
+        .parts
+        .iter()
+        .filter_map(|part| part.file.as_deref())
+        .collect();
     for (p, (_, layout)) in paths.iter().zip(loaded.layouts.iter()) {
         if !p.is_dir() {
             continue;
@@ -451,17 +457,17 @@ fn warn_unread(paths: &[PathBuf], loaded: &source::Loaded) {
         let total = source::collect(std::slice::from_ref(p))
             .map(|v| v.len())
             .unwrap_or(0);
-        let used: std::collections::BTreeSet<&std::path::Path> = loaded
-            .parts
-            .iter()
-            .filter_map(|part| part.file.as_deref())
-            .filter(|f| f.starts_with(p))
-            .collect();
-        if total >= 20 && used.len() * 4 < total {
+        let used = read
+            .range::<std::path::Path, _>((
+                std::ops::Bound::Included(p.as_path()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|f| f.starts_with(p))
+            .count();
+        if total >= 20 && used * 4 < total {
             eprintln!(
-                "ddlint: warning: {}: the {layout:?} layout reads {} of its {total} SQL files; if it holds several projects, pass each project's directory (or choose with --layout)",
+                "ddlint: warning: {}: the {layout:?} layout reads {used} of its {total} SQL files; if it holds several projects, pass each project's directory (or choose with --layout)",
                 p.display(),
-                used.len()
             );
         }
     }
@@ -765,6 +771,43 @@ pub fn check(args: CheckArgs) -> i32 {
             Format::Markdown => report::markdown::render(&analysis, &findings),
         }
     };
+    // JSON is streamed, not built as one string: a monorepo's report can
+    // be larger than everything else ddlint holds.
+    if args.format == Some(Format::Json) {
+        let written = match &args.output {
+            Some(path) => std::fs::File::create(path)
+                .and_then(|f| {
+                    let mut w = std::io::BufWriter::new(f);
+                    report::json::write(&mut w, &analysis, &findings, None)?;
+                    w.flush()
+                })
+                .map_err(|e| format!("{}: cannot write the report: {e}", path.display())),
+            None => {
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                match report::json::write(&mut w, &analysis, &findings, None)
+                    .and_then(|_| w.flush())
+                {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        Err(format!("writing the report: {e}"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        };
+        if let Err(e) = written {
+            return error(e);
+        }
+        if args.output.is_some() {
+            let t = text(args.quiet);
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(t.as_bytes()).and_then(|_| stdout.flush());
+        }
+        return if findings.iter().any(|f| f.severity >= threshold) {
+            1
+        } else {
+            0
+        };
+    }
     let (file_out, stdout_text) = match (args.format, &args.output) {
         (Some(f), Some(path)) => (Some((path, render(f))), text(args.quiet)),
         (None, Some(path)) => (Some((path, text(args.quiet))), String::new()),

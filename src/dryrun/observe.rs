@@ -291,3 +291,37 @@ pub fn compare(
     }
     out
 }
+
+/// A lock stronger than predicted that PostgreSQL takes briefly at the end
+/// of a statement run outside a transaction, on something no query waits
+/// for; seen only when a sample happens to land on it.
+pub fn transient_lock(
+    step: &super::plan::Step,
+    d: &Disagreement,
+    before: &Snapshot,
+) -> Option<String> {
+    if d.what != "lock" || d.observed != "AccessExclusiveLock" {
+        return None;
+    }
+    let rel = before.by_name(&d.relation)?;
+    let sql = step.sql.to_ascii_uppercase();
+    if step.kind == "REINDEX" && sql.contains("CONCURRENTLY") && rel.is_index() {
+        // ReindexRelationConcurrently drops the old copy with
+        // PERFORM_DELETION_CONCURRENT_LOCK, which AcquireDeletionLock
+        // turns into AccessExclusiveLock; the copy is already dead
+        // (indislive = false), so no query opens it.
+        return Some(format!(
+            "AccessExclusiveLock on {} was seen at the end: REINDEX CONCURRENTLY drops the old copy \
+             of the index under it, after the copy is dead, so no query waits for it",
+            d.relation
+        ));
+    }
+    if step.kind == "VACUUM" && !sql.contains("FULL") && rel.is_table() {
+        return Some(format!(
+            "AccessExclusiveLock on {} was seen: VACUUM truncates empty pages at the end of the \
+             table under it, only when it gets it at once, and gives it up when anyone waits",
+            d.relation
+        ));
+    }
+    None
+}

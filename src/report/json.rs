@@ -117,6 +117,19 @@ pub fn render_extended(
     findings: &[Finding],
     ext: Option<&Extension>,
 ) -> String {
+    let mut out = Vec::new();
+    write(&mut out, analysis, findings, ext).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Streams the report to `w` (a whole corpus's report is over 100 MB: it
+/// is never held in memory as one string).
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+    ext: Option<&Extension>,
+) -> std::io::Result<()> {
     let files: Vec<File> = analysis
         .files
         .iter()
@@ -206,7 +219,6 @@ pub fn render_extended(
         summary,
         extra: ext.map(|e| e.top.clone()).unwrap_or_default(),
     };
-    let mut s = serde_json::to_string_pretty(&report).expect("report serializes");
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &report)?;
+    w.write_all(b"\n")
 }
