@@ -638,10 +638,17 @@ impl<'a> Exec<'a> {
         r.started_ms = ms(started);
         let t0 = Instant::now();
         let res = match s.control {
-            Some(c) => self.control(s, c, &mut r),
+            Some(c) => {
+                let res = self.control(s, c, &mut r);
+                r.duration_ms = ms(t0.elapsed());
+                res
+            }
             None => self.statement(analysis, s, initial, &mut r),
         };
-        r.duration_ms = ms(t0.elapsed());
+        if r.duration_ms == 0.0 {
+            // Failed before the statement was sent (BEGIN, SAVEPOINT).
+            r.duration_ms = ms(t0.elapsed());
+        }
         if res.is_ok() && s.control != Some(Control::Commit) {
             if self.open {
                 self.pending.push(s.number);
@@ -753,10 +760,14 @@ impl<'a> Exec<'a> {
         let progress = self.progress;
         let client = &mut self.client;
         let tick = |elapsed: Duration, waited: Duration| progress(s, elapsed, waited);
-        let (res, watch) = self
-            .monitor
-            .watch(pid, bare, &tick, || client.batch_execute(&s.sql));
-        r.duration_ms = 0.0;
+        // The statement's own time: observation queries are not counted.
+        let t0 = Instant::now();
+        let (res, watch) = self.monitor.watch(pid, bare, &tick, || {
+            let res = client.batch_execute(&s.sql);
+            (res, t0.elapsed())
+        });
+        let (res, took) = res;
+        r.duration_ms = ms(took);
         r.wait = wait_of(&watch, &before);
         if let Err(e) = res {
             // A lock request waiting in the queue already blocks every
@@ -792,7 +803,7 @@ impl<'a> Exec<'a> {
         if bare {
             self.remember_undo(s, &ch.new_indexes);
         }
-        r.observed_locks = observe::strongest(&acquired, &before);
+        let acquired_names = observe::strongest(&acquired, &before);
         let fx = &analysis.files[s.file].statements[s.stmt].effects;
         // A lock the statement needs that its transaction already holds
         // (from an earlier statement, or, without --commit, from an earlier
@@ -834,7 +845,7 @@ impl<'a> Exec<'a> {
         if fx.unknown.is_none() {
             r.disagreements = observe::compare(
                 fx,
-                &r.observed_locks,
+                &acquired_names,
                 &held_names,
                 &r.observed_rewrites,
                 &before,
