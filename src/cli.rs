@@ -621,11 +621,19 @@ impl Sources {
         paths: &[PathBuf],
         settings: &rules::Settings,
     ) -> Result<(source::Loaded, Vec<Input>), source::SourceError> {
-        let loaded = source::load_with(paths, &self.opts, &|p| settings.excluded(p))?;
+        let mut loaded = source::load_with(paths, &self.opts, &|p| settings.excluded(p))?;
         let mut inputs = self.schema.clone();
-        for part in loaded.parts.iter().cloned() {
-            let report = source::reported(&part, self.changes.as_ref());
-            inputs.push(part.into_input(report));
+        for part in loaded.parts.iter_mut() {
+            let report = source::reported(part, self.changes.as_ref());
+            // The text moves to the input (the analysis keeps it); the part
+            // keeps where it came from.
+            inputs.push(Input {
+                path: part.path.clone(),
+                text: std::mem::take(&mut part.text),
+                wrapping: part.wrapping,
+                report,
+                map: part.map.clone(),
+            });
         }
         Ok((loaded, inputs))
     }

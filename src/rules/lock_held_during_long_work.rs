@@ -65,10 +65,16 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     if held.is_empty() {
         return;
     }
-    let list: Vec<String> = held
+    // A long transactional script can hold hundreds of locks: name a few.
+    const SHOWN: usize = 5;
+    let mut list: Vec<String> = held
         .iter()
+        .take(SHOWN)
         .map(|h| format!("{} on {} (line {})", h.mode.pg_name(), h.relation, h.since_line))
         .collect();
+    if held.len() > SHOWN {
+        list.push(format!("and {} more", held.len() - SHOWN));
+    }
     let blocks = if held.iter().any(|h| h.mode.blocks_reads()) { "reads and writes" } else { "writes" };
     out.emit(
         cx.span(),
