@@ -56,17 +56,52 @@ const SESSION_SQL: &str =
      left(coalesce(query, ''), 200) FROM pg_catalog.pg_stat_activity";
 
 fn session(r: &postgres::Row) -> Session {
+    session_at(r, 0)
+}
+
+/// A session from six columns of `r` starting at `at`: pid, user,
+/// application, state, transaction age, query.
+fn session_at(r: &postgres::Row, at: usize) -> Session {
     Session {
-        pid: r.get(0),
-        user: r.get(1),
-        application: r.get(2),
-        state: r.get(3),
-        transaction_age_s: (r.get::<_, f64>(4) * 10.0).round() / 10.0,
+        pid: r.get(at),
+        user: r.get(at + 1),
+        application: r.get(at + 2),
+        state: r.get(at + 3),
+        transaction_age_s: (r.get::<_, f64>(at + 4) * 10.0).round() / 10.0,
         query: r
-            .get::<_, String>(5)
+            .get::<_, String>(at + 5)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),
+    }
+}
+
+impl std::fmt::Display for Session {
+    /// "pid 4242 (webapp, user app, idle in transaction, transaction open
+    /// 35.0 s): UPDATE ..."
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} ({}{}, {}, transaction open {:.1} s): {}",
+            self.pid,
+            if self.application.is_empty() {
+                "no application_name"
+            } else {
+                &self.application
+            },
+            if self.user.is_empty() {
+                String::new()
+            } else {
+                format!(", user {}", self.user)
+            },
+            if self.state.is_empty() {
+                "?"
+            } else {
+                &self.state
+            },
+            self.transaction_age_s,
+            self.query
+        )
     }
 }
 
@@ -144,19 +179,7 @@ impl Monitor {
             .iter()
             .filter_map(|r| {
                 let mode = LockMode::from_pg_name(&r.get::<_, String>(1))?;
-                let s = Session {
-                    pid: r.get(3),
-                    user: r.get(4),
-                    application: r.get(5),
-                    state: r.get(6),
-                    transaction_age_s: (r.get::<_, f64>(7) * 10.0).round() / 10.0,
-                    query: r
-                        .get::<_, String>(8)
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                };
-                Some((r.get(0), mode, r.get(2), s))
+                Some((r.get(0), mode, r.get(2), session_at(r, 3)))
             })
             .collect())
     }

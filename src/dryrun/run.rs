@@ -1012,25 +1012,7 @@ fn error_info(e: &postgres::Error, wait: Option<&Wait>) -> ErrorInfo {
     let blockers = wait.map(|w| {
         w.blockers
             .iter()
-            .map(|b| {
-                format!(
-                    "pid {} ({}{}, {}, transaction open {:.1} s: {})",
-                    b.pid,
-                    if b.application.is_empty() {
-                        "no application_name"
-                    } else {
-                        &b.application
-                    },
-                    if b.user.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", user {}", b.user)
-                    },
-                    b.state,
-                    b.transaction_age_s,
-                    b.query
-                )
-            })
+            .map(|b| b.to_string())
             .collect::<Vec<_>>()
             .join("; ")
     });

@@ -104,23 +104,7 @@ fn mode_line(run: &Run, info: &Info) -> String {
 }
 
 fn blocker_line(b: &crate::dryrun::monitor::Session) -> String {
-    format!(
-        "pid {} ({}{}, {}, transaction open {:.1} s): {}",
-        b.pid,
-        if b.application.is_empty() {
-            "no application_name"
-        } else {
-            &b.application
-        },
-        if b.user.is_empty() {
-            String::new()
-        } else {
-            format!(", user {}", b.user)
-        },
-        if b.state.is_empty() { "?" } else { &b.state },
-        b.transaction_age_s,
-        b.query
-    )
+    b.to_string()
 }
 
 fn text(run: &Run, info: &Info) -> String {
