@@ -599,6 +599,7 @@ impl Sources {
         for s in a.schema {
             let text = source::read_text_limited(s, a.max_file_size.saturating_mul(1_048_576))
                 .map_err(|e| e.to_string())?;
+            let text = source::psql::blank_meta_lines(&text);
             schema.push(Input {
                 path: s.display().to_string(),
                 text,

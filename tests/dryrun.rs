@@ -671,11 +671,15 @@ fn throwaway_server_replays_history_and_seeds_rows() {
     let schema = tmp.path().join("schema.sql");
     std::fs::write(
         &schema,
-        "CREATE TYPE status AS ENUM ('new', 'paid');
-         CREATE TABLE customers (id bigint PRIMARY KEY, email varchar(40) NOT NULL UNIQUE);
-         CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-             customer_id bigint NOT NULL REFERENCES customers (id), status status NOT NULL,
-             total numeric(8,2));",
+        // As pg_dump writes it: a psql meta-command line (whose random key
+        // may start with a digit) and an emptied search_path.
+        "\\restrict 5tZr2Fh0q\n\nSELECT pg_catalog.set_config('search_path', '', false);
+         CREATE TYPE public.status AS ENUM ('new', 'paid');
+         CREATE TABLE public.customers (id bigint PRIMARY KEY, email varchar(40) NOT NULL UNIQUE);
+         CREATE TABLE public.orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             customer_id bigint NOT NULL REFERENCES public.customers (id), status public.status NOT NULL,
+             total numeric(8,2));
+         \\unrestrict 5tZr2Fh0q\n",
     )
     .unwrap();
     let dir = files(

@@ -200,10 +200,12 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     let inputs = std::mem::take(&mut req.inputs);
     let (analysis, findings) = rules::run(inputs, &opts, &req.settings);
     // A file with a syntax error cannot be split into statements the way
-    // the server would run it.
+    // the server would run it (the history counts only when it runs).
+    let runs_history = embedded.is_some();
     let syntax: Vec<String> = analysis
         .files
         .iter()
+        .filter(|f| f.report || runs_history)
         .flat_map(|f| {
             f.syntax_errors.iter().map(move |e| {
                 format!(

@@ -306,6 +306,11 @@ pub fn replay_history(client: &mut Client, steps: &[Step]) -> Result<usize, Stri
             .batch_execute("COMMIT")
             .map_err(|e| db_error_text(&e))?;
     }
+    // The history's session settings (pg_dump empties search_path) are not
+    // the migration's: start it from a clean session, as a deploy would.
+    client
+        .batch_execute("DISCARD ALL")
+        .map_err(|e| db_error_text(&e))?;
     Ok(n)
 }
 

@@ -603,3 +603,51 @@ mod tests {
         assert!(!text.contains("DROP"));
     }
 }
+
+/// A schema dump (`pg_dump --schema-only`, used with `--schema`) is a psql
+/// script whose only meta-commands are whole lines (`\restrict KEY`,
+/// `\unrestrict KEY`, `\connect db`): blank them (same length, so
+/// positions hold) and keep the SQL.
+pub fn blank_meta_lines(text: &str) -> String {
+    let mut out = text.as_bytes().to_vec();
+    let mut line_start = true;
+    crate::parse::scan::regions(text, |r, a, b| {
+        if r != crate::parse::scan::Region::Code {
+            line_start = text[a..b].ends_with('\n');
+            return;
+        }
+        let mut i = a;
+        while i < b {
+            if line_start && text.as_bytes()[i] == b'\\' {
+                let end = text[i..b].find('\n').map_or(b, |k| i + k);
+                for c in &mut out[i..end] {
+                    if *c != b'\r' {
+                        *c = b' ';
+                    }
+                }
+                i = end;
+                continue;
+            }
+            let c = text.as_bytes()[i];
+            line_start = c == b'\n' || (line_start && (c == b' ' || c == b'\t'));
+            i += 1;
+        }
+    });
+    // Only ASCII bytes were replaced by spaces, at char boundaries.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
+}
+
+#[cfg(test)]
+mod blank_tests {
+    #[test]
+    fn pg_dump_meta_lines_are_blanked() {
+        let t = "--\n\\restrict 5abc\n\nSET x = 0;\nSELECT '\n\\not';\n  \\unrestrict 5abc\n";
+        let b = super::blank_meta_lines(t);
+        assert_eq!(b.len(), t.len());
+        assert!(!b.contains("restrict"));
+        assert!(
+            b.contains("SELECT '\n\\not';"),
+            "inside a string it stays: {b}"
+        );
+    }
+}
