@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::model::{self, txn::Wrapping, Input, Options};
+use crate::model::{self, Input, Options};
 use crate::report;
 use crate::rules::{self, Severity};
 use crate::source;
@@ -595,19 +595,25 @@ impl Sources {
             }
             None => None,
         };
-        let mut schema = Vec::new();
-        for s in a.schema {
-            let text = source::read_text_limited(s, a.max_file_size.saturating_mul(1_048_576))
-                .map_err(|e| e.to_string())?;
-            let text = source::psql::blank_meta_lines(&text);
-            schema.push(Input {
-                path: s.display().to_string(),
-                text,
-                wrapping: Wrapping::Autocommit,
-                report: false,
-                map: None,
-            });
-        }
+        // A schema dump (pg_dump --schema-only) is a psql script: read it as
+        // one, so its meta-commands (`\restrict KEY`) are not SQL.
+        let schema = if a.schema.is_empty() {
+            Vec::new()
+        } else {
+            let dump = source::Options {
+                layout: Some(source::Layout::Psql),
+                include_down: false,
+                stdin_filename: None,
+                assume_in_transaction: false,
+                ..opts.clone()
+            };
+            source::load(a.schema, &dump)
+                .map_err(|e| e.to_string())?
+                .parts
+                .into_iter()
+                .map(|p| p.into_input(false))
+                .collect()
+        };
         Ok(Sources {
             opts,
             changes,
