@@ -86,12 +86,9 @@ pub enum ListFormat {
     Json,
 }
 
+/// How the migration tool reads the files: shared by check and dry-run.
 #[derive(clap::Args, Debug)]
-pub struct CheckArgs {
-    /// Migration files, directories or globs, in order; `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
+pub struct ToolArgs {
     /// The migration tool, which decides file order, up/down parts and
     /// transaction wrapping (detected from names and markers when absent).
     #[arg(long, value_enum, value_name = "TOOL")]
@@ -101,6 +98,16 @@ pub struct CheckArgs {
     /// `{{ .NAME }}`, graphile `:NAME`); repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Migration files, directories or globs, in order; `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub tool: ToolArgs,
 
     /// Lint only migrations added or changed since this git ref (its merge
     /// base with HEAD), replaying the whole history for the catalog; an
@@ -264,13 +271,8 @@ pub struct DryRunArgs {
     #[arg(long, value_name = "REF")]
     pub since: Option<String>,
 
-    /// The migration tool (file order, up/down parts, transaction wrapping).
-    #[arg(long, value_enum, value_name = "TOOL")]
-    pub layout: Option<source::Layout>,
-
-    /// Set a psql variable or template placeholder; repeatable.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-    pub vars: Vec<(String, String)>,
+    #[command(flatten)]
+    pub tool: ToolArgs,
 
     /// SQL that builds the existing schema (pg_dump --schema-only): for the
     /// prediction with --db; replayed first on a throwaway server.
@@ -327,8 +329,8 @@ pub fn dry_run(args: DryRunArgs) -> i32 {
         }
         let sources = Sources::new(
             &SourceArgs {
-                layout: args.layout,
-                vars: &args.vars,
+                layout: args.tool.layout,
+                vars: &args.tool.vars,
                 since: args.since.as_deref(),
                 include_down: false,
                 stdin_filename: None,
@@ -695,8 +697,8 @@ pub fn check(args: CheckArgs) -> i32 {
     }
     let sources = match Sources::new(
         &SourceArgs {
-            layout: args.layout,
-            vars: &args.vars,
+            layout: args.tool.layout,
+            vars: &args.tool.vars,
             since: args.since.as_deref(),
             include_down: args.include_down,
             stdin_filename: args.stdin_filename.clone(),
