@@ -4,8 +4,9 @@
 //! their kind, columns, indexes, constraints, partitions, inheritance,
 //! views' dependencies, sequences, enums and user functions' volatility.
 
+use super::relset::RelSet;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use super::types::TypeRef;
@@ -300,7 +301,7 @@ pub struct Relations {
 /// lookup checks them against the relations themselves.
 #[derive(Clone, Debug, Default)]
 struct Links {
-    to: HashMap<QName, BTreeSet<QName>>,
+    to: HashMap<QName, RelSet>,
     /// Changed since the links were last brought up to date.
     dirty: Vec<QName>,
     /// Everything may have changed (`values_mut`).
@@ -369,7 +370,7 @@ impl Links {
                     }
                 }
                 None => {
-                    self.to.insert(t.clone(), BTreeSet::from([from.clone()]));
+                    self.to.insert(t.clone(), RelSet::from([from.clone()]));
                 }
             }
         }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod effects;
 pub mod locks;
 mod plpgsql;
+pub mod relset;
 pub mod replay;
 pub mod session;
 pub mod txn;
@@ -245,7 +246,7 @@ fn analyse_file(
                 // their effects are computed (the visitor then sees the
                 // catalog after the block); other statements are applied
                 // after the visitor has seen the catalog before them.
-                let fx = match &st.node {
+                let mut fx = match &st.node {
                     N::DoStmt(d) => {
                         plpgsql::do_effects_and_apply(d, cat, &session, opts.pg_version, origin)
                     }
@@ -259,6 +260,7 @@ fn analyse_file(
                         effects(other, &cx)
                     }
                 };
+                fx.shrink_to_fit();
                 let start = lines.line_col(&input.text, st.span.start);
                 let end = lines.line_col(&input.text, st.span.end);
                 let info = StatementInfo {

@@ -27,12 +27,11 @@ pub enum Wrapping {
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct HeldLock {
-    pub relation: QName,
+    /// Shared by every statement's copy of the held set (a long
+    /// transaction hands out a growing set after each new lock).
+    pub relation: Arc<QName>,
     pub mode: LockMode,
-    /// Index of the statement (in its file) that took it.
-    #[serde(skip)]
-    pub since: usize,
-    /// 1-based line of that statement.
+    /// 1-based line of the statement that took it.
     pub since_line: usize,
 }
 
@@ -188,7 +187,7 @@ impl TxnTracker {
         &mut self,
         stmt: usize,
         line: usize,
-        locks: &BTreeMap<QName, LockMode>,
+        locks: &super::relset::LockMap,
         txn: Option<&TransactionStmt>,
     ) {
         if self.current.is_some() {
@@ -198,7 +197,6 @@ impl TxnTracker {
                     Some(h) => {
                         self.snapshot = None;
                         h.mode = *m;
-                        h.since = stmt;
                         h.since_line = line;
                     }
                     None => {
@@ -206,9 +204,8 @@ impl TxnTracker {
                         self.held.insert(
                             q.clone(),
                             HeldLock {
-                                relation: q.clone(),
+                                relation: Arc::new(q.clone()),
                                 mode: *m,
-                                since: stmt,
                                 since_line: line,
                             },
                         );

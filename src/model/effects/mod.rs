@@ -16,27 +16,26 @@ mod alter_table;
 mod ddl;
 mod dml;
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use pg_query::protobuf::{node::Node as N, Node, RangeVar};
 
 use super::catalog::{Catalog, Origin, QName, RelKind, Relation};
 use super::locks::LockMode;
+pub use super::relset::{LockMap, RelSet};
 use super::session::Session;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Effects {
-    pub locks: BTreeMap<QName, LockMode>,
-    pub rewrites: BTreeSet<QName>,
-    pub scans: BTreeSet<QName>,
+    pub locks: LockMap,
+    pub rewrites: RelSet,
+    pub scans: RelSet,
     /// Indexes rebuilt without a table rewrite (or dropped and recreated).
-    pub index_rebuilds: BTreeSet<QName>,
+    pub index_rebuilds: RelSet,
     /// Relations created in this file or transaction: locking them harms
     /// nobody.
-    pub new_relations: BTreeSet<QName>,
+    pub new_relations: RelSet,
     /// Relations the statement touches that the catalog does not know
     /// (history not given): treated as pre-existing.
-    pub unknown_relations: BTreeSet<QName>,
+    pub unknown_relations: RelSet,
     /// The statement refuses to run inside a transaction block.
     pub no_transaction_block: bool,
     /// Why (part of) the effects could not be determined.
@@ -49,10 +48,7 @@ pub struct Effects {
 
 impl Effects {
     pub fn lock(&mut self, q: &QName, mode: LockMode) {
-        let e = self.locks.entry(q.clone()).or_insert(mode);
-        if mode > *e {
-            *e = mode;
-        }
+        self.locks.lock(q, mode);
     }
 
     pub fn rewrite(&mut self, q: &QName) {
@@ -94,6 +90,17 @@ impl Effects {
         for n in other.notes {
             self.note(n);
         }
+    }
+
+    /// Give back spare capacity: effects are kept for the whole run.
+    pub fn shrink_to_fit(&mut self) {
+        self.locks.shrink_to_fit();
+        self.rewrites.shrink_to_fit();
+        self.scans.shrink_to_fit();
+        self.index_rebuilds.shrink_to_fit();
+        self.new_relations.shrink_to_fit();
+        self.unknown_relations.shrink_to_fit();
+        self.notes.shrink_to_fit();
     }
 
     /// The strongest lock on a relation that existed before this run's
