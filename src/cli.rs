@@ -755,100 +755,67 @@ pub fn check(args: CheckArgs) -> i32 {
     let on_github = std::env::var("GITHUB_ACTIONS")
         .map(|v| v == "true")
         .unwrap_or(false);
-    let text = |quiet: bool| {
-        let mut t = if quiet {
-            findings.iter().fold(String::new(), |mut acc, f| {
-                report::text::render_finding(&mut acc, &analysis, f);
-                acc
-            })
-        } else {
-            report::text::render(
-                &analysis,
-                &findings,
-                &report::text::TextOptions {
-                    all_statements: args.all_statements,
-                    show_locks: true,
-                },
-            )
-        };
-        if args.statistics {
-            t.push_str(&report::render_statistics(&findings));
-        }
-        t
-    };
-    let render = |format: Format| -> String {
+    // Reports are written as they are produced, not built as one string: a
+    // monorepo's report can be larger than everything else ddlint holds.
+    // `None` is the terminal report.
+    let emit = |format: Option<Format>, w: &mut dyn Write| -> std::io::Result<()> {
         match format {
-            Format::Text => text(args.quiet),
-            Format::Concise => report::concise::render(&analysis, &findings),
-            Format::Json => report::json::render(&analysis, &findings),
-            Format::Sarif => report::sarif::render(&analysis, &findings),
-            Format::Github => report::github::render(&analysis, &findings),
-            Format::Gitlab => report::gitlab::render(&analysis, &findings),
-            Format::Junit => report::junit::render(&analysis, &findings, threshold),
-            Format::Markdown => report::markdown::render(&analysis, &findings),
-        }
-    };
-    // JSON is streamed, not built as one string: a monorepo's report can
-    // be larger than everything else ddlint holds.
-    if args.format == Some(Format::Json) {
-        let written = match &args.output {
-            Some(path) => std::fs::File::create(path)
-                .and_then(|f| {
-                    let mut w = std::io::BufWriter::new(f);
-                    report::json::write(&mut w, &analysis, &findings, None)?;
-                    w.flush()
-                })
-                .map_err(|e| format!("{}: cannot write the report: {e}", path.display())),
-            None => {
-                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-                match report::json::write(&mut w, &analysis, &findings, None)
-                    .and_then(|_| w.flush())
-                {
-                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                        Err(format!("writing the report: {e}"))
-                    }
-                    _ => Ok(()),
+            None | Some(Format::Text) => {
+                let opts = report::text::TextOptions {
+                    all_statements: args.all_statements,
+                    quiet: args.quiet,
+                };
+                report::text::write(w, &analysis, &findings, &opts)?;
+                if args.statistics {
+                    w.write_all(report::render_statistics(&findings).as_bytes())?;
                 }
+                Ok(())
             }
-        };
-        if let Err(e) = written {
-            return error(e);
+            Some(Format::Json) => report::json::write(w, &analysis, &findings, None),
+            Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
+            Some(f) => w.write_all(
+                match f {
+                    Format::Concise => report::concise::render(&analysis, &findings),
+                    Format::Github => report::github::render(&analysis, &findings),
+                    Format::Gitlab => report::gitlab::render(&analysis, &findings),
+                    Format::Junit => report::junit::render(&analysis, &findings, threshold),
+                    Format::Markdown => report::markdown::render(&analysis, &findings),
+                    Format::Text | Format::Json | Format::Sarif => unreachable!(),
+                }
+                .as_bytes(),
+            ),
         }
-        if args.output.is_some() {
-            let t = text(args.quiet);
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(t.as_bytes()).and_then(|_| stdout.flush());
-        }
-        return if findings.iter().any(|f| f.severity >= threshold) {
-            1
-        } else {
-            0
-        };
-    }
-    let (file_out, stdout_text) = match (args.format, &args.output) {
-        (Some(f), Some(path)) => (Some((path, render(f))), text(args.quiet)),
-        (None, Some(path)) => (Some((path, text(args.quiet))), String::new()),
-        (Some(f), None) => (None, render(f)),
-        (None, None) if on_github => {
-            let mut t = text(args.quiet);
-            t.push_str(&report::github::render(&analysis, &findings));
-            (None, t)
-        }
-        (None, None) => (None, text(args.quiet)),
     };
-    if let Some((path, body)) = file_out {
-        if let Err(e) = std::fs::write(path, body) {
+    // With --output the file gets the chosen format (the terminal report by
+    // default) and the terminal the terminal report, unless that is what the
+    // file got.
+    if let Some(path) = &args.output {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            emit(args.format, &mut w)?;
+            w.flush()
+        });
+        if let Err(e) = written {
             return error(format!("{}: cannot write the report: {e}", path.display()));
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(stdout_text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+    let to_stdout: &[Option<Format>] = match (args.format, &args.output) {
+        (Some(_), Some(_)) => &[None],
+        (None, Some(_)) => &[],
+        (Some(f), None) => &[Some(f)],
+        (None, None) if on_github => &[None, Some(Format::Github)],
+        (None, None) => &[None],
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = to_stdout
+        .iter()
+        .try_for_each(|f| emit(*f, &mut stdout))
+        .and_then(|_| stdout.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             return error(format!("writing the report: {e}"));
         }
+        _ => {}
     }
     if findings.iter().any(|f| f.severity >= threshold) {
         1

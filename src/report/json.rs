@@ -107,10 +107,6 @@ struct Summary {
     extra: Map<String, Value>,
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    render_extended(analysis, findings, None)
-}
-
 /// The contract with another command's fields added.
 pub fn render_extended(
     analysis: &Analysis,

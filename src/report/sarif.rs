@@ -31,14 +31,17 @@ fn uri(path: &str) -> String {
     out
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut rule_ids: Vec<&'static str> = Vec::new();
-    for f in findings {
-        if !rule_ids.contains(&f.rule) {
-            rule_ids.push(f.rule);
-        }
-    }
+/// Write the SARIF log to `w`, one result at a time (a monorepo's log can
+/// be larger than everything else ddlint holds). The bytes are those of
+/// pretty-printing the whole document at once.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> std::io::Result<()> {
+    let mut rule_ids: Vec<&'static str> = findings.iter().map(|f| f.rule).collect();
     rule_ids.sort_unstable();
+    rule_ids.dedup();
     let rules: Vec<Value> = rule_ids
         .iter()
         .map(|id| {
@@ -57,45 +60,53 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
             })
         })
         .collect();
-    let mut artifacts: Vec<String> = Vec::new();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let path = &analysis.files[f.file].path;
-            if !artifacts.contains(path) {
-                artifacts.push(path.clone());
-            }
-            let mut text = f.message.clone();
-            if let Some(h) = &f.help {
-                text.push_str("\nhelp: ");
-                text.push_str(h);
-            }
-            let region = json!({
-                "startLine": f.line,
-                "startColumn": f.column,
-                "endLine": f.end_line.max(f.line),
-                "endColumn": f.end_column.max(1),
-            });
-            let src: String = finding_source(analysis, f).split_whitespace().collect::<Vec<_>>().join(" ");
-            let mut r = json!({
-                "ruleId": f.rule,
-                "ruleIndex": rule_ids.iter().position(|x| *x == f.rule).unwrap_or(0),
-                "level": level(f.severity),
-                "message": { "text": text },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri(path), "index": artifacts.iter().position(|a| a == path).unwrap_or(0) },
-                        "region": region
-                    }
-                }],
-                "partialFingerprints": { "ddlint/v1": fnv1a(&[f.rule, path, &src]) }
-            });
-            if let Some(fix) = &f.fix {
-                r["properties"] = json!({ "suggestedSql": fix });
-            }
-            r
-        })
-        .collect();
+    // Artifacts in order of first finding; findings refer to them by index.
+    let mut artifacts: Vec<&str> = Vec::new();
+    let mut artifact_of: std::collections::HashMap<&str, usize> = Default::default();
+    for f in findings {
+        let path = analysis.files[f.file].path.as_str();
+        artifact_of.entry(path).or_insert_with(|| {
+            artifacts.push(path);
+            artifacts.len() - 1
+        });
+    }
+    let result = |f: &Finding| -> Value {
+        let path = &analysis.files[f.file].path;
+        let mut text = f.message.clone();
+        if let Some(h) = &f.help {
+            text.push_str("\nhelp: ");
+            text.push_str(h);
+        }
+        let region = json!({
+            "startLine": f.line,
+            "startColumn": f.column,
+            "endLine": f.end_line.max(f.line),
+            "endColumn": f.end_column.max(1),
+        });
+        let src: String = finding_source(analysis, f)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut r = json!({
+            "ruleId": f.rule,
+            "ruleIndex": rule_ids.binary_search(&f.rule).unwrap_or(0),
+            "level": level(f.severity),
+            "message": { "text": text },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri(path), "index": artifact_of[path.as_str()] },
+                    "region": region
+                }
+            }],
+            "partialFingerprints": { "ddlint/v1": fnv1a(&[f.rule, path, &src]) }
+        });
+        if let Some(fix) = &f.fix {
+            r["properties"] = json!({ "suggestedSql": fix });
+        }
+        r
+    };
+    // The document without its results, which are written in its place.
+    const RESULTS: &str = "\u{0}results";
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -110,11 +121,36 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
             },
             "columnKind": "unicodeCodePoints",
             "artifacts": artifacts.iter().map(|a| json!({ "location": { "uri": uri(a) } })).collect::<Vec<_>>(),
-            "results": results,
+            "results": RESULTS,
             "properties": { "pgVersion": analysis.pg_version }
         }]
     });
-    let mut s = serde_json::to_string_pretty(&doc).expect("serializes");
-    s.push('\n');
-    s
+    let shell = serde_json::to_string_pretty(&doc).expect("serializes");
+    let marker = serde_json::to_string(RESULTS).expect("serializes");
+    let (before, after) = shell
+        .split_once(&marker)
+        .expect("the marker is in the document");
+    // `before` ends with the indentation of the "results" key; items are
+    // indented one level (two spaces) deeper.
+    let indent = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let indent = &indent[..indent.len() - indent.trim_start().len()];
+    w.write_all(before.as_bytes())?;
+    if findings.is_empty() {
+        w.write_all(b"[]")?;
+    } else {
+        w.write_all(b"[")?;
+        for (i, f) in findings.iter().enumerate() {
+            let item = serde_json::to_string_pretty(&result(f)).expect("serializes");
+            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            for (j, line) in item.lines().enumerate() {
+                if j > 0 {
+                    w.write_all(b"\n")?;
+                }
+                write!(w, "{indent}  {line}")?;
+            }
+        }
+        write!(w, "\n{indent}]")?;
+    }
+    w.write_all(after.as_bytes())?;
+    w.write_all(b"\n")
 }

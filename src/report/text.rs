@@ -12,8 +12,8 @@ use crate::rules::{Finding, Severity};
 pub struct TextOptions {
     /// Also list statements that take no lock on an existing relation.
     pub all_statements: bool,
-    /// Show the per-statement lock table at all.
-    pub show_locks: bool,
+    /// Only the findings: no per-statement lock table, no summary line.
+    pub quiet: bool,
 }
 
 fn describe_statement(s: &StatementInfo) -> Option<String> {
@@ -226,16 +226,38 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
     let _ = writeln!(out);
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding], opts: &TextOptions) -> String {
+/// Write the report to `w` a file or a finding at a time: a monorepo's
+/// report can be larger than everything else ddlint holds.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+    opts: &TextOptions,
+) -> std::io::Result<()> {
     let mut out = String::new();
-    if opts.show_locks {
+    let mut flush = |out: &mut String| -> std::io::Result<()> {
+        w.write_all(out.as_bytes())?;
+        out.clear();
+        Ok(())
+    };
+    if !opts.quiet {
         for f in analysis.files.iter().filter(|f| f.report) {
             file_section(&mut out, f, opts);
+            flush(&mut out)?;
         }
     }
     for fnd in findings {
         render_finding(&mut out, analysis, fnd);
+        flush(&mut out)?;
     }
+    if !opts.quiet {
+        summary(&mut out, analysis, findings);
+    }
+    flush(&mut out)
+}
+
+/// The closing line: files, statements, findings by severity.
+fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding]) {
     let files = analysis.files.iter().filter(|f| f.report).count();
     let stmts: usize = analysis
         .files
@@ -275,5 +297,4 @@ pub fn render(analysis: &Analysis, findings: &[Finding], opts: &TextOptions) -> 
             summary.green().bold()
         }
     );
-    out
 }
