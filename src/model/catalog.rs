@@ -288,7 +288,9 @@ pub enum Volatility {
 /// date before the next lookup.
 #[derive(Clone, Debug, Default)]
 pub struct Relations {
-    map: HashMap<QName, Relation>,
+    /// Boxed: a relation is ~700 bytes and the table keeps up to half of
+    /// its slots empty.
+    map: HashMap<QName, Box<Relation>>,
     /// Number of relations per schema.
     per_schema: HashMap<String, usize>,
     links: RefCell<Links>,
@@ -310,7 +312,7 @@ struct Links {
 
 impl Links {
     /// Bring the links of what changed up to date.
-    fn flush(&mut self, map: &HashMap<QName, Relation>) {
+    fn flush(&mut self, map: &HashMap<QName, Box<Relation>>) {
         if self.all_dirty {
             self.to.clear();
             self.dirty.clear();
@@ -328,7 +330,7 @@ impl Links {
         }
     }
 
-    fn mark(&mut self, q: &QName, map: &HashMap<QName, Relation>) {
+    fn mark(&mut self, q: &QName, map: &HashMap<QName, Box<Relation>>) {
         if self.all_dirty {
             return;
         }
@@ -379,7 +381,7 @@ impl Links {
 
 impl Relations {
     pub fn get(&self, q: &QName) -> Option<&Relation> {
-        self.map.get(q)
+        self.map.get(q).map(|r| &**r)
     }
 
     pub fn contains_key(&self, q: &QName) -> bool {
@@ -399,11 +401,11 @@ impl Relations {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Relation> {
-        self.map.values()
+        self.map.values().map(|r| &**r)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&QName, &Relation)> {
-        self.map.iter()
+        self.map.iter().map(|(q, r)| (q, &**r))
     }
 
     pub fn get_mut(&mut self, q: &QName) -> Option<&mut Relation> {
@@ -411,26 +413,26 @@ impl Relations {
             return None;
         }
         self.links.get_mut().mark(q, &self.map);
-        self.map.get_mut(q)
+        self.map.get_mut(q).map(|r| &mut **r)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Relation> {
         self.links.get_mut().all_dirty = true;
-        self.map.values_mut()
+        self.map.values_mut().map(|r| &mut **r)
     }
 
     pub fn insert(&mut self, q: QName, r: Relation) -> Option<Relation> {
         self.links.get_mut().mark(&q, &self.map);
         let schema = q.schema.clone();
-        let old = self.map.insert(q, r);
+        let old = self.map.insert(q, Box::new(r));
         if old.is_none() {
             *self.per_schema.entry(schema).or_insert(0) += 1;
         }
-        old
+        old.map(|r| *r)
     }
 
     pub fn remove(&mut self, q: &QName) -> Option<Relation> {
-        let old = self.map.remove(q);
+        let old = self.map.remove(q).map(|r| *r);
         if old.is_some() {
             if let Some(n) = self.per_schema.get_mut(&q.schema) {
                 *n -= 1;

@@ -145,10 +145,12 @@ pub fn analyse_with(
     }
 }
 
-/// Files parsed per batch ahead of the replay. Syntax trees are large
-/// (several hundred bytes per node): only a few batches are alive at a
-/// time, so memory does not grow with the number of files.
+/// Files parsed per batch ahead of the replay, and the most SQL a batch
+/// takes once it has more than one file. Syntax trees are large (several
+/// hundred bytes per node, ~40 times the text): only a few batches are
+/// alive at a time, so memory does not grow with the number of files.
 const PARSE_BATCH: usize = 32;
+const PARSE_BATCH_BYTES: usize = 128 * 1024;
 
 /// Parse the inputs in batches (each batch in parallel) on a helper thread
 /// while `replay` consumes them in order on this one; at most two batches
@@ -165,9 +167,17 @@ fn parse_ahead(inputs: Vec<Input>, replay: &mut dyn FnMut(usize, Input, Vec<Item
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Input, Vec<Item>)>>(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut inputs = inputs.into_iter();
+            let mut inputs = inputs.into_iter().peekable();
             loop {
-                let batch: Vec<Input> = inputs.by_ref().take(PARSE_BATCH).collect();
+                let mut batch: Vec<Input> = Vec::new();
+                let mut bytes = 0;
+                while let Some(next) = inputs.next_if(|i| {
+                    batch.is_empty()
+                        || (batch.len() < PARSE_BATCH && bytes + i.text.len() <= PARSE_BATCH_BYTES)
+                }) {
+                    bytes += next.text.len();
+                    batch.push(next);
+                }
                 if batch.is_empty() {
                     break;
                 }

@@ -505,6 +505,8 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             }
         }
     }
+    // What rules took from the statements is not needed past this point.
+    drop(facts);
     // Inline ignores, then severities.
     let mut kept: Vec<Raw> = Vec::new();
     for (fi, fa) in analysis.files.iter().enumerate() {
@@ -553,6 +555,7 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             && a.rule == b.rule
             && a.message == b.message
     });
+    out.shrink_to_fit();
     (analysis, out)
 }
 
