@@ -8,4 +8,6 @@ cd "$(dirname "$0")/.."
 scripts/pg-binaries.sh
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
+# The fuzz targets (their own crate, run with cargo-fuzz) still compile.
+cargo check --locked --manifest-path fuzz/Cargo.toml --target-dir target
 DDLINT_REQUIRE_PG=1 cargo test --locked

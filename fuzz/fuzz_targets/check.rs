@@ -20,12 +20,10 @@ fuzz_target!(|data: &[u8]| {
     ];
     let opts = Options { pg_version: pg, timezone_utc: true };
     let (analysis, findings) = rules::run(inputs, &opts, &Settings::default());
-    let _ = ddlint::report::json::render(&analysis, &findings);
-    let _ = ddlint::report::sarif::render(&analysis, &findings);
+    let sink = &mut std::io::sink();
+    ddlint::report::json::write(sink, &analysis, &findings, None).expect("json");
+    ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
     let _ = ddlint::report::markdown::render(&analysis, &findings);
-    let _ = ddlint::report::text::render(
-        &analysis,
-        &findings,
-        &ddlint::report::text::TextOptions { all_statements: true, show_locks: true },
-    );
+    let text = ddlint::report::text::TextOptions { all_statements: true, quiet: false };
+    ddlint::report::text::write(sink, &analysis, &findings, &text).expect("text");
 });
