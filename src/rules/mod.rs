@@ -261,9 +261,12 @@ pub fn resolve_with(
     if cat.contains(&public) {
         return public;
     }
+    // The first schema in name order, not the hash table's: the same
+    // input must give the same report on every run.
     cat.relations
         .keys()
-        .find(|q| q.name == name)
+        .filter(|q| q.name == name)
+        .min()
         .cloned()
         .unwrap_or(public)
 }
