@@ -773,14 +773,14 @@ pub fn check(args: CheckArgs) -> i32 {
             }
             Some(Format::Json) => report::json::write(w, &analysis, &findings, None),
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
+            Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
             Some(f) => w.write_all(
                 match f {
                     Format::Concise => report::concise::render(&analysis, &findings),
                     Format::Github => report::github::render(&analysis, &findings),
-                    Format::Gitlab => report::gitlab::render(&analysis, &findings),
                     Format::Junit => report::junit::render(&analysis, &findings, threshold),
                     Format::Markdown => report::markdown::render(&analysis, &findings),
-                    Format::Text | Format::Json | Format::Sarif => unreachable!(),
+                    Format::Text | Format::Json | Format::Sarif | Format::Gitlab => unreachable!(),
                 }
                 .as_bytes(),
             ),

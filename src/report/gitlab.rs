@@ -2,56 +2,60 @@
 //! stable across runs and survive lines moving: they hash the rule, the
 //! path, the statement's text and its occurrence number.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use super::{finding_source, fnv1a};
 use crate::model::Analysis;
 use crate::rules::{Finding, Severity};
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    let issues: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let path = &analysis.files[f.file].path;
-            let src: String = finding_source(analysis, f)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let base = fnv1a(&[f.rule, path, &src]);
-            let n = seen.iter().filter(|s| **s == base).count();
-            seen.push(base.clone());
-            let fingerprint = fnv1a(&[&base, &n.to_string()]);
-            let severity = match f.severity {
-                Severity::Error => "critical",
-                Severity::Warning => "major",
-                Severity::Info => "info",
-            };
-            let mut description = f.message.clone();
-            if let Some(h) = &f.help {
-                description.push_str(" — ");
-                description.push_str(h);
-            }
-            json!({
-                "type": "issue",
-                "check_name": f.rule,
-                "description": description,
-                "categories": [category(f)],
-                "fingerprint": fingerprint,
-                "severity": severity,
-                "location": {
-                    "path": path,
-                    "positions": {
-                        "begin": { "line": f.line, "column": f.column },
-                        "end": { "line": f.end_line.max(f.line), "column": f.end_column }
-                    }
+/// Write the report to `w`, one issue at a time.
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> std::io::Result<()> {
+    // How many times each base fingerprint was seen so far.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let issues = findings.iter().map(|f| -> Value {
+        let path = &analysis.files[f.file].path;
+        let src: String = finding_source(analysis, f)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let base = fnv1a(&[f.rule, path, &src]);
+        let n = seen.entry(base.clone()).or_insert(0);
+        let fingerprint = fnv1a(&[&base, &n.to_string()]);
+        *n += 1;
+        let severity = match f.severity {
+            Severity::Error => "critical",
+            Severity::Warning => "major",
+            Severity::Info => "info",
+        };
+        let mut description = f.message.clone();
+        if let Some(h) = &f.help {
+            description.push_str(" — ");
+            description.push_str(h);
+        }
+        json!({
+            "type": "issue",
+            "check_name": f.rule,
+            "description": description,
+            "categories": [category(f)],
+            "fingerprint": fingerprint,
+            "severity": severity,
+            "location": {
+                "path": path,
+                "positions": {
+                    "begin": { "line": f.line, "column": f.column },
+                    "end": { "line": f.end_line.max(f.line), "column": f.end_column }
                 }
-            })
+            }
         })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&issues).expect("serializes");
-    s.push('\n');
-    s
+    });
+    super::write_pretty_array(w, "", issues)?;
+    w.write_all(b"\n")
 }
 
 fn category(f: &Finding) -> &'static str {

@@ -68,3 +68,31 @@ pub fn fnv1a(parts: &[&str]) -> String {
     }
     format!("{h:016x}")
 }
+
+/// Write `items` as a JSON array, one item at a time, byte for byte as
+/// `serde_json::to_string_pretty` prints the array when it sits at
+/// `indent` (the indentation of the line it starts on) inside a larger
+/// document.
+pub fn write_pretty_array(
+    w: &mut dyn std::io::Write,
+    indent: &str,
+    items: impl IntoIterator<Item = serde_json::Value>,
+) -> std::io::Result<()> {
+    let mut empty = true;
+    for item in items {
+        w.write_all(if empty { b"[\n" } else { b",\n" })?;
+        empty = false;
+        let text = serde_json::to_string_pretty(&item).map_err(std::io::Error::other)?;
+        for (j, line) in text.lines().enumerate() {
+            if j > 0 {
+                w.write_all(b"\n")?;
+            }
+            write!(w, "{indent}  {line}")?;
+        }
+    }
+    if empty {
+        w.write_all(b"[]")
+    } else {
+        write!(w, "\n{indent}]")
+    }
+}

@@ -130,27 +130,11 @@ pub fn write(
     let (before, after) = shell
         .split_once(&marker)
         .expect("the marker is in the document");
-    // `before` ends with the indentation of the "results" key; items are
-    // indented one level (two spaces) deeper.
+    // The indentation of the line the "results" key is on.
     let indent = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
     let indent = &indent[..indent.len() - indent.trim_start().len()];
     w.write_all(before.as_bytes())?;
-    if findings.is_empty() {
-        w.write_all(b"[]")?;
-    } else {
-        w.write_all(b"[")?;
-        for (i, f) in findings.iter().enumerate() {
-            let item = serde_json::to_string_pretty(&result(f)).expect("serializes");
-            w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            for (j, line) in item.lines().enumerate() {
-                if j > 0 {
-                    w.write_all(b"\n")?;
-                }
-                write!(w, "{indent}  {line}")?;
-            }
-        }
-        write!(w, "\n{indent}]")?;
-    }
+    super::write_pretty_array(w, indent, findings.iter().map(result))?;
     w.write_all(after.as_bytes())?;
     w.write_all(b"\n")
 }
