@@ -774,16 +774,18 @@ pub fn check(args: CheckArgs) -> i32 {
             Some(Format::Json) => report::json::write(w, &analysis, &findings, None),
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
             Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
-            Some(f) => w.write_all(
-                match f {
-                    Format::Concise => report::concise::render(&analysis, &findings),
-                    Format::Github => report::github::render(&analysis, &findings),
-                    Format::Junit => report::junit::render(&analysis, &findings, threshold),
-                    Format::Markdown => report::markdown::render(&analysis, &findings),
-                    Format::Text | Format::Json | Format::Sarif | Format::Gitlab => unreachable!(),
-                }
-                .as_bytes(),
-            ),
+            Some(Format::Concise) => {
+                w.write_all(report::concise::render(&analysis, &findings).as_bytes())
+            }
+            Some(Format::Github) => {
+                w.write_all(report::github::render(&analysis, &findings).as_bytes())
+            }
+            Some(Format::Junit) => {
+                w.write_all(report::junit::render(&analysis, &findings, threshold).as_bytes())
+            }
+            Some(Format::Markdown) => {
+                w.write_all(report::markdown::render(&analysis, &findings).as_bytes())
+            }
         }
     };
     // With --output the file gets the chosen format (the terminal report by
