@@ -7,8 +7,6 @@
 
 use std::borrow::Borrow;
 
-use serde::{Serialize, Serializer};
-
 use super::catalog::QName;
 use super::locks::LockMode;
 
@@ -104,12 +102,6 @@ impl<'a> IntoIterator for &'a RelSet {
     type IntoIter = std::slice::Iter<'a, QName>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
-    }
-}
-
-impl Serialize for RelSet {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
     }
 }
 
