@@ -2,7 +2,8 @@
 //! project directory is linted with its migration tool's layout and the
 //! variables its files need, down parts included so that every file is
 //! read. At least 99.5% of the files must parse, no run may fail, and
-//! every corpus file must be picked up by its layout. Skipped (with a
+//! every corpus file must be picked up by its layout; and the whole corpus
+//! in one invocation must give the same bytes on every run. Skipped (with a
 //! message) when the corpus is absent. `scripts/corpus.sh` runs it with
 //! the per-project table printed.
 
@@ -207,4 +208,77 @@ fn corpus_parses() {
         missing.len()
     );
     assert!(pct >= 99.5, "only {pct:.2}% of the corpus parses");
+}
+
+/// The same input gives the same bytes on every run, whatever the thread
+/// scheduling (files are parsed in parallel) and the hash tables' random
+/// order: the whole corpus in one invocation, JSON and the terminal
+/// report, each with one parser thread and with four, in four processes.
+#[test]
+fn corpus_output_is_deterministic() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found (../shared/corpus or $DDLINT_CORPUS): skipped");
+        return;
+    };
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    projects.sort();
+    let run = |format: &str, threads: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ddlint"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["check", "--format", format])
+            // The placeholders the corpus projects use (as scripts/bench.sh).
+            .args(["--var", "Namespace=auth", "--var", "DATABASE_NAME=app"])
+            .args(["--var", "DATABASE_OWNER=app_owner"])
+            .args(["--var", "DATABASE_VISITOR=app_visitor"])
+            .args(["--var", "DATABASE_AUTHENTICATOR=app_authenticator"])
+            .args([
+                "--var",
+                "AUTO_INCREMENT_PRIMARY_KEY=BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY",
+            ])
+            .args(&projects)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let runs: Vec<_> = [("json", "1"), ("json", "4"), ("text", "1"), ("text", "4")]
+        .into_iter()
+        .map(|(f, t)| (f, t, run(f, t)))
+        .collect();
+    let outs: Vec<_> = runs
+        .into_iter()
+        .map(|(f, t, child)| (f, t, child.wait_with_output().unwrap()))
+        .collect();
+    for (f, t, o) in &outs {
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(1)),
+            "{f} with {t} threads: {:?}\n{}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    for pair in outs.chunks(2) {
+        let (f, _, a) = &pair[0];
+        let (_, _, b) = &pair[1];
+        assert!(a.stdout.len() > 1_000_000, "{f}: the report is too small");
+        if a.stdout != b.stdout {
+            let at = a
+                .stdout
+                .iter()
+                .zip(&b.stdout)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.stdout.len().min(b.stdout.len()));
+            let from = at.saturating_sub(200);
+            panic!(
+                "{f}: the reports differ at byte {at}:\n--- 1 thread\n{}\n--- 4 threads\n{}",
+                String::from_utf8_lossy(&a.stdout[from..(at + 200).min(a.stdout.len())]),
+                String::from_utf8_lossy(&b.stdout[from..(at + 200).min(b.stdout.len())])
+            );
+        }
+        assert_eq!(a.stderr, b.stderr, "{f}: the warnings differ");
+    }
 }
