@@ -4,11 +4,11 @@
 //! their kind, columns, indexes, constraints, partitions, inheritance,
 //! views' dependencies, sequences, enums and user functions' volatility.
 
-use super::relset::RelSet;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use super::relset::RelSet;
 use super::types::TypeRef;
 
 /// A schema-qualified name. Identifiers are stored as PostgreSQL folds them

@@ -34,16 +34,6 @@ impl RelSet {
         self.0.binary_search(q.borrow()).is_ok()
     }
 
-    pub fn remove(&mut self, q: &QName) -> bool {
-        match self.0.binary_search(q) {
-            Ok(i) => {
-                self.0.remove(i);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
     pub fn iter(&self) -> std::slice::Iter<'_, QName> {
         self.0.iter()
     }
@@ -130,14 +120,6 @@ impl LockMap {
         }
     }
 
-    /// Set the mode on `q`, whatever was there.
-    pub fn insert(&mut self, q: QName, mode: LockMode) {
-        match self.find(&q) {
-            Ok(i) => self.0[i].1 = mode,
-            Err(i) => self.0.insert(i, (q, mode)),
-        }
-    }
-
     pub fn get(&self, q: &QName) -> Option<&LockMode> {
         self.find(q).ok().map(|i| &self.0[i].1)
     }
@@ -206,7 +188,6 @@ mod tests {
             ["a", "b", "c"]
         );
         assert!(s.contains(&q("c")) && !s.contains(&q("d")));
-        assert!(s.remove(&q("b")) && !s.remove(&q("b")));
         assert_eq!(RelSet::from([q("z"), q("y"), q("z")]).len(), 2);
     }
 
@@ -221,7 +202,5 @@ mod tests {
             m.keys().map(|x| x.name.as_str()).collect::<Vec<_>>(),
             ["a", "t"]
         );
-        m.insert(q("t"), LockMode::AccessShare);
-        assert_eq!(m.get(&q("t")), Some(&LockMode::AccessShare));
     }
 }
