@@ -774,18 +774,10 @@ pub fn check(args: CheckArgs) -> i32 {
             Some(Format::Json) => report::json::write(w, &analysis, &findings, None),
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
             Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
-            Some(Format::Concise) => {
-                w.write_all(report::concise::render(&analysis, &findings).as_bytes())
-            }
-            Some(Format::Github) => {
-                w.write_all(report::github::render(&analysis, &findings).as_bytes())
-            }
-            Some(Format::Junit) => {
-                w.write_all(report::junit::render(&analysis, &findings, threshold).as_bytes())
-            }
-            Some(Format::Markdown) => {
-                w.write_all(report::markdown::render(&analysis, &findings).as_bytes())
-            }
+            Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
+            Some(Format::Github) => report::github::write(w, &analysis, &findings),
+            Some(Format::Junit) => report::junit::write(w, &analysis, &findings, threshold),
+            Some(Format::Markdown) => report::markdown::write(w, &analysis, &findings),
         }
     };
     // With --output the file gets the chosen format (the terminal report by

@@ -23,7 +23,12 @@ fuzz_target!(|data: &[u8]| {
     let sink = &mut std::io::sink();
     ddlint::report::json::write(sink, &analysis, &findings, None).expect("json");
     ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
-    let _ = ddlint::report::markdown::render(&analysis, &findings);
+    ddlint::report::markdown::write(sink, &analysis, &findings).expect("markdown");
+    ddlint::report::gitlab::write(sink, &analysis, &findings).expect("gitlab");
+    ddlint::report::github::write(sink, &analysis, &findings).expect("github");
+    ddlint::report::concise::write(sink, &analysis, &findings).expect("concise");
+    let fail_on = ddlint::rules::Severity::Warning;
+    ddlint::report::junit::write(sink, &analysis, &findings, fail_on).expect("junit");
     let text = ddlint::report::text::TextOptions { all_statements: true, quiet: false };
     ddlint::report::text::write(sink, &analysis, &findings, &text).expect("text");
 });

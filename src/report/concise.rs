@@ -4,18 +4,22 @@
 use crate::model::Analysis;
 use crate::rules::Finding;
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut s = String::new();
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> std::io::Result<()> {
     for f in findings {
-        s.push_str(&format!(
-            "{}:{}:{}: {}[{}]: {}\n",
+        writeln!(
+            w,
+            "{}:{}:{}: {}[{}]: {}",
             analysis.files[f.file].path,
             f.line,
             f.column,
             f.severity.as_str(),
             f.rule,
             f.message.replace('\n', " ")
-        ));
+        )?;
     }
-    s
+    Ok(())
 }

@@ -14,8 +14,11 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
-    let mut s = String::new();
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> std::io::Result<()> {
     for f in findings {
         let level = match f.severity {
             Severity::Error => "error",
@@ -37,8 +40,9 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
         } else {
             f.end_column.saturating_sub(1).max(1)
         };
-        s.push_str(&format!(
-            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+        writeln!(
+            w,
+            "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             escape_property(&analysis.files[f.file].path),
             f.line,
             f.column,
@@ -46,9 +50,9 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
             end_col,
             escape_property(&format!("ddlint {}", f.rule)),
             escape_data(&msg)
-        ));
+        )?;
     }
-    s
+    Ok(())
 }
 
 #[cfg(test)]

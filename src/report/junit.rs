@@ -20,7 +20,13 @@ fn xml(s: &str) -> String {
     o
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding], fail_on: Severity) -> String {
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+    fail_on: Severity,
+) -> std::io::Result<()> {
+    let by_file = super::findings_by_file(analysis, findings);
     let files: Vec<(usize, &crate::model::FileAnalysis)> = analysis
         .files
         .iter()
@@ -28,9 +34,10 @@ pub fn render(analysis: &Analysis, findings: &[Finding], fail_on: Severity) -> S
         .filter(|(_, f)| f.report)
         .collect();
     let failing = |fi: usize| {
-        findings
+        by_file[fi]
             .iter()
-            .filter(move |f| f.file == fi && f.severity >= fail_on)
+            .copied()
+            .filter(move |f| f.severity >= fail_on)
     };
     let failures = files
         .iter()
@@ -81,9 +88,9 @@ pub fn render(analysis: &Analysis, findings: &[Finding], fail_on: Severity) -> S
                 xml(&body.join("\n"))
             ));
         }
-        let others: Vec<String> = findings
+        let others: Vec<String> = by_file[*fi]
             .iter()
-            .filter(|x| x.file == *fi && x.severity < fail_on)
+            .filter(|x| x.severity < fail_on)
             .map(|x| {
                 format!(
                     "{}:{}: {}[{}]: {}",
@@ -102,7 +109,9 @@ pub fn render(analysis: &Analysis, findings: &[Finding], fail_on: Severity) -> S
             ));
         }
         s.push_str("    </testcase>\n");
+        w.write_all(s.as_bytes())?;
+        s.clear();
     }
     s.push_str("  </testsuite>\n</testsuites>\n");
-    s
+    w.write_all(s.as_bytes())
 }

@@ -9,7 +9,12 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
+pub fn write(
+    w: &mut dyn std::io::Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> std::io::Result<()> {
+    let by_file = super::findings_by_file(analysis, findings);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -99,7 +104,7 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
                     ))
                 })
                 .collect();
-        let ff: Vec<&Finding> = findings.iter().filter(|x| x.file == fi).collect();
+        let ff = &by_file[fi];
         if rows.is_empty() && ff.is_empty() {
             continue;
         }
@@ -133,9 +138,11 @@ pub fn render(analysis: &Analysis, findings: &[Finding]) -> String {
             }
         }
         s.push('\n');
+        w.write_all(s.as_bytes())?;
+        s.clear();
     }
     if errors == 0 && warnings == 0 {
         s.push_str("No blocking problems found.\n");
     }
-    s
+    w.write_all(s.as_bytes())
 }

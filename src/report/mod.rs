@@ -45,6 +45,16 @@ pub fn render_statistics(findings: &[Finding]) -> String {
     s
 }
 
+/// The findings of each file of the analysis, in their order (reports
+/// that go file by file look them up here rather than filter them all).
+pub fn findings_by_file<'a>(analysis: &Analysis, findings: &'a [Finding]) -> Vec<Vec<&'a Finding>> {
+    let mut v: Vec<Vec<&Finding>> = vec![Vec::new(); analysis.files.len()];
+    for f in findings {
+        v[f.file].push(f);
+    }
+    v
+}
+
 /// The source text of a finding's lines (for fingerprints and snippets),
 /// as the original file shows them.
 pub fn finding_source(analysis: &Analysis, f: &Finding) -> String {
