@@ -100,6 +100,47 @@ pub struct ToolArgs {
     pub vars: Vec<(String, String)>,
 }
 
+/// Configuration, colour and input limits: shared by check and dry-run.
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// Largest migration file accepted, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    pub max_file_size: u64,
+
+    /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Configuration file [default: the nearest ddlint.yaml or .ddlint.yaml
+    /// from the current directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+impl CommonArgs {
+    /// The configuration file: `--config`, else the nearest one, unless
+    /// `--no-config`.
+    pub fn settings(&self) -> Result<rules::Settings, String> {
+        let file = if self.no_config {
+            None
+        } else if let Some(p) = &self.config {
+            Some(p.clone())
+        } else {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| rules::config::discover(&d))
+        };
+        match &file {
+            Some(p) => rules::Settings::load(p).map_err(|e| e.to_string()),
+            None => Ok(rules::Settings::default()),
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Migration files, directories or globs, in order; `-` reads stdin.
@@ -171,22 +212,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all_statements: bool,
 
-    /// Largest migration file accepted, in MB.
-    #[arg(long, value_name = "MB", default_value_t = 16)]
-    pub max_file_size: u64,
-
-    /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
-    /// Configuration file [default: the nearest ddlint.yaml or .ddlint.yaml
-    /// from the current directory up].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 
     /// Rewrite the files, applying the mechanical fixes (CONCURRENTLY,
     /// NOT VALID + VALIDATE, SET lock_timeout, USING INDEX, ...), then
@@ -295,21 +322,8 @@ pub struct DryRunArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
-    /// Largest migration file accepted, in MB.
-    #[arg(long, value_name = "MB", default_value_t = 16)]
-    pub max_file_size: u64,
-
-    /// When to use colour: auto, always, never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
-    /// Configuration file [default: the nearest ddlint.yaml].
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 fn duration_arg(name: &str, v: &str) -> Result<Option<std::time::Duration>, String> {
@@ -321,9 +335,9 @@ fn duration_arg(name: &str, v: &str) -> Result<Option<std::time::Duration>, Stri
 }
 
 pub fn dry_run(args: DryRunArgs) -> i32 {
-    setup_color(args.color);
+    setup_color(args.common.color);
     let prepared = (|| -> Result<crate::dryrun::Request, String> {
-        let mut settings = load_settings(args.no_config, args.config.as_deref())?;
+        let mut settings = args.common.settings()?;
         if args.assume_in_transaction {
             settings.assume_in_transaction = Some(true);
         }
@@ -335,7 +349,7 @@ pub fn dry_run(args: DryRunArgs) -> i32 {
                 include_down: false,
                 stdin_filename: None,
                 schema: &args.schema,
-                max_file_size: args.max_file_size,
+                max_file_size: args.common.max_file_size,
             },
             &args.paths,
             &settings,
@@ -650,7 +664,7 @@ impl Sources {
 
 /// The configuration file (if any) with the command line applied over it.
 fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
-    let mut s = load_settings(args.no_config, args.config.as_deref())?;
+    let mut s = args.common.settings()?;
     if let Some(v) = args.pg_version {
         s.pg_version = Some(v);
     }
@@ -665,29 +679,8 @@ fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The configuration file: `--config`, else the nearest one, unless
-/// `--no-config`.
-pub fn load_settings(
-    no_config: bool,
-    config: Option<&std::path::Path>,
-) -> Result<rules::Settings, String> {
-    let file = if no_config {
-        None
-    } else if let Some(p) = config {
-        Some(p.to_path_buf())
-    } else {
-        std::env::current_dir()
-            .ok()
-            .and_then(|d| rules::config::discover(&d))
-    };
-    match &file {
-        Some(p) => rules::Settings::load(p).map_err(|e| e.to_string()),
-        None => Ok(rules::Settings::default()),
-    }
-}
-
 pub fn check(args: CheckArgs) -> i32 {
-    setup_color(args.color);
+    setup_color(args.common.color);
     let settings = match settings_for(&args) {
         Ok(s) => s,
         Err(e) => return error(e),
@@ -703,7 +696,7 @@ pub fn check(args: CheckArgs) -> i32 {
             include_down: args.include_down,
             stdin_filename: args.stdin_filename.clone(),
             schema: &args.schema,
-            max_file_size: args.max_file_size,
+            max_file_size: args.common.max_file_size,
         },
         &args.paths,
         &settings,
