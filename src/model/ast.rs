@@ -58,6 +58,27 @@ pub fn defelem_name(n: &Node) -> Option<&protobuf::DefElem> {
     }
 }
 
+/// The `LANGUAGE` (lower-cased) and the `AS` body text of a DO block's or
+/// a function's options (a C function's `AS 'file', 'symbol'` gives the
+/// first string).
+pub fn language_and_body(options: &[Node]) -> (Option<String>, Option<String>) {
+    let (mut lang, mut body) = (None, None);
+    for o in options.iter().filter_map(defelem_name) {
+        let arg = o.arg.as_deref();
+        match o.defname.as_str() {
+            "language" => lang = arg.and_then(const_str).map(|l| l.to_ascii_lowercase()),
+            "as" => {
+                body = match arg.and_then(|a| a.node.as_ref()) {
+                    Some(N::List(l)) => l.items.first().and_then(const_str),
+                    _ => arg.and_then(const_str),
+                }
+            }
+            _ => {}
+        }
+    }
+    (lang, body)
+}
+
 pub fn range_var(n: &Node) -> Option<&RangeVar> {
     match &n.node {
         Some(N::RangeVar(r)) => Some(r),

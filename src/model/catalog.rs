@@ -614,13 +614,7 @@ impl Catalog {
         }
         // Owned sequences go with their table.
         let pointing = self.relations.pointing_at(q);
-        let owned: Vec<QName> = pointing
-            .iter()
-            .filter_map(|p| self.get(p))
-            .filter(|r| r.owned_by.as_ref().map(|(t, _)| t == q).unwrap_or(false))
-            .map(|r| r.name.clone())
-            .collect();
-        for s in owned {
+        for s in self.owned_sequences(q) {
             self.relations.remove(&s);
         }
         // Only relations that point at `q` hold links to drop.

@@ -7,7 +7,7 @@
 use pg_query::protobuf::{node::Node as N, DoStmt};
 use serde_json::Value;
 
-use super::ast::{const_str, defelem_name};
+use super::ast::{const_str, language_and_body};
 use super::catalog::{Catalog, Origin};
 use super::effects::{effects, Ctx, Effects};
 use super::replay;
@@ -18,24 +18,10 @@ struct Body {
     unknown: Option<String>,
 }
 
+/// The body and its language (PL/pgSQL unless it says otherwise).
 fn body_text(d: &DoStmt) -> Option<(String, String)> {
-    let mut body = None;
-    let mut lang = "plpgsql".to_string();
-    for a in d.args.iter().filter_map(defelem_name) {
-        match a.defname.as_str() {
-            "as" => body = a.arg.as_deref().and_then(const_str),
-            "language" => {
-                lang = a
-                    .arg
-                    .as_deref()
-                    .and_then(const_str)
-                    .unwrap_or(lang)
-                    .to_ascii_lowercase()
-            }
-            _ => {}
-        }
-    }
-    body.map(|b| (b, lang))
+    let (lang, body) = language_and_body(&d.args);
+    body.map(|b| (b, lang.unwrap_or_else(|| "plpgsql".into())))
 }
 
 fn extract(d: &DoStmt) -> Body {

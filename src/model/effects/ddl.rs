@@ -638,26 +638,7 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
 /// it reads or writes with the lock its parse analysis takes. A function
 /// with polymorphic arguments is only parsed. Other languages open nothing.
 pub fn create_function(s: &pb::CreateFunctionStmt, cx: &Ctx, fx: &mut Effects) {
-    let mut lang = None;
-    let mut body = None;
-    for o in s.options.iter().filter_map(defelem_name) {
-        match o.defname.as_str() {
-            "language" => {
-                lang = o
-                    .arg
-                    .as_deref()
-                    .and_then(const_str)
-                    .map(|l| l.to_ascii_lowercase())
-            }
-            "as" => {
-                body = match o.arg.as_deref().and_then(|a| a.node.as_ref()) {
-                    Some(N::List(l)) => l.items.first().and_then(const_str),
-                    _ => o.arg.as_deref().and_then(const_str),
-                }
-            }
-            _ => {}
-        }
-    }
+    let (lang, body) = crate::model::ast::language_and_body(&s.options);
     if lang.as_deref() != Some("sql") {
         return;
     }
