@@ -16,8 +16,7 @@ pub struct Added {
 }
 
 pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
-    let add = |rv: &'_ RangeVar, k: &Constraint, col: Option<&str>| -> Option<(Vec<String>, Option<RangeVar>)> {
-        let _ = rv;
+    let add = |k: &Constraint, col: Option<&str>| -> Option<(Vec<String>, Option<RangeVar>)> {
         if sql::contype(k) != C::ConstrForeign {
             return None;
         }
@@ -34,13 +33,13 @@ pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
                 match &e.node {
                     Some(pg_query::protobuf::node::Node::ColumnDef(d)) => {
                         for k in sql::column_constraints(d) {
-                            if let Some(x) = add(s.relation.as_ref().unwrap(), k, Some(&d.colname)) {
+                            if let Some(x) = add(k, Some(&d.colname)) {
                                 owned.push(x);
                             }
                         }
                     }
                     Some(pg_query::protobuf::node::Node::Constraint(k)) => {
-                        if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
+                        if let Some(x) = add(k, None) {
                             owned.push(x);
                         }
                     }
@@ -54,7 +53,7 @@ pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
                 match sql::subtype(c) {
                     T::AtAddConstraint => {
                         if let Some(k) = sql::constraint(c) {
-                            if let Some(x) = add(s.relation.as_ref().unwrap(), k, None) {
+                            if let Some(x) = add(k, None) {
                                 owned.push(x);
                             }
                         }
@@ -62,7 +61,7 @@ pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
                     T::AtAddColumn => {
                         if let Some(d) = sql::column_def(c) {
                             for k in sql::column_constraints(d) {
-                                if let Some(x) = add(s.relation.as_ref().unwrap(), k, Some(&d.colname)) {
+                                if let Some(x) = add(k, Some(&d.colname)) {
                                     owned.push(x);
                                 }
                             }
@@ -85,11 +84,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
     for st in &cx.fa.statements {
         let Some(added) = &cx.facts[st.index].foreign_keys else { continue };
         let rv = &added.table;
-        let mut fks: Vec<(&RangeVar, Vec<String>, Option<&RangeVar>)> = Vec::new();
         for (cols, pk) in &added.keys {
-            fks.push((rv, cols.clone(), pk.as_ref()));
-        }
-        for (rv, cols, pk) in fks {
             if cols.is_empty() {
                 continue;
             }
@@ -109,11 +104,11 @@ fn check(cx: &FileCx, out: &mut Sink) {
             if covered {
                 continue;
             }
-            let target = pk.map(sql::rv).unwrap_or_else(|| "the referenced table".into());
+            let target = pk.as_ref().map(sql::rv).unwrap_or_else(|| "the referenced table".into());
             let name = crate::model::replay::make_object_name(&rv.relname, &cols.join("_"), "idx");
             out.emit(st.span, format!("no index on {q} ({}) for this foreign key: every DELETE or key UPDATE on {target} scans {q} to check for references, holding its row locks meanwhile", cols.join(", ")))
                 .help("index the referencing columns (CONCURRENTLY when the table already has rows)")
-                .suggest(format!("CREATE INDEX CONCURRENTLY {} ON {} ({});", sql::ident(&name), sql::rv(rv), sql::idents(&cols)));
+                .suggest(format!("CREATE INDEX CONCURRENTLY {} ON {} ({});", sql::ident(&name), sql::rv(rv), sql::idents(cols)));
         }
     }
 }
