@@ -1,4 +1,4 @@
-//! The two libpg_query entry points we need, called directly so that a
+//! The libpg_query entry point we need, called directly so that a
 //! syntax error keeps its cursor position (the `pg_query` crate's safe API
 //! drops it) and so that parsing does not walk every tree a second time.
 //! The library itself is linked by the `pg_query` crate.
@@ -31,28 +31,12 @@ struct PgQueryProtobufParseResult {
     error: *mut PgQueryError,
 }
 
-#[repr(C)]
-struct PgQuerySplitStmt {
-    stmt_location: c_int,
-    stmt_len: c_int,
-}
-
-#[repr(C)]
-struct PgQuerySplitResult {
-    stmts: *mut *mut PgQuerySplitStmt,
-    n_stmts: c_int,
-    stderr_buffer: *mut c_char,
-    error: *mut PgQueryError,
-}
-
 extern "C" {
     fn pg_query_parse_protobuf_opts(
         input: *const c_char,
         parser_options: c_int,
     ) -> PgQueryProtobufParseResult;
     fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
-    fn pg_query_split_with_scanner(input: *const c_char) -> PgQuerySplitResult;
-    fn pg_query_free_split_result(result: PgQuerySplitResult);
 }
 
 /// An error from libpg_query, with PostgreSQL's 1-based character position
@@ -131,31 +115,6 @@ pub fn parse(text: &str) -> Result<Vec<RawStatement>, Error> {
             }
         };
         pg_query_free_protobuf_parse_result(result);
-        out
-    }
-}
-
-/// Statement boundaries as (byte start, byte length; 0 = to the end).
-pub fn split_with_scanner(text: &str) -> Result<Vec<(usize, usize)>, Error> {
-    let input = CString::new(text).map_err(|_| Error {
-        message: "NUL byte in input".into(),
-        cursorpos: 0,
-    })?;
-    // SAFETY: as above; the statement array is read before it is freed.
-    unsafe {
-        let result = pg_query_split_with_scanner(input.as_ptr());
-        let out = if !result.error.is_null() {
-            Err(Error::from_raw(result.error))
-        } else {
-            let n = result.n_stmts.max(0) as usize;
-            let mut v = Vec::with_capacity(n);
-            for i in 0..n {
-                let s = &**result.stmts.add(i);
-                v.push((s.stmt_location.max(0) as usize, s.stmt_len.max(0) as usize));
-            }
-            Ok(v)
-        };
-        pg_query_free_split_result(result);
         out
     }
 }

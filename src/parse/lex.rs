@@ -66,6 +66,25 @@ pub fn trim_trailing_trivia(text: &str, start: usize, end: usize) -> usize {
     }
 }
 
+/// The first offset at or after `i` that is not whitespace, a comment or
+/// a semicolon (an empty statement, which PostgreSQL accepts and ignores).
+pub fn skip_trivia_and_semicolons(text: &str, mut i: usize) -> usize {
+    loop {
+        i = skip_trivia(text, i);
+        if text.as_bytes().get(i) == Some(&b';') {
+            i += 1;
+        } else {
+            return i;
+        }
+    }
+}
+
+/// True when the text holds nothing but whitespace, comments and
+/// semicolons.
+pub fn is_trivia_or_semicolons(text: &str) -> bool {
+    skip_trivia_and_semicolons(text, 0) >= text.len()
+}
+
 /// True when the text holds nothing but whitespace and comments.
 pub fn is_trivia(text: &str) -> bool {
     skip_trivia(text, 0) >= text.len()

@@ -2,14 +2,19 @@
 //! statements with exact byte spans. A statement never loses its location.
 //!
 //! The whole text is parsed in one call (the fast path). When that fails, the
-//! text is split with libpg_query's scanner-based splitter and every piece is
-//! parsed on its own, so one syntax error becomes one finding at its exact
-//! position and the statements around it are still analysed.
+//! text is split where psql would end its statements (`split.rs`) and every
+//! piece is parsed on its own, so one syntax error becomes one finding at
+//! PostgreSQL's position and the statements around it are still analysed.
+//!
+//! Invariant (checked by [`uncovered`] in tests and the `syntax` fuzz
+//! target): every byte of the text is inside a statement, inside a syntax
+//! error's span, or whitespace, a comment or an empty statement's `;`.
 
 mod ffi;
 pub mod lex;
 pub mod lines;
 pub mod scan;
+pub mod split;
 
 pub use lines::LineIndex;
 use pg_query::protobuf::node::Node as NodeEnum;
@@ -88,10 +93,7 @@ const CHUNK_THRESHOLD: usize = 512 * 1024;
 const CHUNK_BYTES: usize = 64 * 1024;
 
 fn parse_chunked(text: &str) -> Vec<Item> {
-    let pieces = match ffi::split_with_scanner(text) {
-        Ok(p) => p,
-        Err(_) => return parse_piecewise(text),
-    };
+    let pieces = split::psql_pieces(text);
     let mut items = Vec::new();
     let mut i = 0;
     while i < pieces.len() {
@@ -99,24 +101,14 @@ fn parse_chunked(text: &str) -> Vec<Item> {
         let mut j = i;
         let mut end = start;
         while j < pieces.len() {
-            let (s, l) = pieces[j];
-            let e = if l == 0 {
-                text.len()
-            } else {
-                (s + l).min(text.len())
-            };
+            let e = pieces[j].1;
             if j > i && e - start > CHUNK_BYTES {
                 break;
             }
             end = e;
             j += 1;
         }
-        // Take the chunk up to (and including) the semicolon after it.
-        let stop = match text[end..].find(';') {
-            Some(k) if text[end..end + k].trim().is_empty() => end + k + 1,
-            _ => end,
-        };
-        let chunk = &text[start..stop];
+        let chunk = &text[start..end];
         match ffi::parse(chunk) {
             Ok(stmts) => {
                 for raw in stmts {
@@ -141,50 +133,18 @@ fn parse_chunked(text: &str) -> Vec<Item> {
     items
 }
 
+/// Parse each statement psql would send on its own: a broken one becomes
+/// one error at PostgreSQL's position, and the statements around it are
+/// still analysed.
 fn parse_piecewise(text: &str) -> Vec<Item> {
-    let pieces = match ffi::split_with_scanner(text) {
-        Ok(p) => p,
-        Err(e) => {
-            let offset = e.byte_offset(text).unwrap_or(0);
-            // The statement holding the token the scanner rejects is the
-            // error; the statements before it, and after it when it ends
-            // (e.g. `5abc`, trailing junk after a numeric literal, rather
-            // than an unterminated quote or comment), are parsed on their
-            // own.
-            let (s, end) = enclosing_statement(text, offset);
-            let end = end.unwrap_or(text.len());
-            let mut items = if s > 0 {
-                parse_piecewise(&text[..s])
-            } else {
-                Vec::new()
-            };
-            let start = lex::skip_trivia(text, s).min(end);
-            items.push(Item::Error(SyntaxError {
-                offset,
-                span: Span::new(start, end),
-                message: e.message,
-            }));
-            if end < text.len() {
-                for mut it in parse_piecewise(&text[end..]) {
-                    shift(&mut it, end);
-                    items.push(it);
-                }
-            }
-            return items;
-        }
-    };
+    let pieces = split::psql_pieces(text);
     let mut items = Vec::with_capacity(pieces.len());
-    for (start, len) in pieces {
-        let span = statement_span(text, start, len);
-        if span.start >= span.end {
+    for (start, end) in pieces {
+        let span = statement_span(text, start, end - start);
+        if span.start >= span.end || lex::is_trivia_or_semicolons(&text[span.start..span.end]) {
             continue;
         }
-        let body_end = if len == 0 {
-            text.len()
-        } else {
-            (start + len).min(text.len())
-        };
-        let piece = &text[span.start..body_end];
+        let piece = &text[span.start..end];
         match ffi::parse(piece) {
             Ok(stmts) => {
                 for raw in stmts {
@@ -192,7 +152,7 @@ fn parse_piecewise(text: &str) -> Vec<Item> {
                     // semicolon after the piece.
                     let abs = span.start + raw.start;
                     let len = if raw.len == 0 {
-                        body_end.saturating_sub(abs).max(1)
+                        end.saturating_sub(abs).max(1)
                     } else {
                         raw.len
                     };
@@ -225,39 +185,6 @@ fn shift(it: &mut Item, by: usize) {
     }
 }
 
-/// The statement around byte `offset`: from after the previous top-level
-/// semicolon to after the next one (outside quotes, dollar quotes and
-/// comments); no end when no semicolon follows in code, or when `offset`
-/// is inside a region that runs to the end of the text.
-fn enclosing_statement(text: &str, offset: usize) -> (usize, Option<usize>) {
-    let mut start = 0;
-    let mut end = None;
-    let mut unterminated = false;
-    scan::regions(text, |r, a, b| {
-        if end.is_some() || unterminated {
-            return;
-        }
-        if r != scan::Region::Code {
-            if b >= text.len() && a <= offset && r != scan::Region::LineComment {
-                unterminated = true;
-            }
-            return;
-        }
-        for (i, c) in text[a..b].char_indices() {
-            if c == ';' {
-                let at = a + i;
-                if at < offset {
-                    start = at + 1;
-                } else {
-                    end = Some(at + 1);
-                    return;
-                }
-            }
-        }
-    });
-    (start.min(text.len()), end)
-}
-
 /// libpg_query reports a statement as starting right after the previous
 /// semicolon (leading comments included) and ending before its own
 /// semicolon. Narrow it to the first token and widen it over the semicolon.
@@ -281,6 +208,39 @@ fn statement_span(text: &str, start: usize, len: usize) -> Span {
         stop = after + 1;
     }
     Span::new(begin, stop.max(begin))
+}
+
+/// The first byte of `text` that is neither inside one of `covered` (the
+/// spans of statements and syntax errors) nor whitespace, a comment or an
+/// empty statement's semicolon: text that would be silently lost. `None`
+/// when everything is accounted for.
+pub fn uncovered(text: &str, covered: &[Span]) -> Option<usize> {
+    let mut spans: Vec<Span> = covered.to_vec();
+    spans.sort();
+    let mut at = 0;
+    for s in spans {
+        if s.start > at {
+            let gap_end = lex::skip_trivia_and_semicolons(&text[..s.start], at);
+            if gap_end < s.start {
+                return Some(gap_end);
+            }
+        }
+        at = at.max(s.end.min(text.len()));
+    }
+    let rest = lex::skip_trivia_and_semicolons(text, at);
+    (rest < text.len()).then_some(rest)
+}
+
+/// [`uncovered`] for the result of [`parse`].
+pub fn uncovered_by(text: &str, items: &[Item]) -> Option<usize> {
+    let spans: Vec<Span> = items
+        .iter()
+        .map(|i| match i {
+            Item::Statement(s) => s.span,
+            Item::Error(e) => e.span,
+        })
+        .collect();
+    uncovered(text, &spans)
 }
 
 #[cfg(test)]

@@ -81,6 +81,11 @@ impl PgServer {
 
     /// Starts a fresh server of `major`.
     pub fn start(major: u32) -> Result<PgServer, String> {
+        Self::start_with(major, &[])
+    }
+
+    /// Starts a fresh server of `major` with extra settings.
+    pub fn start_with(major: u32, extra: &[(&str, &str)]) -> Result<PgServer, String> {
         let bin_dir = find_bin_dir(major).ok_or_else(|| {
             format!(
                 "no PostgreSQL {major} binaries (set DDLINT_PG_BIN_{major}, or run scripts/pg-binaries.sh)"
@@ -88,7 +93,10 @@ impl PgServer {
         })?;
         let server = EmbeddedServer::start(&ServerOptions {
             bin_dir: Some(bin_dir.clone()),
-            settings: test_settings(),
+            settings: test_settings()
+                .into_iter()
+                .chain(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+                .collect(),
             system_user: Some(TEST_USER.to_string()),
             dir_prefix: Some(format!("ddlint-pg{major}-")),
         })?;
