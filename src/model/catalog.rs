@@ -152,11 +152,56 @@ pub struct IndexInfo {
     pub primary: bool,
     /// Key columns; `None` for an expression.
     pub columns: Vec<Option<String>>,
+    /// Non-key columns (`INCLUDE`).
+    pub include: Vec<String>,
+    /// Columns read by the key expressions and the predicate.
+    pub expr_columns: Vec<String>,
     pub partial: bool,
     /// Backs this constraint (dropping the index needs dropping it).
     pub constraint: Option<String>,
     /// Parent index, for an index attached to a partitioned index.
     pub parent: Option<QName>,
+}
+
+impl IndexInfo {
+    /// The index depends on the column (a `pg_depend` entry): as a key,
+    /// an `INCLUDE` column, or inside an expression or the predicate.
+    pub fn uses_column(&self, col: &str) -> bool {
+        self.columns.iter().any(|c| c.as_deref() == Some(col))
+            || self.include.iter().any(|c| c == col)
+            || self.expr_columns.iter().any(|c| c == col)
+    }
+
+    /// An index with expressions or a predicate is never kept by ALTER
+    /// COLUMN TYPE (`CheckIndexCompatible` does not compare them).
+    pub fn has_expressions_or_predicate(&self) -> bool {
+        self.partial || self.columns.iter().any(Option::is_none)
+    }
+
+    pub fn is_key_column(&self, col: &str) -> bool {
+        self.columns.iter().any(|c| c.as_deref() == Some(col))
+    }
+
+    /// What an index copied from this one (to a partition, by LIKE) has.
+    pub fn shape(&self) -> IndexShape {
+        IndexShape {
+            columns: self.columns.clone(),
+            include: self.include.clone(),
+            expr_columns: self.expr_columns.clone(),
+            partial: self.partial,
+        }
+    }
+}
+
+/// The columns, expressions and predicate of an index being created.
+#[derive(Clone, Debug, Default)]
+pub struct IndexShape {
+    /// Key columns; `None` for an expression.
+    pub columns: Vec<Option<String>>,
+    pub include: Vec<String>,
+    /// Columns read by the key expressions and the predicate.
+    pub expr_columns: Vec<String>,
+    pub partial: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -578,6 +623,27 @@ impl Catalog {
         self.get(index)
             .and_then(|r| r.index.as_ref())
             .map(|i| &i.table)
+    }
+
+    /// The indexes of the partitions of `index`'s table that are attached
+    /// to it, at every level (partitioned ones included).
+    pub fn partition_indexes(&self, index: &QName) -> Vec<QName> {
+        let Some(table) = self.index_table(index) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut parents = vec![index.clone()];
+        for p in self.partitions_deep(table) {
+            let Some(r) = self.get(&p) else { continue };
+            for i in &r.indexes {
+                let parent = self.get(i).and_then(|x| x.index.as_ref()?.parent.clone());
+                if parent.is_some_and(|pa| parents.contains(&pa)) {
+                    parents.push(i.clone());
+                    out.push(i.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Remove a relation and everything hanging off it (indexes, owned

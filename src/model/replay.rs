@@ -77,6 +77,31 @@ fn index_columns(params: &[pb::Node]) -> Vec<Option<String>> {
         .collect()
 }
 
+/// Key columns, INCLUDE columns, and the columns that key expressions
+/// and the predicate read: what ALTER COLUMN TYPE needs to know of an
+/// index (which columns it depends on, whether it can be kept).
+fn index_shape(params: &[pb::Node], include: &[pb::Node], predicate: Option<&pb::Node>) -> IndexShape {
+    let mut expr_cols = Vec::new();
+    for p in params {
+        if let Some(N::IndexElem(e)) = &p.node {
+            if let Some(x) = e.expr.as_deref() {
+                expr_cols.extend(expr_columns(x));
+            }
+        }
+    }
+    if let Some(w) = predicate {
+        expr_cols.extend(expr_columns(w));
+    }
+    expr_cols.sort();
+    expr_cols.dedup();
+    IndexShape {
+        columns: index_columns(params),
+        include: index_columns(include).into_iter().flatten().collect(),
+        expr_columns: expr_cols,
+        partial: predicate.is_some(),
+    }
+}
+
 fn name_addition(cols: &[Option<String>]) -> String {
     let parts: Vec<&str> = cols
         .iter()
@@ -136,10 +161,13 @@ pub fn apply(
                     cat,
                     &t,
                     &s.idxname,
-                    index_columns(&s.index_params),
+                    index_shape(
+                        &s.index_params,
+                        &s.index_including_params,
+                        s.where_clause.as_deref(),
+                    ),
                     s.unique || s.primary,
                     s.primary,
-                    s.where_clause.is_some(),
                     None,
                     rv.inh,
                     s.if_not_exists,
@@ -631,14 +659,31 @@ fn add_constraint(
                 new
             } else {
                 let idx_name = cname.clone();
+                let shape = if contype == C::ConstrExclusion {
+                    let elems: Vec<pb::Node> = c
+                        .exclusions
+                        .iter()
+                        .filter_map(|e| match &e.node {
+                            Some(N::List(l)) => l.items.first().cloned(),
+                            _ => None,
+                        })
+                        .collect();
+                    index_shape(&elems, &c.including, c.where_clause.as_deref())
+                } else {
+                    IndexShape {
+                        columns: cols.iter().cloned().map(Some).collect(),
+                        include: strings(&c.including),
+                        expr_columns: Vec::new(),
+                        partial: false,
+                    }
+                };
                 create_index(
                     cat,
                     table,
                     &idx_name,
-                    cols.iter().cloned().map(Some).collect(),
+                    shape,
                     contype != C::ConstrExclusion,
                     contype == C::ConstrPrimary,
-                    c.where_clause.is_some(),
                     Some(cname.clone()),
                     recurse,
                     false,
@@ -802,10 +847,9 @@ pub fn create_index(
     cat: &mut Catalog,
     table: &QName,
     name: &str,
-    columns: Vec<Option<String>>,
+    shape: IndexShape,
     unique: bool,
     primary: bool,
-    partial: bool,
     constraint: Option<String>,
     recurse: bool,
     if_not_exists: bool,
@@ -816,7 +860,7 @@ pub fn create_index(
             cat,
             &table.schema,
             &table.name,
-            &name_addition(&columns),
+            &name_addition(&shape.columns),
             "idx",
         )
     } else {
@@ -843,8 +887,10 @@ pub fn create_index(
         table: table.clone(),
         unique,
         primary,
-        columns: columns.clone(),
-        partial,
+        columns: shape.columns.clone(),
+        include: shape.include.clone(),
+        expr_columns: shape.expr_columns.clone(),
+        partial: shape.partial,
         constraint: constraint.clone(),
         parent: None,
     });
@@ -868,16 +914,15 @@ pub fn create_index(
             let child_name = if primary {
                 choose_relation_name(cat, &p.schema, &p.name, "", "pkey")
             } else {
-                choose_relation_name(cat, &p.schema, &p.name, &name_addition(&columns), label)
+                choose_relation_name(cat, &p.schema, &p.name, &name_addition(&shape.columns), label)
             };
             if let Some(child) = create_index(
                 cat,
                 &p,
                 &child_name,
-                columns.clone(),
+                shape.clone(),
                 unique,
                 primary,
-                partial,
                 constraint.clone(),
                 true,
                 false,
@@ -1035,10 +1080,9 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
                                         cat,
                                         &q,
                                         &n,
-                                        info.columns.clone(),
+                                        info.shape(),
                                         info.unique,
                                         info.primary,
-                                        info.partial,
                                         info.constraint.as_ref().map(|_| n.clone()),
                                         false,
                                         false,
@@ -1161,10 +1205,9 @@ fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, or
             cat,
             part,
             &n,
-            info.columns.clone(),
+            info.shape(),
             info.unique,
             info.primary,
-            info.partial,
             info.constraint.clone(),
             true,
             false,

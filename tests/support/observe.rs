@@ -122,6 +122,8 @@ pub struct Observed {
     pub scans: BTreeSet<String>,
     /// Every pre-existing relation with its relkind (`table`, `index`, ...).
     pub relkinds: BTreeMap<String, String>,
+    /// Every pre-existing index with its table.
+    pub index_tables: BTreeMap<String, String>,
     /// `transaction` or `probe`.
     pub method: String,
     /// Error of the setup or the statement, if any.
@@ -315,13 +317,19 @@ impl<'a> Observer<'a> {
                 // Only an index dropped and re-created under its name
                 // (REINDEX CONCURRENTLY, ALTER COLUMN TYPE, DROP + CREATE)
                 // counts, and only when the index now under that name did not
-                // exist before (not one renamed into place); a table that
-                // another one replaced by renames was not rewritten.
+                // exist before (not one renamed into place) and has new
+                // storage: ALTER COLUMN TYPE re-creates an index it can keep
+                // under a new oid with the old relfilenode (TryReuseIndex).
+                // A table that another one replaced by renames was not
+                // rewritten.
                 None => {
                     rel.relkind == "i"
                         && by_name
                             .get(&(rel.name.as_str(), rel.relkind.as_str()))
-                            .is_some_and(|new_oid| !pre.contains_key(new_oid))
+                            .is_some_and(|new_oid| {
+                                !pre.contains_key(new_oid)
+                                    && post.get(new_oid).map(|r| r.filenode) != Some(rel.filenode)
+                            })
                 }
             };
             if !changed {
@@ -390,6 +398,10 @@ impl<'a> Observer<'a> {
         obs.relkinds = pre
             .values()
             .map(|r| (r.name.clone(), relkind_name(&r.relkind).to_string()))
+            .collect();
+        obs.index_tables = pre
+            .values()
+            .filter_map(|r| Some((r.name.clone(), pre.get(&r.table?)?.name.clone())))
             .collect();
         Ok(Some(pre))
     }

@@ -642,24 +642,58 @@ fn alter_column_type(
         }
         fx.note(format!("no rewrite: {}", change.reason));
     }
-    // Indexes on the column are rebuilt when the table is rewritten or
-    // their operator class / collation changes; otherwise reused.
+    // Every index and constraint that uses the column is dropped and
+    // re-created from its definition (ATPostAlterTypeCleanup). With a
+    // rewrite every index of the table is rebuilt anyway. Without one an
+    // index keeps its storage (TryReuseIndex) only when it has no
+    // expression and no predicate and its key's operator class and
+    // collation do not change (CheckIndexCompatible); any other index
+    // that uses the column is built again, reading the whole table. An
+    // index that does not use the column is never touched.
     for t in &leaves {
-        if let Some(r) = cx.rel(t) {
-            for idx in &r.indexes {
-                let on_col = cx
-                    .rel(idx)
-                    .and_then(|i| i.index.as_ref())
-                    .map(|i| {
-                        i.columns.iter().any(|c| c.as_deref() == Some(name))
-                            || i.columns.iter().any(|c| c.is_none())
-                    })
-                    .unwrap_or(false);
-                if change.rewrite || (change.rebuild_indexes && on_col) {
-                    fx.index_rebuilds.insert(idx.clone());
-                    if !change.rewrite {
-                        fx.scan(t);
-                    }
+        let Some(r) = cx.rel(t) else { continue };
+        for idx in &r.indexes {
+            let info = cx.rel(idx).and_then(|i| i.index.as_ref());
+            // A partition's index attached to a partitioned index is
+            // re-created with it, and DefineIndex never passes the old
+            // storage down to partitions: always rebuilt.
+            let rebuilt = change.rewrite
+                || info.is_some_and(|i| {
+                    i.uses_column(name)
+                        && (i.has_expressions_or_predicate()
+                            || i.parent.is_some()
+                            || (change.rebuild_indexes && i.is_key_column(name)))
+                });
+            if !rebuilt {
+                continue;
+            }
+            fx.index_rebuilds.insert(idx.clone());
+            if !change.rewrite {
+                fx.scan(t);
+                let why = if info.is_some_and(|i| i.has_expressions_or_predicate()) {
+                    "an index with an expression or predicate using the column is always rebuilt"
+                } else if info.is_some_and(|i| i.parent.is_some()) {
+                    "a partition's index is re-created with its partitioned index"
+                } else {
+                    "its operator class or collation changes"
+                };
+                fx.note(format!("index {idx} is rebuilt: {why}"));
+            }
+        }
+        // A valid CHECK constraint that uses the column is validated
+        // again: a full scan under the ACCESS EXCLUSIVE lock, even when
+        // nothing is rewritten (NOT VALID ones are re-added unvalidated).
+        if !change.rewrite {
+            for c in &r.constraints {
+                if matches!(c.kind, ConstraintKind::Check { .. })
+                    && c.valid
+                    && c.columns.iter().any(|k| k == name)
+                {
+                    fx.scan(t);
+                    fx.note(format!(
+                        "CHECK constraint {} on {t} uses the column and is validated again (a full scan)",
+                        c.name
+                    ));
                 }
             }
         }

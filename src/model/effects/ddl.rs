@@ -910,6 +910,11 @@ pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
                         }
                     }
                 }
+                for child in cx.cat.partition_indexes(&idx) {
+                    if cx.rel(&child).is_some_and(|r| r.kind == RelKind::Index) {
+                        fx.index_rebuilds.insert(child);
+                    }
+                }
             } else {
                 fx.index_rebuilds.insert(idx);
             }
@@ -949,6 +954,9 @@ pub fn reindex(s: &pb::ReindexStmt, cx: &Ctx, fx: &mut Effects) {
             for t in tables {
                 fx.lock(t, tmode);
                 fx.scan(t);
+                for i in cx.rel(t).map(|r| r.indexes.as_slice()).unwrap_or_default() {
+                    fx.index_rebuilds.insert(i.clone());
+                }
             }
         }
         _ => {
