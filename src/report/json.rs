@@ -69,6 +69,10 @@ struct Statement<'a> {
     new_relations: Vec<&'a QName>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unknown_relations: Vec<&'a QName>,
+    /// Indexes the history does not show whose (unnamed) table takes the
+    /// same lock as the index.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unseen_index_tables: Vec<&'a QName>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     no_transaction_block: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +169,7 @@ pub fn write(
                         held_locks: &s.held,
                         new_relations: fx.new_relations.iter().collect(),
                         unknown_relations: fx.unknown_relations.iter().collect(),
+                        unseen_index_tables: fx.unseen_index_tables.iter().collect(),
                         no_transaction_block: fx.no_transaction_block,
                         unknown: fx.unknown.as_deref(),
                         notes: &fx.notes,

@@ -23,7 +23,7 @@ fn describe_statement(s: &StatementInfo) -> Option<String> {
         parts.push(format!(
             "{} on {} ({})",
             m.pg_name().bold(),
-            q,
+            fx.describe(q),
             m.blocks_phrase()
         ));
     }

@@ -25,13 +25,27 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         })
         .map(|(q, _)| q.to_string())
         .collect();
-    if tables.is_empty() {
+    // An index the history does not show is on a table it does not show
+    // either, one that production has: PostgreSQL locks that table too.
+    let unseen: Vec<String> = fx
+        .locks
+        .iter()
+        .filter(|(q, m)| m.blocks_writes() && fx.unknown_relations.contains(q))
+        .map(|(q, _)| q.to_string())
+        .collect();
+    let msg = if !tables.is_empty() {
+        format!(
+            "dropping this index takes AccessExclusiveLock on {}: reads and writes queue behind it, and behind any long query already using the table",
+            tables.join(", ")
+        )
+    } else if !unseen.is_empty() {
+        format!(
+            "dropping {} takes AccessExclusiveLock on its table (not in the migration history, so assumed to be in production): reads and writes queue behind it, and behind any long query already using the table",
+            unseen.join(", ")
+        )
+    } else {
         return;
-    }
-    let msg = format!(
-        "dropping this index takes AccessExclusiveLock on {}: reads and writes queue behind it, and behind any long query already using the table",
-        tables.join(", ")
-    );
+    };
     let partitioned = fx
         .locks
         .keys()

@@ -30,6 +30,7 @@ fn check(cx: &FileCx, out: &mut Sink) {
     } else {
         String::new()
     };
+    let q = first.effects.describe(q);
     let msg = format!(
         "this statement waits for {} on {q} with no lock_timeout: while it waits behind any long-running query, every new query on {q} queues behind it{more}",
         m.pg_name()

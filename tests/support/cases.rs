@@ -10,6 +10,10 @@
 //! -- expect-error: 42P01      (optional; the statement must fail so)
 //! ```
 //!
+//! `-- history:` (optional, may be empty) is what ddlint sees as the
+//! history instead of the setup, for objects the server has but the
+//! migration history does not show.
+//!
 //! Cases are separated by `-- case:` lines; text before the first case is a
 //! file comment. `-- versions:` takes a comma-separated list of majors and
 //! ranges (`12-18`, `14+`, `-13`, `11,13`).
@@ -24,6 +28,10 @@ pub struct Case {
     pub line: usize,
     pub name: String,
     pub setup: String,
+    /// What ddlint is given as the history instead of the setup (`--
+    /// history:`, possibly empty): objects the server has but the history
+    /// does not show, as when a project's early migrations are missing.
+    pub history: Option<String>,
     pub statement: String,
     /// Majors the case applies to.
     pub versions: Vec<u32>,
@@ -78,6 +86,7 @@ pub fn parse_versions(spec: &str) -> Result<Vec<u32>, String> {
 enum Section {
     None,
     Setup,
+    History,
     Statement,
 }
 
@@ -103,6 +112,7 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
                 line: lineno,
                 name,
                 setup: String::new(),
+                history: None,
                 statement: String::new(),
                 versions: super::pg::ALL_MAJORS.to_vec(),
                 expect_error: None,
@@ -117,6 +127,9 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
         };
         if directive("setup").is_some() {
             section = Section::Setup;
+        } else if directive("history").is_some() {
+            case.history = Some(String::new());
+            section = Section::History;
         } else if directive("statement").is_some() {
             section = Section::Statement;
         } else if let Some(v) = directive("versions") {
@@ -131,6 +144,7 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
         } else {
             let target = match section {
                 Section::Setup => &mut case.setup,
+                Section::History => case.history.get_or_insert_with(String::new),
                 Section::Statement => &mut case.statement,
                 Section::None => {
                     if trimmed.is_empty() || trimmed.starts_with("--") {

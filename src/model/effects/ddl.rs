@@ -209,7 +209,7 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                             .map(|r| r.kind == RelKind::PartitionedIndex)
                             .unwrap_or(false)
                         {
-                            for child in child_indexes(cx, &q) {
+                            for child in cx.cat.partition_indexes(&q) {
                                 if let Some(ct) = cx.cat.index_table(&child) {
                                     fx.lock(ct, mode);
                                 }
@@ -220,7 +220,11 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                     None => {
                         fx.lock(&q, mode);
                         if !cx.cat.contains(&q) {
-                            fx.note(format!("index {q} is not in the catalog: its table (also locked {}) is unknown", mode.pg_name()));
+                            fx.unseen_index_tables.insert(q.clone());
+                            fx.note(format!(
+                                "index {q} is not in the migration history: its table, which the history does not show either, is locked {} too",
+                                mode.pg_name()
+                            ));
                         }
                     }
                 }
@@ -299,18 +303,6 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
             _ => {}
         }
     }
-}
-
-fn child_indexes(cx: &Ctx, parent: &QName) -> Vec<QName> {
-    let mut v: Vec<QName> = cx
-        .cat
-        .relations
-        .values()
-        .filter(|r| r.index.as_ref().and_then(|i| i.parent.as_ref()) == Some(parent))
-        .map(|r| r.name.clone())
-        .collect();
-    v.sort();
-    v
 }
 
 /// DROP TABLE / VIEW / SEQUENCE: the relation, its partitions, the tables

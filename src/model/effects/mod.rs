@@ -36,6 +36,9 @@ pub struct Effects {
     /// Relations the statement touches that the catalog does not know
     /// (history not given): treated as pre-existing.
     pub unknown_relations: RelSet,
+    /// Indexes the history does not show, locked by name: their table,
+    /// which the history does not show either, takes the same lock.
+    pub unseen_index_tables: RelSet,
     /// The statement refuses to run inside a transaction block.
     pub no_transaction_block: bool,
     /// Why (part of) the effects could not be determined.
@@ -82,6 +85,7 @@ impl Effects {
         self.index_rebuilds.extend(other.index_rebuilds);
         self.new_relations.extend(other.new_relations);
         self.unknown_relations.extend(other.unknown_relations);
+        self.unseen_index_tables.extend(other.unseen_index_tables);
         self.no_transaction_block |= other.no_transaction_block;
         self.data_dependent |= other.data_dependent;
         if self.unknown.is_none() {
@@ -100,7 +104,18 @@ impl Effects {
         self.index_rebuilds.shrink_to_fit();
         self.new_relations.shrink_to_fit();
         self.unknown_relations.shrink_to_fit();
+        self.unseen_index_tables.shrink_to_fit();
         self.notes.shrink_to_fit();
+    }
+
+    /// How to name a locked relation to a reader: an index the history
+    /// does not show stands for its unnamed table too.
+    pub fn describe(&self, q: &QName) -> String {
+        if self.unseen_index_tables.contains(q) {
+            format!("{q} and its table (neither is in the migration history)")
+        } else {
+            q.to_string()
+        }
     }
 
     /// The strongest lock on a relation that existed before this run's
