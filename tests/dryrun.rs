@@ -607,6 +607,61 @@ fn probes_measure_blocked_writes_during_an_index_build() {
         .any(|w| w["blocked"] == "writes" && w["relation"] == "public.big"));
 }
 
+/// The prediction uses the migration session's TimeZone: `--timezone` as
+/// the run sets it, else the server's (here the database's default), so a
+/// timestamp -> timestamptz change is predicted and observed alike.
+#[test]
+fn the_session_timezone_decides_the_predicted_rewrite() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(
+        &pg,
+        "zones",
+        "CREATE TABLE events (id int PRIMARY KEY, at timestamp);
+         INSERT INTO events SELECT g, now() FROM generate_series(1, 100) g;",
+    );
+    let dir = files(
+        &tmp.path().join("m"),
+        &[(
+            "0001_tz.sql",
+            "ALTER TABLE events ALTER COLUMN at TYPE timestamptz;\n",
+        )],
+    );
+    // The prediction needs the table's columns: the schema as pg_dump
+    // would give it.
+    let schema = tmp.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE events (id int PRIMARY KEY, at timestamp);\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--db", db.as_str(), "--schema", schema.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(dir.to_str().unwrap());
+        let (code, v, err) = json_run(&args);
+        assert_eq!(code, 0, "{err}\n{v:#}");
+        assert_eq!(v["summary"]["disagreements"], 0, "{extra:?}: {v:#}");
+        let st = statements(&v);
+        (
+            !st[0]["observed_rewrites"].as_array().unwrap().is_empty(),
+            v["dry_run"]["settings"].to_string(),
+        )
+    };
+    // The test server's TimeZone is UTC: no rewrite.
+    assert!(!run(&[]).0);
+    let (rewrote, settings) = run(&["--timezone", "Europe/Berlin"]);
+    assert!(rewrote);
+    assert!(settings.contains("TimeZone"), "{settings}");
+    assert!(!run(&["--timezone", "Etc/Universal"]).0);
+    // A database whose sessions start in another zone.
+    pg.connect()
+        .unwrap()
+        .batch_execute("ALTER DATABASE zones SET timezone = 'America/Sao_Paulo'")
+        .unwrap();
+    assert!(run(&[]).0);
+}
+
 /// The whole text and Markdown reports, timings and paths redacted.
 #[test]
 fn reports_snapshot() {

@@ -129,7 +129,6 @@ pub struct Request {
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
-    pub timezone_utc: bool,
     pub format: report::dryrun::Format,
     pub output: Option<PathBuf>,
     pub quiet: bool,
@@ -176,14 +175,15 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     let mut client = target
         .connect(&req.application_name)
         .map_err(|e| e.to_string())?;
-    let (version, num): (String, String) = {
+    let (version, num, server_zone): (String, String, String) = {
         let row = client
             .query_one(
-                "SELECT current_setting('server_version'), current_setting('server_version_num')",
+                "SELECT current_setting('server_version'), current_setting('server_version_num'), \
+                 current_setting('TimeZone')",
                 &[],
             )
             .map_err(|e| db_error_text(&e))?;
-        (row.get(0), row.get(1))
+        (row.get(0), row.get(1), row.get(2))
     };
     let major = num.parse::<u32>().unwrap_or(150000) / 10000;
     let where_ = match &embedded {
@@ -195,7 +195,12 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     }
     let opts = model::Options {
         pg_version: major.clamp(model::MIN_PG, model::MAX_PG),
-        timezone_utc: req.timezone_utc,
+        // The session's TimeZone decides whether timestamp <-> timestamptz
+        // rewrites: --timezone as the run sets it, else the server's (a
+        // throwaway server's is the machine's).
+        timezone_utc: model::session::is_utc_zone(
+            req.config.timezone.as_deref().unwrap_or(&server_zone),
+        ),
     };
     let inputs = std::mem::take(&mut req.inputs);
     let (analysis, findings) = rules::run(inputs, &opts, &req.settings);

@@ -41,6 +41,9 @@ pub struct Config {
     pub probe: bool,
     /// Pre-flight: transactions older than this are reported.
     pub long_transaction: Duration,
+    /// TimeZone for the migration session (`--timezone`), as the tool's
+    /// connection would set it; None keeps the server's.
+    pub timezone: Option<String>,
 }
 
 /// How to open more sessions to the same database (monitor, probes,
@@ -230,6 +233,9 @@ pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
         ("lock_timeout", duration_setting(cfg.lock_timeout)),
         ("statement_timeout", duration_setting(cfg.statement_timeout)),
     ];
+    if let Some(zone) = &cfg.timezone {
+        wanted.push(("TimeZone", zone.clone()));
+    }
     if cfg.log_lock_waits {
         wanted.push(("log_lock_waits", "on".into()));
         if let Some(d) = cfg.deadlock_timeout {
@@ -239,7 +245,8 @@ pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
     wanted
         .into_iter()
         .map(|(name, value)| {
-            let res = client.batch_execute(&format!("SET {name} = '{value}'"));
+            let quoted = value.replace('\'', "''");
+            let res = client.batch_execute(&format!("SET {name} = '{quoted}'"));
             let note = res.as_ref().err().map(|e| {
                 if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
                     format!(
