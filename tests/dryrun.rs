@@ -607,6 +607,75 @@ fn probes_measure_blocked_writes_during_an_index_build() {
         .any(|w| w["blocked"] == "writes" && w["relation"] == "public.big"));
 }
 
+/// The catalog fingerprint that proves a rollback run left the schema as
+/// it was sees changes to defaults, constraints, indexes and views, and
+/// takes no lock on tables: a session queued for an AccessExclusiveLock
+/// does not make it wait.
+#[test]
+fn fingerprint_sees_changes_and_takes_no_table_locks() {
+    let Some(pg) = server() else { return };
+    database(
+        &pg,
+        "fp",
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 1 CONSTRAINT t_n CHECK (n > 0),
+             p_id int CONSTRAINT t_p REFERENCES p);
+         ALTER TABLE t ADD CONSTRAINT t_big CHECK (n < 100) NOT VALID;
+         CREATE INDEX t_expr ON t ((n + 1)) WHERE n > 2;
+         CREATE VIEW v AS SELECT id, n FROM t;",
+    );
+    let mut c = pg.connect_db("fp").unwrap();
+    let base = ddlint::dryrun::fingerprint(&mut c).unwrap();
+    for change in [
+        "ALTER TABLE t ALTER n SET DEFAULT 2",
+        "ALTER TABLE t DROP CONSTRAINT t_n, ADD CONSTRAINT t_n CHECK (n > 1)",
+        "ALTER TABLE t VALIDATE CONSTRAINT t_big",
+        "ALTER TABLE t DROP CONSTRAINT t_p, \
+         ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p ON DELETE CASCADE",
+        "DROP INDEX t_expr; CREATE INDEX t_expr ON t ((n + 1)) WHERE n > 3",
+        "DROP INDEX t_expr; CREATE INDEX t_expr ON t ((n + 2)) WHERE n > 2",
+        "CREATE OR REPLACE VIEW v AS SELECT id, n FROM t WHERE n > 0",
+    ] {
+        c.batch_execute(&format!("BEGIN; {change}")).unwrap();
+        let changed = ddlint::dryrun::fingerprint(&mut c).unwrap();
+        c.batch_execute("ROLLBACK").unwrap();
+        assert_ne!(changed, base, "{change}");
+    }
+    assert_eq!(ddlint::dryrun::fingerprint(&mut c).unwrap(), base);
+
+    // A reader, and a DROP queued behind it: reading the catalog through
+    // pg_get_indexdef() and friends would queue behind the DROP.
+    let mut reader = pg.connect_db("fp").unwrap();
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM t")
+        .unwrap();
+    let conn = pg.conn_string("fp");
+    let dropper = std::thread::spawn(move || {
+        let mut d = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
+        d.batch_execute("SET application_name = 'fp-dropper'; BEGIN; DROP TABLE t CASCADE")
+            .unwrap();
+        d.batch_execute("ROLLBACK").unwrap();
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while c
+        .query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'fp-dropper' \
+             AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .unwrap()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "the DROP never queued");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.batch_execute("SET lock_timeout = '200ms'").unwrap();
+    let under_queue = ddlint::dryrun::fingerprint(&mut c);
+    reader.batch_execute("ROLLBACK").unwrap();
+    dropper.join().unwrap();
+    assert_eq!(under_queue.expect("no lock wait"), base);
+}
+
 /// The prediction uses the migration session's TimeZone: `--timezone` as
 /// the run sets it, else the server's (here the database's default), so a
 /// timestamp -> timestamptz change is predicted and observed alike.
