@@ -199,8 +199,9 @@ pub struct CheckArgs {
     pub assume_in_transaction: bool,
 
     /// The server's TimeZone, for timestamp <-> timestamptz conversions
-    /// (a SET timezone in the migration overrides it).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    /// (a SET timezone in the migration overrides it): a zone name, a
+    /// POSIX spec or hours east of UTC (`-7`), as PostgreSQL accepts them.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = timezone_arg, allow_hyphen_values = true)]
     pub timezone: String,
 
     /// Lowest severity that makes the exit status 1.
@@ -279,6 +280,11 @@ pub struct DryRunArgs {
     #[arg(long)]
     pub probe: bool,
 
+    /// TimeZone of the migration session, where the migration tool's
+    /// connection sets one (JDBC sends the JVM's) [default: the server's].
+    #[arg(long, value_name = "ZONE", value_parser = timezone_arg, allow_hyphen_values = true)]
+    pub timezone: Option<String>,
+
     /// Pre-flight: report transactions older than this.
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub long_transaction: String,
@@ -324,6 +330,14 @@ pub struct DryRunArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `--timezone`: refused here, with the closest names, when PostgreSQL
+/// would refuse it (exit 2), rather than silently taken for "not UTC".
+fn timezone_arg(v: &str) -> Result<String, String> {
+    model::timezone::parse(v)
+        .map(|_| v.to_string())
+        .map_err(|e| e.to_string())
 }
 
 fn duration_arg(name: &str, v: &str) -> Result<Option<std::time::Duration>, String> {
@@ -372,10 +386,10 @@ pub fn dry_run(args: DryRunArgs) -> i32 {
                 probe: args.probe,
                 long_transaction: duration_arg("long-transaction", &args.long_transaction)?
                     .unwrap_or(std::time::Duration::from_secs(60)),
+                timezone: args.timezone.clone(),
             },
             application_name: args.application_name.clone(),
             settings,
-            timezone_utc: true,
             format: args.format,
             output: args.output.clone(),
             quiet: args.quiet,

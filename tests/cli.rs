@@ -253,6 +253,53 @@ fn version_changes_the_answer() {
     assert_eq!(mode("12"), "ShareUpdateExclusiveLock");
 }
 
+/// `--timezone` takes what PostgreSQL takes as TimeZone and decides
+/// whether timestamp -> timestamptz rewrites; anything else is a usage
+/// error naming the closest zones (`tests/timezone.rs` compares with real
+/// servers).
+#[test]
+fn timezone_is_checked_and_decides_the_rewrite() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "001.sql", b"CREATE TABLE t (ts timestamp);\n");
+    write(
+        d.path(),
+        "002.sql",
+        b"ALTER TABLE t ALTER COLUMN ts TYPE timestamptz;\n",
+    );
+    let dir = d.path().display().to_string();
+    let rewrites = |zone: &str| -> bool {
+        let o = ddlint(&["check", "--format", "json", "--timezone", zone, &dir]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{zone}: {}",
+            stderr(&o)
+        );
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        !j["files"][1]["statements"][0]["rewrites"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    };
+    for utc in ["UTC", "etc/universal", "Zulu", "GMT", "0", "<+00>0"] {
+        assert!(!rewrites(utc), "{utc}");
+    }
+    for other in ["Europe/Berlin", "Africa/Abidjan", "UTC+3", "-7"] {
+        assert!(rewrites(other), "{other}");
+    }
+    for (bad, hint) in [
+        ("Amerca/New_York", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("Berlin", "Europe/Berlin"),
+    ] {
+        let o = ddlint(&["check", "--timezone", bad, &f]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {e}");
+        assert!(e.contains("time zone") && e.contains(hint), "{bad}: {e}");
+    }
+    let o = ddlint(&["dry-run", "--timezone", "Mars/Olympus_Mons", &f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 #[test]
 fn demo_report_snapshot() {
     let o = ddlint(&["check", "--format", "json", "fixtures/demo"]);

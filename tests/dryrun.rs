@@ -607,6 +607,336 @@ fn probes_measure_blocked_writes_during_an_index_build() {
         .any(|w| w["blocked"] == "writes" && w["relation"] == "public.big"));
 }
 
+/// Pre-flight lists the sessions whose locks conflict with what the
+/// migration will request (held, or queued ahead of it) and those that keep
+/// such a queued request waiting, not every session that touched the
+/// tables; a session's query is labelled as its last, not as the one that
+/// took the lock.
+#[test]
+fn preflight_lists_only_sessions_whose_locks_conflict() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(
+        &pg,
+        "pre",
+        "CREATE TABLE customers (id bigint PRIMARY KEY);
+         CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);",
+    );
+    // A foreign key takes ShareRowExclusiveLock on both tables.
+    let dir = files(
+        &tmp.path().join("fk"),
+        &[(
+            "0001_fk.sql",
+            "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) \
+             REFERENCES customers (id) NOT VALID;\n",
+        )],
+    );
+    let session = |app: &str, sql: &[&str]| {
+        let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("SET application_name = '{app}'"))
+            .unwrap();
+        for s in sql {
+            c.batch_execute(s).unwrap();
+        }
+        c
+    };
+    let holders = |v: &Value| -> Vec<(String, String, bool)> {
+        v["dry_run"]["preflight"]["lock_holders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["session"]["application"].as_str().unwrap().to_string(),
+                    format!(
+                        "{} on {}",
+                        h["mode"].as_str().unwrap(),
+                        h["relation"].as_str().unwrap()
+                    ),
+                    h["granted"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let args = [
+        "--db",
+        db.as_str(),
+        "--lock-timeout",
+        "300ms",
+        dir.to_str().unwrap(),
+    ];
+
+    // An idle reader of the referenced table (AccessShareLock: no
+    // conflict) and a writer of the altered table (RowExclusiveLock:
+    // conflicts), both idle in transaction, their lock taken by a
+    // statement before their last one.
+    let mut reader = session(
+        "reader",
+        &["BEGIN", "SELECT count(*) FROM customers", "SELECT 1"],
+    );
+    let mut writer = session(
+        "writer",
+        &["BEGIN", "INSERT INTO orders VALUES (1, NULL)", "SELECT 2"],
+    );
+    let (code, v, err) = json_run(&args);
+    assert_eq!(code, 1, "the writer makes it time out: {err}\n{v:#}");
+    assert_eq!(
+        holders(&v),
+        vec![(
+            "writer".into(),
+            "RowExclusiveLock on public.orders".into(),
+            true
+        )],
+        "{v:#}"
+    );
+    let h = &v["dry_run"]["preflight"]["lock_holders"][0];
+    assert_eq!(h["conflicts_with"], "ShareRowExclusiveLock", "{v:#}");
+    assert_eq!(h["session"]["last_query"], "SELECT 2", "{v:#}");
+    assert_eq!(
+        h["session"]["query"], "SELECT 2",
+        "the version 1 name stays"
+    );
+    assert_eq!(h["session"]["lock_may_predate_last_query"], true, "{v:#}");
+    let long: Vec<&str> = v["dry_run"]["preflight"]["long_transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["application"].as_str().unwrap())
+        .collect();
+    assert!(
+        long.contains(&"reader") && long.contains(&"writer"),
+        "{v:#}"
+    );
+    let blocker = &statements(&v)[0]["wait"]["blockers"][0];
+    assert_eq!(blocker["application"], "writer", "{v:#}");
+    assert_eq!(blocker["last_query"], "SELECT 2", "{v:#}");
+
+    // The text names the conflict, and the reader only among the long
+    // transactions, said not to block.
+    let out = ddlint(&[
+        "dry-run",
+        "--db",
+        &db,
+        "--lock-timeout",
+        "300ms",
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let conflicts = text
+        .split("pre-flight: the migration would queue behind these sessions:")
+        .nth(1)
+        .and_then(|t| t.split("pre-flight: long or idle-in-transaction").next())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        conflicts.contains(
+            "holds RowExclusiveLock on public.orders, which conflicts with the \
+             ShareRowExclusiveLock the migration will request; last query: SELECT 2 (its \
+             locks may come from an earlier statement of its transaction)"
+        ) && conflicts.contains("(writer, "),
+        "{text}"
+    );
+    assert!(!conflicts.contains("reader"), "{text}");
+    assert!(text.contains("(not blocking unless listed above"), "{text}");
+    let md = ddlint(&[
+        "dry-run",
+        "--db",
+        &db,
+        "--lock-timeout",
+        "300ms",
+        "--format",
+        "markdown",
+        dir.to_str().unwrap(),
+    ]);
+    let md = String::from_utf8_lossy(&md.stdout).to_string();
+    assert!(
+        md.contains("**Pre-flight**: the migration would queue behind these sessions")
+            && md.contains("last query: SELECT 2 (its locks may come"),
+        "{md}"
+    );
+    writer.batch_execute("ROLLBACK").unwrap();
+
+    // A DROP TABLE-like request queued behind the reader: the migration
+    // would queue behind it, and so wait for the reader too.
+    let conn = db.clone();
+    let dropper = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "SET application_name = 'dropper'; BEGIN; \
+             LOCK TABLE customers IN ACCESS EXCLUSIVE MODE",
+        )
+        .unwrap();
+        c.batch_execute("ROLLBACK").unwrap();
+    });
+    let mut watch = pg.connect_db("pre").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while watch
+        .query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'dropper' \
+             AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dropper never queued"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, v, err) = json_run(&args);
+    assert_eq!(code, 1, "{err}\n{v:#}");
+    assert_eq!(
+        holders(&v),
+        vec![
+            (
+                "dropper".into(),
+                "AccessExclusiveLock on public.customers".into(),
+                false
+            ),
+            (
+                "reader".into(),
+                "AccessShareLock on public.customers".into(),
+                true
+            ),
+        ],
+        "{v:#}"
+    );
+    let pre = &v["dry_run"]["preflight"]["lock_holders"];
+    let dropper_pid = pre[0]["session"]["pid"].clone();
+    assert_eq!(pre[1]["holds_up"], dropper_pid, "{v:#}");
+    assert!(pre[1].get("conflicts_with").is_none(), "{v:#}");
+    reader.batch_execute("ROLLBACK").unwrap();
+    dropper.join().unwrap();
+}
+
+/// The catalog fingerprint that proves a rollback run left the schema as
+/// it was sees changes to defaults, constraints, indexes and views, and
+/// takes no lock on tables: a session queued for an AccessExclusiveLock
+/// does not make it wait.
+#[test]
+fn fingerprint_sees_changes_and_takes_no_table_locks() {
+    let Some(pg) = server() else { return };
+    database(
+        &pg,
+        "fp",
+        "CREATE TABLE p (id int PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 1 CONSTRAINT t_n CHECK (n > 0),
+             p_id int CONSTRAINT t_p REFERENCES p);
+         ALTER TABLE t ADD CONSTRAINT t_big CHECK (n < 100) NOT VALID;
+         CREATE INDEX t_expr ON t ((n + 1)) WHERE n > 2;
+         CREATE VIEW v AS SELECT id, n FROM t;",
+    );
+    let mut c = pg.connect_db("fp").unwrap();
+    let base = ddlint::dryrun::fingerprint(&mut c).unwrap();
+    for change in [
+        "ALTER TABLE t ALTER n SET DEFAULT 2",
+        "ALTER TABLE t DROP CONSTRAINT t_n, ADD CONSTRAINT t_n CHECK (n > 1)",
+        "ALTER TABLE t VALIDATE CONSTRAINT t_big",
+        "ALTER TABLE t DROP CONSTRAINT t_p, \
+         ADD CONSTRAINT t_p FOREIGN KEY (p_id) REFERENCES p ON DELETE CASCADE",
+        "DROP INDEX t_expr; CREATE INDEX t_expr ON t ((n + 1)) WHERE n > 3",
+        "DROP INDEX t_expr; CREATE INDEX t_expr ON t ((n + 2)) WHERE n > 2",
+        "CREATE OR REPLACE VIEW v AS SELECT id, n FROM t WHERE n > 0",
+    ] {
+        c.batch_execute(&format!("BEGIN; {change}")).unwrap();
+        let changed = ddlint::dryrun::fingerprint(&mut c).unwrap();
+        c.batch_execute("ROLLBACK").unwrap();
+        assert_ne!(changed, base, "{change}");
+    }
+    assert_eq!(ddlint::dryrun::fingerprint(&mut c).unwrap(), base);
+
+    // A reader, and a DROP queued behind it: reading the catalog through
+    // pg_get_indexdef() and friends would queue behind the DROP.
+    let mut reader = pg.connect_db("fp").unwrap();
+    reader
+        .batch_execute("BEGIN; SELECT count(*) FROM t")
+        .unwrap();
+    let conn = pg.conn_string("fp");
+    let dropper = std::thread::spawn(move || {
+        let mut d = postgres::Client::connect(&conn, postgres::NoTls).unwrap();
+        d.batch_execute("SET application_name = 'fp-dropper'; BEGIN; DROP TABLE t CASCADE")
+            .unwrap();
+        d.batch_execute("ROLLBACK").unwrap();
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while c
+        .query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'fp-dropper' \
+             AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .unwrap()
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the DROP never queued"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.batch_execute("SET lock_timeout = '200ms'").unwrap();
+    let under_queue = ddlint::dryrun::fingerprint(&mut c);
+    reader.batch_execute("ROLLBACK").unwrap();
+    dropper.join().unwrap();
+    assert_eq!(under_queue.expect("no lock wait"), base);
+}
+
+/// The prediction uses the migration session's TimeZone: `--timezone` as
+/// the run sets it, else the server's (here the database's default), so a
+/// timestamp -> timestamptz change is predicted and observed alike.
+#[test]
+fn the_session_timezone_decides_the_predicted_rewrite() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(
+        &pg,
+        "zones",
+        "CREATE TABLE events (id int PRIMARY KEY, at timestamp);
+         INSERT INTO events SELECT g, now() FROM generate_series(1, 100) g;",
+    );
+    let dir = files(
+        &tmp.path().join("m"),
+        &[(
+            "0001_tz.sql",
+            "ALTER TABLE events ALTER COLUMN at TYPE timestamptz;\n",
+        )],
+    );
+    // The prediction needs the table's columns: the schema as pg_dump
+    // would give it.
+    let schema = tmp.path().join("schema.sql");
+    std::fs::write(
+        &schema,
+        "CREATE TABLE events (id int PRIMARY KEY, at timestamp);\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--db", db.as_str(), "--schema", schema.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(dir.to_str().unwrap());
+        let (code, v, err) = json_run(&args);
+        assert_eq!(code, 0, "{err}\n{v:#}");
+        assert_eq!(v["summary"]["disagreements"], 0, "{extra:?}: {v:#}");
+        let st = statements(&v);
+        (
+            !st[0]["observed_rewrites"].as_array().unwrap().is_empty(),
+            v["dry_run"]["settings"].to_string(),
+        )
+    };
+    // The test server's TimeZone is UTC: no rewrite.
+    assert!(!run(&[]).0);
+    let (rewrote, settings) = run(&["--timezone", "Europe/Berlin"]);
+    assert!(rewrote);
+    assert!(settings.contains("TimeZone"), "{settings}");
+    assert!(!run(&["--timezone", "Etc/Universal"]).0);
+    // A database whose sessions start in another zone.
+    pg.connect()
+        .unwrap()
+        .batch_execute("ALTER DATABASE zones SET timezone = 'America/Sao_Paulo'")
+        .unwrap();
+    assert!(run(&[]).0);
+}
+
 /// The whole text and Markdown reports, timings and paths redacted.
 #[test]
 fn reports_snapshot() {
@@ -632,8 +962,39 @@ fn reports_snapshot() {
     settings.add_filter(r"\d+\.\d+ (ms|s)\b", "[T]");
     settings.add_filter(&regex_escape(&dir.display().to_string()), "[DIR]");
     settings.add_filter(r"port \d+", "port [PORT]");
+    settings.add_filter(r"pid \d+", "pid [PID]");
     settings.add_filter(r"PostgreSQL [0-9.]+[^)\n]*", "PostgreSQL [VERSION]");
     for (format, name) in [("text", "dryrun_text"), ("markdown", "dryrun_markdown")] {
+        // A session idle in transaction after reading orders: pre-flight
+        // lists it (its AccessShareLock conflicts with ALTER TABLE's
+        // AccessExclusiveLock), and statement 2 waits for it until it lets
+        // go, once the migration is seen waiting.
+        let mut reader = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+        for sql in [
+            "SET application_name = 'snapshot-reader'",
+            "BEGIN",
+            "SELECT count(*) FROM orders",
+        ] {
+            reader.batch_execute(sql).unwrap();
+        }
+        let mut watch = pg.connect_db("snap").unwrap();
+        let release = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while std::time::Instant::now() < deadline
+                && watch
+                    .query(
+                        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'ddlint' \
+                         AND wait_event_type = 'Lock'",
+                        &[],
+                    )
+                    .unwrap()
+                    .is_empty()
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            reader.batch_execute("ROLLBACK").unwrap();
+        });
         let out = ddlint(&[
             "dry-run",
             "--db",
@@ -642,6 +1003,7 @@ fn reports_snapshot() {
             format,
             dir.to_str().unwrap(),
         ]);
+        release.join().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let body = String::from_utf8_lossy(&out.stdout).to_string();
         settings.bind(|| insta::assert_snapshot!(name, body));

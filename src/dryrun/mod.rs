@@ -84,22 +84,37 @@ pub fn db_error_text(e: &postgres::Error) -> String {
 /// triggers, views, schemas): equal before and after a run that leaves the
 /// database as it found it. Storage (relfilenode) and sequence values are
 /// not part of it.
+///
+/// It reads catalog rows only, expressions as their stored node trees
+/// (`adbin`, `conbin`, `indexprs`, `ev_action`), never through
+/// `pg_get_indexdef`, `pg_get_constraintdef`, `pg_get_expr` or
+/// `pg_get_viewdef`: those take AccessShareLock on the table, so with
+/// another session holding or queued for an AccessExclusiveLock (what
+/// pre-flight is there to report) the fingerprint would wait, and fail on
+/// the short lock_timeout before anything ran.
 pub fn fingerprint(client: &mut postgres::Client) -> Result<String, postgres::Error> {
     const USER_NS: &str = "n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'";
     let sql = format!(
         "SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM (\
          SELECT 'ns ' || n.nspname AS x FROM pg_namespace n WHERE {USER_NS} \
-         UNION ALL SELECT format('rel %s.%s %s %s %s', n.nspname, c.relname, c.relkind, c.relpersistence, c.reloptions) \
+         UNION ALL SELECT format('rel %s.%s %s %s %s %s', n.nspname, c.relname, c.relkind, \
+             c.relpersistence, c.reloptions, c.relam) \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} \
          UNION ALL SELECT format('col %s.%s %s %s %s %s %s', n.nspname, c.relname, a.attnum, a.attname, \
-             format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) \
+             format_type(a.atttypid, a.atttypmod), a.attnotnull, d.adbin::text) \
            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
            WHERE {USER_NS} AND a.attnum > 0 AND NOT a.attisdropped \
-         UNION ALL SELECT format('con %s.%s %s %s %s', n.nspname, co.conname, co.conrelid::regclass, \
-             pg_get_constraintdef(co.oid), co.convalidated) \
+         UNION ALL SELECT format('con %s.%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s', \
+             n.nspname, co.conname, co.conrelid::regclass, co.contypid::regtype, co.contype, \
+             co.condeferrable, co.condeferred, co.convalidated, co.conkey, \
+             co.confrelid::regclass, co.confkey, co.confupdtype, co.confdeltype, \
+             co.confmatchtype, co.conexclop, co.conindid::regclass, co.conbin::text) \
            FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE {USER_NS} \
-         UNION ALL SELECT format('idx %s %s %s', pg_get_indexdef(i.indexrelid), i.indisvalid, i.indisready) \
+         UNION ALL SELECT format('idx %s.%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s', \
+             n.nspname, c.relname, i.indrelid::regclass, i.indnkeyatts, i.indkey, i.indclass, \
+             i.indcollation, i.indoption, i.indisunique, i.indisprimary, i.indisexclusion, \
+             i.indimmediate, i.indexprs::text, i.indpred::text, i.indisvalid, i.indisready) \
            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {USER_NS} \
          UNION ALL SELECT format('type %s.%s %s', n.nspname, t.typname, t.typtype) \
@@ -112,9 +127,9 @@ pub fn fingerprint(client: &mut postgres::Client) -> Result<String, postgres::Er
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {USER_NS} \
          UNION ALL SELECT format('trg %s %s %s', t.tgrelid::regclass, t.tgname, t.tgenabled) \
            FROM pg_trigger t WHERE NOT t.tgisinternal \
-         UNION ALL SELECT format('view %s.%s %s', n.nspname, c.relname, pg_get_viewdef(c.oid)) \
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE {USER_NS} AND c.relkind IN ('v', 'm') \
+         UNION ALL SELECT format('rule %s.%s %s %s', n.nspname, c.relname, r.rulename, r.ev_action::text) \
+           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NS} \
         ) s"
     );
     Ok(client.query_one(&sql, &[])?.get(0))
@@ -129,7 +144,6 @@ pub struct Request {
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
-    pub timezone_utc: bool,
     pub format: report::dryrun::Format,
     pub output: Option<PathBuf>,
     pub quiet: bool,
@@ -176,14 +190,15 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     let mut client = target
         .connect(&req.application_name)
         .map_err(|e| e.to_string())?;
-    let (version, num): (String, String) = {
+    let (version, num, server_zone): (String, String, String) = {
         let row = client
             .query_one(
-                "SELECT current_setting('server_version'), current_setting('server_version_num')",
+                "SELECT current_setting('server_version'), current_setting('server_version_num'), \
+                 current_setting('TimeZone')",
                 &[],
             )
             .map_err(|e| db_error_text(&e))?;
-        (row.get(0), row.get(1))
+        (row.get(0), row.get(1), row.get(2))
     };
     let major = num.parse::<u32>().unwrap_or(150000) / 10000;
     let where_ = match &embedded {
@@ -195,7 +210,12 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     }
     let opts = model::Options {
         pg_version: major.clamp(model::MIN_PG, model::MAX_PG),
-        timezone_utc: req.timezone_utc,
+        // The session's TimeZone decides whether timestamp <-> timestamptz
+        // rewrites: --timezone as the run sets it, else the server's (a
+        // throwaway server's is the machine's).
+        timezone_utc: model::session::is_utc_zone(
+            req.config.timezone.as_deref().unwrap_or(&server_zone),
+        ),
     };
     let inputs = std::mem::take(&mut req.inputs);
     let (analysis, findings) = rules::run(inputs, &opts, &req.settings);

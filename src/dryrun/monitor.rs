@@ -3,8 +3,9 @@
 //! and who blocks them (`pg_blocking_pids`), and, for statements that run
 //! outside a transaction (their locks are gone when they end), the locks
 //! they hold, sampled. Also the pre-flight look at the server: long
-//! transactions, idle-in-transaction sessions and lock holders on the
-//! relations the migration will touch.
+//! transactions, idle-in-transaction sessions and the locks other sessions
+//! hold or wait for on the relations the migration will touch (run.rs
+//! keeps those that would make it wait).
 
 use std::collections::BTreeSet;
 use std::sync::mpsc;
@@ -18,8 +19,9 @@ use crate::model::locks::LockMode;
 /// How often the migration backend is looked at.
 const POLL: Duration = Duration::from_millis(10);
 
-/// Another session that held what the migration waited for.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// Another session: one that held what the migration waited for, or that
+/// pre-flight reports.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Session {
     pub pid: i32,
     pub user: String,
@@ -27,8 +29,35 @@ pub struct Session {
     pub state: String,
     /// Seconds since its transaction began (0 when none).
     pub transaction_age_s: f64,
-    /// Its current or last query, truncated.
-    pub query: String,
+    /// `pg_stat_activity.query`, truncated: the statement it runs when
+    /// `active`, otherwise the LAST one it ran, which is not necessarily
+    /// the one that took the locks it holds.
+    pub last_query: String,
+    /// Its transaction ran statements before `last_query` (it is idle in
+    /// transaction, or the transaction began before the query did), so a
+    /// lock it holds may come from one of those.
+    pub lock_may_predate_last_query: bool,
+}
+
+impl Serialize for Session {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Session", 8)?;
+        st.serialize_field("pid", &self.pid)?;
+        st.serialize_field("user", &self.user)?;
+        st.serialize_field("application", &self.application)?;
+        st.serialize_field("state", &self.state)?;
+        st.serialize_field("transaction_age_s", &self.transaction_age_s)?;
+        st.serialize_field("last_query", &self.last_query)?;
+        st.serialize_field(
+            "lock_may_predate_last_query",
+            &self.lock_may_predate_last_query,
+        )?;
+        // The same text under its first name, for readers of JSON version
+        // 1 (fields are only added within a version).
+        st.serialize_field("query", &self.last_query)?;
+        st.end()
+    }
 }
 
 /// What the monitor saw while one statement ran.
@@ -50,17 +79,22 @@ pub struct Monitor {
     client: Client,
 }
 
-const SESSION_SQL: &str =
-    "SELECT pid, coalesce(usename::text, ''), coalesce(application_name, ''), \
-     coalesce(state, ''), coalesce(extract(epoch FROM now() - xact_start), 0)::float8, \
-     left(coalesce(query, ''), 200) FROM pg_catalog.pg_stat_activity";
+/// The columns `session_at` reads, of `pg_stat_activity a`.
+const SESSION_COLUMNS: &str = "a.pid, coalesce(a.usename::text, ''), \
+     coalesce(a.application_name, ''), coalesce(a.state, ''), \
+     coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8, \
+     left(coalesce(a.query, ''), 200), \
+     coalesce(a.state LIKE 'idle in transaction%' OR a.xact_start < a.query_start, false)";
+
+fn session_sql() -> String {
+    format!("SELECT {SESSION_COLUMNS} FROM pg_catalog.pg_stat_activity a")
+}
 
 fn session(r: &postgres::Row) -> Session {
     session_at(r, 0)
 }
 
-/// A session from six columns of `r` starting at `at`: pid, user,
-/// application, state, transaction age, query.
+/// A session from the `SESSION_COLUMNS` of `r` starting at `at`.
 fn session_at(r: &postgres::Row, at: usize) -> Session {
     Session {
         pid: r.get(at),
@@ -68,21 +102,21 @@ fn session_at(r: &postgres::Row, at: usize) -> Session {
         application: r.get(at + 2),
         state: r.get(at + 3),
         transaction_age_s: (r.get::<_, f64>(at + 4) * 10.0).round() / 10.0,
-        query: r
+        last_query: r
             .get::<_, String>(at + 5)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),
+        lock_may_predate_last_query: r.get(at + 6),
     }
 }
 
-impl std::fmt::Display for Session {
+impl Session {
     /// "pid 4242 (webapp, user app, idle in transaction, transaction open
-    /// 35.0 s): UPDATE ..."
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "pid {} ({}{}, {}, transaction open {:.1} s): {}",
+    /// 35.0 s)".
+    pub fn who(&self) -> String {
+        format!(
+            "pid {} ({}{}, {}, transaction open {:.1} s)",
             self.pid,
             if self.application.is_empty() {
                 "no application_name"
@@ -100,9 +134,47 @@ impl std::fmt::Display for Session {
                 &self.state
             },
             self.transaction_age_s,
-            self.query
         )
     }
+
+    /// "last query: UPDATE ... (its locks may come from an earlier
+    /// statement of its transaction)": `pg_stat_activity` shows only the
+    /// last query, and calling it "query" would blame it for every lock.
+    pub fn last_query_note(&self) -> String {
+        format!(
+            "last query: {}{}",
+            if self.last_query.is_empty() {
+                "(none)"
+            } else {
+                &self.last_query
+            },
+            if self.lock_may_predate_last_query {
+                " (its locks may come from an earlier statement of its transaction)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+impl std::fmt::Display for Session {
+    /// `who`, then `last_query_note`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {}", self.who(), self.last_query_note())
+    }
+}
+
+/// A relation lock another session holds, or waits for.
+#[derive(Clone, Debug)]
+pub struct LockRow {
+    pub relation: u32,
+    pub mode: LockMode,
+    pub granted: bool,
+    pub session: Session,
+    /// While it waits: the sessions it waits for (`pg_blocking_pids`:
+    /// holders of conflicting locks and conflicting requests queued
+    /// ahead of it).
+    pub blocked_by: Vec<i32>,
 }
 
 impl Monitor {
@@ -144,10 +216,12 @@ impl Monitor {
         min_age: Duration,
     ) -> Result<Vec<Session>, postgres::Error> {
         let sql = format!(
-            "{SESSION_SQL} WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND pid <> $1 AND xact_start IS NOT NULL \
-             AND (state LIKE 'idle in transaction%' OR now() - xact_start > make_interval(secs => $2)) \
-             ORDER BY xact_start"
+            "{} WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() \
+             AND a.pid <> $1 AND a.xact_start IS NOT NULL \
+             AND (a.state LIKE 'idle in transaction%' \
+                  OR now() - a.xact_start > make_interval(secs => $2)) \
+             ORDER BY a.xact_start",
+            session_sql()
         );
         let rows = self
             .client
@@ -160,26 +234,31 @@ impl Monitor {
         &mut self,
         exclude: i32,
         oids: &[u32],
-    ) -> Result<Vec<(u32, LockMode, bool, Session)>, postgres::Error> {
+    ) -> Result<Vec<LockRow>, postgres::Error> {
         if oids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = self.client.query(
-            "SELECT l.relation, l.mode, l.granted, a.pid, coalesce(a.usename::text, ''), \
-                    coalesce(a.application_name, ''), coalesce(a.state, ''), \
-                    coalesce(extract(epoch FROM now() - a.xact_start), 0)::float8, \
-                    left(coalesce(a.query, ''), 200) \
+        let sql = format!(
+            "SELECT l.relation, l.mode, l.granted, \
+                    CASE WHEN l.granted THEN '{{}}'::int[] \
+                         ELSE pg_catalog.pg_blocking_pids(l.pid) END, \
+                    {SESSION_COLUMNS} \
              FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'relation' AND l.relation = ANY($1) \
                AND l.pid <> pg_backend_pid() AND l.pid <> $2 \
-             ORDER BY a.pid, l.relation",
-            &[&oids, &exclude],
-        )?;
+             ORDER BY a.pid, l.relation, l.granted DESC"
+        );
+        let rows = self.client.query(&sql, &[&oids, &exclude])?;
         Ok(rows
             .iter()
             .filter_map(|r| {
-                let mode = LockMode::from_pg_name(&r.get::<_, String>(1))?;
-                Some((r.get(0), mode, r.get(2), session_at(r, 3)))
+                Some(LockRow {
+                    relation: r.get(0),
+                    mode: LockMode::from_pg_name(&r.get::<_, String>(1))?,
+                    granted: r.get(2),
+                    blocked_by: r.get(3),
+                    session: session_at(r, 4),
+                })
             })
             .collect())
     }
@@ -236,7 +315,7 @@ fn poll(
                     .filter(|p| seen_blockers.insert(*p))
                     .collect();
                 if !fresh.is_empty() {
-                    let sql = format!("{SESSION_SQL} WHERE pid = ANY($1) ORDER BY pid");
+                    let sql = format!("{} WHERE a.pid = ANY($1) ORDER BY a.pid", session_sql());
                     if let Ok(rows) = client.query(&sql, &[&fresh]) {
                         w.blockers.extend(rows.iter().map(session));
                     }

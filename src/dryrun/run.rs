@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 use serde::Serialize;
 
-use super::monitor::{Monitor, Session, Watch};
+use super::monitor::{LockRow, Monitor, Session, Watch};
 use super::observe::{self, Disagreement, Snapshot};
 use super::plan::{Control, Step, Undo};
 use super::probe::{self, ProbeResult};
@@ -41,6 +41,9 @@ pub struct Config {
     pub probe: bool,
     /// Pre-flight: transactions older than this are reported.
     pub long_transaction: Duration,
+    /// TimeZone for the migration session (`--timezone`), as the tool's
+    /// connection would set it; None keeps the server's.
+    pub timezone: Option<String>,
 }
 
 /// How to open more sessions to the same database (monitor, probes,
@@ -56,18 +59,43 @@ pub struct SettingResult {
     pub note: Option<String>,
 }
 
+/// A lock of another session that would make the migration wait.
 #[derive(Clone, Debug, Serialize)]
 pub struct HeldLockInfo {
     pub relation: String,
     pub mode: LockMode,
+    /// Held (true) or waited for (false: queued ahead of the migration).
     pub granted: bool,
     pub session: Session,
+    /// The strongest lock the migration will request on the relation that
+    /// this one conflicts with. None for a session listed through
+    /// `holds_up` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicts_with: Option<LockMode>,
+    /// The pid of a session queued ahead of the migration that this lock
+    /// keeps waiting: it does not conflict with the migration's own
+    /// requests, but the migration waits for that session, which waits
+    /// for this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds_up: Option<i32>,
 }
 
+/// What the server looks like before the run: what would make a real
+/// deploy wait, and sessions worth knowing about.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Preflight {
+    /// Open for longer than `--long-transaction`, or idle in transaction.
+    /// Not lock conflicts by themselves (those are in `lock_holders`), but
+    /// they hold back VACUUM and CONCURRENTLY statements may wait for them.
     pub long_transactions: Vec<Session>,
+    /// Locks, held or queued, that the migration's lock requests would
+    /// wait behind: those that conflict with a mode it requests on the
+    /// same relation, and those that keep such a queued request waiting.
     pub lock_holders: Vec<HeldLockInfo>,
+    /// What pre-flight could not judge (statements whose locks are
+    /// unknown).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -230,6 +258,9 @@ pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
         ("lock_timeout", duration_setting(cfg.lock_timeout)),
         ("statement_timeout", duration_setting(cfg.statement_timeout)),
     ];
+    if let Some(zone) = &cfg.timezone {
+        wanted.push(("TimeZone", zone.clone()));
+    }
     if cfg.log_lock_waits {
         wanted.push(("log_lock_waits", "on".into()));
         if let Some(d) = cfg.deadlock_timeout {
@@ -239,7 +270,8 @@ pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
     wanted
         .into_iter()
         .map(|(name, value)| {
-            let res = client.batch_execute(&format!("SET {name} = '{value}'"));
+            let quoted = value.replace('\'', "''");
+            let res = client.batch_execute(&format!("SET {name} = '{quoted}'"));
             let note = res.as_ref().err().map(|e| {
                 if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
                     format!(
@@ -372,16 +404,22 @@ pub fn execute(
     };
     let steps: Vec<&Step> = steps.iter().filter(|s| !s.history).collect();
 
-    // The existing relations the migration is predicted to lock.
-    let mut touched: BTreeSet<u32> = BTreeSet::new();
+    // The existing relations the migration is predicted to lock, with
+    // every mode it requests on each.
+    let mut requested: BTreeMap<u32, BTreeSet<LockMode>> = BTreeMap::new();
+    let mut unknown: Vec<String> = Vec::new();
     for s in &steps {
         let fx = &analysis.files[s.file].statements[s.stmt].effects;
-        for q in fx.locks.keys() {
+        if fx.unknown.is_some() && s.control.is_none() {
+            unknown.push(format!("statement {} ({})", s.number, s.location()));
+        }
+        for (q, mode) in &fx.locks {
             if let Some(oid) = initial.oid_of(&q.to_string()) {
-                touched.insert(oid);
+                requested.entry(oid).or_default().insert(*mode);
             }
         }
     }
+    let touched: BTreeSet<u32> = requested.keys().copied().collect();
     let mut exec = Exec {
         cfg,
         client,
@@ -399,7 +437,14 @@ pub fn execute(
         committed: Vec::new(),
         progress,
     };
-    let preflight = exec.preflight(&touched, &initial);
+    let mut preflight = exec.preflight(&requested, &initial);
+    if !unknown.is_empty() {
+        preflight.notes.push(format!(
+            "the locks of {} are unknown to ddlint check: sessions that would block them are \
+             not listed",
+            unknown.join(", ")
+        ));
+    }
     let probes = if cfg.probe {
         let tables: Vec<u32> = touched
             .iter()
@@ -562,7 +607,11 @@ fn quoted_names(client: &mut Client, oids: &[u32]) -> Result<Vec<String>, postgr
 }
 
 impl<'a> Exec<'a> {
-    fn preflight(&mut self, touched: &BTreeSet<u32>, initial: &Snapshot) -> Preflight {
+    fn preflight(
+        &mut self,
+        requested: &BTreeMap<u32, BTreeSet<LockMode>>,
+        initial: &Snapshot,
+    ) -> Preflight {
         let mut p = Preflight::default();
         match self
             .monitor
@@ -571,17 +620,20 @@ impl<'a> Exec<'a> {
             Ok(v) => p.long_transactions = v,
             Err(e) => p.error = Some(db_error_text(&e)),
         }
-        let oids: Vec<u32> = touched.iter().copied().collect();
+        let oids: Vec<u32> = requested.keys().copied().collect();
         match self.monitor.lock_holders(self.pid, &oids) {
-            Ok(v) => {
-                p.lock_holders = v
+            Ok(rows) => {
+                p.lock_holders = queued_ahead(&rows, requested)
                     .into_iter()
-                    .filter_map(|(oid, mode, granted, session)| {
+                    .filter_map(|(i, conflicts_with, holds_up)| {
+                        let r = &rows[i];
                         Some(HeldLockInfo {
-                            relation: initial.rels.get(&oid)?.name.clone(),
-                            mode,
-                            granted,
-                            session,
+                            relation: initial.rels.get(&r.relation)?.name.clone(),
+                            mode: r.mode,
+                            granted: r.granted,
+                            session: r.session.clone(),
+                            conflicts_with,
+                            holds_up,
                         })
                     })
                     .collect()
@@ -978,6 +1030,59 @@ impl<'a> Exec<'a> {
     }
 }
 
+/// Which of other sessions' relation locks (`rows`) the migration's
+/// requests (`requested`: every mode per relation) would wait behind, as
+/// (index in `rows`, the requested mode it conflicts with, the queued
+/// session it holds up).
+///
+/// PostgreSQL grants a request when it conflicts neither with a lock
+/// granted to another session nor with a request already queued (lock.c,
+/// `LockCheckConflicts` and the wait mask): so a held lock matters only if
+/// it conflicts with a mode the migration requests, an idle reader's
+/// AccessShareLock does not block a foreign key's ShareRowExclusiveLock,
+/// and a queued request that conflicts makes the migration wait too, for
+/// as long as that request waits. The sessions it waits for are listed
+/// with the request they hold up, conflicting with the migration or not.
+/// Every requested mode is tried, not only the strongest: ShareLock does
+/// not conflict with ShareLock, but ShareUpdateExclusiveLock does.
+fn queued_ahead(
+    rows: &[LockRow],
+    requested: &BTreeMap<u32, BTreeSet<LockMode>>,
+) -> Vec<(usize, Option<LockMode>, Option<i32>)> {
+    let mut out = Vec::new();
+    let mut listed: BTreeSet<usize> = BTreeSet::new();
+    let mut queued: Vec<usize> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let conflict = requested
+            .get(&r.relation)
+            .and_then(|modes| modes.iter().rev().find(|m| m.conflicts_with(r.mode)));
+        if let Some(m) = conflict {
+            out.push((i, Some(*m), None));
+            listed.insert(i);
+            if !r.granted {
+                queued.push(i);
+            }
+        }
+    }
+    // Whoever keeps a queued request waiting keeps the migration waiting.
+    while let Some(w) = queued.pop() {
+        let waiter = &rows[w];
+        for (j, r) in rows.iter().enumerate() {
+            if waiter.blocked_by.contains(&r.session.pid)
+                && r.relation == waiter.relation
+                && r.mode.conflicts_with(waiter.mode)
+                && listed.insert(j)
+            {
+                out.push((j, None, Some(waiter.session.pid)));
+                if !r.granted {
+                    queued.push(j);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn savepoint(txn: Option<u64>) -> String {
     format!("ddlint_txn_{}", txn.unwrap_or(0))
 }
@@ -1145,4 +1250,72 @@ fn windows(
         (&a.relation, a.statements, a.blocked).cmp(&(&b.relation, b.statements, b.blocked))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use LockMode::*;
+
+    fn row(pid: i32, relation: u32, mode: LockMode, granted: bool, by: &[i32]) -> LockRow {
+        LockRow {
+            relation,
+            mode,
+            granted,
+            session: Session {
+                pid,
+                user: String::new(),
+                application: String::new(),
+                state: "idle in transaction".into(),
+                transaction_age_s: 1.0,
+                last_query: String::new(),
+                lock_may_predate_last_query: true,
+            },
+            blocked_by: by.to_vec(),
+        }
+    }
+
+    fn modes(v: &[(u32, &[LockMode])]) -> BTreeMap<u32, BTreeSet<LockMode>> {
+        v.iter()
+            .map(|(o, m)| (*o, m.iter().copied().collect()))
+            .collect()
+    }
+
+    #[test]
+    fn only_conflicting_locks_and_what_keeps_them_queued() {
+        // A foreign key: ShareRowExclusiveLock on both tables (1, 2).
+        let fk = modes(&[(1, &[ShareRowExclusive]), (2, &[ShareRowExclusive])]);
+        // An idle reader of the referenced table: no conflict.
+        let reader = row(10, 2, AccessShare, true, &[]);
+        assert!(queued_ahead(std::slice::from_ref(&reader), &fk).is_empty());
+        // A writer of the altered table: conflicts.
+        let writer = row(11, 1, RowExclusive, true, &[]);
+        assert_eq!(
+            queued_ahead(&[reader.clone(), writer.clone()], &fk),
+            vec![(1, Some(ShareRowExclusive), None)]
+        );
+        // A DROP queued behind the reader: the migration queues behind
+        // the DROP, so behind the reader too.
+        let drop = row(12, 2, AccessExclusive, false, &[10]);
+        assert_eq!(
+            queued_ahead(&[reader, drop], &fk),
+            vec![(1, Some(ShareRowExclusive), None), (0, None, Some(12))]
+        );
+        // A queued request that does not conflict is no concern.
+        let queued_reader = row(13, 2, AccessShare, false, &[12]);
+        assert!(queued_ahead(&[queued_reader], &fk).is_empty());
+    }
+
+    #[test]
+    fn every_requested_mode_counts_not_only_the_strongest() {
+        // CREATE INDEX (ShareLock) and VALIDATE CONSTRAINT
+        // (ShareUpdateExclusiveLock) on one table: another CREATE INDEX
+        // does not conflict with the first, but with the second.
+        let both = modes(&[(1, &[ShareUpdateExclusive, Share])]);
+        let other_index_build = row(20, 1, Share, true, &[]);
+        assert_eq!(
+            queued_ahead(&[other_index_build], &both),
+            vec![(0, Some(ShareUpdateExclusive), None)]
+        );
+    }
 }

@@ -4,8 +4,12 @@
 use serde::{Serialize, Serializer};
 
 /// Ordered from weakest to strongest; `Ord` is "stronger than" for the
-/// purpose of keeping the strongest mode per relation (each mode conflicts
-/// with a superset of what every weaker mode conflicts with).
+/// purpose of keeping the strongest mode per relation. Each mode conflicts
+/// with a superset of what every weaker mode conflicts with, except SHARE:
+/// it does not conflict with itself, while ROW EXCLUSIVE and SHARE UPDATE
+/// EXCLUSIVE do conflict with SHARE. So where a relation is locked in SHARE
+/// and one of those, the strongest mode alone understates what is blocked
+/// (dry-run's pre-flight checks every requested mode for that reason).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LockMode {
     AccessShare,
@@ -152,6 +156,21 @@ mod tests {
                 let a = LockMode::ALL[i];
                 let b = LockMode::ALL[j];
                 assert_eq!(a.conflicts_with(b), c == 'X', "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn share_is_the_one_mode_that_does_not_cover_the_weaker_ones() {
+        let covers = |a: LockMode, b: LockMode| {
+            LockMode::ALL
+                .iter()
+                .all(|m| !b.conflicts_with(*m) || a.conflicts_with(*m))
+        };
+        for (i, a) in LockMode::ALL.iter().enumerate() {
+            for b in &LockMode::ALL[..i] {
+                let exception = *a == Share && matches!(b, RowExclusive | ShareUpdateExclusive);
+                assert_eq!(covers(*a, *b), !exception, "{a} over {b}");
             }
         }
     }

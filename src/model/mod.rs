@@ -10,6 +10,7 @@ mod plpgsql;
 pub mod relset;
 pub mod replay;
 pub mod session;
+pub mod timezone;
 pub mod txn;
 pub mod types;
 pub mod volatility;
@@ -421,7 +422,14 @@ fn set_setting(
             session.search_path = path;
         }
         "timezone" => {
+            // `SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE` reaches the
+            // server as `INTERVAL '...'` (hours east, not a POSIX spec).
+            let interval = matches!(
+                args.first().and_then(|a| a.node.as_ref()),
+                Some(N::TypeCast(_))
+            );
             session.timezone_utc = match value {
+                Some(v) if interval => is_utc_zone(&format!("INTERVAL '{v}'")),
                 Some(v) => is_utc_zone(v),
                 None => opts.timezone_utc,
             };

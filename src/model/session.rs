@@ -80,34 +80,13 @@ pub fn parse_duration_ms(s: &str) -> Option<Option<Duration>> {
     }
 }
 
-/// Fixed-offset zero zones for which PostgreSQL skips the
-/// timestamp <-> timestamptz rewrite.
-pub fn is_utc_zone(name: &str) -> bool {
-    let n = name.trim().trim_matches('\'').to_ascii_lowercase();
-    matches!(
-        n.as_str(),
-        "utc"
-            | "etc/utc"
-            | "gmt"
-            | "etc/gmt"
-            | "z"
-            | "zulu"
-            | "etc/zulu"
-            | "uct"
-            | "etc/uct"
-            | "universal"
-            | "etc/universal"
-            | "greenwich"
-            | "etc/greenwich"
-            | "gmt0"
-            | "etc/gmt0"
-            | "gmt+0"
-            | "gmt-0"
-            | "etc/gmt+0"
-            | "etc/gmt-0"
-            | "+00:00"
-            | "0"
-    )
+/// Whether the session TimeZone `value` (as `SET timezone` or
+/// `--timezone` gives it) makes `timestamp <-> timestamptz` conversions
+/// free, so PostgreSQL 12+ changes a column between the two without a
+/// rewrite: see `timezone::Zone::is_utc`. A value the server would refuse
+/// is not UTC (the setting would not change).
+pub fn is_utc_zone(value: &str) -> bool {
+    super::timezone::parse(value).is_ok_and(|z| z.is_utc())
 }
 
 #[cfg(test)]

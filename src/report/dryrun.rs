@@ -107,6 +107,50 @@ fn blocker_line(b: &crate::dryrun::monitor::Session) -> String {
     b.to_string()
 }
 
+/// "pid 4242 (...) holds RowExclusiveLock on public.orders, which
+/// conflicts with the ShareRowExclusiveLock the migration will request;
+/// last query: ...": what one pre-flight lock does to the migration.
+/// `relation` is already formatted.
+fn preflight_line(h: &crate::dryrun::run::HeldLockInfo, relation: &str) -> String {
+    format!(
+        "{} {}; {}",
+        h.session.who(),
+        preflight_lock(h, relation),
+        h.session.last_query_note()
+    )
+}
+
+fn preflight_lock(h: &crate::dryrun::run::HeldLockInfo, relation: &str) -> String {
+    let what = format!(
+        "{} {} on {relation}",
+        if h.granted { "holds" } else { "waits for" },
+        h.mode.pg_name()
+    );
+    match (h.conflicts_with, h.holds_up) {
+        (Some(m), _) if h.granted => format!(
+            "{what}, which conflicts with the {} the migration will request",
+            m.pg_name()
+        ),
+        (Some(m), _) => format!(
+            "{what}, queued ahead of the migration's {}, which it conflicts with",
+            m.pg_name()
+        ),
+        (None, Some(pid)) => format!(
+            "{what}: no conflict with the migration's locks, but pid {pid}, queued ahead of \
+             the migration, waits for it"
+        ),
+        (None, None) => what,
+    }
+}
+
+/// The pre-flight lines (text and Markdown share the wording).
+const NO_CONFLICTS: &str =
+    "pre-flight: no session holds or waits for a lock that conflicts with the migration's";
+const CONFLICTS: &str = "pre-flight: the migration would queue behind these sessions:";
+const NO_LONG: &str = "pre-flight: no long or idle-in-transaction sessions";
+const LONG: &str = "pre-flight: long or idle-in-transaction sessions (not blocking unless \
+     listed above; CONCURRENTLY statements may wait for them to end):";
+
 fn text(run: &Run, info: &Info) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} {}", "dry-run:".bold(), info.target);
@@ -129,33 +173,33 @@ fn text(run: &Run, info: &Info) -> String {
         }
     }
     let pf = &run.preflight;
-    if pf.long_transactions.is_empty() && pf.lock_holders.is_empty() {
-        let _ = writeln!(
-            o,
-            "pre-flight: no long or idle-in-transaction sessions, no locks held on the relations it touches"
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "{}",
-            "pre-flight: these would make a real deploy queue:".yellow()
-        );
-        for s in &pf.long_transactions {
-            let _ = writeln!(o, "  transaction {}", blocker_line(s));
+    // After an error the lists are incomplete: no "no ..." lines then.
+    let complete = pf.error.is_none();
+    if pf.lock_holders.is_empty() {
+        if complete {
+            let _ = writeln!(o, "{NO_CONFLICTS}");
         }
+    } else {
+        let _ = writeln!(o, "{}", CONFLICTS.yellow());
         for h in &pf.lock_holders {
-            let _ = writeln!(
-                o,
-                "  {} {} on {} by {}",
-                if h.granted { "holds" } else { "waits for" },
-                h.mode.pg_name(),
-                h.relation,
-                blocker_line(&h.session)
-            );
+            let _ = writeln!(o, "  {}", preflight_line(h, &h.relation));
         }
     }
+    if pf.long_transactions.is_empty() {
+        if complete {
+            let _ = writeln!(o, "{NO_LONG}");
+        }
+    } else {
+        let _ = writeln!(o, "{LONG}");
+        for s in &pf.long_transactions {
+            let _ = writeln!(o, "  {}", blocker_line(s));
+        }
+    }
+    for n in &pf.notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
     if let Some(e) = &pf.error {
-        let _ = writeln!(o, "  pre-flight incomplete: {e}");
+        let _ = writeln!(o, "pre-flight incomplete: {e}");
     }
     let mut path = "";
     for s in &run.statements {
@@ -515,6 +559,12 @@ fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) ->
     )
 }
 
+/// A pre-flight line without its "pre-flight: " and final colon.
+fn md_heading(line: &str) -> &str {
+    line.trim_start_matches("pre-flight: ")
+        .trim_end_matches(':')
+}
+
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -592,6 +642,34 @@ fn markdown(run: &Run, info: &Info) -> String {
             result
         );
     }
+    let waits: Vec<(usize, &crate::dryrun::run::Wait)> = run
+        .statements
+        .iter()
+        .filter_map(|s| Some((s.number, s.wait.as_ref()?)))
+        .collect();
+    if !waits.is_empty() {
+        let _ = writeln!(o, "\n**Lock waits**\n");
+        for (number, w) in waits {
+            let _ = write!(
+                o,
+                "- statement {number} waited **{}**{}",
+                secs(w.waited_ms),
+                w.waiting_for
+                    .as_ref()
+                    .map(|f| format!(" for {}", md_escape(f)))
+                    .unwrap_or_default()
+            );
+            for (i, b) in w.blockers.iter().enumerate() {
+                let _ = write!(
+                    o,
+                    "{} {}",
+                    if i == 0 { ", behind" } else { ";" },
+                    md_escape(&blocker_line(b))
+                );
+            }
+            o.push('\n');
+        }
+    }
     if !run.blocking_windows.is_empty() {
         let _ = writeln!(o, "\n**Blocking windows**\n");
         for w in &run.blocking_windows {
@@ -632,23 +710,29 @@ fn markdown(run: &Run, info: &Info) -> String {
         }
     }
     let pf = &run.preflight;
-    if !pf.long_transactions.is_empty() || !pf.lock_holders.is_empty() {
-        let _ = writeln!(
-            o,
-            "\n**Pre-flight**: sessions that would make a deploy queue\n"
-        );
-        for s in &pf.long_transactions {
-            let _ = writeln!(o, "- {}", md_escape(&blocker_line(s)));
-        }
+    if !pf.lock_holders.is_empty() {
+        let _ = writeln!(o, "\n**Pre-flight**: {}\n", md_heading(CONFLICTS));
         for h in &pf.lock_holders {
             let _ = writeln!(
                 o,
-                "- {} {} on `{}`: {}",
-                if h.granted { "holds" } else { "waits for" },
-                h.mode.pg_name(),
-                h.relation,
-                md_escape(&blocker_line(&h.session))
+                "- {}",
+                md_escape(&preflight_line(h, &format!("`{}`", h.relation)))
             );
+        }
+    }
+    if !pf.long_transactions.is_empty() {
+        let _ = writeln!(o, "\n**Pre-flight**: {}\n", md_heading(LONG));
+        for s in &pf.long_transactions {
+            let _ = writeln!(o, "- {}", md_escape(&blocker_line(s)));
+        }
+    }
+    if !pf.notes.is_empty() || pf.error.is_some() {
+        let _ = writeln!(o);
+        for n in &pf.notes {
+            let _ = writeln!(o, "- pre-flight note: {}", md_escape(n));
+        }
+        if let Some(e) = &pf.error {
+            let _ = writeln!(o, "- pre-flight incomplete: {}", md_escape(e));
         }
     }
     if !run.cleanup.is_empty()
