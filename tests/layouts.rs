@@ -556,3 +556,66 @@ fn fix_rewrites_the_original_file_not_the_parsed_text() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot rewrite stdin"), "{err}");
 }
+
+/// A COMMIT or ROLLBACK inside the transaction a tool wraps the file in
+/// ends it early (checked on a real server for the implicit multi-statement
+/// case: the COMMIT commits, the ROLLBACK discards, the rest runs on): each
+/// is an `ends-transaction-early` finding at its line; a COMMIT of a
+/// transaction the file began itself is not.
+#[test]
+fn commit_or_rollback_inside_the_tools_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    // goose: one transaction per file.
+    write(
+        "001_a.sql",
+        "-- +goose Up\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n",
+    );
+    write(
+        "002_b.sql",
+        "-- +goose Up\nALTER TABLE a ADD COLUMN n int;\nROLLBACK;\n",
+    );
+    let p = dir.path().to_str().unwrap();
+    let (code, v, err) = ddlint(&[p]);
+    assert_eq!(code, 1, "{err}");
+    let found: Vec<(String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "ends-transaction-early")
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            (
+                Path::new(path).file_name().unwrap().to_string_lossy().into_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("001_a.sql".to_string(), 3), ("002_b.sql".to_string(), 3)]
+    );
+    // golang-migrate: one implicit transaction per file; a file that
+    // manages its own BEGIN/COMMIT is fine.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1_a.up.sql"),
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("2_b.up.sql"),
+        "CREATE TABLE b (id int);\nCOMMIT;\nCREATE TABLE c (id int);\n",
+    )
+    .unwrap();
+    let p = dir.path().to_str().unwrap();
+    let (_, v, _) = ddlint(&[p]);
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "ends-transaction-early")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2], "{v}");
+}

@@ -302,7 +302,16 @@ fn analyse_file(
                     replay::apply(&node, cat, &session, opts.pg_version, origin);
                 }
                 apply_session(&node, &mut session, st.span.start, opts);
-                tracker.after(index, start.0, &info.effects.locks, txn_stmt_of(&node));
+                tracker.after(
+                    index,
+                    start.0,
+                    &info.effects.locks,
+                    txn_stmt_of(&node),
+                    match &node {
+                        N::DoStmt(_) => !info.effects.read_only,
+                        other => changes_something(other),
+                    },
+                );
                 if !tracker_in_txn(&node, &info) {
                     session.end_transaction();
                 }
@@ -331,6 +340,40 @@ fn txn_stmt_of(n: &N) -> Option<&pg_query::protobuf::TransactionStmt> {
     match n {
         N::TransactionStmt(t) => Some(t),
         _ => None,
+    }
+}
+
+/// Whether a statement may change something that a ROLLBACK would throw
+/// away: everything but plain reads, session settings and transaction
+/// control (a sqitch verify script reads, then rolls back on purpose).
+pub(crate) fn changes_something(node: &N) -> bool {
+    match node {
+        N::TransactionStmt(_) | N::VariableSetStmt(_) | N::VariableShowStmt(_) => false,
+        N::SelectStmt(s) => {
+            s.into_clause.is_some()
+                || !s.locking_clause.is_empty()
+                || s.with_clause.as_ref().is_some_and(|w| {
+                    w.ctes.iter().any(|c| match &c.node {
+                        Some(N::CommonTableExpr(cte)) => !matches!(
+                            cte.ctequery.as_deref().and_then(|q| q.node.as_ref()),
+                            Some(N::SelectStmt(_))
+                        ),
+                        _ => true,
+                    })
+                })
+        }
+        // EXPLAIN ANALYZE runs the statement.
+        N::ExplainStmt(e) => {
+            e.options
+                .iter()
+                .filter_map(ast::defelem_name)
+                .any(|d| d.defname == "analyze")
+                && e.query
+                    .as_deref()
+                    .and_then(|q| q.node.as_ref())
+                    .is_some_and(changes_something)
+        }
+        _ => true,
     }
 }
 

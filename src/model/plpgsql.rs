@@ -164,6 +164,11 @@ pub fn do_effects_and_apply(
         };
         fx.merge(e);
     }
+    fx.read_only = body.unknown.is_none()
+        && body.statements.iter().all(|n| match n {
+            N::DoStmt(_) => false,
+            other => !super::changes_something(other),
+        });
     if let Some(u) = body.unknown {
         fx.set_unknown(u);
     }

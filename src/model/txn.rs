@@ -40,6 +40,8 @@ pub struct TxnTracker {
     wrapping: Wrapping,
     /// Current transaction id and whether the file opened it explicitly.
     current: Option<(u64, bool)>,
+    /// A statement that changes something ran in the current transaction.
+    did_work: bool,
     held: BTreeMap<QName, HeldLock>,
     /// `held` as last handed out, shared by the statements that run while
     /// it does not change (a long transaction would otherwise keep one
@@ -56,6 +58,13 @@ pub enum TxnEvent {
     NestedBegin { stmt: usize },
     CommitWithoutTransaction { stmt: usize },
     UnterminatedAtEnd { begun_at: usize },
+    /// COMMIT or ROLLBACK of the transaction the tool opened around the
+    /// file (not one the file began): the file's earlier work is committed
+    /// or discarded before the rest runs.
+    EndsToolTransaction { stmt: usize, rollback: bool },
+    /// ROLLBACK of a transaction the file began, after statements that
+    /// did work: the migration applies none of it.
+    RollsBackWork { stmt: usize },
 }
 
 /// Where a statement runs.
@@ -71,6 +80,7 @@ impl TxnTracker {
         let mut t = TxnTracker {
             wrapping,
             current: None,
+            did_work: false,
             held: BTreeMap::new(),
             snapshot: None,
             savepoints: Vec::new(),
@@ -91,6 +101,7 @@ impl TxnTracker {
         let id = self.next_id;
         self.next_id += 1;
         self.current = Some((id, explicit));
+        self.did_work = false;
         self.held.clear();
         self.snapshot = None;
         self.savepoints.clear();
@@ -183,12 +194,15 @@ impl TxnTracker {
     }
 
     /// After a statement ran: remember its locks, apply transaction control.
+    /// `changes` says the statement may change something (not a plain
+    /// read or a session setting).
     pub fn after(
         &mut self,
         stmt: usize,
         line: usize,
         locks: &super::relset::LockMap,
         txn: Option<&TransactionStmt>,
+        changes: bool,
     ) {
         if self.current.is_some() {
             for (q, m) in locks {
@@ -213,12 +227,25 @@ impl TxnTracker {
                 }
             }
         }
+        if changes && self.current.is_some() {
+            self.did_work = true;
+        }
         if let Some(t) = txn {
-            match K::try_from(t.kind).unwrap_or(K::Undefined) {
+            let kind = K::try_from(t.kind).unwrap_or(K::Undefined);
+            match kind {
                 K::TransStmtCommit | K::TransStmtRollback | K::TransStmtPrepare => {
-                    if self.current.is_none() {
-                        self.events
-                            .push(TxnEvent::CommitWithoutTransaction { stmt });
+                    let rollback = kind == K::TransStmtRollback;
+                    match self.current {
+                        None => self
+                            .events
+                            .push(TxnEvent::CommitWithoutTransaction { stmt }),
+                        Some((_, false)) => self
+                            .events
+                            .push(TxnEvent::EndsToolTransaction { stmt, rollback }),
+                        Some((_, true)) if rollback && self.did_work => {
+                            self.events.push(TxnEvent::RollsBackWork { stmt })
+                        }
+                        Some(_) => {}
                     }
                     self.close();
                 }

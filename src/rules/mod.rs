@@ -399,6 +399,7 @@ registry! {
     session_setting_in_transaction => "session-setting-in-transaction",
     no_transaction_block => "no-transaction-block",
     nested_begin => "nested-begin",
+    ends_transaction_early => "ends-transaction-early",
     begin_without_commit => "begin-without-commit",
     enum_value_in_transaction => "enum-value-in-transaction",
     drop_column => "drop-column",

@@ -47,6 +47,9 @@ pub struct Effects {
     pub notes: Vec<String>,
     /// The result depends on data (rows matched, partitions routed to).
     pub data_dependent: bool,
+    /// A DO block whose statements only read (a ROLLBACK after it throws
+    /// nothing away).
+    pub read_only: bool,
 }
 
 impl Effects {
