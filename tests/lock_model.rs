@@ -65,6 +65,7 @@ struct Predicted {
     dropped: BTreeSet<String>,
     /// Relations ddlint says the history does not show.
     unknown_relations: BTreeSet<String>,
+    scans: BTreeSet<String>,
     unknown: bool,
 }
 
@@ -161,6 +162,11 @@ fn predicted_from_json(json: &Value) -> Result<Predicted, String> {
             }
         }
         p.unknown |= s.get("unknown").is_some_and(|u| !u.is_null());
+        for r in s["scans"].as_array().into_iter().flatten() {
+            if let Some(r) = r.as_str() {
+                p.scans.insert(r.to_string());
+            }
+        }
         for r in s["unknown_relations"].as_array().into_iter().flatten() {
             if let Some(r) = r.as_str() {
                 p.unknown_relations.insert(r.to_string());
@@ -333,6 +339,18 @@ fn compare_with(
             ("-", "rewrite")
         };
         out.push(mismatch(case, major, rel, "rewrite", p, o));
+    }
+    if case.compare_scans {
+        let ps: BTreeSet<&String> = predicted.scans.iter().filter(|r| exists(r)).collect();
+        let os: BTreeSet<&String> = obs.scans.iter().collect();
+        for rel in ps.symmetric_difference(&os) {
+            let (p, o) = if ps.contains(rel) {
+                ("scan", "-")
+            } else {
+                ("-", "scan")
+            };
+            out.push(mismatch(case, major, rel, "scan", p, o));
+        }
     }
 }
 

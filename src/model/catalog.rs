@@ -529,6 +529,13 @@ pub struct Catalog {
     pub functions: HashMap<String, Volatility>,
     /// Extended statistics objects and their table.
     pub statistics: HashMap<QName, QName>,
+    /// What the history did to relations it does not create (they existed
+    /// before it): the columns, constraints and indexes it added. Kept
+    /// apart from `relations` because a missing column or constraint here
+    /// means "not known", never "absent"; only code that uses a fact the
+    /// history proves (a validated CHECK before SET NOT NULL, a column's
+    /// type) looks here, through [`Catalog::known_facts`].
+    pub unseen: HashMap<QName, Box<Relation>>,
 }
 
 impl Catalog {
@@ -625,6 +632,29 @@ impl Catalog {
             .map(|i| &i.table)
     }
 
+    /// The relation, or what the history did to it when the history does
+    /// not create it (see `unseen`).
+    pub fn known_facts(&self, q: &QName) -> Option<&Relation> {
+        self.get(q).or_else(|| self.unseen.get(q).map(|r| &**r))
+    }
+
+    /// Run `f` with the facts kept about `q`, a relation the history does
+    /// not create, standing in the catalog as if it were known (so the
+    /// replay of ALTER TABLE records them the usual way); they go back to
+    /// `unseen` afterwards.
+    pub fn with_unseen(&mut self, q: &QName, f: impl FnOnce(&mut Catalog)) {
+        let r = self
+            .unseen
+            .remove(q)
+            .map(|b| *b)
+            .unwrap_or_else(|| Relation::new(q.clone(), RelKind::Table, Origin::default()));
+        self.relations.insert(q.clone(), r);
+        f(self);
+        if let Some(r) = self.relations.remove(q) {
+            self.unseen.insert(q.clone(), Box::new(r));
+        }
+    }
+
     /// The indexes of the partitions of `index`'s table that are attached
     /// to it, at every level (partitioned ones included).
     pub fn partition_indexes(&self, index: &QName) -> Vec<QName> {
@@ -650,6 +680,7 @@ impl Catalog {
     /// sequences, partition/inheritance links, constraints of others that
     /// pointed at it).
     pub fn remove_relation(&mut self, q: &QName) {
+        self.unseen.remove(q);
         let Some(rel) = self.relations.remove(q) else {
             return;
         };
@@ -712,6 +743,10 @@ impl Catalog {
     /// Rename a relation in place, keeping every reference to it current.
     pub fn rename_relation(&mut self, from: &QName, to: QName) {
         if !self.relations.contains_key(from) {
+            if let Some(mut r) = self.unseen.remove(from) {
+                r.name = to.clone();
+                self.unseen.insert(to, r);
+            }
             return;
         }
         // Only relations that hold the name have references to rewrite.

@@ -80,7 +80,11 @@ fn index_columns(params: &[pb::Node]) -> Vec<Option<String>> {
 /// Key columns, INCLUDE columns, and the columns that key expressions
 /// and the predicate read: what ALTER COLUMN TYPE needs to know of an
 /// index (which columns it depends on, whether it can be kept).
-fn index_shape(params: &[pb::Node], include: &[pb::Node], predicate: Option<&pb::Node>) -> IndexShape {
+fn index_shape(
+    params: &[pb::Node],
+    include: &[pb::Node],
+    predicate: Option<&pb::Node>,
+) -> IndexShape {
     let mut expr_cols = Vec::new();
     for p in params {
         if let Some(N::IndexElem(e)) = &p.node {
@@ -897,6 +901,19 @@ pub fn create_index(
     cat.relations.insert(q.clone(), r);
     if let Some(t) = cat.get_mut(table) {
         t.indexes.push(q.clone());
+    } else {
+        // On a table the history does not create: remember it there.
+        cat.unseen
+            .entry(table.clone())
+            .or_insert_with(|| {
+                Box::new(Relation::new(
+                    table.clone(),
+                    RelKind::Table,
+                    Origin::default(),
+                ))
+            })
+            .indexes
+            .push(q.clone());
     }
     if partitioned && recurse {
         let parts = cat
@@ -914,7 +931,13 @@ pub fn create_index(
             let child_name = if primary {
                 choose_relation_name(cat, &p.schema, &p.name, "", "pkey")
             } else {
-                choose_relation_name(cat, &p.schema, &p.name, &name_addition(&shape.columns), label)
+                choose_relation_name(
+                    cat,
+                    &p.schema,
+                    &p.name,
+                    &name_addition(&shape.columns),
+                    label,
+                )
             };
             if let Some(child) = create_index(
                 cat,
@@ -1451,11 +1474,29 @@ fn rename(s: &pb::RenameStmt, cat: &mut Catalog, v: &CatalogView) {
 fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
     let Some(rv) = &s.relation else { return };
     let q = v.resolve(cat, rv);
+    let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
     if !cat.contains(&q) {
-        // Unknown to the catalog (history not given): nothing to update.
+        // A table the history does not create: keep what this statement
+        // does to it apart (`Catalog::unseen`).
+        // IF EXISTS proves nothing: a pg_dump --clean script alters
+        // tables that a fresh database does not have.
+        if objtype == O::ObjectTable && !s.missing_ok {
+            cat.with_unseen(&q, |cat| alter_table_known(s, &q, objtype, cat, v));
+        }
         return;
     }
-    let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
+    alter_table_known(s, &q, objtype, cat, v);
+}
+
+fn alter_table_known(
+    s: &pb::AlterTableStmt,
+    q: &QName,
+    objtype: O,
+    cat: &mut Catalog,
+    v: &CatalogView,
+) {
+    let Some(rv) = &s.relation else { return };
+    let q = q.clone();
     for cmd in &s.cmds {
         let Some(N::AlterTableCmd(cmd)) = &cmd.node else {
             continue;

@@ -42,6 +42,9 @@ pub struct Case {
     /// A known gap of the model, with the reason: its mismatches are
     /// printed but do not fail the suite.
     pub known_gap: Option<String>,
+    /// `-- compare-scans:` the scans are compared too (by default they are
+    /// informational: ordinary plans scan tiny tables sequentially).
+    pub compare_scans: bool,
 }
 
 impl Case {
@@ -118,6 +121,7 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
                 expect_error: None,
                 expect_unknown: false,
                 known_gap: None,
+                compare_scans: false,
             });
             section = Section::None;
             continue;
@@ -141,6 +145,8 @@ pub fn parse_cases(file: &Path, text: &str) -> Result<Vec<Case>, String> {
             case.expect_unknown = true;
         } else if let Some(why) = directive("known-gap") {
             case.known_gap = Some(why);
+        } else if directive("compare-scans").is_some() {
+            case.compare_scans = true;
         } else {
             let target = match section {
                 Section::Setup => &mut case.setup,

@@ -560,6 +560,9 @@ fn alter_column_type(
         .as_ref()
         .map(TypeRef::from_ast)
         .unwrap_or_default();
+    // A column the history added to a table it does not create is known.
+    let unseen = rel.is_none() && cx.cat.unseen.contains_key(q);
+    let rel = rel.or_else(|| cx.cat.known_facts(q));
     let old_col = rel.and_then(|r| r.column(name));
     let leaves = cx.storage_tree(q, inh);
     let Some(old_col) = old_col else {
@@ -650,8 +653,15 @@ fn alter_column_type(
     // collation do not change (CheckIndexCompatible); any other index
     // that uses the column is built again, reading the whole table. An
     // index that does not use the column is never touched.
+    if unseen && !change.rewrite {
+        fx.note(format!(
+            "{q} is older than the migration history: its earlier indexes and CHECK constraints are unknown, and any that use {name} would be rebuilt or validated again"
+        ));
+    }
     for t in &leaves {
-        let Some(r) = cx.rel(t) else { continue };
+        let Some(r) = cx.cat.known_facts(t) else {
+            continue;
+        };
         for idx in &r.indexes {
             let info = cx.rel(idx).and_then(|i| i.index.as_ref());
             // A partition's index attached to a partitioned index is
@@ -735,7 +745,9 @@ fn alter_column_type(
 
 fn set_not_null(col: &str, q: &QName, inh: bool, cx: &Ctx, fx: &mut Effects) {
     for t in cx.storage_tree(q, inh) {
-        let Some(r) = cx.rel(&t) else {
+        // A table the history does not create may still have a CHECK the
+        // history added and validated (ddlint's own safe pattern).
+        let Some(r) = cx.cat.known_facts(&t) else {
             fx.scan(&t);
             continue;
         };
@@ -945,7 +957,8 @@ fn attach_partition(
     // The partition is scanned to prove its rows fit the bound, unless a
     // validated CHECK constraint already implies it.
     let proven = cx
-        .rel(&part)
+        .cat
+        .known_facts(&part)
         .map(|p| {
             p.constraints
                 .iter()

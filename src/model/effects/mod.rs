@@ -194,7 +194,9 @@ impl<'a> Ctx<'a> {
     /// Does the catalog know the relation, or is history missing? When the
     /// catalog holds nothing in that schema, it cannot be authoritative.
     pub fn exists_or_unknown(&self, q: &QName) -> bool {
-        self.cat.contains(q) || !self.cat.relations.any_in_schema(&q.schema)
+        self.cat.contains(q)
+            || self.cat.unseen.contains_key(q)
+            || !self.cat.relations.any_in_schema(&q.schema)
     }
 
     /// Lock a relation and, when `recurse`, every partition and inheritance
