@@ -670,6 +670,7 @@ impl Sources {
                 wrapping: part.wrapping,
                 report,
                 map: part.map.clone(),
+                project: Some(0),
             });
         }
         Ok((loaded, inputs))

@@ -215,6 +215,7 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
         wrapping: Wrapping::Transaction,
         report: true,
         map: None,
+        project: Some(0),
     }];
     let (_, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let lines = LineIndex::new(text);

@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let inputs: Vec<Input> = loaded
         .parts
         .into_iter()
-        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, report: true, map: p.map })
+        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, report: true, map: p.map, project: Some(0) })
         .collect();
     let (analysis, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let sink = &mut std::io::sink();

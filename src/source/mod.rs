@@ -108,6 +108,8 @@ impl Part {
             wrapping: self.wrapping,
             report,
             map: self.map,
+            // `--schema` history, shared by every project.
+            project: None,
         }
     }
 }
