@@ -21,6 +21,7 @@ pub mod discovery;
 pub mod git;
 pub mod layouts;
 pub mod ordering;
+pub mod projects;
 pub mod psql;
 pub mod read;
 pub mod rewrite;
