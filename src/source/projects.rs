@@ -116,9 +116,10 @@ fn unmarked_group(dir: &Path, file: &Path, roots: &[PathBuf]) -> PathBuf {
 /// name or markers show, else its directory. Files named together from one
 /// project are replayed together; files from different projects are not.
 pub fn root_of_file(file: &Path, text: Option<&str>) -> PathBuf {
-    layouts::marked_root(file, text)
-        .or_else(|| file.parent().map(Path::to_path_buf))
-        .unwrap_or_default()
+    match layouts::marked_root(file, text).or_else(|| file.parent().map(Path::to_path_buf)) {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => PathBuf::from("."),
+    }
 }
 
 #[cfg(test)]
