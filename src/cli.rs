@@ -32,8 +32,13 @@ pub enum Command {
     #[command(
         after_help = "Files in a directory are the ordered history (numbers sort as numbers); later \
 files see the schema built by earlier ones. Only files given (or found in directories given) are \
-reported; --schema files seed the catalog without being reported.\n\nExit status: 0 when no finding \
-reaches --fail-on, 1 when one does, 2 when the input cannot be used."
+reported; --schema files seed the catalog without being reported.\n\nA directory that holds several \
+projects (a monorepo) is read project by project: each directory whose file names or markers decide \
+a migration tool (or that holds a ddlint.yaml) is a project with its own layout and its own catalog, \
+and SQL files outside any are plain scripts grouped by directory. --schema seeds every project. SQL \
+files not read are listed with why (text report, JSON `skipped`).\n\nExit status: 0 when no finding \
+reaches --fail-on, 1 when one does, 2 when the input cannot be used (or a project could not be \
+read: the others are still reported)."
     )]
     Check(Box<CheckArgs>),
     /// Run migrations on a real PostgreSQL and measure locks, waits, blockers, durations.
@@ -90,7 +95,8 @@ pub enum ListFormat {
 #[derive(clap::Args, Debug)]
 pub struct ToolArgs {
     /// The migration tool, which decides file order, up/down parts and
-    /// transaction wrapping (detected from names and markers when absent).
+    /// transaction wrapping; each directory given is then one project of
+    /// that tool [default: detected per project from names and markers].
     #[arg(long, value_enum, value_name = "TOOL")]
     pub layout: Option<source::Layout>,
 
@@ -190,7 +196,8 @@ pub struct CheckArgs {
     pub statistics: bool,
 
     /// Seed the catalog from a `pg_dump --schema-only` file (or any SQL that
-    /// builds the existing schema) before replaying the migrations.
+    /// builds the existing schema) before replaying the migrations; with
+    /// several projects, every project starts from it.
     #[arg(long, value_name = "FILE")]
     pub schema: Vec<PathBuf>,
 
