@@ -466,48 +466,34 @@ pub fn load_with(
 ) -> Result<Loaded, SourceError> {
     // Projects in the order they are first met, by root.
     let mut reading: Vec<(PathBuf, Reading)> = Vec::new();
-    let mut project = |key: &Path, root: &str| -> usize {
-        match reading.iter().position(|(k, _)| k == key) {
-            Some(i) => i,
-            None => {
-                reading.push((
-                    key.to_path_buf(),
-                    Reading {
-                        root: root.to_string(),
-                        ..Reading::default()
-                    },
-                ));
-                reading.len() - 1
-            }
-        }
-    };
     let mut excluded = Vec::new();
-    let mut order = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
-            let group = read_stdin(opts)?;
-            order.push((project(Path::new("-"), "-"), group));
+            let (name, text) = read_stdin(opts)?;
+            read_stdin_part(
+                &name,
+                &text,
+                opts,
+                reading_for(&mut reading, Path::new("-")),
+            );
             continue;
         }
         for named in name_path(p, opts, skip, &mut excluded)? {
+            // Each group is read, and its texts dropped, before the next.
             for g in groups(named, opts) {
-                let root = if g.explicit {
-                    g.project.display().to_string()
-                } else {
-                    g.arg.clone()
-                };
-                order.push((project(&g.project, &root), Source::Group(g)));
+                let r = reading_for(&mut reading, &g.project);
+                if r.root.is_empty() {
+                    r.root = if g.explicit {
+                        g.project.display().to_string()
+                    } else {
+                        g.arg.clone()
+                    };
+                }
+                read_group(g, opts, r);
             }
         }
     }
-    let mut reading: Vec<Reading> = reading.into_iter().map(|(_, r)| r).collect();
-    for (i, source) in order {
-        let r = &mut reading[i];
-        match source {
-            Source::Stdin { name, text } => read_stdin_part(&name, &text, opts, r),
-            Source::Group(g) => read_group(g, opts, r),
-        }
-    }
+    let reading: Vec<Reading> = reading.into_iter().map(|(_, r)| r).collect();
     let mut loaded = Loaded::default();
     loaded
         .coverage
@@ -589,13 +575,20 @@ fn first_line(e: &SourceError) -> String {
     }
 }
 
-/// What is read, in command-line order.
-enum Source {
-    Stdin { name: String, text: String },
-    Group(Group),
+/// The project read under `key` (its root), added when first met.
+fn reading_for<'a>(reading: &'a mut Vec<(PathBuf, Reading)>, key: &Path) -> &'a mut Reading {
+    let i = match reading.iter().position(|(k, _)| k == key) {
+        Some(i) => i,
+        None => {
+            reading.push((key.to_path_buf(), Reading::default()));
+            reading.len() - 1
+        }
+    };
+    &mut reading[i].1
 }
 
-fn read_stdin(opts: &Options) -> Result<Source, SourceError> {
+/// Stdin's name (`--stdin-filename`) and text.
+fn read_stdin(opts: &Options) -> Result<(String, String), SourceError> {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| SourceError {
         path: "<stdin>".into(),
@@ -609,10 +602,11 @@ fn read_stdin(opts: &Options) -> Result<Source, SourceError> {
         path: name.clone(),
         message: m,
     })?;
-    Ok(Source::Stdin { name, text })
+    Ok((name, text))
 }
 
 fn read_stdin_part(name: &str, text: &str, opts: &Options, r: &mut Reading) {
+    r.root = "-".into();
     let path = PathBuf::from(name);
     let mut texts = BTreeMap::new();
     texts.insert(path.clone(), text.to_string());
