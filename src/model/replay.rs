@@ -80,7 +80,11 @@ fn index_columns(params: &[pb::Node]) -> Vec<Option<String>> {
 /// Key columns, INCLUDE columns, and the columns that key expressions
 /// and the predicate read: what ALTER COLUMN TYPE needs to know of an
 /// index (which columns it depends on, whether it can be kept).
-fn index_shape(params: &[pb::Node], include: &[pb::Node], predicate: Option<&pb::Node>) -> IndexShape {
+fn index_shape(
+    params: &[pb::Node],
+    include: &[pb::Node],
+    predicate: Option<&pb::Node>,
+) -> IndexShape {
     let mut expr_cols = Vec::new();
     for p in params {
         if let Some(N::IndexElem(e)) = &p.node {
@@ -914,7 +918,13 @@ pub fn create_index(
             let child_name = if primary {
                 choose_relation_name(cat, &p.schema, &p.name, "", "pkey")
             } else {
-                choose_relation_name(cat, &p.schema, &p.name, &name_addition(&shape.columns), label)
+                choose_relation_name(
+                    cat,
+                    &p.schema,
+                    &p.name,
+                    &name_addition(&shape.columns),
+                    label,
+                )
             };
             if let Some(child) = create_index(
                 cat,
