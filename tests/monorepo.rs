@@ -340,3 +340,38 @@ fn monorepo_report_snapshot() {
     ]);
     insta::assert_snapshot!("monorepo_json", String::from_utf8(o.stdout).unwrap());
 }
+
+#[test]
+fn stdin_joins_the_project_its_name_shows() {
+    // An editor's unsaved migration, linted after billing's history.
+    let billing = format!("{DIR}/services/billing/db/migration");
+    let name = format!("{billing}/V3__customer_index.sql");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--no-config", "--format", "json"])
+        .args(["--stdin-filename", &name, &billing, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"CREATE INDEX orders_customer_id ON orders (customer_id);\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = statement(
+        &v,
+        "services/billing/db/migration/V3__customer_index.sql",
+        1,
+    );
+    assert_eq!(s["locks"][0]["relation"], "public.orders");
+    assert!(s.get("unknown_relations").is_none(), "{s}");
+    assert!(
+        rules_by_file(&v)["services/billing/db/migration/V3__customer_index.sql"]
+            .contains(&"require-concurrent-index".to_string())
+    );
+}

@@ -470,12 +470,15 @@ pub fn load_with(
     for p in paths {
         if p.as_os_str() == "-" {
             let (name, text) = read_stdin(opts)?;
-            read_stdin_part(
-                &name,
-                &text,
-                opts,
-                reading_for(&mut reading, Path::new("-")),
-            );
+            // Stdin belongs to the project its name (`--stdin-filename`)
+            // shows, as a named file does: an editor's buffer is linted
+            // after the history given with it.
+            let project = projects::root_of_file(Path::new(&name), Some(&text));
+            let r = reading_for(&mut reading, &project);
+            if r.root.is_empty() {
+                r.root = project.display().to_string();
+            }
+            read_stdin_part(&name, &text, opts, r);
             continue;
         }
         for named in name_path(p, opts, skip, &mut excluded)? {
@@ -606,7 +609,6 @@ fn read_stdin(opts: &Options) -> Result<(String, String), SourceError> {
 }
 
 fn read_stdin_part(name: &str, text: &str, opts: &Options, r: &mut Reading) {
-    r.root = "-".into();
     let path = PathBuf::from(name);
     let mut texts = BTreeMap::new();
     texts.insert(path.clone(), text.to_string());
