@@ -212,8 +212,6 @@ struct Group {
     files: Vec<PathBuf>,
     /// Named on the command line: always linted, down or not.
     explicit: bool,
-    /// How errors name it: the path given, or the project's root.
-    arg: String,
     /// The project it is read into.
     project: PathBuf,
     /// The SQL texts of `files` (explicit groups: of every file), and the
@@ -227,7 +225,7 @@ enum Named {
     /// A directory: a project, or several.
     Dir { dir: PathBuf, files: Vec<PathBuf> },
     /// Files named (or matched by a glob): linted whatever their names.
-    Files { files: Vec<PathBuf>, arg: String },
+    Files(Vec<PathBuf>),
 }
 
 /// Expand one path argument. Excluded SQL files are added to `excluded`.
@@ -267,10 +265,7 @@ fn name_path(
             }])
         }
         Ok(_) if !keep(&p.to_path_buf()) => Ok(vec![]),
-        Ok(_) => Ok(vec![Named::Files {
-            files: vec![p.to_path_buf()],
-            arg,
-        }]),
+        Ok(_) => Ok(vec![Named::Files(vec![p.to_path_buf()])]),
         Err(e) if discovery::has_glob(&arg) => {
             let mut found = discovery::expand_glob(&arg)?;
             found.retain(&mut keep);
@@ -302,7 +297,7 @@ fn name_path(
                 });
             }
             if !files.is_empty() {
-                out.push(Named::Files { files, arg });
+                out.push(Named::Files(files));
             }
             Ok(out)
         }
@@ -352,27 +347,17 @@ fn groups(named: Named, opts: &Options) -> Vec<Group> {
             };
             found
                 .into_iter()
-                .map(|f| {
-                    let arg = if f.root == dir {
-                        dir.display().to_string()
-                    } else {
-                        f.root.display().to_string()
-                    };
-                    let texts = take_keys(&mut texts, &f.files);
-                    let unreadable = take_keys(&mut unreadable, &f.files);
-                    Group {
-                        project: f.root.clone(),
-                        root: f.root,
-                        files: f.files,
-                        explicit: false,
-                        arg,
-                        texts,
-                        unreadable,
-                    }
+                .map(|f| Group {
+                    texts: take_keys(&mut texts, &f.files),
+                    unreadable: take_keys(&mut unreadable, &f.files),
+                    project: f.root.clone(),
+                    root: f.root,
+                    files: f.files,
+                    explicit: false,
                 })
                 .collect()
         }
-        Named::Files { files, arg } => {
+        Named::Files(files) => {
             let (mut texts, mut unreadable) = read_files(&files, true, opts);
             let mut by_project: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
             for f in files {
@@ -390,7 +375,6 @@ fn groups(named: Named, opts: &Options) -> Vec<Group> {
                     unreadable: take_keys(&mut unreadable, &files),
                     files,
                     explicit: true,
-                    arg: arg.clone(),
                     project,
                 })
                 .collect()
@@ -486,11 +470,7 @@ pub fn load_with(
             for g in groups(named, opts) {
                 let r = reading_for(&mut reading, &g.project);
                 if r.root.is_empty() {
-                    r.root = if g.explicit {
-                        g.project.display().to_string()
-                    } else {
-                        g.arg.clone()
-                    };
+                    r.root = g.project.display().to_string();
                 }
                 read_group(g, opts, r);
             }
@@ -661,7 +641,7 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
     let mut plan = layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
     if plan.is_empty() && !g.explicit {
         r.error = Some(SourceError {
-            path: g.arg,
+            path: g.root.display().to_string(),
             message: format!(
                 "no {} migrations here ({}); choose another --layout",
                 layout.name(),
