@@ -34,8 +34,8 @@ pub enum Command {
 files see the schema built by earlier ones. Only files given (or found in directories given) are \
 reported; --schema files seed the catalog without being reported.\n\nA directory that holds several \
 projects (a monorepo) is read project by project: each directory whose file names or markers decide \
-a migration tool (or that holds a ddlint.yaml) is a project with its own layout and its own catalog, \
-and SQL files outside any are plain scripts grouped by directory. --schema seeds every project. SQL \
+a migration tool (or, below the directory given, that holds a ddlint.yaml) is a project with its own \
+layout and its own catalog, and SQL files outside any are plain scripts grouped by directory. --schema seeds every project. SQL \
 files not read are listed with why (text report, JSON `skipped`).\n\nExit status: 0 when no finding \
 reaches --fail-on, 1 when one does, 2 when the input cannot be used (or a project could not be \
 read: the others are still reported)."
