@@ -586,7 +586,11 @@ fn commit_or_rollback_inside_the_tools_transaction() {
         .map(|f| {
             let path = f["path"].as_str().unwrap();
             (
-                Path::new(path).file_name().unwrap().to_string_lossy().into_owned(),
+                Path::new(path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
                 f["line"].as_u64().unwrap(),
             )
         })

@@ -55,16 +55,27 @@ pub struct TxnTracker {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxnEvent {
-    NestedBegin { stmt: usize },
-    CommitWithoutTransaction { stmt: usize },
-    UnterminatedAtEnd { begun_at: usize },
+    NestedBegin {
+        stmt: usize,
+    },
+    CommitWithoutTransaction {
+        stmt: usize,
+    },
+    UnterminatedAtEnd {
+        begun_at: usize,
+    },
     /// COMMIT or ROLLBACK of the transaction the tool opened around the
     /// file (not one the file began): the file's earlier work is committed
     /// or discarded before the rest runs.
-    EndsToolTransaction { stmt: usize, rollback: bool },
+    EndsToolTransaction {
+        stmt: usize,
+        rollback: bool,
+    },
     /// ROLLBACK of a transaction the file began, after statements that
     /// did work: the migration applies none of it.
-    RollsBackWork { stmt: usize },
+    RollsBackWork {
+        stmt: usize,
+    },
 }
 
 /// Where a statement runs.
