@@ -32,8 +32,13 @@ pub enum Command {
     #[command(
         after_help = "Files in a directory are the ordered history (numbers sort as numbers); later \
 files see the schema built by earlier ones. Only files given (or found in directories given) are \
-reported; --schema files seed the catalog without being reported.\n\nExit status: 0 when no finding \
-reaches --fail-on, 1 when one does, 2 when the input cannot be used."
+reported; --schema files seed the catalog without being reported.\n\nA directory that holds several \
+projects (a monorepo) is read project by project: each directory whose file names or markers decide \
+a migration tool (or, below the directory given, that holds a ddlint.yaml) is a project with its own \
+layout and its own catalog, and SQL files outside any are plain scripts grouped by directory. --schema seeds every project. SQL \
+files not read are listed with why (text report, JSON `skipped`).\n\nExit status: 0 when no finding \
+reaches --fail-on, 1 when one does, 2 when the input cannot be used (or a project could not be \
+read: the others are still reported)."
     )]
     Check(Box<CheckArgs>),
     /// Run migrations on a real PostgreSQL and measure locks, waits, blockers, durations.
@@ -90,7 +95,8 @@ pub enum ListFormat {
 #[derive(clap::Args, Debug)]
 pub struct ToolArgs {
     /// The migration tool, which decides file order, up/down parts and
-    /// transaction wrapping (detected from names and markers when absent).
+    /// transaction wrapping; each directory given is then one project of
+    /// that tool [default: detected per project from names and markers].
     #[arg(long, value_enum, value_name = "TOOL")]
     pub layout: Option<source::Layout>,
 
@@ -190,7 +196,8 @@ pub struct CheckArgs {
     pub statistics: bool,
 
     /// Seed the catalog from a `pg_dump --schema-only` file (or any SQL that
-    /// builds the existing schema) before replaying the migrations.
+    /// builds the existing schema) before replaying the migrations; with
+    /// several projects, every project starts from it.
     #[arg(long, value_name = "FILE")]
     pub schema: Vec<PathBuf>,
 
@@ -371,9 +378,23 @@ pub fn dry_run(args: DryRunArgs) -> i32 {
         let (loaded, inputs) = sources
             .load(&args.paths, &settings)
             .map_err(|e| e.to_string())?;
-        warn_unread(&args.paths, &loaded);
+        if let Some(e) = loaded.failed.first() {
+            return Err(e.to_string());
+        }
+        // One database: projects that check replays apart cannot run in it
+        // together.
+        let projects = &loaded.coverage.projects;
+        if projects.len() > 1 {
+            let names: Vec<&str> = projects.iter().map(|p| p.root.as_str()).collect();
+            return Err(format!(
+                "dry-run runs one project's migrations on one database, and these paths hold {}: {}; dry-run each project's directory on its own",
+                projects.len(),
+                names.join(", ")
+            ));
+        }
         Ok(crate::dryrun::Request {
             inputs,
+            coverage: loaded.coverage,
             db: args.db.clone(),
             pg_bin: args.pg_bin.clone(),
             seed_rows: args.seed_rows,
@@ -467,39 +488,6 @@ pub fn main() -> i32 {
         Command::Rules(args) => list_rules(args),
         Command::Explain { rule } => explain(&rule),
         Command::Init { path, force } => init(&path, force),
-    }
-}
-
-/// A directory whose detected layout reads only a small part of its SQL
-/// files probably holds several projects (or the wrong layout was
-/// detected): say so rather than lint a fraction silently.
-fn warn_unread(paths: &[PathBuf], loaded: &source::Loaded) {
-    // Every file read, sorted: the files under a directory are one range.
-    let read: std::collections::BTreeSet<&std::path::Path> = loaded
-        .parts
-        .iter()
-        .filter_map(|part| part.file.as_deref())
-        .collect();
-    for (p, (_, layout)) in paths.iter().zip(loaded.layouts.iter()) {
-        if !p.is_dir() {
-            continue;
-        }
-        let total = source::collect(std::slice::from_ref(p))
-            .map(|v| v.len())
-            .unwrap_or(0);
-        let used = read
-            .range::<std::path::Path, _>((
-                std::ops::Bound::Included(p.as_path()),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|f| f.starts_with(p))
-            .count();
-        if total >= 20 && used * 4 < total {
-            eprintln!(
-                "ddlint: warning: {}: the {layout:?} layout reads {used} of its {total} SQL files; if it holds several projects, pass each project's directory (or choose with --layout)",
-                p.display(),
-            );
-        }
     }
 }
 
@@ -641,7 +629,7 @@ impl Sources {
                 .map_err(|e| e.to_string())?
                 .parts
                 .into_iter()
-                .map(|p| p.into_input(false))
+                .map(source::Part::into_shared_input)
                 .collect()
         };
         Ok(Sources {
@@ -670,6 +658,7 @@ impl Sources {
                 wrapping: part.wrapping,
                 report,
                 map: part.map.clone(),
+                project: Some(part.project),
             });
         }
         Ok((loaded, inputs))
@@ -724,10 +713,15 @@ pub fn check(args: CheckArgs) -> i32 {
         timezone_utc: model::session::is_utc_zone(&args.timezone),
     };
     let warned = std::cell::Cell::new(false);
-    let run = || -> Result<(model::Analysis, Vec<rules::Finding>), source::SourceError> {
-        let (loaded, inputs) = sources.load(&args.paths, &settings)?;
+    type Checked = (model::Analysis, Vec<rules::Finding>, source::Loaded);
+    let run = || -> Result<Checked, source::SourceError> {
+        let (mut loaded, inputs) = sources.load(&args.paths, &settings)?;
         if !warned.replace(true) {
-            warn_unread(&args.paths, &loaded);
+            // Projects that could not be read are not linted; the others
+            // are, and the run does not pass (exit status 2).
+            for e in &loaded.failed {
+                eprintln!("ddlint: error: {e}");
+            }
         }
         let (analysis, mut findings) = rules::run(inputs, &opts, &settings);
         findings.extend(source::findings(&loaded.notes, &analysis, &settings));
@@ -737,9 +731,11 @@ pub fn check(args: CheckArgs) -> i32 {
         findings.sort_by(|a, b| {
             (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
         });
-        Ok((analysis, findings))
+        // The parts' texts moved to the analysis; the rest is small.
+        loaded.parts.clear();
+        Ok((analysis, findings, loaded))
     };
-    let (mut analysis, mut findings) = match run() {
+    let (mut analysis, mut findings, mut loaded) = match run() {
         Ok(r) => r,
         Err(e) => return error(e),
     };
@@ -752,7 +748,7 @@ pub fn check(args: CheckArgs) -> i32 {
             eprintln!("fixed {path}: {n} edit{}", if *n == 1 { "" } else { "s" });
         }
         if !fixed.is_empty() {
-            (analysis, findings) = match run() {
+            (analysis, findings, loaded) = match run() {
                 Ok(r) => r,
                 Err(e) => return error(e),
             };
@@ -762,6 +758,7 @@ pub fn check(args: CheckArgs) -> i32 {
     let on_github = std::env::var("GITHUB_ACTIONS")
         .map(|v| v == "true")
         .unwrap_or(false);
+    let coverage = &loaded.coverage;
     // Reports are written as they are produced, not built as one string: a
     // monorepo's report can be larger than everything else ddlint holds.
     // `None` is the terminal report.
@@ -772,13 +769,13 @@ pub fn check(args: CheckArgs) -> i32 {
                     all_statements: args.all_statements,
                     quiet: args.quiet,
                 };
-                report::text::write(w, &analysis, &findings, &opts)?;
+                report::text::write(w, &analysis, &findings, coverage, &opts)?;
                 if args.statistics {
                     w.write_all(report::render_statistics(&findings).as_bytes())?;
                 }
                 Ok(())
             }
-            Some(Format::Json) => report::json::write(w, &analysis, &findings, None),
+            Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None),
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
             Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
             Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
@@ -818,7 +815,9 @@ pub fn check(args: CheckArgs) -> i32 {
         }
         _ => {}
     }
-    if findings.iter().any(|f| f.severity >= threshold) {
+    if !loaded.failed.is_empty() {
+        2
+    } else if findings.iter().any(|f| f.severity >= threshold) {
         1
     } else {
         0

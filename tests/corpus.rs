@@ -2,9 +2,11 @@
 //! project directory is linted with its migration tool's layout and the
 //! variables its files need, down parts included so that every file is
 //! read. At least 99.5% of the files must parse, no run may fail, and
-//! every corpus file must be picked up by its layout; and the whole corpus
-//! in one invocation must give the same bytes on every run. Skipped (with a
-//! message) when the corpus is absent. `scripts/corpus.sh` runs it with
+//! every corpus file must be picked up by its layout; the whole corpus in
+//! one invocation must give the same bytes on every run; and checking the
+//! whole corpus at once (a monorepo of 24 projects) must read each project
+//! as checking its directory alone does. Skipped (with a message) when the
+//! corpus is absent. `scripts/corpus.sh` runs it with
 //! the per-project table printed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -281,4 +283,138 @@ fn corpus_output_is_deterministic() {
         }
         assert_eq!(a.stderr, b.stderr, "{f}: the warnings differ");
     }
+}
+
+/// The placeholders the corpus projects use (as scripts/bench.sh), given to
+/// every run that reads several projects at once: a flag is the same for
+/// every project of one invocation, so comparisons pass the same ones.
+const ALL_VARS: &[&str] = &[
+    "--var",
+    "Namespace=auth",
+    "--var",
+    "DATABASE_NAME=app",
+    "--var",
+    "DATABASE_OWNER=app_owner",
+    "--var",
+    "DATABASE_VISITOR=app_visitor",
+    "--var",
+    "DATABASE_AUTHENTICATOR=app_authenticator",
+    "--var",
+    "AUTO_INCREMENT_PRIMARY_KEY=BIGINT PRIMARY KEY GENERATED ALWAYS AS IDENTITY",
+];
+
+/// What a JSON report says per file: the files read (with the statements
+/// of each part), each file's findings, and the files not read with why.
+#[derive(Debug, Default, PartialEq)]
+struct PerFile {
+    statements: BTreeMap<String, Vec<String>>,
+    findings: BTreeMap<String, Vec<String>>,
+    skipped: BTreeMap<String, String>,
+}
+
+impl PerFile {
+    fn add(&mut self, v: &serde_json::Value) {
+        for f in v["files"].as_array().unwrap() {
+            let st = self
+                .statements
+                .entry(f["path"].as_str().unwrap().to_string())
+                .or_default();
+            for s in f["statements"].as_array().unwrap() {
+                st.push(format!("{}:{} {}", s["line"], s["column"], s["kind"]));
+            }
+        }
+        for f in v["findings"].as_array().unwrap() {
+            self.findings
+                .entry(f["path"].as_str().unwrap().to_string())
+                .or_default()
+                .push(format!(
+                    "{}:{} {} {}",
+                    f["line"], f["column"], f["rule"], f["message"]
+                ));
+        }
+        for s in v["skipped"].as_array().into_iter().flatten() {
+            self.skipped.insert(
+                s["path"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            );
+        }
+        for list in self.findings.values_mut() {
+            list.sort();
+        }
+    }
+}
+
+/// The whole corpus checked at once (a monorepo of 24 projects and many
+/// tools, autodetected) reads exactly the files that checking each
+/// project's directory on its own reads, with the same findings in each
+/// file, and lists the same files as not read: every project is found and
+/// replayed apart from the others.
+#[test]
+fn corpus_at_once_equals_each_project_alone() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found (../shared/corpus or $DDLINT_CORPUS): skipped");
+        return;
+    };
+    let check = |path: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+            .args(["check", "--no-config", "--format", "json"])
+            .args(ALL_VARS)
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "{}: {:?}\n{}",
+            path.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let mut at_once = PerFile::default();
+    at_once.add(&check(&root));
+    let mut alone = PerFile::default();
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    projects.sort();
+    for p in &projects {
+        alone.add(&check(p));
+    }
+    // Every SQL file of the corpus is read or listed as not read.
+    let mut all = Vec::new();
+    sql_files(&root, &mut all);
+    let accounted: BTreeSet<&str> = at_once
+        .statements
+        .keys()
+        .chain(at_once.skipped.keys())
+        .map(String::as_str)
+        .collect();
+    let missing: Vec<String> = all
+        .iter()
+        .map(|p| p.display().to_string())
+        .filter(|p| !accounted.contains(p.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "neither read nor listed: {missing:#?}");
+    let keys = |m: &BTreeMap<String, Vec<String>>| m.keys().cloned().collect::<BTreeSet<_>>();
+    let (a, b) = (keys(&at_once.statements), keys(&alone.statements));
+    assert_eq!(
+        a.symmetric_difference(&b).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "files read at once and alone differ"
+    );
+    for (path, list) in &alone.statements {
+        assert_eq!(&at_once.statements[path], list, "{path}: statements");
+    }
+    for path in keys(&at_once.findings).union(&keys(&alone.findings)) {
+        assert_eq!(
+            at_once.findings.get(path),
+            alone.findings.get(path),
+            "{path}: findings"
+        );
+    }
+    assert_eq!(at_once.skipped, alone.skipped, "files not read");
+    assert!(at_once.statements.len() > 3000, "too few files read");
 }

@@ -15,13 +15,14 @@ fuzz_target!(|data: &[u8]| {
         _ => Wrapping::ImplicitMultiStatement,
     };
     let inputs = vec![
-        Input { path: "001_setup.sql".into(), text: "CREATE TABLE t (id int PRIMARY KEY, v text);".into(), wrapping, report: false, map: None },
-        Input { path: "002_fuzz.sql".into(), text, wrapping, report: true, map: None },
+        Input { path: "001_setup.sql".into(), text: "CREATE TABLE t (id int PRIMARY KEY, v text);".into(), wrapping, report: false, map: None, project: Some(0) },
+        Input { path: "002_fuzz.sql".into(), text, wrapping, report: true, map: None, project: Some(0) },
     ];
     let opts = Options { pg_version: pg, timezone_utc: true };
     let (analysis, findings) = rules::run(inputs, &opts, &Settings::default());
     let sink = &mut std::io::sink();
-    ddlint::report::json::write(sink, &analysis, &findings, None).expect("json");
+    let coverage = ddlint::source::Coverage::default();
+    ddlint::report::json::write(sink, &analysis, &findings, &coverage, None).expect("json");
     ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
     ddlint::report::markdown::write(sink, &analysis, &findings).expect("markdown");
     ddlint::report::gitlab::write(sink, &analysis, &findings).expect("gitlab");
@@ -30,5 +31,5 @@ fuzz_target!(|data: &[u8]| {
     let fail_on = ddlint::rules::Severity::Warning;
     ddlint::report::junit::write(sink, &analysis, &findings, fail_on).expect("junit");
     let text = ddlint::report::text::TextOptions { all_statements: true, quiet: false };
-    ddlint::report::text::write(sink, &analysis, &findings, &text).expect("text");
+    ddlint::report::text::write(sink, &analysis, &findings, &coverage, &text).expect("text");
 });

@@ -31,13 +31,13 @@ fuzz_target!(|data: &[u8]| {
     opts.vars.insert("name".into(), "public".into());
     opts.vars.insert("NAME".into(), "x'y".into());
     let Ok(loaded) = source::load(&[path], &opts) else { return };
-    let inputs: Vec<Input> = loaded
-        .parts
+    let source::Loaded { parts, coverage, .. } = loaded;
+    let inputs: Vec<Input> = parts
         .into_iter()
-        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, report: true, map: p.map })
+        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, report: true, map: p.map, project: Some(p.project) })
         .collect();
     let (analysis, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let sink = &mut std::io::sink();
-    ddlint::report::json::write(sink, &analysis, &findings, None).expect("json");
+    ddlint::report::json::write(sink, &analysis, &findings, &coverage, None).expect("json");
     ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
 });

@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         wrapping: Wrapping::Transaction,
         report: true,
         map: None,
+        project: Some(0),
     }];
     let (_, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let lines = LineIndex::new(&text);

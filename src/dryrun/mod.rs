@@ -138,6 +138,8 @@ pub fn fingerprint(client: &mut postgres::Client) -> Result<String, postgres::Er
 /// Everything `ddlint dry-run` was asked to do.
 pub struct Request {
     pub inputs: Vec<Input>,
+    /// What the source stage did not read (reported as `skipped`).
+    pub coverage: crate::source::Coverage,
     pub db: Option<String>,
     pub pg_bin: Option<PathBuf>,
     pub seed_rows: Option<u64>,
@@ -327,6 +329,7 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         target: where_,
         server_version: version,
         embedded: embedded.is_some(),
+        coverage: std::mem::take(&mut req.coverage),
     };
     let body = report::dryrun::render(req.format, &analysis, &findings, &result, &info);
     match &req.output {

@@ -15,6 +15,8 @@ pub mod txn;
 pub mod types;
 pub mod volatility;
 
+use std::collections::BTreeMap;
+
 use pg_query::protobuf::{node::Node as N, VariableSetKind};
 
 use crate::parse::{self, Item, LineIndex, Span, SyntaxError};
@@ -57,6 +59,10 @@ pub struct Input {
     /// meta-commands blanked, variables substituted): maps positions back
     /// to the original file, so reported lines and columns are original.
     pub map: Option<std::sync::Arc<parse::lines::OffsetMap>>,
+    /// The project whose catalog it is replayed into: projects never see
+    /// each other's objects. `None` is history every project shares
+    /// (`--schema`): it builds the catalog each project starts from.
+    pub project: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -91,6 +97,7 @@ pub struct FileAnalysis {
     pub lines: LineIndex,
     pub wrapping: Wrapping,
     pub report: bool,
+    pub project: Option<usize>,
     pub statements: Vec<StatementInfo>,
     pub syntax_errors: Vec<SyntaxErrorInfo>,
     pub txn_events: Vec<TxnEvent>,
@@ -100,12 +107,25 @@ pub struct FileAnalysis {
 pub struct Analysis {
     pub pg_version: u32,
     pub files: Vec<FileAnalysis>,
-    pub catalog: Catalog,
+    /// The catalog built by the shared inputs (project `None`), which every
+    /// project's catalog starts from.
+    pub shared: Catalog,
+    /// Each project's catalog after its last input.
+    pub projects: BTreeMap<usize, Catalog>,
 }
 
-/// Replay every input in order. Files are parsed independently (in
-/// parallel, a bounded number of files ahead of the replay) and replayed
-/// sequentially.
+impl Analysis {
+    /// The catalog after the whole run as a file of `project` sees it.
+    pub fn catalog(&self, project: Option<usize>) -> &Catalog {
+        project
+            .and_then(|p| self.projects.get(&p))
+            .unwrap_or(&self.shared)
+    }
+}
+
+/// Replay every input in order, each into its project's catalog. Files are
+/// parsed independently (in parallel, a bounded number of files ahead of
+/// the replay) and replayed sequentially.
 pub fn analyse(inputs: Vec<Input>, opts: &Options) -> Analysis {
     analyse_with(inputs, opts, &mut |_: &StatementView| {})
 }
@@ -132,17 +152,26 @@ pub fn analyse_with(
     opts: &Options,
     visit: &mut dyn FnMut(&StatementView),
 ) -> Analysis {
-    let mut cat = Catalog::new();
+    let mut shared = Catalog::new();
+    let mut projects: BTreeMap<usize, Catalog> = BTreeMap::new();
     let mut files = Vec::with_capacity(inputs.len());
+    // Transaction ids are unique over the whole run, whatever the project.
     let mut next_txn = 1u64;
     parse_ahead(inputs, &mut |fi, input, items| {
-        let fa = analyse_file(fi, input, items, &mut cat, opts, &mut next_txn, visit);
+        let cat = match input.project {
+            None => &mut shared,
+            // A project starts from the shared history as it is when the
+            // project's first input comes (the shared inputs come first).
+            Some(p) => projects.entry(p).or_insert_with(|| shared.clone()),
+        };
+        let fa = analyse_file(fi, input, items, cat, opts, &mut next_txn, visit);
         files.push(fa);
     });
     Analysis {
         pg_version: opts.pg_version,
         files,
-        catalog: cat,
+        shared,
+        projects,
     }
 }
 
@@ -330,6 +359,7 @@ fn analyse_file(
         lines,
         wrapping: input.wrapping,
         report: input.report,
+        project: input.project,
         statements,
         syntax_errors,
         txn_events: std::mem::take(&mut tracker.events),

@@ -23,11 +23,13 @@ pub enum Format {
     Markdown,
 }
 
-/// What the report says about where it ran.
+/// What the report says about where it ran, and what was read.
 pub struct Info {
     pub target: String,
     pub server_version: String,
     pub embedded: bool,
+    /// The SQL files not read (the contract's `skipped`).
+    pub coverage: crate::source::Coverage,
 }
 
 pub fn render(
@@ -551,6 +553,7 @@ fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) ->
     crate::report::json::render_extended(
         analysis,
         findings,
+        &info.coverage,
         Some(&crate::report::json::Extension {
             statement: &statement,
             top,

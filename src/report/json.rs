@@ -1,6 +1,8 @@
 //! The JSON contract (version 1), documented in README.md: one object on
 //! stdout with `files[].statements[]` (locks, rewrites, scans and the
-//! transaction they run in), `findings[]` and `summary`.
+//! transaction they run in), `findings[]`, `summary`, and `skipped[]` (the
+//! SQL files under the paths given that were not read, with why; left out
+//! when there are none).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -10,6 +12,7 @@ use crate::model::locks::LockMode;
 use crate::model::txn::HeldLock;
 use crate::model::Analysis;
 use crate::rules::{Finding, Severity};
+use crate::source::Coverage;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -18,8 +21,16 @@ struct Report<'a> {
     files: Vec<File<'a>>,
     findings: Vec<FindingOut<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<SkippedOut<'a>>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct SkippedOut<'a> {
+    path: &'a str,
+    reason: &'a str,
 }
 
 /// Fields another command adds to the contract (`ddlint dry-run`'s
@@ -115,10 +126,11 @@ struct Summary {
 pub fn render_extended(
     analysis: &Analysis,
     findings: &[Finding],
+    coverage: &Coverage,
     ext: Option<&Extension>,
 ) -> String {
     let mut out = Vec::new();
-    write(&mut out, analysis, findings, ext).expect("writing to memory");
+    write(&mut out, analysis, findings, coverage, ext).expect("writing to memory");
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
@@ -128,6 +140,7 @@ pub fn write(
     w: &mut dyn std::io::Write,
     analysis: &Analysis,
     findings: &[Finding],
+    coverage: &Coverage,
     ext: Option<&Extension>,
 ) -> std::io::Result<()> {
     let files: Vec<File> = analysis
@@ -218,6 +231,14 @@ pub fn write(
         files,
         findings: out,
         summary,
+        skipped: coverage
+            .skipped
+            .iter()
+            .map(|s| SkippedOut {
+                path: &s.path,
+                reason: &s.reason,
+            })
+            .collect(),
         extra: ext.map(|e| e.top.clone()).unwrap_or_default(),
     };
     serde_json::to_writer_pretty(&mut *w, &report)?;

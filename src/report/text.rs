@@ -8,6 +8,7 @@ use colored::Colorize;
 
 use crate::model::{Analysis, FileAnalysis, StatementInfo};
 use crate::rules::{Finding, Severity};
+use crate::source::{Coverage, SkipKind};
 
 pub struct TextOptions {
     /// Also list statements that take no lock on an existing relation.
@@ -232,6 +233,7 @@ pub fn write(
     w: &mut dyn std::io::Write,
     analysis: &Analysis,
     findings: &[Finding],
+    coverage: &Coverage,
     opts: &TextOptions,
 ) -> std::io::Result<()> {
     let mut out = String::new();
@@ -251,9 +253,80 @@ pub fn write(
         flush(&mut out)?;
     }
     if !opts.quiet {
+        coverage_section(&mut out, coverage);
         summary(&mut out, analysis, findings);
     }
     flush(&mut out)
+}
+
+/// Files named one by one when they are not run by their tool, at most.
+const NOT_RUN_SHOWN: usize = 10;
+
+/// Which projects were read, when there is more than one, and the SQL files
+/// that were not read, with why (down parts and excluded files counted,
+/// the others named): nothing under the paths given is dropped silently.
+fn coverage_section(out: &mut String, c: &Coverage) {
+    if c.projects.len() > 1 {
+        let _ = writeln!(
+            out,
+            "{} projects, each replayed into its own catalog:",
+            c.projects.len()
+        );
+        for p in &c.projects {
+            let layouts: Vec<&str> = p.layouts.iter().map(|l| l.name()).collect();
+            let _ = writeln!(out, "  {} ({})", p.root, layouts.join(", "));
+        }
+    }
+    let head = "not read:".bold();
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let count = |k: SkipKind| c.skipped.iter().filter(|s| s.kind == k).count();
+    let downs = count(SkipKind::Down);
+    if downs > 0 {
+        let what = plural(downs, "down migration", "down migrations");
+        let them = if downs == 1 { "it" } else { "them" };
+        let _ = writeln!(out, "{head} {what} (--include-down lints {them})");
+    }
+    let excluded = count(SkipKind::Excluded);
+    if excluded > 0 {
+        let what = plural(excluded, "file", "files");
+        let _ = writeln!(
+            out,
+            "{head} {what} excluded by the configuration (`exclude`)"
+        );
+    }
+    let not_run: Vec<_> = c
+        .skipped
+        .iter()
+        .filter(|s| s.kind == SkipKind::NotRun)
+        .collect();
+    for s in not_run.iter().take(NOT_RUN_SHOWN) {
+        let _ = writeln!(out, "{head} {}: {}", s.path, s.reason);
+    }
+    if not_run.len() > NOT_RUN_SHOWN {
+        let _ = writeln!(
+            out,
+            "{head} ... and {} more (--format json lists every one)",
+            not_run.len() - NOT_RUN_SHOWN
+        );
+    }
+    // A project that could not be read: one line with its reason.
+    let mut failed: Vec<(&str, usize)> = Vec::new();
+    for s in c.skipped.iter().filter(|s| s.kind == SkipKind::Failed) {
+        match failed.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, n)) => *n += 1,
+            None => failed.push((&s.reason, 1)),
+        }
+    }
+    for (reason, n) in failed {
+        let what = plural(n, "file", "files");
+        let _ = writeln!(out, "{head} {what}: {}", reason.red());
+    }
 }
 
 /// The closing line: files, statements, findings by severity.

@@ -332,7 +332,7 @@ pub struct FileCx<'a> {
     pub fa: &'a FileAnalysis,
     /// Per statement, what file rules took from its syntax tree.
     pub facts: &'a [StmtFacts],
-    /// The catalog after the whole run.
+    /// The catalog after the whole run (the file's project's).
     pub cat: &'a Catalog,
     pub pg: u32,
     pub settings: &'a Settings,
@@ -492,7 +492,7 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             file: fi,
             fa,
             facts: &facts[fi].statements,
-            cat: &analysis.catalog,
+            cat: analysis.catalog(fa.project),
             pg: opts.pg_version,
             settings,
         };

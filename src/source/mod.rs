@@ -3,6 +3,8 @@
 //! the `Input`s the model replays.
 //!
 //! - `discovery`: files, directories, globs, excludes.
+//! - `projects`: where a directory's projects begin; each is read with its
+//!   own layout and replayed into its own catalog (`Part::project`).
 //! - `ordering`: numbers compare as numbers, flyway versions part by part.
 //! - `layouts`: one module per migration tool (detected, or `--layout`):
 //!   which files run, up/down parts, transaction wrapping.
@@ -16,11 +18,16 @@
 //! One `Input` per transaction unit: usually one per file (its up part),
 //! several for a Liquibase file (one per changeset) or a psql script that
 //! includes others (the parts around each `\i`).
+//!
+//! Every SQL file under the paths given is read or listed in
+//! [`Coverage::skipped`] with why (a down part, excluded, not run by its
+//! tool, its project could not be read): nothing is dropped silently.
 
 pub mod discovery;
 pub mod git;
 pub mod layouts;
 pub mod ordering;
+pub mod projects;
 pub mod psql;
 pub mod read;
 pub mod rewrite;
@@ -41,7 +48,7 @@ use crate::rules::{Category, Finding, Severity};
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceError {
     pub path: String,
     pub message: String,
@@ -94,6 +101,9 @@ pub struct Part {
     /// The file on disk (None for stdin).
     pub file: Option<PathBuf>,
     pub layout: Layout,
+    /// The project it belongs to (an index into [`Coverage::projects`]):
+    /// each project is replayed into its own catalog.
+    pub project: usize,
     pub text: String,
     pub map: Option<Arc<OffsetMap>>,
     pub wrapping: Wrapping,
@@ -101,13 +111,16 @@ pub struct Part {
 }
 
 impl Part {
-    pub fn into_input(self, report: bool) -> Input {
+    /// The part as history that every project starts from (`--schema`):
+    /// replayed once, never reported.
+    pub fn into_shared_input(self) -> Input {
         Input {
             path: self.path,
             text: self.text,
             wrapping: self.wrapping,
-            report,
+            report: false,
             map: self.map,
+            project: None,
         }
     }
 }
@@ -129,7 +142,8 @@ pub struct Note {
     pub help: Option<String>,
 }
 
-/// Something that stops the run (an unresolved placeholder).
+/// Something that stops a project from being read (an unresolved
+/// placeholder, an include that cannot be read).
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub path: String,
@@ -138,282 +152,270 @@ pub struct Problem {
     pub message: String,
 }
 
+/// One project as it was read.
+#[derive(Debug, Clone)]
+pub struct ProjectInfo {
+    /// Its root directory (for files named on the command line, the
+    /// directory of their project; `-` for stdin).
+    pub root: String,
+    /// The layouts it was read with: one, except when files named on the
+    /// command line are detected one by one.
+    pub layouts: Vec<Layout>,
+}
+
+/// Why a SQL file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// A down part; `--include-down` reads it.
+    Down,
+    /// The configuration's `exclude`.
+    Excluded,
+    /// The project's tool does not run it.
+    NotRun,
+    /// Its project could not be read (an unresolved placeholder, an
+    /// unreadable migration): the run must not pass.
+    Failed,
+}
+
+/// A SQL file under the paths given that was not read, and why.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+    pub kind: SkipKind,
+}
+
+/// What a run read: the projects, and every SQL file it did not read with
+/// the reason (nothing under the paths given is dropped silently).
+#[derive(Debug, Default, Clone)]
+pub struct Coverage {
+    pub projects: Vec<ProjectInfo>,
+    pub skipped: Vec<Skipped>,
+}
+
 #[derive(Debug, Default)]
 pub struct Loaded {
+    /// Every project's parts, project after project.
     pub parts: Vec<Part>,
     pub notes: Vec<Note>,
-    /// The layout used for each path argument.
-    pub layouts: Vec<(String, Layout)>,
+    pub coverage: Coverage,
+    /// Why some projects could not be read (their files are listed in
+    /// `coverage.skipped`). When no project could be read, `load` fails
+    /// instead.
+    pub failed: Vec<SourceError>,
 }
 
-/// Expand paths into the ordered list of SQL files (no layout applied).
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| SourceError {
-            path: p.display().to_string(),
-            message: read::io_message(&e),
-        })?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            discovery::walk(p, &mut found, 0)?;
-            found.retain(|f| discovery::is_sql(f));
-            if found.is_empty() {
-                return Err(SourceError {
-                    path: p.display().to_string(),
-                    message: "directory holds no SQL files (*.sql, *.sql.postgres)".into(),
-                });
-            }
-            found.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-/// A path argument: a directory (a project's migrations), files matched
-/// by a glob, or one file.
+/// Files read with one layout: a project found under a directory, or the
+/// files of one project named on the command line.
 struct Group {
     root: PathBuf,
     files: Vec<PathBuf>,
     /// Named on the command line: always linted, down or not.
     explicit: bool,
-    arg: String,
+    /// The project it is read into.
+    project: PathBuf,
+    /// The SQL texts of `files` (explicit groups: of every file), and the
+    /// files that could not be read.
+    texts: BTreeMap<PathBuf, String>,
+    unreadable: BTreeMap<PathBuf, SourceError>,
 }
 
-fn groups(
-    paths: &[PathBuf],
+/// What one path argument names, before files are read.
+enum Named {
+    /// A directory: a project, or several.
+    Dir { dir: PathBuf, files: Vec<PathBuf> },
+    /// Files named (or matched by a glob): linted whatever their names.
+    Files(Vec<PathBuf>),
+}
+
+/// Expand one path argument. Excluded SQL files are added to `excluded`.
+fn name_path(
+    p: &Path,
     opts: &Options,
     skip: &dyn Fn(&str) -> bool,
-) -> Result<Vec<Group>, SourceError> {
-    let keep =
-        |f: &PathBuf| !discovery::excluded(f, &opts.exclude) && !skip(&f.display().to_string());
-    let mut out = Vec::new();
-    for p in paths {
-        let arg = p.display().to_string();
-        if arg == "-" {
-            continue;
+    excluded: &mut Vec<PathBuf>,
+) -> Result<Vec<Named>, SourceError> {
+    let arg = p.display().to_string();
+    let mut keep = |f: &PathBuf| {
+        let out = discovery::excluded(f, &opts.exclude) || skip(&f.display().to_string());
+        if out && discovery::is_sql(f) {
+            excluded.push(f.clone());
         }
-        match std::fs::metadata(p) {
-            Ok(meta) if meta.is_dir() => {
-                let mut found = Vec::new();
-                discovery::walk(p, &mut found, 0)?;
-                let had_sql = found.iter().any(|f| discovery::is_sql(f));
-                found.retain(keep);
-                if had_sql && !found.iter().any(|f| discovery::is_sql(f)) {
-                    // Everything here is excluded by the configuration.
-                    continue;
-                }
-                if !found.iter().any(|f| discovery::is_sql(f)) {
-                    return Err(SourceError {
-                        path: arg,
-                        message: "directory holds no SQL files (*.sql, *.sql.postgres, *.psql)"
-                            .into(),
-                    });
-                }
-                out.push(Group {
-                    root: p.clone(),
-                    files: found,
-                    explicit: false,
-                    arg,
-                });
+        !out
+    };
+    match std::fs::metadata(p) {
+        Ok(meta) if meta.is_dir() => {
+            let mut found = Vec::new();
+            discovery::walk(p, &mut found, 0)?;
+            let had_sql = found.iter().any(|f| discovery::is_sql(f));
+            found.retain(&mut keep);
+            if had_sql && !found.iter().any(|f| discovery::is_sql(f)) {
+                // Everything here is excluded by the configuration.
+                return Ok(vec![]);
             }
-            Ok(_) if !keep(p) => {}
-            Ok(_) => out.push(Group {
-                root: p.parent().map(Path::to_path_buf).unwrap_or_default(),
-                files: vec![p.clone()],
-                explicit: true,
-                arg,
-            }),
-            Err(e) if discovery::has_glob(&arg) => {
-                let mut found = discovery::expand_glob(&arg)?;
-                found.retain(keep);
-                let mut files = Vec::new();
-                for f in found {
-                    if f.is_dir() {
-                        discovery::walk(&f, &mut files, 0)?;
-                    } else {
-                        files.push(f);
-                    }
-                }
-                files.retain(|f| discovery::is_sql(f));
-                if files.is_empty() {
-                    return Err(SourceError {
-                        path: arg,
-                        message: format!(
-                            "no SQL file matches this pattern ({})",
-                            read::io_message(&e)
-                        ),
-                    });
-                }
-                out.push(Group {
-                    root: PathBuf::from("."),
-                    files,
-                    explicit: true,
-                    arg,
-                });
-            }
-            Err(e) => {
+            if !found.iter().any(|f| discovery::is_sql(f)) {
                 return Err(SourceError {
                     path: arg,
-                    message: read::io_message(&e),
-                })
+                    message: "directory holds no SQL files (*.sql, *.sql.postgres, *.psql)".into(),
+                });
             }
+            Ok(vec![Named::Dir {
+                dir: p.to_path_buf(),
+                files: found,
+            }])
         }
-    }
-    Ok(out)
-}
-
-/// Read every path the way its migration tool runs it.
-pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
-    load_with(paths, opts, &|_| false)
-}
-
-/// [`load`], skipping the paths `skip` says (configuration `exclude`).
-pub fn load_with(
-    paths: &[PathBuf],
-    opts: &Options,
-    skip: &dyn Fn(&str) -> bool,
-) -> Result<Loaded, SourceError> {
-    let mut loaded = Loaded::default();
-    let mut problems = Vec::new();
-    let mut downs: Vec<Vec<Part>> = Vec::new();
-    for p in paths {
-        if p.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| {
-                SourceError {
-                    path: "<stdin>".into(),
-                    message: e.to_string(),
-                }
-            })?;
-            let name = opts
-                .stdin_filename
-                .clone()
-                .unwrap_or_else(|| "<stdin>".into());
-            let text = decode(bytes).map_err(|m| SourceError {
-                path: name.clone(),
-                message: m,
-            })?;
-            let path = PathBuf::from(&name);
-            let mut texts = BTreeMap::new();
-            texts.insert(path.clone(), text.clone());
-            let layout = opts
-                .layout
-                .unwrap_or_else(|| layouts::detect(std::slice::from_ref(&path), &texts));
-            loaded.layouts.push(("-".into(), layout));
-            let planned = default_planned(layout, &path, &text);
-            let (ups, mut d) = file_parts(
-                layout,
-                &planned,
-                &text,
-                None,
-                &name,
-                opts.include_down,
-                opts,
-                &mut loaded.notes,
-                &mut problems,
-            );
-            loaded.parts.extend(ups);
-            if !d.is_empty() {
-                downs.push(std::mem::take(&mut d));
-            }
-            continue;
-        }
-        for g in groups(std::slice::from_ref(p), opts, skip)? {
-            // Read everything once; a file that cannot be read is an error
-            // only if the tool would run it (e.g. a latin1 MySQL variant
-            // next to the PostgreSQL one is not).
-            let mut texts = BTreeMap::new();
-            let mut unreadable = BTreeMap::new();
-            for f in g
-                .files
-                .iter()
-                .filter(|f| g.explicit || discovery::is_sql(f))
-            {
-                match read_text_limited(f, opts.limit()) {
-                    Ok(t) => {
-                        texts.insert(f.clone(), t);
+        Ok(_) if !keep(&p.to_path_buf()) => Ok(vec![]),
+        Ok(_) => Ok(vec![Named::Files(vec![p.to_path_buf()])]),
+        Err(e) if discovery::has_glob(&arg) => {
+            let mut found = discovery::expand_glob(&arg)?;
+            found.retain(&mut keep);
+            let mut out = Vec::new();
+            let mut files = Vec::new();
+            for f in found {
+                if f.is_dir() {
+                    // A directory matched is read as if it were named.
+                    let mut inner = Vec::new();
+                    discovery::walk(&f, &mut inner, 0)?;
+                    inner.retain(&mut keep);
+                    if inner.iter().any(|f| discovery::is_sql(f)) {
+                        out.push(Named::Dir {
+                            dir: f,
+                            files: inner,
+                        });
                     }
-                    Err(e) => {
-                        unreadable.insert(f.clone(), e);
-                    }
+                } else if discovery::is_sql(&f) {
+                    files.push(f);
                 }
             }
-            let layout = opts
-                .layout
-                .unwrap_or_else(|| layouts::detect(&g.files, &texts));
-            loaded.layouts.push((g.arg.clone(), layout));
-            let mut plan =
-                layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
-            if plan.is_empty() && !g.explicit {
+            if out.is_empty() && files.is_empty() {
                 return Err(SourceError {
-                    path: g.arg,
+                    path: arg,
                     message: format!(
-                        "no {} migrations here ({}); choose another --layout",
-                        layout.name(),
-                        layout.expected()
+                        "no SQL file matches this pattern ({})",
+                        read::io_message(&e)
                     ),
                 });
             }
-            if layout.is_psql() && !g.explicit {
-                // Scripts another script includes run there, not on their own.
-                let included = psql::include_targets(&texts);
-                plan.retain(|p| !included.contains(&canonical(&p.path)));
+            if !files.is_empty() {
+                out.push(Named::Files(files));
             }
-            if g.explicit {
-                // Files named on the command line are linted even when the
-                // tool would not pick them up by name.
-                for f in &g.files {
-                    if let Some(e) = unreadable.remove(f) {
-                        return Err(e);
-                    }
-                    if !plan.iter().any(|x| &x.path == f) {
-                        plan.push(default_planned(layout, f, &texts[f]));
-                    }
-                }
+            Ok(out)
+        }
+        Err(e) => Err(SourceError {
+            path: arg,
+            message: read::io_message(&e),
+        }),
+    }
+}
+
+/// Read `files` (the SQL ones, or all when named): texts and failures.
+fn read_files(
+    files: &[PathBuf],
+    named: bool,
+    opts: &Options,
+) -> (BTreeMap<PathBuf, String>, BTreeMap<PathBuf, SourceError>) {
+    let mut texts = BTreeMap::new();
+    let mut unreadable = BTreeMap::new();
+    // A file that cannot be read is an error only if the tool would run
+    // it (e.g. a latin1 MySQL variant next to the PostgreSQL one is not).
+    for f in files.iter().filter(|f| named || discovery::is_sql(f)) {
+        match read_text_limited(f, opts.limit()) {
+            Ok(t) => {
+                texts.insert(f.clone(), t);
             }
-            if let Some(e) = plan.iter().find_map(|p| unreadable.remove(&p.path)) {
-                return Err(e);
-            }
-            for planned in plan {
-                let text = &texts[&planned.path];
-                let display = planned.path.display().to_string();
-                let (ups, d) = file_parts(
-                    layout,
-                    &planned,
-                    text,
-                    Some(&planned.path),
-                    &display,
-                    opts.include_down,
-                    opts,
-                    &mut loaded.notes,
-                    &mut problems,
-                );
-                loaded.parts.extend(ups);
-                if !d.is_empty() {
-                    downs.push(d);
-                }
+            Err(e) => {
+                unreadable.insert(f.clone(), e);
             }
         }
     }
-    // Down parts run after every up part, newest first (a full rollback).
-    for d in downs.into_iter().rev() {
-        loaded.parts.extend(d);
-    }
-    if opts.assume_in_transaction {
-        for p in &mut loaded.parts {
-            if p.layout == Layout::Psql && p.wrapping == Wrapping::Autocommit {
-                p.wrapping = Wrapping::Transaction;
+    (texts, unreadable)
+}
+
+/// The groups one path argument is read as: a directory split into its
+/// projects (one project with `--layout`: the tool named reads the whole
+/// directory), files grouped by the project each belongs to.
+fn groups(named: Named, opts: &Options) -> Vec<Group> {
+    match named {
+        Named::Dir { dir, files } => {
+            let (mut texts, mut unreadable) = read_files(&files, false, opts);
+            let found = match opts.layout {
+                Some(_) => vec![projects::Found {
+                    root: dir.clone(),
+                    files,
+                }],
+                None => projects::split(&dir, files, &texts),
+            };
+            found
+                .into_iter()
+                .map(|f| Group {
+                    texts: take_keys(&mut texts, &f.files),
+                    unreadable: take_keys(&mut unreadable, &f.files),
+                    project: f.root.clone(),
+                    root: f.root,
+                    files: f.files,
+                    explicit: false,
+                })
+                .collect()
+        }
+        Named::Files(files) => {
+            let (mut texts, mut unreadable) = read_files(&files, true, opts);
+            let mut by_project: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+            for f in files {
+                let project = projects::root_of_file(&f, texts.get(&f).map(String::as_str));
+                match by_project.iter_mut().find(|(p, _)| *p == project) {
+                    Some((_, v)) => v.push(f),
+                    None => by_project.push((project, vec![f])),
+                }
             }
+            by_project
+                .into_iter()
+                .map(|(project, files)| Group {
+                    root: project.clone(),
+                    texts: take_keys(&mut texts, &files),
+                    unreadable: take_keys(&mut unreadable, &files),
+                    files,
+                    explicit: true,
+                    project,
+                })
+                .collect()
         }
     }
-    if !problems.is_empty() {
-        let n = problems.len();
+}
+
+/// Move the entries of `keys` out of `map`.
+fn take_keys<V>(map: &mut BTreeMap<PathBuf, V>, keys: &[PathBuf]) -> BTreeMap<PathBuf, V> {
+    keys.iter().filter_map(|k| map.remove_entry(k)).collect()
+}
+
+/// One project while it is read.
+#[derive(Default)]
+struct Reading {
+    root: String,
+    layouts: Vec<Layout>,
+    ups: Vec<Part>,
+    /// Per file, its down parts (replayed newest first, after the ups).
+    downs: Vec<Vec<Part>>,
+    notes: Vec<Note>,
+    problems: Vec<Problem>,
+    /// The first file that stopped it (unreadable, or no migrations).
+    error: Option<SourceError>,
+    skipped: Vec<Skipped>,
+    /// Its SQL files, listed as skipped when it cannot be read.
+    sql: Vec<String>,
+}
+
+impl Reading {
+    /// What stops the project from being read, if anything.
+    fn failure(&mut self) -> Option<SourceError> {
+        if let Some(e) = self.error.take() {
+            return Some(e);
+        }
+        if self.problems.is_empty() {
+            return None;
+        }
+        let n = self.problems.len();
         let mut msg = String::new();
-        for (i, pr) in problems.iter().enumerate() {
+        for (i, pr) in self.problems.iter().enumerate() {
             if i == 20 {
                 msg.push_str(&format!("... and {} more\n", n - 20));
                 break;
@@ -423,12 +425,335 @@ pub fn load_with(
                 pr.path, pr.line, pr.column, pr.message
             ));
         }
-        return Err(SourceError {
+        Some(SourceError {
             path: String::new(),
             message: msg.trim_end().to_string(),
+        })
+    }
+}
+
+/// Read every path the way its migration tool runs it.
+pub fn load(paths: &[PathBuf], opts: &Options) -> Result<Loaded, SourceError> {
+    load_with(paths, opts, &|_| false)
+}
+
+/// [`load`], skipping the paths `skip` says (configuration `exclude`).
+///
+/// Each project is read on its own: a project that cannot be read (an
+/// unresolved placeholder) is listed in `failed` and its files as skipped,
+/// and the others are read. When no project can be read, this fails with
+/// the reason.
+pub fn load_with(
+    paths: &[PathBuf],
+    opts: &Options,
+    skip: &dyn Fn(&str) -> bool,
+) -> Result<Loaded, SourceError> {
+    // Projects in the order they are first met, by root.
+    let mut reading: Vec<(PathBuf, Reading)> = Vec::new();
+    let mut excluded = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            let (name, text) = read_stdin(opts)?;
+            // Stdin belongs to the project its name (`--stdin-filename`)
+            // shows, as a named file does: an editor's buffer is linted
+            // after the history given with it.
+            let project = projects::root_of_file(Path::new(&name), Some(&text));
+            let r = reading_for(&mut reading, &project);
+            if r.root.is_empty() {
+                r.root = project.display().to_string();
+            }
+            read_stdin_part(&name, &text, opts, r);
+            continue;
+        }
+        for named in name_path(p, opts, skip, &mut excluded)? {
+            // Each group is read, and its texts dropped, before the next.
+            for g in groups(named, opts) {
+                let r = reading_for(&mut reading, &g.project);
+                if r.root.is_empty() {
+                    r.root = g.project.display().to_string();
+                }
+                read_group(g, opts, r);
+            }
+        }
+    }
+    let reading: Vec<Reading> = reading.into_iter().map(|(_, r)| r).collect();
+    let mut loaded = Loaded::default();
+    loaded
+        .coverage
+        .skipped
+        .extend(excluded.iter().map(|f| Skipped {
+            path: f.display().to_string(),
+            reason: "excluded by the configuration (`exclude`)".into(),
+            kind: SkipKind::Excluded,
+        }));
+    let total = reading.len();
+    for mut r in reading {
+        if let Some(e) = r.failure() {
+            let reason = format!(
+                "its project ({}) could not be read: {}",
+                r.root,
+                first_line(&e)
+            );
+            loaded
+                .coverage
+                .skipped
+                .extend(r.sql.into_iter().map(|path| Skipped {
+                    path,
+                    reason: reason.clone(),
+                    kind: SkipKind::Failed,
+                }));
+            loaded.failed.push(e);
+            continue;
+        }
+        let id = loaded.coverage.projects.len();
+        loaded.coverage.projects.push(ProjectInfo {
+            root: r.root,
+            layouts: r.layouts,
+        });
+        // Down parts run after every up part, newest first (a full rollback).
+        let downs = r.downs.into_iter().rev().flatten();
+        for mut part in r.ups.into_iter().chain(downs) {
+            part.project = id;
+            if opts.assume_in_transaction
+                && part.layout == Layout::Psql
+                && part.wrapping == Wrapping::Autocommit
+            {
+                part.wrapping = Wrapping::Transaction;
+            }
+            loaded.parts.push(part);
+        }
+        loaded.notes.extend(r.notes);
+        loaded.coverage.skipped.extend(r.skipped);
+    }
+    loaded
+        .coverage
+        .skipped
+        .sort_by(|a, b| natural_cmp(&a.path, &b.path));
+    if total > 0 && loaded.failed.len() == total {
+        let mut failed = std::mem::take(&mut loaded.failed);
+        return Err(if failed.len() == 1 {
+            failed.remove(0)
+        } else {
+            SourceError {
+                path: String::new(),
+                message: failed
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }
         });
     }
     Ok(loaded)
+}
+
+/// The first line of an error (a project's reason for being skipped).
+fn first_line(e: &SourceError) -> String {
+    let s = e.to_string();
+    let mut lines = s.lines();
+    let first = lines.next().unwrap_or("").to_string();
+    match lines.count() {
+        0 => first,
+        n => format!("{first} (and {n} more)"),
+    }
+}
+
+/// The project read under `key` (its root), added when first met.
+fn reading_for<'a>(reading: &'a mut Vec<(PathBuf, Reading)>, key: &Path) -> &'a mut Reading {
+    let i = match reading.iter().position(|(k, _)| k == key) {
+        Some(i) => i,
+        None => {
+            reading.push((key.to_path_buf(), Reading::default()));
+            reading.len() - 1
+        }
+    };
+    &mut reading[i].1
+}
+
+/// Stdin's name (`--stdin-filename`) and text.
+fn read_stdin(opts: &Options) -> Result<(String, String), SourceError> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|e| SourceError {
+        path: "<stdin>".into(),
+        message: e.to_string(),
+    })?;
+    let name = opts
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| "<stdin>".into());
+    let text = decode(bytes).map_err(|m| SourceError {
+        path: name.clone(),
+        message: m,
+    })?;
+    Ok((name, text))
+}
+
+fn read_stdin_part(name: &str, text: &str, opts: &Options, r: &mut Reading) {
+    let path = PathBuf::from(name);
+    let mut texts = BTreeMap::new();
+    texts.insert(path.clone(), text.to_string());
+    let layout = opts
+        .layout
+        .unwrap_or_else(|| layouts::detect(std::slice::from_ref(&path), &texts));
+    add_layout(r, layout);
+    let planned = default_planned(layout, &path, text);
+    let (ups, d) = file_parts(
+        layout,
+        &planned,
+        text,
+        None,
+        name,
+        opts.include_down,
+        opts,
+        &mut r.notes,
+        &mut r.problems,
+    );
+    r.ups.extend(ups);
+    if !d.is_empty() {
+        r.downs.push(d);
+    }
+    r.sql.push(name.to_string());
+}
+
+fn add_layout(r: &mut Reading, layout: Layout) {
+    if !r.layouts.contains(&layout) {
+        r.layouts.push(layout);
+    }
+}
+
+/// Read one group into its project: the files its tool runs, in order,
+/// and the SQL files it does not run, with why.
+fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
+    r.sql.extend(
+        g.files
+            .iter()
+            .filter(|f| g.explicit || discovery::is_sql(f))
+            .map(|f| f.display().to_string()),
+    );
+    if r.error.is_some() {
+        return;
+    }
+    let texts = &g.texts;
+    let layout = opts
+        .layout
+        .unwrap_or_else(|| layouts::detect(&g.files, texts));
+    add_layout(r, layout);
+    let mut plan = layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
+    if plan.is_empty() && !g.explicit {
+        r.error = Some(SourceError {
+            path: g.root.display().to_string(),
+            message: format!(
+                "no {} migrations here ({}); choose another --layout",
+                layout.name(),
+                layout.expected()
+            ),
+        });
+        return;
+    }
+    if layout.is_psql() && !g.explicit {
+        // Scripts another script includes run there, not on their own.
+        let included = psql::include_targets(texts);
+        plan.retain(|p| !included.contains(&canonical(&p.path)));
+    }
+    if g.explicit {
+        // Files named on the command line are linted even when the tool
+        // would not pick them up by name.
+        for f in &g.files {
+            if let Some(e) = g.unreadable.remove(f) {
+                r.error = Some(e);
+                return;
+            }
+            if !plan.iter().any(|x| &x.path == f) {
+                plan.push(default_planned(layout, f, &texts[f]));
+            }
+        }
+    }
+    if let Some(e) = plan.iter().find_map(|p| g.unreadable.remove(&p.path)) {
+        r.error = Some(e);
+        return;
+    }
+    // Files read through a psql include, besides the planned ones.
+    let mut read_too = Vec::new();
+    for planned in &plan {
+        let text = &texts[&planned.path];
+        let display = planned.path.display().to_string();
+        let (ups, d) = file_parts(
+            layout,
+            planned,
+            text,
+            Some(&planned.path),
+            &display,
+            opts.include_down,
+            opts,
+            &mut r.notes,
+            &mut r.problems,
+        );
+        if layout.is_psql() {
+            read_too.extend(
+                ups.iter()
+                    .chain(&d)
+                    .filter_map(|p| p.file.as_ref())
+                    .filter(|f| **f != planned.path)
+                    .map(|f| canonical(f)),
+            );
+        }
+        r.ups.extend(ups);
+        if !d.is_empty() {
+            r.downs.push(d);
+        }
+    }
+    if !g.explicit {
+        r.skipped
+            .extend(not_run(layout, &g, &plan, &read_too, opts.include_down));
+    }
+}
+
+/// The SQL files of a group its tool does not run, with why.
+fn not_run(
+    layout: Layout,
+    g: &Group,
+    plan: &[Planned],
+    read_too: &[PathBuf],
+    include_down: bool,
+) -> Vec<Skipped> {
+    let planned: std::collections::BTreeSet<&Path> =
+        plan.iter().map(|p| p.path.as_path()).collect();
+    let mut rest: Vec<&PathBuf> = g
+        .files
+        .iter()
+        .filter(|f| discovery::is_sql(f) && !planned.contains(f.as_path()))
+        .filter(|f| read_too.is_empty() || !read_too.contains(&canonical(f)))
+        .collect();
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    rest.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+    let downs: std::collections::BTreeSet<PathBuf> = if include_down {
+        Default::default()
+    } else {
+        layouts::plan(layout, &g.root, &g.files, true)
+            .into_iter()
+            .filter(|p| p.down)
+            .map(|p| p.path)
+            .collect()
+    };
+    rest.into_iter()
+        .map(|f| {
+            let (kind, reason) = if downs.contains(f) {
+                (
+                    SkipKind::Down,
+                    "a down migration: --include-down lints it".to_string(),
+                )
+            } else {
+                (SkipKind::NotRun, layouts::why_not_run(layout, f, &g.files))
+            };
+            Skipped {
+                path: f.display().to_string(),
+                reason,
+                kind,
+            }
+        })
+        .collect()
 }
 
 fn default_planned(layout: Layout, path: &Path, _text: &str) -> Planned {
@@ -584,6 +909,8 @@ fn unit_parts(
             path: display.to_string(),
             file: file.map(Path::to_path_buf),
             layout,
+            // Set when the project's parts are collected.
+            project: 0,
             text: t,
             map,
             wrapping: unit.wrapping,

@@ -167,19 +167,124 @@ pub fn leading_digits(name: &str) -> Option<&str> {
     (n > 0).then(|| &name[..n])
 }
 
+/// `goose` annotations (`-- +goose Up`).
+fn goose_text(t: &str) -> bool {
+    t.contains("-- +goose ") || t.contains("--+goose ")
+}
+
+/// sql-migrate annotations (`-- +migrate Up`).
+fn sql_migrate_text(t: &str) -> bool {
+    t.contains("-- +migrate Up") || t.contains("-- +migrate up")
+}
+
+/// dbmate sections (`-- migrate:up`).
+fn dbmate_text(t: &str) -> bool {
+    t.contains("-- migrate:up")
+}
+
+/// graphile-migrate headers (`--! Previous:`, `--! no-transaction`).
+fn graphile_text(t: &str) -> bool {
+    t.contains("--! Previous:") || t.contains("--! no-transaction")
+}
+
+/// pop / popx Go templates that read the migration options.
+fn pop_text(t: &str) -> bool {
+    t.contains("{{ index .Options") || t.contains("{{index .Options")
+}
+
+/// Whether the first line (after a BOM), lowercased, contains `needle`.
+fn first_line_has(t: &str, needle: &str) -> bool {
+    t.trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .map(|l| l.to_ascii_lowercase().contains(needle))
+        .unwrap_or(false)
+}
+
+/// The Liquibase formatted-SQL header.
+fn liquibase_text(t: &str) -> bool {
+    first_line_has(t, "--liquibase formatted sql")
+        || first_line_has(t, "-- liquibase formatted sql")
+}
+
+/// A golang-migrate / sqlx / pop name: `<version>_<name>.up.sql`.
+fn numbered_up_down(name: &str) -> bool {
+    leading_digits(name).is_some() && (name.ends_with(".up.sql") || name.ends_with(".down.sql"))
+}
+
+/// A diesel or prisma migration directory: `<version>_<name>`.
+fn version_dir(name: &str) -> bool {
+    leading_digits(name).is_some() && name.contains('_')
+}
+
+/// A graphile-migrate migrations directory: `committed/` next to
+/// `afterReset.sql` or the current migration.
+fn graphile_root(dir: &Path) -> bool {
+    dir.join("committed").is_dir()
+        && (dir.join("afterReset.sql").is_file()
+            || dir.join("current.sql").is_file()
+            || dir.join("current").is_dir())
+}
+
+/// The directory a file shows to be the root of one migration project,
+/// when its name or its contents decide the tool: the directory of a
+/// flyway, golang-migrate or pop file and of a file with goose, dbmate,
+/// sql-migrate, Liquibase, sqlx, Alembic or Django markers; the parent of
+/// diesel's and prisma's `<version>_<name>/` directories, of graphile's
+/// `committed/`, of sqitch's `deploy/` (or the directory of `sqitch.plan`).
+/// `None` for a file any tool could run (a plain script): where such files
+/// belong is decided by the directories around them.
+///
+/// These are the signals [`detect`] trusts before it falls back to
+/// psql meta-commands and the project's language, so a directory marked
+/// here is detected as the tool that marked it.
+pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
+    let name = file_name(path);
+    let dir = path.parent()?;
+    let dir_name = file_name(dir);
+    let above = dir.parent();
+    if name == "sqitch.plan" {
+        return Some(dir.to_path_buf());
+    }
+    if !super::discovery::is_sql(path) {
+        return None;
+    }
+    if let Some(up) = above {
+        let diesel_or_prisma = matches!(name, "up.sql" | "down.sql" | "migration.sql");
+        if (diesel_or_prisma && version_dir(dir_name))
+            || (matches!(dir_name, "committed" | "current") && graphile_root(up))
+            || (matches!(dir_name, "deploy" | "revert" | "verify")
+                && up.join("deploy").is_dir()
+                && up.join("revert").is_dir())
+        {
+            return Some(up.to_path_buf());
+        }
+    }
+    if (matches!(name, "afterReset.sql" | "current.sql") && graphile_root(dir))
+        || flyway::parse_name(name).is_some()
+        || numbered_up_down(name)
+    {
+        return Some(dir.to_path_buf());
+    }
+    let t = text?;
+    let decides = goose_text(t)
+        || sql_migrate_text(t)
+        || dbmate_text(t)
+        || graphile_text(t)
+        || pop_text(t)
+        || liquibase_text(t)
+        || first_line_has(t, "-- no-transaction")
+        || (t.contains("alembic_version") && t.contains("-- Running upgrade"))
+        || t.contains("\n-- Create model ")
+        || t.contains("\n-- Add field ");
+    decides.then(|| dir.to_path_buf())
+}
+
 /// Guess the tool from names and contents. `texts` holds the SQL files.
 pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     let names: Vec<&str> = files.iter().map(|p| file_name(p)).collect();
     let has_text = |needle: &str| texts.values().any(|t| t.contains(needle));
-    let first_line_has = |needle: &str| {
-        texts.values().any(|t| {
-            t.trim_start_matches('\u{feff}')
-                .lines()
-                .next()
-                .map(|l| l.to_ascii_lowercase().contains(needle))
-                .unwrap_or(false)
-        })
-    };
+    let any_text = |f: fn(&str) -> bool| texts.values().any(|t| f(t));
     let in_dir = |dir: &str| {
         files
             .iter()
@@ -188,25 +293,24 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     if names.contains(&"sqitch.plan") || (in_dir("deploy") && in_dir("revert")) {
         return Layout::Sqitch;
     }
-    if first_line_has("--liquibase formatted sql") || first_line_has("-- liquibase formatted sql") {
+    if any_text(liquibase_text) {
         return Layout::Liquibase;
     }
-    if has_text("-- +goose ") || has_text("--+goose ") {
+    if any_text(goose_text) {
         return Layout::Goose;
     }
-    if has_text("-- +migrate Up") || has_text("-- +migrate up") {
+    if any_text(sql_migrate_text) {
         return Layout::SqlMigrate;
     }
-    if has_text("-- migrate:up") {
+    if any_text(dbmate_text) {
         return Layout::Dbmate;
     }
-    if has_text("--! Previous:")
-        || has_text("--! no-transaction")
+    if any_text(graphile_text)
         || (in_dir("committed") && (names.contains(&"afterReset.sql") || in_dir("current")))
     {
         return Layout::Graphile;
     }
-    if has_text("{{ index .Options") || has_text("{{index .Options") {
+    if any_text(pop_text) {
         return Layout::Pop;
     }
     if names.iter().any(|n| {
@@ -232,10 +336,11 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     if has_text("\n-- Create model ") || has_text("\n-- Add field ") {
         return Layout::Django;
     }
-    let numbered_up_down = names.iter().any(|n| {
-        leading_digits(n).is_some() && (n.ends_with(".up.sql") || n.ends_with(".down.sql"))
-    });
-    if first_line_has("-- no-transaction") {
+    let up_down_names = names.iter().any(|n| numbered_up_down(n));
+    if texts
+        .values()
+        .any(|t| first_line_has(t, "-- no-transaction"))
+    {
         return Layout::Sqlx;
     }
     let psql_meta = texts
@@ -258,7 +363,7 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
             }
         })
     });
-    if numbered_up_down {
+    if up_down_names {
         return match project {
             Some("rust") => Layout::Sqlx,
             _ => Layout::GolangMigrate,
@@ -389,4 +494,41 @@ pub(crate) fn sections(
         out.push((u, s, text.len()));
     }
     out
+}
+
+/// Why the tool does not run a SQL file of its project that is not a down
+/// part (for the list of files not read).
+pub fn why_not_run(layout: Layout, path: &Path, files: &[PathBuf]) -> String {
+    let name = file_name(path);
+    if layout == Layout::Pop {
+        if let Some(n) = pop::parse_name(name) {
+            match n.dialect.as_deref() {
+                Some(d) if !pop::runs_on_postgres(&n.dialect) => {
+                    return format!("for {d}: pop does not run it on PostgreSQL");
+                }
+                _ => {
+                    let postgres = files.iter().any(|f| {
+                        pop::parse_name(file_name(f)).is_some_and(|m| {
+                            m.version == n.version
+                                && m.up == n.up
+                                && pop::runs_on_postgres(&m.dialect)
+                                && m.dialect.is_some()
+                                && m.dialect.as_deref() != Some("all")
+                        })
+                    });
+                    if postgres {
+                        return "pop runs the PostgreSQL variant of this migration instead".into();
+                    }
+                }
+            }
+        }
+    }
+    if layout.is_psql() {
+        return "included by a script (`\\i`) that is not linted".into();
+    }
+    format!(
+        "{} does not run it (it runs {})",
+        layout.name(),
+        layout.expected()
+    )
 }

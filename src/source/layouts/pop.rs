@@ -64,6 +64,12 @@ pub fn parse_name(n: &str) -> Option<Name> {
     })
 }
 
+/// Whether pop runs a file with this dialect on PostgreSQL (the
+/// dialect-less and `all` files too, unless a PostgreSQL one shadows them).
+pub fn runs_on_postgres(d: &Option<String>) -> bool {
+    is_postgres(d).is_some()
+}
+
 fn is_postgres(d: &Option<String>) -> Option<bool> {
     match d.as_deref() {
         None | Some("all") => Some(false),
