@@ -227,6 +227,10 @@ pub struct Relation {
     /// Set once rows may exist (we cannot know for history; true unless
     /// created in this run and never written).
     pub may_have_rows: bool,
+    /// CREATE TABLE AS / a materialized view whose output columns the
+    /// model could not tell (an expression, a subquery): `columns` is
+    /// empty and means "unknown", not "none".
+    pub columns_unknown: bool,
     /// Trigger and policy names (DROP ... IF EXISTS locks only if found).
     pub triggers: Vec<String>,
     pub policies: Vec<String>,
@@ -261,6 +265,7 @@ impl Relation {
             depends_on: Vec::new(),
             origin,
             may_have_rows: false,
+            columns_unknown: false,
             tablespace: None,
             access_method: None,
             triggers: Vec::new(),

@@ -204,9 +204,22 @@ pub fn analyse_change(
             };
         }
     }
+    // From a domain: the value is relabelled to the base type, but its
+    // type modifier is not known (a domain column's is -1), so a target
+    // with a length or precision limit needs the coercion function and a
+    // rewrite (varchar(10) domain to varchar(10): rewritten; to text or
+    // unbounded varchar: not). Analysed as from the base type without its
+    // modifier.
     if let Some((base, _)) = (cx.domain)(&old.name) {
-        if base.name == new.name && base.mods == new.mods {
-            return no("from a domain to its base type is binary-coercible");
+        let unmodded = TypeRef {
+            name: base.name.clone(),
+            mods: Vec::new(),
+            array: old.array,
+        };
+        if unmodded != *old {
+            let mut c = analyse_change(&unmodded, new, collation_changed, cx);
+            c.reason = format!("from domain {}: {}", old.name, c.reason);
+            return c;
         }
     }
     let (o, n) = (old.name.as_str(), new.name.as_str());

@@ -383,6 +383,7 @@ registry! {
     require_concurrent_detach_partition => "require-concurrent-detach-partition",
     require_concurrent_refresh => "require-concurrent-refresh",
     constraint_requires_not_valid => "constraint-requires-not-valid",
+    domain_constraint_scans => "domain-constraint-scans",
     unique_constraint_requires_index => "unique-constraint-requires-index",
     exclusion_constraint => "exclusion-constraint",
     set_not_null_scans_table => "set-not-null-scans-table",

@@ -6,6 +6,7 @@ use super::{dml, node_rv, Ctx, Effects};
 use crate::model::ast::{const_str, defelem_name, name_list, range_var, strings};
 use crate::model::catalog::{ConstraintKind, QName, RelKind};
 use crate::model::locks::LockMode::{self, *};
+use crate::model::types::TypeRef;
 
 pub fn create_index(s: &pb::IndexStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
@@ -1005,7 +1006,8 @@ fn owned_by_lock(options: &[pb::Node], cx: &Ctx, fx: &mut Effects) {
 
 pub fn alter_domain(s: &pb::AlterDomainStmt, cx: &Ctx, fx: &mut Effects) {
     // 'C' add constraint, 'V' validate, 'O' set not null: every column of
-    // the domain is checked under SHARE lock.
+    // the domain, or of a domain over it, is checked under SHARE lock
+    // (validateDomainCheckConstraint / get_rels_with_domain).
     let checks = matches!(s.subtype.as_str(), "C" | "V" | "O");
     if !checks {
         return;
@@ -1017,22 +1019,94 @@ pub fn alter_domain(s: &pb::AlterDomainStmt, cx: &Ctx, fx: &mut Effects) {
             }
         }
     }
-    let ty = strings(&s.type_name).last().cloned().unwrap_or_default();
-    let mut hits: Vec<&QName> = cx
+    let names = strings(&s.type_name);
+    let Some(ty) = domain_in_catalog(cx, &names) else {
+        fx.set_unknown(format!(
+            "domain {} is not in the migration history: the tables whose columns use it (each locked SHARE and read in full) are unknown",
+            names.join(".")
+        ));
+        return;
+    };
+    let (hits, maybe) = tables_using_domain(cx, &ty);
+    for q in hits {
+        fx.lock(&q, Share);
+        fx.scan(&q);
+    }
+    if let Some(m) = maybe.first() {
+        fx.set_unknown(format!(
+            "{m} was created from a query whose column types are not known here: it may store values of domain {ty} and be locked and read too"
+        ));
+    }
+}
+
+/// The catalog's name of the domain `names` refers to.
+fn domain_in_catalog(cx: &Ctx, names: &[String]) -> Option<QName> {
+    let (schema, name) = match names {
+        [.., s, n] => (Some(s), n),
+        [n] => (None, n),
+        [] => return None,
+    };
+    if let Some(s) = schema {
+        let q = QName::new(s.as_str(), name.as_str());
+        return cx.cat.domains.contains_key(&q).then_some(q);
+    }
+    // Unqualified: the search path first, then (the history may have set
+    // another path) any schema, in name order.
+    cx.session
+        .search_path
+        .iter()
+        .map(|s| QName::new(s.as_str(), name.as_str()))
+        .find(|q| cx.cat.domains.contains_key(q))
+        .or_else(|| {
+            let mut found: Vec<&QName> =
+                cx.cat.domains.keys().filter(|k| &k.name == name).collect();
+            found.sort();
+            found.first().map(|q| (*q).clone())
+        })
+}
+
+/// Tables and materialized views (relations with storage: a partitioned
+/// table holds no rows) with a column of the domain or of a domain over it;
+/// and those created from a query whose column types are not known that
+/// read one of them (they may hold the domain too).
+pub fn tables_using_domain(cx: &Ctx, ty: &QName) -> (Vec<QName>, Vec<QName>) {
+    let is_name =
+        |t: &TypeRef, d: &QName| t.name == d.name || t.name == format!("{}.{}", d.schema, d.name);
+    // The domain and every domain built on it, at any depth.
+    let mut family = vec![ty.clone()];
+    loop {
+        let more: Vec<QName> = cx
+            .cat
+            .domains
+            .iter()
+            .filter(|(k, (base, _))| !family.contains(k) && family.iter().any(|d| is_name(base, d)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        family.extend(more);
+    }
+    let mut hits: Vec<QName> = cx
         .cat
         .relations
         .values()
+        .filter(|r| matches!(r.kind, RelKind::Table | RelKind::MatView))
         .filter(|r| {
-            r.kind.is_table()
-                && r.columns
-                    .iter()
-                    .any(|c| c.ty.name == ty || c.ty.name.ends_with(&format!(".{ty}")))
+            r.columns
+                .iter()
+                .any(|c| family.iter().any(|d| is_name(&c.ty, d)))
         })
-        .map(|r| &r.name)
+        .map(|r| r.name.clone())
         .collect();
     hits.sort();
-    for q in hits {
-        fx.lock(q, Share);
-        fx.scan(q);
-    }
+    let mut maybe: Vec<QName> = cx
+        .cat
+        .relations
+        .values()
+        .filter(|r| r.columns_unknown && r.depends_on.iter().any(|d| hits.contains(d)))
+        .map(|r| r.name.clone())
+        .collect();
+    maybe.sort();
+    (hits, maybe)
 }
