@@ -324,7 +324,7 @@ fn fk_order(tables: &[Table], fks: &[ForeignKey]) -> Vec<i64> {
             .iter()
             .find(|(_, oid)| {
                 deps.get(oid)
-                    .map_or(true, |d| d.iter().all(|p| !pending_oids.contains(p)))
+                    .is_none_or(|d| d.iter().all(|p| !pending_oids.contains(p)))
             })
             .copied();
         // A cycle: take the first pending table by name.

@@ -306,7 +306,7 @@ pub fn constraint_name(table: &str, k: &pb::Constraint, column: Option<&str>) ->
 /// The lock_timeout a fix sets: 5s, or the configured maximum if lower.
 pub fn lock_timeout_literal(max: std::time::Duration) -> String {
     let d = max.min(std::time::Duration::from_secs(5));
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())

@@ -314,7 +314,7 @@ fn handle_meta(
     );
     if ends_query && !cmd.is_empty() {
         let mut semi = String::from(";");
-        semi.extend(std::iter::repeat(' ').take(cmd.len() - 1));
+        semi.extend(std::iter::repeat_n(' ', cmd.len() - 1));
         rw.replace(start, end, semi);
     } else {
         rw.blank(start, end);

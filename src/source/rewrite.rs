@@ -79,7 +79,7 @@ impl<'a> Rewriter<'a> {
                         c.len_utf8()
                     };
                     let keep = if n == 0 { Some(c) } else { None };
-                    keep.into_iter().chain(std::iter::repeat(' ').take(n))
+                    keep.into_iter().chain(std::iter::repeat_n(' ', n))
                 })
                 .collect();
             self.edits.push((a, b, blank));

@@ -86,7 +86,7 @@ pub fn units(text: &str, include_down: bool) -> Vec<Unit> {
                 if t.eq_ignore_ascii_case(d) && !t.is_empty() {
                     let off = line.find(t).unwrap_or(0);
                     let mut semi = String::from(";");
-                    semi.extend(std::iter::repeat(' ').take(t.len() - 1));
+                    semi.extend(std::iter::repeat_n(' ', t.len() - 1));
                     replace.push((at + off, at + off + t.len(), semi));
                 }
             }
