@@ -238,7 +238,7 @@ struct PartClause {
     datum: Datum,
 }
 
-enum Match {
+enum KeyMatch {
     NoMatch,
     Clause(PartClause),
     Nullness { not_null: bool },
@@ -286,7 +286,7 @@ fn prune_into(
     }
     let chosen = prune_level(cat, r, clauses)?;
     for (i, p) in r.partitions.iter().enumerate() {
-        if chosen.as_ref().is_none_or(|c| c.contains(&i)) {
+        if chosen.as_ref().map_or(true, |c| c.contains(&i)) {
             prune_into(cat, p, clauses, keep, depth + 1)?;
         }
     }
@@ -316,7 +316,7 @@ fn prune_level(
             if pr
                 .partition_key
                 .iter()
-                .any(|k| k.as_ref().is_none_or(|k| cols.contains(k)))
+                .any(|k| k.as_ref().map_or(true, |k| cols.contains(k)))
             {
                 return Err(format!(
                     "{} has a default partition and is itself a partition: pruning it also \
@@ -634,29 +634,29 @@ impl Level<'_> {
             }
             for i in 0..n {
                 match self.match_clause(c, i)? {
-                    Match::Clause(pc) => {
+                    KeyMatch::Clause(pc) => {
                         if nullkeys[i] {
                             return Ok(Gen::Contradictory);
                         }
                         opsteps = true;
                         keyclauses[i].push(pc);
                     }
-                    Match::Nullness { not_null: false } => {
+                    KeyMatch::Nullness { not_null: false } => {
                         if notnullkeys[i] || !keyclauses[i].is_empty() {
                             return Ok(Gen::Contradictory);
                         }
                         nullkeys[i] = true;
                     }
-                    Match::Nullness { not_null: true } => {
+                    KeyMatch::Nullness { not_null: true } => {
                         if nullkeys[i] {
                             return Ok(Gen::Contradictory);
                         }
                         notnullkeys[i] = true;
                     }
-                    Match::Steps(r) => results.push(r),
-                    Match::Contradict => return Ok(Gen::Contradictory),
-                    Match::NoMatch => continue,
-                    Match::Unsupported => {}
+                    KeyMatch::Steps(r) => results.push(r),
+                    KeyMatch::Contradict => return Ok(Gen::Contradictory),
+                    KeyMatch::NoMatch => continue,
+                    KeyMatch::Unsupported => {}
                 }
                 break;
             }
@@ -679,21 +679,21 @@ impl Level<'_> {
     }
 
     /// `match_clause_to_partition_key`.
-    fn match_clause(&self, c: &Clause, keyno: usize) -> Result<Match, String> {
+    fn match_clause(&self, c: &Clause, keyno: usize) -> Result<KeyMatch, String> {
         let key = &self.keys[keyno];
         match c {
             Clause::Cmp { col, op, value } => {
                 if col != key {
-                    return Ok(Match::NoMatch);
+                    return Ok(KeyMatch::NoMatch);
                 }
                 // `<>` is usable (through its negator) for list only;
                 // hash partitioning knows only `=`.
                 if (*op == Op::Ne && !self.is_list()) || (self.is_hash() && *op != Op::Eq) {
-                    return Ok(Match::Unsupported);
+                    return Ok(KeyMatch::Unsupported);
                 }
                 let ty = self.types[keyno].clone()?;
                 self.check_order(ty, *op)?;
-                Ok(Match::Clause(PartClause {
+                Ok(KeyMatch::Clause(PartClause {
                     op: *op,
                     datum: datum_of(value, ty)?,
                 }))
@@ -708,7 +708,7 @@ impl Level<'_> {
                     || (*op == Op::Ne && !self.is_list())
                     || (self.is_hash() && *op != Op::Eq)
                 {
-                    return Ok(Match::NoMatch);
+                    return Ok(KeyMatch::NoMatch);
                 }
                 let mut elems = Vec::new();
                 for v in values {
@@ -719,22 +719,22 @@ impl Level<'_> {
                             value: v.clone(),
                         }),
                         None if *use_or => {}
-                        None => return Ok(Match::Contradict),
+                        None => return Ok(KeyMatch::Contradict),
                     }
                 }
                 if *use_or && elems.len() > 1 {
                     elems = vec![Clause::Or(elems)];
                 }
                 Ok(match self.gen(&elems)? {
-                    Gen::Contradictory => Match::Contradict,
-                    Gen::NoSteps => Match::Unsupported,
-                    Gen::Res(r) => Match::Steps(r),
+                    Gen::Contradictory => KeyMatch::Contradict,
+                    Gen::NoSteps => KeyMatch::Unsupported,
+                    Gen::Res(r) => KeyMatch::Steps(r),
                 })
             }
             Clause::NullTest { col, is_null } => Ok(if col == key {
-                Match::Nullness { not_null: !is_null }
+                KeyMatch::Nullness { not_null: !is_null }
             } else {
-                Match::NoMatch
+                KeyMatch::NoMatch
             }),
             Clause::Opaque { cols } => {
                 if cols.contains(key) {
@@ -744,11 +744,11 @@ impl Level<'_> {
                         self.rel.name
                     ))
                 } else {
-                    Ok(Match::NoMatch)
+                    Ok(KeyMatch::NoMatch)
                 }
             }
-            Clause::Unprunable => Ok(Match::Unsupported),
-            Clause::And(_) | Clause::Or(_) | Clause::Const(_) => Ok(Match::Unsupported),
+            Clause::Unprunable => Ok(KeyMatch::Unsupported),
+            Clause::And(_) | Clause::Or(_) | Clause::Const(_) => Ok(KeyMatch::Unsupported),
         }
     }
 
@@ -956,7 +956,7 @@ impl Level<'_> {
                             off + 1
                         };
                     }
-                    Op::Ne => return Ok(self.all()?),
+                    Op::Ne => return self.all(),
                 }
                 // Do not stray into the default partition past MINVALUE /
                 // MAXVALUE bounds.

@@ -208,7 +208,7 @@ impl Walker<'_> {
             rels.push(self.block_rel(t, false));
         }
         for f in from {
-            self.from_item(
+            self.add_from_item(
                 f,
                 false,
                 &mut rels,
@@ -232,11 +232,10 @@ impl Walker<'_> {
         for q in quals.iter().chain(outer_join_quals.iter()) {
             self.sublinks(q, outer_quals || plain_quals);
         }
-        let any_quals = !quals.is_empty() || !outer_join_quals.is_empty();
         let ecs = Ecs::build(&quals, &rels, self);
         for (i, r) in rels.iter().enumerate() {
             let Some(rv) = r.rv else { continue };
-            let filter = if outer_quals && any_quals_anywhere(any_quals, outer_quals) {
+            let filter = if outer_quals {
                 Filter::Unknown(format!(
                     "{} is read in a sub-query whose outer query has conditions PostgreSQL \
                      may push into it: partition pruning there is not modelled",
@@ -285,7 +284,7 @@ impl Walker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn from_item<'n>(
+    fn add_from_item<'n>(
         &self,
         f: &'n Node,
         outer: bool,
@@ -304,7 +303,7 @@ impl Walker<'_> {
                     *complex = true;
                 }
                 for side in [j.larg.as_deref(), j.rarg.as_deref()].into_iter().flatten() {
-                    self.from_item(
+                    self.add_from_item(
                         side,
                         side_outer,
                         rels,
@@ -598,7 +597,7 @@ impl Walker<'_> {
             pb::AExprKind::AexprOp => {
                 let op = Op::from_name(opname)?;
                 let r = self.operand(e.rexpr.as_deref()?, rels);
-                Some(compare(l, op, r, i))
+                compare(l, op, r, i)
             }
             pb::AExprKind::AexprIn => {
                 let op = Op::from_name(opname)?;
@@ -629,8 +628,8 @@ impl Walker<'_> {
                 let items = list_items(e.rexpr.as_deref()?)?;
                 let [lo, hi] = <[Operand; 2]>::try_from(items).ok()?;
                 let l2 = self.operand(e.lexpr.as_deref()?, rels);
-                let ge = compare(l, Op::Ge, lo, i);
-                let le = compare(l2, Op::Le, hi, i);
+                let ge = compare(l, Op::Ge, lo, i)?;
+                let le = compare(l2, Op::Le, hi, i)?;
                 Some(if kind == pb::AExprKind::AexprBetween {
                     Clause::And(vec![ge, le])
                 } else {
@@ -642,10 +641,11 @@ impl Walker<'_> {
     }
 }
 
-/// `a op b` as a clause on relation `i`.
-fn compare(l: Operand, op: Op, r: Operand, i: usize) -> Clause {
+/// `a op b` as a clause on relation `i`; None for a shape the model does
+/// not evaluate.
+fn compare(l: Operand, op: Op, r: Operand, i: usize) -> Option<Clause> {
     let mine = |o: &Operand| matches!(o, Operand::Col(Owner::Rel(j), _) if *j == i);
-    match (l, r) {
+    Some(match (l, r) {
         (Operand::Null, _) | (_, Operand::Null) => Clause::Const(None),
         (Operand::Col(Owner::Rel(j), col), Operand::Lit(value)) if j == i => {
             Clause::Cmp { col, op, value }
@@ -677,17 +677,8 @@ fn compare(l: Operand, op: Op, r: Operand, i: usize) -> Clause {
         {
             Clause::Unprunable
         }
-        (a, b) => Clause::Opaque {
-            cols: [a, b]
-                .into_iter()
-                .filter_map(|o| match o {
-                    Operand::Col(Owner::Rel(j), c) if j == i => Some(c),
-                    Operand::Col(Owner::Ambiguous, c) => Some(c),
-                    _ => None,
-                })
-                .collect(),
-        },
-    }
+        _ => return None,
+    })
 }
 
 fn eval(op: Op, ord: std::cmp::Ordering) -> bool {
@@ -820,10 +811,6 @@ fn has_join_quals(from: &[Node]) -> bool {
         }
         _ => false,
     })
-}
-
-fn any_quals_anywhere(own: bool, outer: bool) -> bool {
-    own || outer
 }
 
 /// The statements of the sub-selects in an expression (not descending
