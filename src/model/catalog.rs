@@ -223,6 +223,9 @@ pub struct Relation {
     pub owned_by: Option<(QName, String)>,
     /// Views and materialized views: the relations their query reads.
     pub depends_on: Vec<QName>,
+    /// Materialized views: the restriction clauses of each partitioned
+    /// table their query scans, to prune it again on REFRESH.
+    pub scan_filters: Vec<(QName, crate::model::effects::quals::Filter)>,
     pub origin: Origin,
     /// Set once rows may exist (we cannot know for history; true unless
     /// created in this run and never written).
@@ -263,6 +266,7 @@ impl Relation {
             index: None,
             owned_by: None,
             depends_on: Vec::new(),
+            scan_filters: Vec::new(),
             origin,
             may_have_rows: false,
             columns_unknown: false,
@@ -294,19 +298,28 @@ impl Relation {
     }
 }
 
-/// A partition bound over literal values (enough to route literal rows).
+/// A partition bound over literal values (enough to route literal rows
+/// and to prune partitions).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PartitionBound {
     Default,
-    /// FROM (..) TO (..); `None` for MINVALUE / MAXVALUE / non-literals.
+    /// FROM (..) TO (..); `None` for MINVALUE / MAXVALUE.
     Range {
         from: Vec<Option<Literal>>,
         to: Vec<Option<Literal>>,
     },
+    /// IN (..): the non-NULL values, and whether NULL is one of them.
     List {
         values: Vec<Literal>,
+        accepts_null: bool,
     },
-    Hash,
+    /// WITH (MODULUS m, REMAINDER r).
+    Hash {
+        modulus: u32,
+        remainder: u32,
+    },
+    /// A bound with values that are not plain literals.
+    Opaque,
 }
 
 #[derive(Clone, Debug, PartialEq, PartialOrd)]
@@ -791,6 +804,11 @@ impl Catalog {
                 }
             }
             if let Some((t, _)) = &mut r.owned_by {
+                if t == from {
+                    *t = to.clone();
+                }
+            }
+            for (t, _) in &mut r.scan_filters {
                 if t == from {
                     *t = to.clone();
                 }

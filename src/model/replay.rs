@@ -253,6 +253,14 @@ pub fn apply(
                     Some(cols) => r.columns = cols,
                     None => r.columns_unknown = true,
                 }
+                if kind == RelKind::MatView {
+                    if let Some(qn) = s.query.as_deref() {
+                        r.scan_filters =
+                            crate::model::effects::quals::stored_filters(qn, cat, &|rv| {
+                                snapshot.resolve(cat, rv)
+                            });
+                    }
+                }
                 r.may_have_rows = true;
                 cat.relations.insert(q, r);
             }
@@ -1895,8 +1903,30 @@ fn literal_of(n: &pb::Node) -> Option<Literal> {
             _ => None,
         },
         Some(N::TypeCast(tc)) => tc.arg.as_deref().and_then(literal_of),
+        // -1 is written as a minus applied to 1 in a bound.
+        Some(N::AExpr(e)) if e.lexpr.is_none() && e.name.len() == 1 => {
+            match (
+                crate::model::ast::string_of(&e.name[0]),
+                e.rexpr.as_deref().and_then(literal_of),
+            ) {
+                (Some("-"), Some(Literal::Int(i))) => Some(Literal::Int(-i)),
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+/// A range bound datum: `Ok(None)` for MINVALUE / MAXVALUE, `Err` for
+/// anything but a literal.
+fn range_datum_of(n: &pb::Node) -> Result<Option<Literal>, ()> {
+    if let Some(N::ColumnRef(c)) = &n.node {
+        return match strings(&c.fields).as_slice() {
+            [w] if w == "minvalue" || w == "maxvalue" => Ok(None),
+            _ => Err(()),
+        };
+    }
+    literal_of(n).map(Some).ok_or(())
 }
 
 pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
@@ -1904,14 +1934,36 @@ pub fn bound_of(b: &pb::PartitionBoundSpec) -> PartitionBound {
         return PartitionBound::Default;
     }
     match b.strategy.as_str() {
-        "r" => PartitionBound::Range {
-            from: b.lowerdatums.iter().map(literal_of).collect(),
-            to: b.upperdatums.iter().map(literal_of).collect(),
+        "r" => {
+            let from: Result<Vec<_>, ()> = b.lowerdatums.iter().map(range_datum_of).collect();
+            let to: Result<Vec<_>, ()> = b.upperdatums.iter().map(range_datum_of).collect();
+            match (from, to) {
+                (Ok(from), Ok(to)) => PartitionBound::Range { from, to },
+                _ => PartitionBound::Opaque,
+            }
+        }
+        "l" => {
+            let mut values = Vec::new();
+            let mut accepts_null = false;
+            for d in &b.listdatums {
+                if crate::model::ast::is_null_const(d) {
+                    accepts_null = true;
+                } else if let Some(v) = literal_of(d) {
+                    values.push(v);
+                } else {
+                    return PartitionBound::Opaque;
+                }
+            }
+            PartitionBound::List {
+                values,
+                accepts_null,
+            }
+        }
+        "h" => PartitionBound::Hash {
+            modulus: b.modulus.max(0) as u32,
+            remainder: b.remainder.max(0) as u32,
         },
-        "l" => PartitionBound::List {
-            values: b.listdatums.iter().filter_map(literal_of).collect(),
-        },
-        _ => PartitionBound::Hash,
+        _ => PartitionBound::Opaque,
     }
 }
 
@@ -1928,7 +1980,7 @@ pub fn route_one(cat: &Catalog, parent: &QName, key: &Literal) -> Option<Option<
                 default = Some(p.clone());
                 false
             }
-            PartitionBound::List { values } => values.contains(key),
+            PartitionBound::List { values, .. } => values.contains(key),
             PartitionBound::Range { from, to } => {
                 if from.len() != 1 || to.len() != 1 {
                     return None;
@@ -1943,7 +1995,7 @@ pub fn route_one(cat: &Catalog, parent: &QName, key: &Literal) -> Option<Option<
                 };
                 lo && hi
             }
-            PartitionBound::Hash => return None,
+            PartitionBound::Hash { .. } | PartitionBound::Opaque => return None,
         };
         if hit {
             return Some(Some(p.clone()));
@@ -1964,7 +2016,7 @@ pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {
                 default = Some(p.clone());
                 false
             }
-            PartitionBound::List { values } => values.contains(key),
+            PartitionBound::List { values, .. } => values.contains(key),
             PartitionBound::Range { from, to } => {
                 let lo = match from.first() {
                     Some(Some(l)) => l <= key,
@@ -1981,7 +2033,7 @@ pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {
                 }
                 lo && hi
             }
-            PartitionBound::Hash => return None,
+            PartitionBound::Hash { .. } | PartitionBound::Opaque => return None,
         };
         if hit {
             if pr.kind == RelKind::PartitionedTable {

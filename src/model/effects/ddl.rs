@@ -621,7 +621,7 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     }
     // WITH NO DATA empties the view without running its query.
     if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
-        dml::run_stored_query(&r.depends_on, cx, fx);
+        dml::run_stored_query(&r.depends_on, &r.scan_filters, cx, fx);
     }
 }
 

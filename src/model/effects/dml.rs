@@ -4,7 +4,8 @@
 
 use pg_query::protobuf::{self as pb, node::Node as N, Node};
 
-use super::{Ctx, Effects};
+use super::quals::{statement_filters, Filter, Filters};
+use super::{prune, Ctx, Effects};
 use crate::model::ast::{collect_refs, const_str, Refs};
 use crate::model::catalog::{ConstraintKind, QName, RelKind};
 use crate::model::locks::LockMode::{self, *};
@@ -13,15 +14,54 @@ fn apply_refs(refs: &Refs, cx: &Ctx, fx: &mut Effects, skip: Option<&pb::RangeVa
     apply_refs_pruned(refs, cx, fx, skip, scan, None)
 }
 
-/// `pruned`: for the statement's main relation, the part of its partition
-/// tree that survives plan-time pruning (PostgreSQL 12+ locks only that).
+/// The restriction clauses of every partitioned scan of a statement.
+fn filters_of(node: &N, cx: &Ctx) -> Filters {
+    statement_filters(node, cx.cat, &|rv| cx.resolve(rv))
+}
+
+/// The relations of `q`'s tree the planner opens (and locks) for one scan:
+/// all of them on PostgreSQL 11, which expands inheritance before pruning
+/// (`expand_inherited_rtentry`); on 12+ the partitions plan-time pruning
+/// keeps (`expand_partitioned_rtentry` after `prune_append_rel_partitions`).
+/// A filter the model cannot evaluate locks the whole tree, a superset,
+/// and marks the effects unknown.
+fn planned_tree(
+    cx: &Ctx,
+    fx: &mut Effects,
+    q: &QName,
+    inh: bool,
+    filter: Option<&Filter>,
+) -> Vec<QName> {
+    let partitioned = cx
+        .rel(q)
+        .is_some_and(|r| r.kind == RelKind::PartitionedTable);
+    if !inh || !partitioned || cx.pg < 12 {
+        return cx.tree(q, inh);
+    }
+    let why = match filter {
+        None => return cx.tree(q, inh),
+        Some(Filter::Clauses(c)) => match prune::prune_tree(cx.cat, q, c) {
+            Ok(keep) => return keep,
+            Err(why) => why,
+        },
+        Some(Filter::Unknown(why)) => why.clone(),
+    };
+    fx.set_unknown(format!(
+        "which partitions of {q} the planner keeps is not known ({why}); all are counted"
+    ));
+    cx.tree(q, true)
+}
+
+/// `filters`: the restriction clauses of the statement's partitioned
+/// scans, by location (PostgreSQL 12+ locks only the partitions pruning
+/// keeps).
 fn apply_refs_pruned(
     refs: &Refs,
     cx: &Ctx,
     fx: &mut Effects,
     skip: Option<&pb::RangeVar>,
     scan: bool,
-    pruned: Option<(&QName, &[QName])>,
+    filters: Option<&Filters>,
 ) {
     for rv in &refs.relations {
         if let Some(s) = skip {
@@ -44,11 +84,10 @@ fn apply_refs_pruned(
             None => false,
         };
         let mode = if locked { RowShare } else { AccessShare };
-        // The planner opens every inheritance child / partition.
-        let tree = match pruned {
-            Some((root, keep)) if *root == q && rv.inh => keep.to_vec(),
-            _ => cx.tree(&q, rv.inh),
-        };
+        // The planner opens every inheritance child and the partitions
+        // pruning keeps.
+        let filter = filters.and_then(|f| f.get(&rv.location));
+        let tree = planned_tree(cx, fx, &q, rv.inh, filter);
         for t in tree {
             fx.lock(&t, mode);
             if scan
@@ -148,7 +187,8 @@ pub fn read_query_unplanned(query: &Node, cx: &Ctx, fx: &mut Effects) {
 pub fn read_query(query: &Node, cx: &Ctx, fx: &mut Effects, scan: bool) {
     if let Some(n) = &query.node {
         let refs = collect_refs(n);
-        apply_refs(&refs, cx, fx, None, scan);
+        let filters = filters_of(n, cx);
+        apply_refs_pruned(&refs, cx, fx, None, scan, Some(&filters));
     }
 }
 
@@ -166,21 +206,8 @@ pub fn read_expr_subqueries(expr: &Node, cx: &Ctx, fx: &mut Effects) {
 pub fn select(s: &pb::SelectStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
     let refs = collect_refs(node);
-    let single = match s.from_clause.as_slice() {
-        [n] => super::node_rv(n).map(|rv| cx.resolve(rv)),
-        _ => None,
-    };
-    let kept = single
-        .as_ref()
-        .and_then(|q| prune(cx, q, s.where_clause.as_deref()));
-    apply_refs_pruned(
-        &refs,
-        cx,
-        fx,
-        None,
-        false,
-        single.as_ref().zip(kept.as_deref()),
-    );
+    let filters = filters_of(node, cx);
+    apply_refs_pruned(&refs, cx, fx, None, false, Some(&filters));
     if s.into_clause.is_some() {
         // SELECT INTO creates a table from the query.
         for rv in &refs.relations {
@@ -445,7 +472,8 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
         }
     }
     let refs = collect_refs(node);
-    apply_refs(&refs, cx, fx, Some(rv), false);
+    let filters = filters_of(node, cx);
+    apply_refs_pruned(&refs, cx, fx, Some(rv), false, Some(&filters));
     let cols = insert_target_columns(s);
     // Defaults of omitted columns: nextval() of serial / identity sequences.
     if let Some(r) = cx.rel(&target) {
@@ -500,10 +528,8 @@ pub fn update(s: &pb::UpdateStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
     trigger_note(&target, cx, fx);
     view_target(&target, s.where_clause.as_deref(), cx, fx);
-    let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
-        (true, Some(kept)) => kept,
-        _ => cx.tree(&target, rv.inh),
-    };
+    let filters = filters_of(node, cx);
+    let tree = planned_tree(cx, fx, &target, rv.inh, filters.get(&rv.location));
     for t in tree {
         fx.lock(&t, RowExclusive);
         if s.where_clause.is_none()
@@ -516,7 +542,7 @@ pub fn update(s: &pb::UpdateStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
         }
     }
     let refs = collect_refs(node);
-    apply_refs(&refs, cx, fx, Some(rv), false);
+    apply_refs_pruned(&refs, cx, fx, Some(rv), false, Some(&filters));
     let cols = update_columns(&s.target_list);
     fk_checks(&target, Some(&cols), false, cx, fx);
     // Updating a referenced key checks the referencing tables.
@@ -542,10 +568,8 @@ pub fn delete(s: &pb::DeleteStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     modifying_ctes(s.with_clause.as_ref(), cx, fx);
     trigger_note(&target, cx, fx);
     view_target(&target, s.where_clause.as_deref(), cx, fx);
-    let tree = match (rv.inh, prune(cx, &target, s.where_clause.as_deref())) {
-        (true, Some(kept)) => kept,
-        _ => cx.tree(&target, rv.inh),
-    };
+    let filters = filters_of(node, cx);
+    let tree = planned_tree(cx, fx, &target, rv.inh, filters.get(&rv.location));
     for t in tree {
         fx.lock(&t, RowExclusive);
         if s.where_clause.is_none()
@@ -558,7 +582,7 @@ pub fn delete(s: &pb::DeleteStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
         }
     }
     let refs = collect_refs(node);
-    apply_refs(&refs, cx, fx, Some(rv), false);
+    apply_refs_pruned(&refs, cx, fx, Some(rv), false, Some(&filters));
     referenced_actions(&target, true, cx, fx);
     fx.data_dependent = true;
 }
@@ -830,10 +854,33 @@ fn view_target_depth(q: &QName, w: Option<&Node>, cx: &Ctx, fx: &mut Effects, de
 }
 
 /// The relations a stored query (a materialized view's) reads when it
-/// runs: each with its partitions / children, views expanded.
-pub fn run_stored_query(deps: &[QName], cx: &Ctx, fx: &mut Effects) {
+/// runs: each with its partitions / children, views expanded. Running it
+/// plans it again, so its partitioned scans are pruned with the
+/// restriction clauses recorded when it was created (`scan_filters`).
+pub fn run_stored_query(
+    deps: &[QName],
+    scan_filters: &[(QName, Filter)],
+    cx: &Ctx,
+    fx: &mut Effects,
+) {
     for d in deps {
-        for t in cx.tree(d, true) {
+        let scans: Vec<&Filter> = scan_filters
+            .iter()
+            .filter(|(q, _)| q == d)
+            .map(|(_, f)| f)
+            .collect();
+        let mut tree = Vec::new();
+        if scans.is_empty() {
+            tree = cx.tree(d, true);
+        }
+        for f in scans {
+            for t in planned_tree(cx, fx, d, true, Some(f)) {
+                if !tree.contains(&t) {
+                    tree.push(t);
+                }
+            }
+        }
+        for t in tree {
             fx.lock(&t, AccessShare);
             if cx.rel(&t).map(|r| r.kind.has_storage()).unwrap_or(true) {
                 fx.scan(&t);

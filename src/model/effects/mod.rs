@@ -15,6 +15,8 @@
 mod alter_table;
 mod ddl;
 mod dml;
+pub mod prune;
+pub mod quals;
 
 use pg_query::protobuf::{node::Node as N, Node, RangeVar};
 
