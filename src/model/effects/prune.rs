@@ -286,7 +286,7 @@ fn prune_into(
     }
     let chosen = prune_level(cat, r, clauses)?;
     for (i, p) in r.partitions.iter().enumerate() {
-        if chosen.as_ref().map_or(true, |c| c.contains(&i)) {
+        if chosen.as_ref().is_none_or(|c| c.contains(&i)) {
             prune_into(cat, p, clauses, keep, depth + 1)?;
         }
     }
@@ -316,7 +316,7 @@ fn prune_level(
             if pr
                 .partition_key
                 .iter()
-                .any(|k| k.as_ref().map_or(true, |k| cols.contains(k)))
+                .any(|k| k.as_ref().is_none_or(|k| cols.contains(k)))
             {
                 return Err(format!(
                     "{} has a default partition and is itself a partition: pruning it also \
