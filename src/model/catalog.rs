@@ -161,6 +161,8 @@ pub struct IndexInfo {
     pub constraint: Option<String>,
     /// Parent index, for an index attached to a partitioned index.
     pub parent: Option<QName>,
+    /// `indisclustered`: CLUSTER without a table name re-clusters its table.
+    pub clustered: bool,
 }
 
 impl IndexInfo {
@@ -670,6 +672,20 @@ impl Catalog {
         f(self);
         if let Some(r) = self.relations.remove(q) {
             self.unseen.insert(q.clone(), Box::new(r));
+        }
+    }
+
+    /// Mark `index` as the one its table is clustered on (`None`: none).
+    pub fn set_clustered(&mut self, table: &QName, index: Option<&QName>) {
+        let indexes = self
+            .get(table)
+            .map(|r| r.indexes.clone())
+            .unwrap_or_default();
+        for i in indexes {
+            let on = index == Some(&i);
+            if let Some(info) = self.get_mut(&i).and_then(|r| r.index.as_mut()) {
+                info.clustered = on;
+            }
         }
     }
 

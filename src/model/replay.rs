@@ -211,6 +211,17 @@ pub fn apply(
             }
         }
         N::AlterTableStmt(s) => alter_table(s, cat, &snapshot),
+        // CLUSTER t USING i marks i as the table's clustered index, which
+        // a later CLUSTER t or bare CLUSTER uses.
+        N::ClusterStmt(s) => {
+            if let (Some(rv), false) = (&s.relation, s.indexname.is_empty()) {
+                let t = snapshot.resolve(cat, rv);
+                let idx = QName::new(t.schema.as_str(), s.indexname.as_str());
+                if cat.get(&t).is_some_and(|r| r.kind == RelKind::Table) {
+                    cat.set_clustered(&t, Some(&idx));
+                }
+            }
+        }
         N::ViewStmt(s) => {
             if let Some(rv) = &s.view {
                 let q = snapshot.resolve_create(cat, rv);
@@ -1031,6 +1042,7 @@ pub fn create_index(
         partial: shape.partial,
         constraint: constraint.clone(),
         parent: None,
+        clustered: false,
     });
     cat.relations.insert(q.clone(), r);
     if let Some(t) = cat.get_mut(table) {
@@ -1808,6 +1820,11 @@ fn alter_table_known(
                     }
                 }
             }
+            T::AtClusterOn => {
+                let idx = QName::new(q.schema.as_str(), cmd.name.as_str());
+                cat.set_clustered(&q, Some(&idx));
+            }
+            T::AtDropCluster => cat.set_clustered(&q, None),
             T::AtSetLogged | T::AtSetUnLogged => {
                 if let Some(r) = cat.get_mut(&q) {
                     r.persistence = if sub == T::AtSetLogged {

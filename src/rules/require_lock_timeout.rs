@@ -23,7 +23,8 @@ fn check(cx: &FileCx, out: &mut Sink) {
         .effects
         .existing_locks()
         .filter(|(_, m)| m.blocks_writes())
-        .max_by_key(|(_, m)| *m)
+        // The strongest lock; of equals, a table rather than an index.
+        .max_by_key(|(q, m)| (*m, cx.cat.get(q).is_some_and(|r| r.kind.is_table())))
         .expect("filtered above");
     let more = if needing.len() > 1 {
         format!(" ({} more statements in this file)", needing.len() - 1)

@@ -15,7 +15,10 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         .filter(|q| cx.is_existing(q))
         .map(|q| q.to_string())
         .collect();
-    if rewritten.is_empty() {
+    // CLUSTER without a table name rewrites every table ever clustered,
+    // including ones the history does not show.
+    let bare_cluster = matches!(cx.node(), N::ClusterStmt(c) if c.relation.is_none());
+    if rewritten.is_empty() && !bare_cluster {
         return;
     }
     let what = match cx.node() {
@@ -47,7 +50,16 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         .max()
         .map(|m| m.pg_name())
         .unwrap_or("AccessExclusiveLock");
-    let msg = format!("{what} ({}) while holding {lock}: every query on it waits until the copy is done", rewritten.join(", "));
+    let msg = if bare_cluster {
+        let shown = if rewritten.is_empty() {
+            String::new()
+        } else {
+            format!(": {}, and", rewritten.join(", "))
+        };
+        format!("CLUSTER without a table name re-clusters every table that was clustered before{shown} any clustered before the migration history, each copied in index order while holding {lock}: every query on each waits until its copy is done")
+    } else {
+        format!("{what} ({}) while holding {lock}: every query on it waits until the copy is done", rewritten.join(", "))
+    };
     let help = match cx.node() {
         N::VacuumStmt(_) | N::ClusterStmt(_) => "use pg_repack or pg_squeeze, which rebuild the table online; plain VACUUM reclaims space without the lock",
         _ => "do it in a maintenance window, or build a new table beside the old one and switch over",

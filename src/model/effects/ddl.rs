@@ -835,8 +835,34 @@ fn vacuum_one(q: &QName, full: bool, _analyze: bool, is_vacuum: bool, cx: &Ctx, 
 
 pub fn cluster(s: &pb::ClusterStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else {
+        // Every table with a clustered index (indisclustered) that the role
+        // owns is re-clustered, each in its own transaction; those
+        // clustered before the history are not known here.
         fx.no_transaction_block = true;
-        fx.note("CLUSTER without a table re-clusters every previously clustered table");
+        let mut clustered: Vec<(QName, QName)> = cx
+            .cat
+            .relations
+            .values()
+            .filter_map(|r| {
+                let i = r.index.as_ref().filter(|i| i.clustered)?;
+                Some((i.table.clone(), r.name.clone()))
+            })
+            .collect();
+        clustered.sort();
+        for (t, i) in &clustered {
+            fx.lock(t, AccessExclusive);
+            fx.lock(i, AccessExclusive);
+            fx.rewrite(t);
+        }
+        let known: Vec<String> = clustered.iter().map(|(t, _)| t.to_string()).collect();
+        fx.set_unknown(format!(
+            "CLUSTER without a table name re-clusters every table the role has clustered before{}; tables clustered before the migration history are not known here",
+            if known.is_empty() {
+                String::new()
+            } else {
+                format!(" (the history shows {})", known.join(", "))
+            }
+        ));
         return;
     };
     let q = cx.resolve(rv);
@@ -855,6 +881,15 @@ pub fn cluster(s: &pb::ClusterStmt, cx: &Ctx, fx: &mut Effects) {
     if !s.indexname.is_empty() {
         let idx = QName::new(q.schema.as_str(), s.indexname.as_str());
         fx.lock(&idx, AccessExclusive);
+    } else if let Some(idx) = cx.rel(&q).and_then(|r| {
+        r.indexes.iter().find(|i| {
+            cx.rel(i)
+                .and_then(|x| x.index.as_ref())
+                .is_some_and(|x| x.clustered)
+        })
+    }) {
+        // CLUSTER t uses the index it was clustered on before.
+        fx.lock(idx, AccessExclusive);
     }
 }
 
