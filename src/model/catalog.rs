@@ -232,6 +232,9 @@ pub struct Relation {
     /// Set once rows may exist (we cannot know for history; true unless
     /// created in this run and never written).
     pub may_have_rows: bool,
+    /// A typed table (`CREATE TABLE ... OF type`): ALTER TYPE ... CASCADE
+    /// changes it with the composite type.
+    pub of_type: Option<QName>,
     /// CREATE TABLE AS / a materialized view whose output columns the
     /// model could not tell (an expression, a subquery): `columns` is
     /// empty and means "unknown", not "none".
@@ -272,6 +275,7 @@ impl Relation {
             origin,
             may_have_rows: false,
             columns_unknown: false,
+            of_type: None,
             tablespace: None,
             access_method: None,
             triggers: Vec::new(),
@@ -556,6 +560,8 @@ pub struct Catalog {
     /// history proves (a validated CHECK before SET NOT NULL, a column's
     /// type) looks here, through [`Catalog::known_facts`].
     pub unseen: HashMap<QName, Box<Relation>>,
+    /// Composite types (CREATE TYPE ... AS (...)) and their attributes.
+    pub composites: HashMap<QName, Vec<Column>>,
 }
 
 impl Catalog {
@@ -687,6 +693,18 @@ impl Catalog {
                 info.clustered = on;
             }
         }
+    }
+
+    /// The typed tables of composite type `ty`, in name order.
+    pub fn typed_tables(&self, ty: &QName) -> Vec<QName> {
+        let mut v: Vec<QName> = self
+            .relations
+            .values()
+            .filter(|r| r.of_type.as_ref() == Some(ty))
+            .map(|r| r.name.clone())
+            .collect();
+        v.sort();
+        v
     }
 
     /// The indexes of the partitions of `index`'s table that are attached

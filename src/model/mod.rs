@@ -515,6 +515,13 @@ fn set_setting(
                 at,
             });
         }
+        "session_replication_role" => {
+            session.replica = value.map(|v| Setting {
+                value: v.eq_ignore_ascii_case("replica"),
+                local,
+                at,
+            });
+        }
         "statement_timeout" => {
             session.statement_timeout = value.and_then(parse_duration_ms).map(|v| Setting {
                 value: v,

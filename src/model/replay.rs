@@ -211,6 +211,25 @@ pub fn apply(
             }
         }
         N::AlterTableStmt(s) => alter_table(s, cat, &snapshot),
+        N::CompositeTypeStmt(s) => {
+            if let Some(rv) = &s.typevar {
+                let q = snapshot.resolve_type(
+                    &[rv.schemaname.clone(), rv.relname.clone()]
+                        .into_iter()
+                        .filter(|x| !x.is_empty())
+                        .collect::<Vec<_>>(),
+                );
+                let cols = s
+                    .coldeflist
+                    .iter()
+                    .filter_map(|n| match &n.node {
+                        Some(N::ColumnDef(d)) => Some(column_from_def(d, &q, cat, origin)),
+                        _ => None,
+                    })
+                    .collect();
+                cat.composites.insert(q, cols);
+            }
+        }
         // CLUSTER t USING i marks i as the table's clustered index, which
         // a later CLUSTER t or bare CLUSTER uses.
         N::ClusterStmt(s) => {
@@ -1132,6 +1151,14 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
         .unwrap_or_default();
     let mut rel = Relation::new(q.clone(), kind, v.origin);
     rel.partition_key = partition_key;
+    if let Some(tn) = &s.of_typename {
+        let ty = v.resolve_type(&strings(&tn.names));
+        match cat.composites.get(&ty) {
+            Some(cols) => rel.columns = cols.clone(),
+            None => rel.columns_unknown = true,
+        }
+        rel.of_type = Some(ty);
+    }
     rel.persistence = match rv.relpersistence.as_str() {
         "u" => Persistence::Unlogged,
         "t" => Persistence::Temporary,
@@ -1446,6 +1473,7 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
             O::ObjectType => {
                 let n = names.last().cloned().unwrap_or_default();
                 cat.enums.retain(|k, _| k.name != n);
+                cat.composites.retain(|k, _| k.name != n);
             }
             O::ObjectDomain => {
                 let n = names.last().cloned().unwrap_or_default();
@@ -1611,6 +1639,16 @@ fn rename(s: &pb::RenameStmt, cat: &mut Catalog, v: &CatalogView) {
                             .insert(QName::new(e.schema.as_str(), s.newname.as_str()), val);
                     }
                 }
+                // A composite type keeps its typed tables.
+                if let Some(cols) = cat.composites.remove(&q) {
+                    let to = QName::new(q.schema.as_str(), s.newname.as_str());
+                    for t in cat.typed_tables(&q) {
+                        if let Some(r) = cat.get_mut(&t) {
+                            r.of_type = Some(to.clone());
+                        }
+                    }
+                    cat.composites.insert(to, cols);
+                }
             }
         }
         _ => {}
@@ -1621,6 +1659,10 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
     let Some(rv) = &s.relation else { return };
     let q = v.resolve(cat, rv);
     let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
+    if objtype == O::ObjectType {
+        alter_composite(s, cat, v);
+        return;
+    }
     if !cat.contains(&q) {
         // A table the history does not create: keep what this statement
         // does to it apart (`Catalog::unseen`).
@@ -1632,6 +1674,39 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
         return;
     }
     alter_table_known(s, &q, objtype, cat, v);
+}
+
+/// ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE: the composite type's
+/// attributes change, and with CASCADE its typed tables' columns too.
+fn alter_composite(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
+    let Some(rv) = &s.relation else { return };
+    let names: Vec<String> = [rv.schemaname.clone(), rv.relname.clone()]
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect();
+    let ty = v.resolve_type(&names);
+    let cascade = s.cmds.iter().any(|c| {
+        matches!(&c.node, Some(N::AlterTableCmd(c)) if c.behavior == pb::DropBehavior::DropCascade as i32)
+    });
+    if let Some(cols) = cat.composites.remove(&ty) {
+        // Replayed as if the type were a table (its pg_class entry is one
+        // in all but storage), then its columns taken back.
+        let mut stand_in = Relation::new(ty.clone(), RelKind::Table, Origin::default());
+        stand_in.columns = cols;
+        let had = cat.relations.insert(ty.clone(), stand_in);
+        alter_table_known(s, &ty, O::ObjectTable, cat, v);
+        if let Some(r) = cat.relations.remove(&ty) {
+            cat.composites.insert(ty.clone(), r.columns);
+        }
+        if let Some(h) = had {
+            cat.relations.insert(ty.clone(), h);
+        }
+    }
+    if cascade {
+        for t in cat.typed_tables(&ty) {
+            alter_table_known(s, &t, O::ObjectTable, cat, v);
+        }
+    }
 }
 
 fn alter_table_known(

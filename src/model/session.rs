@@ -19,6 +19,9 @@ pub struct Session {
     pub timezone_utc: bool,
     pub lock_timeout: Option<Setting<Option<Duration>>>,
     pub statement_timeout: Option<Setting<Option<Duration>>>,
+    /// `session_replication_role = replica`: triggers that fire on origin
+    /// (every foreign key's, and ordinary ones) do not fire.
+    pub replica: Option<Setting<bool>>,
 }
 
 impl Session {
@@ -28,7 +31,13 @@ impl Session {
             timezone_utc,
             lock_timeout: None,
             statement_timeout: None,
+            replica: None,
         }
+    }
+
+    /// Foreign-key triggers fire (not in replica mode).
+    pub fn fk_triggers_fire(&self) -> bool {
+        !self.replica.as_ref().is_some_and(|r| r.value)
     }
 
     /// The schema new unqualified objects are created in.
@@ -51,6 +60,9 @@ impl Session {
             .unwrap_or(false)
         {
             self.statement_timeout = None;
+        }
+        if self.replica.as_ref().is_some_and(|s| s.local) {
+            self.replica = None;
         }
     }
 }

@@ -25,9 +25,35 @@ pub fn alter_table(s: &pb::AlterTableStmt, cx: &Ctx, fx: &mut Effects) {
     let objtype = O::try_from(s.objtype).unwrap_or(O::ObjectTable);
     if objtype == O::ObjectType {
         // ALTER TYPE ... ADD/ALTER/DROP ATTRIBUTE on a composite type: its
-        // pg_class entry is locked; it has no storage. (Typed tables,
-        // touched with CASCADE, are not tracked.)
+        // pg_class entry is locked; it has no storage. With CASCADE each
+        // typed table (CREATE TABLE ... OF type) gets the same change as
+        // an ALTER TABLE of its column; without, the statement fails if
+        // there is one.
         fx.lock(&q, AccessExclusive);
+        let cascade = s.cmds.iter().any(|c| {
+            matches!(&c.node, Some(N::AlterTableCmd(c)) if c.behavior == pb::DropBehavior::DropCascade as i32)
+        });
+        if cascade {
+            let names: Vec<String> = [rv.schemaname.clone(), rv.relname.clone()]
+                .into_iter()
+                .filter(|x| !x.is_empty())
+                .collect();
+            let ty = match names.as_slice() {
+                [n] => QName::new(cx.session.creation_schema(), n.as_str()),
+                _ => cx.resolve_names(&names),
+            };
+            for t in cx.cat.typed_tables(&ty) {
+                let rel = cx.rel(&t);
+                let mut mode = ShareUpdateExclusive;
+                for cmd in &s.cmds {
+                    if let Some(N::AlterTableCmd(cmd)) = &cmd.node {
+                        let (m, _) = subcommand(cmd, &t, rel, O::ObjectTable, false, cx, fx);
+                        mode = mode.max(m);
+                    }
+                }
+                fx.lock(&t, mode);
+            }
+        }
         return;
     }
     let rel = cx.rel(&q);
@@ -141,7 +167,10 @@ fn subcommand(
             }
         }
         T::AtAddIndexConstraint | T::AtAddIndex | T::AtReAddIndex => (AccessExclusive, false),
-        T::AtAlterConstraint => (AccessExclusive, true),
+        T::AtAlterConstraint => {
+            alter_constraint(cmd, q, rel, cx, fx);
+            (AccessExclusive, true)
+        }
         T::AtValidateConstraint => {
             validate_constraint(&cmd.name, q, rel, inh, cx, fx);
             (ShareUpdateExclusive, true)
@@ -879,6 +908,44 @@ fn add_constraint(
             }
         }
         _ => (AccessExclusive, true),
+    }
+}
+
+/// ALTER CONSTRAINT (18+): making a foreign key ENFORCED creates its
+/// triggers on the referenced table (SHARE ROW EXCLUSIVE) and checks every
+/// row against it; NOT ENFORCED drops them (ACCESS EXCLUSIVE). Checked on
+/// PostgreSQL 18. Deferrability changes only touch the table's own.
+fn alter_constraint(
+    cmd: &pb::AlterTableCmd,
+    q: &QName,
+    rel: Option<&Relation>,
+    cx: &Ctx,
+    fx: &mut Effects,
+) {
+    let Some(N::AtalterConstraint(a)) = cmd.def.as_ref().and_then(|d| d.node.as_ref()) else {
+        return;
+    };
+    if !a.alter_enforceability {
+        return;
+    }
+    let Some(con) = rel.and_then(|r| r.constraint(&a.conname)) else {
+        return;
+    };
+    let ConstraintKind::ForeignKey { ref_table, .. } = &con.kind else {
+        return;
+    };
+    if a.is_enforced {
+        fx.lock(ref_table, ShareRowExclusive);
+        for t in cx.storage_tree(q, true) {
+            fx.scan(&t);
+        }
+        if !known_empty(q, cx) {
+            for t in cx.storage_tree(ref_table, true) {
+                fx.scan(&t);
+            }
+        }
+    } else {
+        fx.lock(ref_table, AccessExclusive);
     }
 }
 

@@ -803,13 +803,21 @@ pub fn vacuum(s: &pb::VacuumStmt, cx: &Ctx, fx: &mut Effects) {
         // processed too since PostgreSQL 18; before, VACUUM leaves them
         // alone and ANALYZE only samples them (ACCESS SHARE).
         vacuum_one(&q, full, analyze, s.is_vacuumcmd, cx, fx);
-        for t in cx.cat.partitions_deep(&q) {
-            vacuum_one(&t, full, analyze, s.is_vacuumcmd, cx, fx);
-        }
         let partitioned = is_partitioned(cx, &q);
-        if !partitioned && rv.inh {
+        // ONLY (18+) leaves the partitions or children alone, but ANALYZE
+        // still samples them for the parent's inheritance statistics.
+        let only = !rv.inh && cx.pg >= 18;
+        if partitioned {
+            for t in cx.cat.partitions_deep(&q) {
+                if !only {
+                    vacuum_one(&t, full, analyze, s.is_vacuumcmd, cx, fx);
+                } else if analyze {
+                    fx.lock(&t, AccessShare);
+                }
+            }
+        } else {
             for child in cx.cat.descendants(&q) {
-                if cx.pg >= 18 {
+                if cx.pg >= 18 && !only {
                     vacuum_one(&child, full, analyze, s.is_vacuumcmd, cx, fx);
                 } else if analyze {
                     fx.lock(&child, AccessShare);

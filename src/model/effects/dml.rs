@@ -239,7 +239,7 @@ fn fk_checks(
     fx: &mut Effects,
 ) {
     let Some(rel) = cx.rel(target) else { return };
-    if !inserting && !rel.may_have_rows {
+    if (!inserting && !rel.may_have_rows) || !cx.session.fk_triggers_fire() {
         return;
     }
     for c in &rel.constraints {
@@ -307,6 +307,9 @@ fn values_rows(
 /// checked; a check against a partitioned table reads (and locks) only the
 /// partition holding the key.
 fn fk_checks_values(s: &pb::InsertStmt, target: &QName, cx: &Ctx, fx: &mut Effects) -> bool {
+    if !cx.session.fk_triggers_fire() {
+        return true;
+    }
     let Some(rel) = cx.rel(target) else {
         return false;
     };
@@ -398,7 +401,7 @@ fn referenced_actions_depth(
     depth: usize,
 ) {
     let Some(rel) = cx.rel(target) else { return };
-    if !rel.may_have_rows || depth > 16 {
+    if !rel.may_have_rows || depth > 16 || !cx.session.fk_triggers_fire() {
         return;
     }
     for (other, con) in cx.cat.referencing(target) {
