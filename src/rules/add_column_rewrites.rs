@@ -38,7 +38,18 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         };
         let table = sql::rv(rv);
         let col = sql::ident(&d.colname);
-        let msg = format!("adding column {} rewrites {t} while holding AccessExclusiveLock: {why}; reads and writes wait for the whole rewrite", d.colname);
+        // The model lists the rewrite without being able to confirm it: a
+        // default calling a function whose volatility is not known.
+        let assumed = cx
+            .stmt
+            .effects
+            .notes
+            .iter()
+            .find_map(|n| n.strip_prefix(crate::model::effects::MAY_REWRITE));
+        let msg = match assumed {
+            Some(why) => format!("adding column {} may rewrite {t} while holding AccessExclusiveLock: {why}; reads and writes would wait for the whole rewrite", d.colname),
+            None => format!("adding column {} rewrites {t} while holding AccessExclusiveLock: {why}; reads and writes wait for the whole rewrite", d.colname),
+        };
         out.emit(cx.span(), msg)
             .help("add the column without the per-row value (nullable, or with a constant default: instant on PostgreSQL 11+), set the default for new rows separately, then backfill existing rows in batches")
             .suggest(format!(

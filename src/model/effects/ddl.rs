@@ -243,6 +243,18 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                         for q in rels {
                             drop_relation(q, true, cx, fx);
                         }
+                        // Its functions go with it, and what uses them
+                        // anywhere.
+                        for f in cx.cat.functions_in_schema(schema) {
+                            let users = cx.cat.function_users(&f.name, Some(&f.arg_types));
+                            crate::model::functions::drop_users(
+                                &f.signature(),
+                                &users,
+                                true,
+                                cx,
+                                fx,
+                            );
+                        }
                     }
                 }
             }
@@ -271,6 +283,11 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                             fx.lock(&p, AccessExclusive);
                         }
                     }
+                }
+            }
+            O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine => {
+                if let Some(N::ObjectWithArgs(o)) = &obj.node {
+                    crate::model::functions::drop_function(o, s.missing_ok, cascade, cx, fx);
                 }
             }
             O::ObjectStatisticExt => {
@@ -603,7 +620,11 @@ pub fn create_table_as(s: &pb::CreateTableAsStmt, cx: &Ctx, fx: &mut Effects) {
             }
         }
         if let Some(query) = &s.query {
-            dml::read_query(query, cx, fx, !into.skip_data);
+            if into.skip_data {
+                dml::read_query(query, cx, fx, false);
+            } else {
+                dml::run_query(query, cx, fx, true);
+            }
         }
     }
 }
@@ -621,6 +642,17 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     // WITH NO DATA empties the view without running its query.
     if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
         dml::run_stored_query(&r.depends_on, cx, fx);
+        // Its query's function calls are planned and run with it.
+        let stored = r
+            .query
+            .as_deref()
+            .and_then(crate::parse::parse_statements_only);
+        for st in stored.iter().flatten() {
+            crate::model::functions::query_calls(st, "once per row the query reads", cx, fx);
+        }
+        for d in &r.depends_on {
+            crate::model::functions::view_calls(d, cx, fx, 0);
+        }
     }
 }
 

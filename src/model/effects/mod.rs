@@ -16,6 +16,10 @@ mod alter_table;
 mod ddl;
 mod dml;
 
+pub use alter_table::MAY_REWRITE;
+pub(crate) use ddl::drop_relation;
+pub(crate) use dml::parse_analysis;
+
 use pg_query::protobuf::{node::Node as N, Node, RangeVar};
 
 use super::catalog::{Catalog, Origin, QName, RelKind, Relation};
