@@ -112,6 +112,10 @@ pub struct Column {
     pub collation: Option<String>,
     /// The sequence a serial column owns.
     pub serial_sequence: Option<QName>,
+    /// `SELECT <default>` when the default calls a function the history
+    /// created: a row that leaves the column out plans it (and runs what
+    /// is left of it).
+    pub default_query: Option<Box<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

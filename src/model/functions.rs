@@ -329,6 +329,57 @@ pub fn uses_in(n: &Node, kind: &UseKind, cat: &Catalog, session: &Session) -> Ve
     out
 }
 
+/// `SELECT <default>` when a column default calls a function the history
+/// created (kept on the column for the INSERTs that leave it out).
+pub fn default_query(e: &Node, cat: &Catalog, session: &Session) -> Option<Box<str>> {
+    if cat.functions.is_empty() {
+        return None;
+    }
+    let user = uses_in(e, &UseKind::Query, cat, session)
+        .iter()
+        .any(|u| u.func.args.is_some());
+    if user {
+        deparse_expr(e).map(String::into_boxed_str)
+    } else {
+        None
+    }
+}
+
+/// The defaults of the columns of `q` a row leaves out (`omitted`), planned
+/// with the INSERT (the rewriter puts them in its target list) and run
+/// for each row.
+pub fn column_defaults(
+    q: &QName,
+    omitted: &dyn Fn(&str) -> bool,
+    runs: &Runs,
+    cx: &Ctx,
+    fx: &mut Effects,
+) {
+    let Some(r) = cx.rel(q) else { return };
+    let mut later = Vec::new();
+    for c in &r.columns {
+        let Some(text) = &c.default_query else {
+            continue;
+        };
+        if !omitted(&c.name) {
+            continue;
+        }
+        let Some(e) = select_target(text) else {
+            continue;
+        };
+        let mut p = Planner::new(cx);
+        p.plan_expr(&e);
+        let Planner {
+            plan, runs: calls, ..
+        } = p;
+        fx.merge(plan);
+        later.push(calls);
+    }
+    for calls in later {
+        settle_runs(&calls, runs, cx, fx);
+    }
+}
+
 /// Does the statement call a function the history created? (A cheap
 /// test before planning its calls.)
 fn calls_user_function(n: &N, cat: &Catalog) -> bool {
@@ -1261,6 +1312,46 @@ fn inline_srf<'a>(func: &'a Function, f: &pb::FuncCall, p: &mut Planner<'_, 'a>)
             false
         }
     }
+}
+
+/// CALL of a procedure the history created (`ExecuteCallStmt`): its
+/// arguments are planned, then its body runs once. A procedure the
+/// history does not show is unknown.
+pub fn call_procedure(f: &pb::FuncCall, cx: &Ctx, fx: &mut Effects) {
+    let (schema, name) = call_name(f);
+    let nargs = f.args.len();
+    let found = cx.cat.functions.get(&name).and_then(|all| {
+        let here = |s: &str| -> Vec<&Function> {
+            all.iter()
+                .filter(|p| p.is_procedure && p.name.schema == s && p.accepts(nargs))
+                .collect()
+        };
+        let hits = match &schema {
+            Some(s) => here(s),
+            None => cx
+                .session
+                .search_path
+                .iter()
+                .map(|s| here(s))
+                .find(|h| !h.is_empty())
+                .unwrap_or_default(),
+        };
+        match hits.as_slice() {
+            [p] => Some(*p),
+            _ => None,
+        }
+    });
+    let Some(proc_) = found else {
+        fx.set_unknown("CALL runs a procedure whose effects are not analysed");
+        return;
+    };
+    let mut p = Planner::new(cx);
+    for a in &f.args {
+        p.plan_expr(a);
+    }
+    settle(p, &Runs::Once, cx, fx);
+    fx.merge(run_effects(proc_, cx));
+    fx.note(format!("CALL runs the body of {}() once", proc_.name));
 }
 
 /// The function calls of the stored queries of `q` and of the views it

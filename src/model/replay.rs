@@ -574,6 +574,7 @@ fn column_from_def(
     def: &pb::ColumnDef,
     table: &QName,
     cat: &mut Catalog,
+    session: &super::session::Session,
     origin: Origin,
 ) -> Column {
     let ty = def
@@ -601,6 +602,10 @@ fn column_from_def(
             .as_ref()
             .and_then(|c| strings(&c.collname).last().cloned()),
         serial_sequence: None,
+        default_query: def
+            .raw_default
+            .as_deref()
+            .and_then(|e| functions::default_query(e, cat, session)),
     };
     for c in def.constraints.iter().filter_map(|n| match &n.node {
         Some(N::Constraint(c)) => Some(c),
@@ -614,6 +619,10 @@ fn column_from_def(
                     .raw_expr
                     .as_deref()
                     .and_then(|e| nextval_sequence(e, &table.schema));
+                col.default_query = c
+                    .raw_expr
+                    .as_deref()
+                    .and_then(|e| functions::default_query(e, cat, session));
             }
             C::ConstrIdentity => {
                 col.identity = Some(if c.generated_when.is_empty() {
@@ -1130,7 +1139,7 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
     for e in &s.table_elts {
         match &e.node {
             Some(N::ColumnDef(def)) => {
-                let col = column_from_def(def, &q, cat, v.origin);
+                let col = column_from_def(def, &q, cat, v.session, v.origin);
                 let uses = column_uses(def, cat, v);
                 if !uses.is_empty() {
                     // A local default replaces an inherited one.
@@ -1716,7 +1725,7 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
                     }
                     let uses = column_uses(def, cat, v);
                     for t in &targets {
-                        let col = column_from_def(def, t, cat, v.origin);
+                        let col = column_from_def(def, t, cat, v.session, v.origin);
                         if let Some(r) = cat.get_mut(t) {
                             r.columns.push(col);
                         }
@@ -1828,8 +1837,13 @@ fn alter_table(s: &pb::AlterTableStmt, cat: &mut Catalog, v: &CatalogView) {
                         .def
                         .as_deref()
                         .and_then(|e| nextval_sequence(e, &t.schema));
+                    let query = cmd
+                        .def
+                        .as_deref()
+                        .and_then(|e| functions::default_query(e, cat, v.session));
                     if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
                         c.has_default = cmd.def.is_some();
+                        c.default_query = query;
                         if c.identity.is_none() {
                             c.serial_sequence = seq;
                         }
@@ -2277,6 +2291,7 @@ fn drop_function_users(
             UseKind::Default(c) => {
                 if let Some(col) = cat.get_mut(&q).and_then(|r| r.column_mut(c)) {
                     col.has_default = false;
+                    col.default_query = None;
                 }
             }
             UseKind::Generated(c) => {

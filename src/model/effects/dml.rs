@@ -497,6 +497,23 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     let cols = insert_target_columns(s);
+    // Defaults of omitted columns calling functions of the history are
+    // planned with the statement and run for each row: once per VALUES
+    // row.
+    if !cx.cat.functions.is_empty() {
+        let values = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+            Some(N::SelectStmt(sel)) => !sel.values_lists.is_empty(),
+            _ => is_default_values(s),
+        };
+        let runs = if values {
+            functions::Runs::Once
+        } else {
+            functions::Runs::PerRow("once per row inserted".into())
+        };
+        let omitted =
+            |c: &str| (!cols.is_empty() && !cols.iter().any(|x| x == c)) || is_default_values(s);
+        functions::column_defaults(&target, &omitted, &runs, cx, fx);
+    }
     // Defaults of omitted columns: nextval() of serial / identity sequences.
     if let Some(r) = cx.rel(&target) {
         for c in &r.columns {

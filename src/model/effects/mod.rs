@@ -320,7 +320,10 @@ fn dispatch(node: &N, cx: &Ctx, fx: &mut Effects) {
         N::SelectStmt(s) => dml::select(s, node, cx, fx),
         N::CopyStmt(s) => dml::copy(s, cx, fx),
         N::ExplainStmt(s) => dml::explain(s, cx, fx),
-        N::CallStmt(_) => fx.set_unknown("CALL runs a procedure whose effects are not analysed"),
+        N::CallStmt(s) => match &s.funccall {
+            Some(f) => super::functions::call_procedure(f, cx, fx),
+            None => fx.set_unknown("CALL runs a procedure whose effects are not analysed"),
+        },
         N::ExecuteStmt(_) => {
             fx.set_unknown("EXECUTE runs a prepared statement whose effects are not analysed")
         }
