@@ -457,7 +457,9 @@ pub enum UseKind {
     /// The relation is an index whose expressions or predicate call it.
     Index,
     /// A trigger: its function, or a function in its WHEN condition.
-    Trigger(String),
+    /// `row`: a row trigger, which a partitioned table's partitions get a
+    /// clone of (`CloneRowTriggersToPartition`).
+    Trigger { name: String, row: bool },
     /// A row-level security policy's USING / WITH CHECK expression.
     Policy(String),
     /// The relation is a view or materialized view whose query calls it.

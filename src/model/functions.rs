@@ -658,21 +658,62 @@ impl<'c, 'a> Planner<'c, 'a> {
                 s.volatility = Volatility::Volatile;
                 s
             }
-            Callee::User(func) => self.user_call(func, args, aggregate),
+            Callee::User(func) => {
+                let names: Vec<Option<&str>> = f
+                    .args
+                    .iter()
+                    .map(|a| match &a.node {
+                        Some(N::NamedArgExpr(n)) => Some(n.name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let args = self.expand_arguments(func, args, &names);
+                self.user_call(func, args, aggregate)
+            }
         }
     }
 
-    fn user_call(&mut self, func: &'a Function, mut args: Vec<Shape>, aggregate: bool) -> Shape {
-        // expand_function_arguments: trailing arguments not passed take
-        // their defaults.
-        let missing = func.arg_types.len().saturating_sub(args.len());
-        if missing > 0 && missing <= func.arg_defaults.len() {
-            let from = func.arg_defaults.len() - missing;
-            for d in &func.arg_defaults[from..] {
-                let s = self.default_arg(d);
-                args.push(s);
+    /// `expand_function_arguments`: arguments given by name go to their
+    /// parameter (`reorder_function_arguments`), and parameters not given
+    /// take their defaults (`add_function_defaults`), planned here.
+    fn expand_arguments(
+        &mut self,
+        func: &'a Function,
+        args: Vec<Shape>,
+        names: &[Option<&str>],
+    ) -> Vec<Shape> {
+        let n = func.arg_types.len();
+        if func.variadic || (args.len() >= n && names.iter().all(Option::is_none)) {
+            return args;
+        }
+        let mut slots: Vec<Option<Shape>> = vec![None; n];
+        let mut next = 0;
+        for (a, name) in args.into_iter().zip(names) {
+            let at = match name {
+                Some(name) => func.arg_names.iter().position(|p| p == name),
+                None => {
+                    next += 1;
+                    Some(next - 1)
+                }
+            };
+            if let Some(slot) = at.and_then(|i| slots.get_mut(i)) {
+                *slot = Some(a);
             }
         }
+        let first_default = n - func.arg_defaults.len().min(n);
+        (0..n)
+            .map(|i| match slots[i].take() {
+                Some(s) => s,
+                None if i >= first_default => {
+                    let text = func.arg_defaults[i - first_default].clone();
+                    self.default_arg(&text)
+                }
+                None => Shape::var(),
+            })
+            .collect()
+    }
+
+    fn user_call(&mut self, func: &'a Function, args: Vec<Shape>, aggregate: bool) -> Shape {
         let procedural = matches!(func.language.as_str(), "sql" | "plpgsql");
         let mut called = Shape::combine(&args, func.strict, if procedural { 100 } else { 1 });
         called.konst = None;
@@ -1539,7 +1580,7 @@ fn describe(users: &[(QName, UseKind)]) -> String {
             UseKind::Generated(c) => format!("the generated column {q}.{c}"),
             UseKind::Check(c) => format!("CHECK constraint {c} on {q}"),
             UseKind::Index => format!("index {q}"),
-            UseKind::Trigger(t) => format!("trigger {t} on {q}"),
+            UseKind::Trigger { name, .. } => format!("trigger {name} on {q}"),
             UseKind::Policy(p) => format!("policy {p} on {q}"),
             UseKind::Query => format!("view {q}"),
         })

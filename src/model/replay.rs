@@ -378,7 +378,10 @@ pub fn apply(
             });
             if let Some(rv) = &s.relation {
                 let q = snapshot.resolve(cat, rv);
-                let kind = UseKind::Trigger(s.trigname.clone());
+                let kind = UseKind::Trigger {
+                    name: s.trigname.clone(),
+                    row: s.row,
+                };
                 let mut uses = Vec::new();
                 let fname = strings(&s.funcname);
                 let call = pb::FuncCall {
@@ -407,6 +410,14 @@ pub fn apply(
                     targets.extend(cat.partitions_deep(&q));
                 }
                 for t in targets {
+                    // CREATE OR REPLACE TRIGGER replaces what it called.
+                    if s.replace {
+                        remove_uses(
+                            cat,
+                            &t,
+                            |k| matches!(k, UseKind::Trigger { name, .. } if name == &s.trigname),
+                        );
+                    }
                     add_uses(cat, &t, uses.clone());
                 }
             }
@@ -1179,13 +1190,33 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
             Some(N::TableLikeClause(like)) => {
                 if let Some(src) = like.relation.as_ref().map(|r| v.resolve(cat, r)) {
                     if let Some(sr) = cat.get(&src).cloned() {
-                        // CREATE_TABLE_LIKE_CONSTRAINTS = 1 << 2, _INDEXES = 1 << 6.
+                        // CREATE_TABLE_LIKE_CONSTRAINTS = 1 << 2, _DEFAULTS =
+                        // 1 << 3, _GENERATED = 1 << 4, _INDEXES = 1 << 6.
                         let indexes = like.options & (1 << 6) != 0;
                         let constraints = like.options & (1 << 2) != 0;
+                        let defaults = like.options & (1 << 3) != 0;
+                        let generated = like.options & (1 << 4) != 0;
+                        // The copies of defaults, generation expressions and
+                        // CHECK constraints depend on the functions they call.
+                        let uses: Vec<FuncUse> = sr
+                            .function_uses
+                            .iter()
+                            .filter(|u| match u.kind {
+                                UseKind::Default(_) => defaults,
+                                UseKind::Generated(_) => generated,
+                                UseKind::Check(_) => constraints,
+                                _ => false,
+                            })
+                            .cloned()
+                            .collect();
+                        add_uses(cat, &q, uses);
                         if let Some(r) = cat.get_mut(&q) {
                             for c in &sr.columns {
                                 let mut c = c.clone();
                                 c.serial_sequence = None;
+                                if !defaults {
+                                    c.default_query = None;
+                                }
                                 r.columns.push(c);
                             }
                             if constraints {
@@ -1316,13 +1347,18 @@ fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, or
     }
     // The partition's copies of the CHECK constraints depend on the
     // functions they call, as the parent's do.
-    let checks: Vec<FuncUse> = pr
+    // A partitioned table's row triggers are cloned on it too.
+    let inherited: Vec<FuncUse> = pr
         .function_uses
         .iter()
-        .filter(|u| matches!(u.kind, UseKind::Check(_)))
+        .filter(|u| match &u.kind {
+            UseKind::Check(_) => true,
+            UseKind::Trigger { row, .. } => *row && pr.kind == RelKind::PartitionedTable,
+            _ => false,
+        })
         .cloned()
         .collect();
-    add_uses(cat, part, checks);
+    add_uses(cat, part, inherited);
     for i in &pr.indexes {
         let Some(info) = cat.get(i).and_then(|r| r.index.clone()) else {
             continue;
@@ -1447,7 +1483,7 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
                 }
                 for h in holders {
                     remove_uses(cat, &h, |k| match k {
-                        UseKind::Trigger(t) => kind == O::ObjectTrigger && t == n,
+                        UseKind::Trigger { name, .. } => kind == O::ObjectTrigger && name == n,
                         UseKind::Policy(p) => kind == O::ObjectPolicy && p == n,
                         _ => false,
                     });
@@ -1496,6 +1532,15 @@ fn rename_column_everywhere(cat: &mut Catalog, table: &QName, from: &str, to: &s
     let targets = tree(cat, table);
     for t in &targets {
         let idxs = cat.get(t).map(|r| r.indexes.clone()).unwrap_or_default();
+        rename_use(
+            cat,
+            t,
+            |k| match k {
+                UseKind::Default(c) | UseKind::Generated(c) if c == from => Some(c),
+                _ => None,
+            },
+            to,
+        );
         if let Some(r) = cat.get_mut(t) {
             if let Some(c) = r.column_mut(from) {
                 c.name = to.to_string();
@@ -1610,7 +1655,11 @@ fn rename(s: &pb::RenameStmt, cat: &mut Catalog, v: &CatalogView) {
                         cat,
                         &h,
                         |k| match k {
-                            UseKind::Trigger(t) | UseKind::Policy(t) if t == &s.subname => Some(t),
+                            UseKind::Trigger { name: t, .. } | UseKind::Policy(t)
+                                if t == &s.subname =>
+                            {
+                                Some(t)
+                            }
                             _ => None,
                         },
                         &s.newname,
@@ -2308,9 +2357,9 @@ fn drop_function_users(
                     r.constraints.retain(|x| &x.name != c);
                 }
             }
-            UseKind::Trigger(t) => {
+            UseKind::Trigger { name, .. } => {
                 if let Some(r) = cat.get_mut(&q) {
-                    r.triggers.retain(|x| x != t);
+                    r.triggers.retain(|x| x != name);
                 }
             }
             UseKind::Policy(p) => {
