@@ -498,6 +498,9 @@ fn add_column(
             scan_reason.get_or_insert_with(|| {
                 "the CHECK constraint is validated against every row".into()
             });
+            if let Some(e) = c.raw_expr.as_deref() {
+                check_expression(e, q, rel, cx, fx);
+            }
         }
         if is(c, C::ConstrUnique) || is(c, C::ConstrPrimary) {
             scan_reason.get_or_insert_with(|| {
@@ -864,6 +867,9 @@ fn add_constraint(
                 for t in &leaves {
                     fx.scan(t);
                 }
+                if let Some(e) = c.raw_expr.as_deref() {
+                    check_expression(e, q, rel, cx, fx);
+                }
             }
             (AccessExclusive, true)
         }
@@ -926,6 +932,23 @@ fn add_constraint(
         }
         _ => (AccessExclusive, true),
     }
+}
+
+/// A CHECK expression validated against the rows: planned once
+/// (`ExecPrepareExpr`: SQL function bodies parsed to try inlining them),
+/// evaluated for each row.
+fn check_expression(e: &pb::Node, q: &QName, rel: Option<&Relation>, cx: &Ctx, fx: &mut Effects) {
+    if cx.cat.functions.is_empty() {
+        return;
+    }
+    let mut p = functions::Planner::new(cx);
+    p.plan_expr(e);
+    let runs = if rel.map_or(true, |r| r.may_have_rows) {
+        functions::Runs::PerRow(format!("for each row of {q} the constraint checks"))
+    } else {
+        functions::Runs::Never
+    };
+    functions::settle(p, &runs, cx, fx);
 }
 
 fn validate_constraint(

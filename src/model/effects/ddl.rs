@@ -39,6 +39,30 @@ pub fn create_index(s: &pb::IndexStmt, cx: &Ctx, fx: &mut Effects) {
     if let Some(w) = &s.where_clause {
         dml::read_expr_subqueries(w, cx, fx);
     }
+    // The build plans the key expressions and the predicate
+    // (RelationGetIndexExpressions: eval_const_expressions) and evaluates
+    // them for each row.
+    if !cx.cat.functions.is_empty() {
+        let exprs = s
+            .index_params
+            .iter()
+            .filter_map(|p| match &p.node {
+                Some(N::IndexElem(e)) => e.expr.as_deref(),
+                _ => None,
+            })
+            .chain(s.where_clause.as_deref());
+        let rows = cx.rel(&table).map_or(true, |r| r.may_have_rows);
+        for e in exprs {
+            let mut p = crate::model::functions::Planner::new(cx);
+            p.plan_expr(e);
+            let runs = if rows {
+                crate::model::functions::Runs::PerRow(format!("for each row of {table} indexed"))
+            } else {
+                crate::model::functions::Runs::Never
+            };
+            crate::model::functions::settle(p, &runs, cx, fx);
+        }
+    }
 }
 
 fn is_partitioned(cx: &Ctx, q: &QName) -> bool {
