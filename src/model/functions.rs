@@ -494,10 +494,13 @@ impl<'c, 'a> Planner<'c, 'a> {
         self.expr(n, None).volatility
     }
 
+    /// An optional part (a prefix operator's missing left operand, CASE
+    /// without ELSE, a slice bound): absent, it neither varies nor makes
+    /// the node NULL.
     fn opt(&mut self, n: &Option<Box<Node>>, env: Option<&Env>) -> Shape {
         match n {
             Some(n) => self.expr(n, env),
-            None => Shape::constant(true),
+            None => Shape::constant(false),
         }
     }
 
@@ -507,7 +510,7 @@ impl<'c, 'a> Planner<'c, 'a> {
 
     fn expr(&mut self, n: &Node, env: Option<&Env>) -> Shape {
         let Some(inner) = &n.node else {
-            return Shape::constant(true);
+            return Shape::constant(false);
         };
         match inner {
             N::AConst(c) => Shape::constant(c.isnull),
@@ -1678,6 +1681,18 @@ mod tests {
         );
         assert!(
             !last(&h, "ALTER TABLE t ADD COLUMN c int DEFAULT f(NULL);", 16)
+                .rewrites
+                .contains(&t())
+        );
+        // Only a NULL constant is NULL: a prefix operator is not.
+        let h = format!("{TABLE} CREATE FUNCTION f(int) RETURNS int LANGUAGE sql STRICT AS $$SELECT $1 + random()::int$$;");
+        assert!(
+            !last(&h, "ALTER TABLE t ADD COLUMN c int DEFAULT f(NULL);", 16)
+                .rewrites
+                .contains(&t())
+        );
+        assert!(
+            last(&h, "ALTER TABLE t ADD COLUMN c int DEFAULT f(-(1));", 16)
                 .rewrites
                 .contains(&t())
         );
