@@ -159,3 +159,175 @@ pub fn node_refs(n: &Node) -> Refs {
         None => Refs::default(),
     }
 }
+
+/// Visit `n` and every node below it, pre-order: expressions of every
+/// kind (operators, CASE, COALESCE, casts, array constructors, named
+/// arguments, subscripts, function arguments, aggregate ORDER BY and
+/// FILTER, window definitions), sub-queries and FROM items. `f` returns
+/// whether to descend below the node it is given. Unlike pg_query's
+/// `nodes()`, nothing an expression can hold a function call in is
+/// skipped.
+pub fn walk(n: &N, f: &mut dyn FnMut(&N) -> bool) {
+    if !f(n) {
+        return;
+    }
+    fn one(x: &Option<Box<Node>>, f: &mut dyn FnMut(&N) -> bool) {
+        if let Some(inner) = x.as_deref().and_then(|x| x.node.as_ref()) {
+            walk(inner, f);
+        }
+    }
+    fn all(xs: &[Node], f: &mut dyn FnMut(&N) -> bool) {
+        for x in xs {
+            if let Some(inner) = &x.node {
+                walk(inner, f);
+            }
+        }
+    }
+    fn with(w: Option<&protobuf::WithClause>, f: &mut dyn FnMut(&N) -> bool) {
+        if let Some(w) = w {
+            all(&w.ctes, f);
+        }
+    }
+    fn select(s: &protobuf::SelectStmt, f: &mut dyn FnMut(&N) -> bool) {
+        all(&s.distinct_clause, f);
+        all(&s.target_list, f);
+        all(&s.from_clause, f);
+        if let Some(w) = s.where_clause.as_deref().and_then(|x| x.node.as_ref()) {
+            walk(w, f);
+        }
+        all(&s.group_clause, f);
+        if let Some(h) = s.having_clause.as_deref().and_then(|x| x.node.as_ref()) {
+            walk(h, f);
+        }
+        all(&s.window_clause, f);
+        all(&s.values_lists, f);
+        all(&s.sort_clause, f);
+        for l in [&s.limit_offset, &s.limit_count].into_iter().flatten() {
+            if let Some(x) = &l.node {
+                walk(x, f);
+            }
+        }
+        with(s.with_clause.as_ref(), f);
+        for side in [&s.larg, &s.rarg].into_iter().flatten() {
+            select(side, f);
+        }
+    }
+    match n {
+        N::SelectStmt(s) => select(s, f),
+        N::InsertStmt(s) => {
+            all(&s.cols, f);
+            one(&s.select_stmt, f);
+            if let Some(oc) = &s.on_conflict_clause {
+                all(&oc.target_list, f);
+                one(&oc.where_clause, f);
+            }
+            if let Some(r) = &s.returning_clause {
+                all(&r.exprs, f);
+            }
+            with(s.with_clause.as_ref(), f);
+        }
+        N::UpdateStmt(s) => {
+            all(&s.target_list, f);
+            one(&s.where_clause, f);
+            all(&s.from_clause, f);
+            if let Some(r) = &s.returning_clause {
+                all(&r.exprs, f);
+            }
+            with(s.with_clause.as_ref(), f);
+        }
+        N::DeleteStmt(s) => {
+            all(&s.using_clause, f);
+            one(&s.where_clause, f);
+            if let Some(r) = &s.returning_clause {
+                all(&r.exprs, f);
+            }
+            with(s.with_clause.as_ref(), f);
+        }
+        N::MergeStmt(s) => {
+            one(&s.source_relation, f);
+            one(&s.join_condition, f);
+            all(&s.merge_when_clauses, f);
+            if let Some(r) = &s.returning_clause {
+                all(&r.exprs, f);
+            }
+            with(s.with_clause.as_ref(), f);
+        }
+        N::MergeWhenClause(c) => {
+            one(&c.condition, f);
+            all(&c.target_list, f);
+            all(&c.values, f);
+        }
+        N::CommonTableExpr(c) => one(&c.ctequery, f),
+        N::ResTarget(t) => {
+            one(&t.val, f);
+            all(&t.indirection, f);
+        }
+        N::AExpr(e) => {
+            one(&e.lexpr, f);
+            one(&e.rexpr, f);
+        }
+        N::BoolExpr(e) => all(&e.args, f),
+        N::NullTest(e) => one(&e.arg, f),
+        N::BooleanTest(e) => one(&e.arg, f),
+        N::CoalesceExpr(e) => all(&e.args, f),
+        N::MinMaxExpr(e) => all(&e.args, f),
+        N::CaseExpr(c) => {
+            one(&c.arg, f);
+            all(&c.args, f);
+            one(&c.defresult, f);
+        }
+        N::CaseWhen(w) => {
+            one(&w.expr, f);
+            one(&w.result, f);
+        }
+        N::TypeCast(c) => one(&c.arg, f),
+        N::CollateClause(c) => one(&c.arg, f),
+        N::NamedArgExpr(a) => one(&a.arg, f),
+        N::AArrayExpr(a) => all(&a.elements, f),
+        N::RowExpr(r) => all(&r.args, f),
+        N::AIndirection(i) => {
+            one(&i.arg, f);
+            all(&i.indirection, f);
+        }
+        N::AIndices(i) => {
+            one(&i.lidx, f);
+            one(&i.uidx, f);
+        }
+        N::FuncCall(c) => {
+            all(&c.args, f);
+            all(&c.agg_order, f);
+            one(&c.agg_filter, f);
+            if let Some(w) = &c.over {
+                all(&w.partition_clause, f);
+                all(&w.order_clause, f);
+            }
+        }
+        N::WindowDef(w) => {
+            all(&w.partition_clause, f);
+            all(&w.order_clause, f);
+        }
+        N::SortBy(s) => one(&s.node, f),
+        N::List(l) => all(&l.items, f),
+        N::SubLink(l) => {
+            one(&l.testexpr, f);
+            one(&l.subselect, f);
+        }
+        N::JoinExpr(e) => {
+            one(&e.larg, f);
+            one(&e.rarg, f);
+            one(&e.quals, f);
+        }
+        N::RangeSubselect(s) => one(&s.subquery, f),
+        N::RangeFunction(r) => all(&r.functions, f),
+        N::RangeTableSample(t) => {
+            one(&t.relation, f);
+            all(&t.args, f);
+        }
+        N::GroupingSet(g) => all(&g.content, f),
+        N::XmlExpr(x) => {
+            all(&x.named_args, f);
+            all(&x.args, f);
+        }
+        _ => {}
+    }
+}

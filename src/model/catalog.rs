@@ -2,7 +2,9 @@
 //! history (and optionally seeded from a `pg_dump --schema-only` file).
 //! It answers "what exists right before this statement": relations and
 //! their kind, columns, indexes, constraints, partitions, inheritance,
-//! views' dependencies, sequences, enums and user functions' volatility.
+//! views' dependencies, sequences, enums, and the functions the history
+//! created with what uses them (defaults, constraints, indexes, triggers,
+//! policies, views: `pg_depend` for functions).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -110,6 +112,10 @@ pub struct Column {
     pub collation: Option<String>,
     /// The sequence a serial column owns.
     pub serial_sequence: Option<QName>,
+    /// `SELECT <default>` when the default calls a function the history
+    /// created: a row that leaves the column out plans it (and runs what
+    /// is left of it).
+    pub default_query: Option<Box<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -184,13 +190,15 @@ impl IndexInfo {
         self.columns.iter().any(|c| c.as_deref() == Some(col))
     }
 
-    /// What an index copied from this one (to a partition, by LIKE) has.
-    pub fn shape(&self) -> IndexShape {
+    /// What an index copied from this one (to a partition, by LIKE) has;
+    /// `uses` are the index relation's `function_uses`.
+    pub fn shape(&self, uses: &[FuncUse]) -> IndexShape {
         IndexShape {
             columns: self.columns.clone(),
             include: self.include.clone(),
             expr_columns: self.expr_columns.clone(),
             partial: self.partial,
+            functions: uses.iter().map(|u| u.func.clone()).collect(),
         }
     }
 }
@@ -204,6 +212,8 @@ pub struct IndexShape {
     /// Columns read by the key expressions and the predicate.
     pub expr_columns: Vec<String>,
     pub partial: bool,
+    /// Functions the key expressions and the predicate call.
+    pub functions: Vec<FuncRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -252,6 +262,14 @@ pub struct Relation {
     pub tablespace: Option<String>,
     /// Table access method (None = heap).
     pub access_method: Option<String>,
+    /// The functions this relation's defaults, generated columns, CHECK
+    /// constraints, triggers and policies call (for an index: its
+    /// expressions and predicate; for a view: its query).
+    pub function_uses: Vec<FuncUse>,
+    /// Views and materialized views whose query calls a function the
+    /// history created: the query, deparsed, for the planner's treatment
+    /// of those calls whenever the view is read or refreshed.
+    pub query: Option<Box<str>>,
 }
 
 impl Relation {
@@ -283,6 +301,8 @@ impl Relation {
             rules: Vec::new(),
             partition_key: Vec::new(),
             bound: None,
+            function_uses: Vec::new(),
+            query: None,
         }
     }
 
@@ -340,11 +360,140 @@ pub struct EnumType {
     pub origin: Origin,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `pg_proc.provolatile`, ordered from the least to the most volatile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Volatility {
+    #[default]
     Immutable,
     Stable,
     Volatile,
+}
+
+impl Volatility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Volatility::Immutable => "IMMUTABLE",
+            Volatility::Stable => "STABLE",
+            Volatility::Volatile => "VOLATILE",
+        }
+    }
+}
+
+/// A function or procedure the history created (`pg_proc`), with what the
+/// planner looks at before it pre-evaluates or inlines a call
+/// (`evaluate_function`, `inline_function` in optimizer/util/clauses.c) and
+/// what runs when it is called.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: QName,
+    /// Input argument types, canonicalised (`TypeRef::display`): with the
+    /// name, what tells overloads apart (`DROP FUNCTION f(int)`).
+    pub arg_types: Vec<String>,
+    /// Input argument names ("" when unnamed): a SQL body may use them.
+    pub arg_names: Vec<String>,
+    /// `SELECT <default>` of each trailing input argument with a DEFAULT
+    /// (`proargdefaults`), filled in by `expand_function_arguments`.
+    pub arg_defaults: Vec<String>,
+    pub variadic: bool,
+    /// Lower-case language name (`sql`, `plpgsql`, `c`, ...).
+    pub language: String,
+    pub volatility: Volatility,
+    pub strict: bool,
+    pub security_definer: bool,
+    /// Has `SET` clauses (`proconfig`): never inlined.
+    pub has_config: bool,
+    pub returns_set: bool,
+    /// Returns `record` (RETURNS record, RETURNS TABLE, OUT parameters).
+    pub returns_record: bool,
+    /// The declared return type; `None` for procedures and `record`.
+    pub return_type: Option<super::types::TypeRef>,
+    /// The body: the `AS` text, or the statements of a SQL-standard body
+    /// (`BEGIN ATOMIC ... END`, `RETURN expr`, 14+), deparsed.
+    pub body: Option<String>,
+    /// The body is SQL-standard (`prosqlbody`): stored parsed, so the
+    /// planner does not parse (nor lock) anything to inline it.
+    pub atomic: bool,
+    pub is_procedure: bool,
+    pub origin: Origin,
+}
+
+impl Function {
+    /// The least number of arguments a call must pass.
+    pub fn min_args(&self) -> usize {
+        self.arg_types.len() - self.arg_defaults.len().min(self.arg_types.len())
+    }
+
+    /// Can a call with `n` arguments be this function (arity only)?
+    pub fn accepts(&self, n: usize) -> bool {
+        (n >= self.min_args() && n <= self.arg_types.len())
+            || (self.variadic && n + 1 >= self.arg_types.len())
+    }
+
+    /// `name(argtypes)`, as PostgreSQL names a function in messages.
+    pub fn signature(&self) -> String {
+        format!("{}({})", self.name, self.arg_types.join(", "))
+    }
+}
+
+/// The function an expression, trigger or view calls, as `pg_depend`
+/// records it: one overload. `args` is `None` when the history does not
+/// show the function (then any overload with that many arguments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncRef {
+    pub name: QName,
+    pub nargs: usize,
+    pub args: Option<Vec<String>>,
+}
+
+impl FuncRef {
+    pub fn of(f: &Function) -> FuncRef {
+        FuncRef {
+            name: f.name.clone(),
+            nargs: f.arg_types.len(),
+            args: Some(f.arg_types.clone()),
+        }
+    }
+
+    /// Is this a reference to `name` with these argument types (`None`:
+    /// not known, any overload of that arity or any at all)?
+    pub fn matches(&self, name: &QName, args: Option<&[String]>) -> bool {
+        if &self.name != name {
+            return false;
+        }
+        match (&self.args, args) {
+            (Some(a), Some(b)) => a.as_slice() == b,
+            (None, Some(b)) => self.nargs == b.len(),
+            (_, None) => true,
+        }
+    }
+}
+
+/// What of a relation depends on a function (`DROP FUNCTION ... CASCADE`
+/// drops it; RESTRICT refuses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UseKind {
+    /// A column's DEFAULT (`pg_attrdef`).
+    Default(String),
+    /// A generated column's expression.
+    Generated(String),
+    /// A CHECK constraint.
+    Check(String),
+    /// The relation is an index whose expressions or predicate call it.
+    Index,
+    /// A trigger: its function, or a function in its WHEN condition.
+    /// `row`: a row trigger, which a partitioned table's partitions get a
+    /// clone of (`CloneRowTriggersToPartition`).
+    Trigger { name: String, row: bool },
+    /// A row-level security policy's USING / WITH CHECK expression.
+    Policy(String),
+    /// The relation is a view or materialized view whose query calls it.
+    Query,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncUse {
+    pub func: FuncRef,
+    pub kind: UseKind,
 }
 
 /// The relations by name, with reverse links kept alongside so that "who
@@ -373,6 +522,9 @@ pub struct Relations {
 #[derive(Clone, Debug, Default)]
 struct Links {
     to: HashMap<QName, RelSet>,
+    /// For each function name, the relations whose `function_uses` may
+    /// name it (the same superset rule).
+    fn_to: HashMap<QName, RelSet>,
     /// Changed since the links were last brought up to date.
     dirty: Vec<QName>,
     /// Everything may have changed (`values_mut`).
@@ -384,6 +536,7 @@ impl Links {
     fn flush(&mut self, map: &HashMap<QName, Box<Relation>>) {
         if self.all_dirty {
             self.to.clear();
+            self.fn_to.clear();
             self.dirty.clear();
             for (q, r) in map {
                 self.add(q, r);
@@ -434,16 +587,23 @@ impl Links {
             )
             .chain(r.constraints.iter().filter_map(|c| c.index.as_ref()));
         for t in targets {
-            match self.to.get_mut(t) {
-                Some(set) => {
-                    if !set.contains(from) {
-                        set.insert(from.clone());
-                    }
-                }
-                None => {
-                    self.to.insert(t.clone(), RelSet::from([from.clone()]));
-                }
+            link(&mut self.to, t, from);
+        }
+        for u in &r.function_uses {
+            link(&mut self.fn_to, &u.func.name, from);
+        }
+    }
+}
+
+fn link(map: &mut HashMap<QName, RelSet>, to: &QName, from: &QName) {
+    match map.get_mut(to) {
+        Some(set) => {
+            if !set.contains(from) {
+                set.insert(from.clone());
             }
+        }
+        None => {
+            map.insert(to.clone(), RelSet::from([from.clone()]));
         }
     }
 }
@@ -528,6 +688,18 @@ impl Relations {
         self.per_schema.contains_key(schema)
     }
 
+    /// Relations whose `function_uses` may name the function `f` (a
+    /// superset, in name order: check each against what it holds).
+    pub fn using_function(&self, f: &QName) -> Vec<QName> {
+        let mut links = self.links.borrow_mut();
+        links.flush(&self.map);
+        links
+            .fn_to
+            .get(f)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Relations that may point at `q` (a superset, in name order: check
     /// each against what it holds).
     pub fn pointing_at(&self, q: &QName) -> Vec<QName> {
@@ -549,8 +721,9 @@ pub struct Catalog {
     pub enums: HashMap<QName, EnumType>,
     /// Domains: base type and whether they carry CHECK / NOT NULL constraints.
     pub domains: HashMap<QName, (TypeRef, bool)>,
-    /// User-defined functions by (unqualified) name.
-    pub functions: HashMap<String, Volatility>,
+    /// Functions and procedures the history created, by name (overloads
+    /// and schemas share an entry; see [`Catalog::lookup_function`]).
+    pub functions: HashMap<String, Vec<Function>>,
     /// Extended statistics objects and their table.
     pub statistics: HashMap<QName, QName>,
     /// What the history did to relations it does not create (they existed
@@ -564,7 +737,142 @@ pub struct Catalog {
     pub composites: HashMap<QName, Vec<Column>>,
 }
 
+/// What a call resolves to among the functions the history created.
+#[derive(Debug)]
+pub enum FnLookup<'a> {
+    Found(&'a Function),
+    /// Several overloads take that many arguments: which one the call
+    /// means depends on argument types ddlint does not infer.
+    Ambiguous,
+    Missing,
+}
+
 impl Catalog {
+    /// The function `schema.name(...)` called with `nargs` arguments
+    /// resolves to, as `FuncnameGetCandidates` finds it by name and arity:
+    /// the first schema of the search path holding a candidate wins.
+    /// Argument types are not compared, so two candidates of that arity in
+    /// that schema are ambiguous.
+    ///
+    /// `arg_types` are the call's argument types where they are evident
+    /// (a literal, a cast): among overloads of the same arity, the only
+    /// one whose argument types are exactly those is the one called.
+    pub fn lookup_function(
+        &self,
+        schema: Option<&str>,
+        name: &str,
+        arg_types: &[Option<String>],
+        search_path: &[String],
+    ) -> FnLookup<'_> {
+        let Some(all) = self.functions.get(name) else {
+            return FnLookup::Missing;
+        };
+        let nargs = arg_types.len();
+        let pick = |schema: &str| -> FnLookup<'_> {
+            let hits: Vec<&Function> = all
+                .iter()
+                .filter(|f| f.name.schema == schema && !f.is_procedure && f.accepts(nargs))
+                .collect();
+            match hits.as_slice() {
+                [f] => FnLookup::Found(f),
+                [] => FnLookup::Missing,
+                many => {
+                    let exact: Vec<&&Function> = many
+                        .iter()
+                        .filter(|f| {
+                            arg_types
+                                .iter()
+                                .zip(&f.arg_types)
+                                .all(|(a, t)| a.as_ref() == Some(t))
+                        })
+                        .collect();
+                    match exact.as_slice() {
+                        [f] => FnLookup::Found(f),
+                        _ => FnLookup::Ambiguous,
+                    }
+                }
+            }
+        };
+        match schema {
+            Some(s) => pick(s),
+            None => {
+                for s in search_path {
+                    match pick(s) {
+                        FnLookup::Missing => continue,
+                        found => return found,
+                    }
+                }
+                FnLookup::Missing
+            }
+        }
+    }
+
+    /// The function or procedure `name(args)` (`None`: the only one of
+    /// that name, as `DROP FUNCTION f` without a list requires).
+    pub fn function(&self, name: &QName, args: Option<&[String]>) -> Option<&Function> {
+        let all = self.functions.get(&name.name)?;
+        let mut hits = all
+            .iter()
+            .filter(|f| &f.name == name && args.is_none_or(|a| f.arg_types.as_slice() == a));
+        match (hits.next(), hits.next()) {
+            (Some(f), None) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Add a function, replacing one of the same name and argument types
+    /// (CREATE OR REPLACE keeps what depends on it).
+    pub fn add_function(&mut self, f: Function) {
+        let all = self.functions.entry(f.name.name.clone()).or_default();
+        match all
+            .iter_mut()
+            .find(|x| x.name == f.name && x.arg_types == f.arg_types)
+        {
+            Some(old) => *old = f,
+            None => all.push(f),
+        }
+    }
+
+    pub fn remove_function(&mut self, name: &QName, args: &[String]) -> Option<Function> {
+        let all = self.functions.get_mut(&name.name)?;
+        let i = all
+            .iter()
+            .position(|f| &f.name == name && f.arg_types.as_slice() == args)?;
+        let f = all.remove(i);
+        if all.is_empty() {
+            self.functions.remove(&name.name);
+        }
+        Some(f)
+    }
+
+    /// The functions created in `schema`.
+    pub fn functions_in_schema(&self, schema: &str) -> Vec<&Function> {
+        let mut v: Vec<&Function> = self
+            .functions
+            .values()
+            .flatten()
+            .filter(|f| f.name.schema == schema)
+            .collect();
+        v.sort_by_key(|f| f.signature());
+        v
+    }
+
+    /// What uses the function `name(args)` (`args` `None`: any overload),
+    /// relation by relation in name order: found through the reverse links
+    /// of [`Relations::using_function`], not by scanning the catalog.
+    pub fn function_users(&self, name: &QName, args: Option<&[String]>) -> Vec<(QName, UseKind)> {
+        let mut out = Vec::new();
+        for q in self.relations.using_function(name) {
+            let Some(r) = self.get(&q) else { continue };
+            for u in &r.function_uses {
+                if u.func.matches(name, args) && !out.contains(&(q.clone(), u.kind.clone())) {
+                    out.push((q.clone(), u.kind.clone()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn new() -> Self {
         let mut c = Catalog::default();
         c.schemas.insert("public".into(), Origin::default());

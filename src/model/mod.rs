@@ -5,6 +5,7 @@
 pub mod ast;
 pub mod catalog;
 pub mod effects;
+pub mod functions;
 pub mod hashfn;
 pub mod locks;
 mod plpgsql;

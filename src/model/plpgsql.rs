@@ -73,6 +73,71 @@ fn extract(d: &DoStmt) -> Body {
     }
 }
 
+/// Every piece of SQL a PL/pgSQL function body holds: its statements and
+/// every expression (conditions, assignments, RETURN values, loop
+/// queries), as text (expressions without their `SELECT`). `Err` when
+/// the body does not parse or builds SQL at run time (EXECUTE of a
+/// non-literal).
+///
+/// `returns` is the function's `RETURNS` clause (`RETURNS SETOF int`),
+/// empty for a procedure: the PL/pgSQL grammar checks RETURN against it.
+pub fn function_sql(body: &str, returns: &str) -> Result<Vec<String>, String> {
+    let mut tag = "ddlint".to_string();
+    while body.contains(&format!("${tag}$")) {
+        tag.push('x');
+    }
+    let kind = if returns.is_empty() {
+        "PROCEDURE"
+    } else {
+        "FUNCTION"
+    };
+    let wrapped =
+        format!("CREATE {kind} ddlint_fn() {returns} LANGUAGE plpgsql AS ${tag}${body}${tag}$");
+    let json = pg_query::parse_plpgsql(&wrapped)
+        .map_err(|e| format!("its PL/pgSQL body does not parse: {e}"))?;
+    let mut out = Vec::new();
+    let mut dynamic = None;
+    all_sql(&json, &mut out, &mut dynamic);
+    match dynamic {
+        Some(q) => Err(format!(
+            "it runs dynamic SQL built at run time: EXECUTE {q}"
+        )),
+        None => Ok(out),
+    }
+}
+
+fn all_sql(v: &Value, out: &mut Vec<String>, dynamic: &mut Option<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map {
+                match k.as_str() {
+                    "PLpgSQL_expr" => {
+                        if let Some(q) = val.get("query").and_then(|q| q.as_str()) {
+                            out.push(q.to_string());
+                        }
+                    }
+                    "PLpgSQL_stmt_dynexecute" | "PLpgSQL_stmt_dynfors" => {
+                        let q = val.get("query").and_then(expr_query).unwrap_or("");
+                        match literal(q) {
+                            Some(sql) => out.push(sql),
+                            None => {
+                                dynamic.get_or_insert_with(|| q.trim().to_string());
+                            }
+                        }
+                    }
+                    _ => all_sql(val, out, dynamic),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                all_sql(x, out, dynamic);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn expr_query(v: &Value) -> Option<&str> {
     v.get("PLpgSQL_expr")
         .and_then(|e| e.get("query"))

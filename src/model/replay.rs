@@ -8,6 +8,7 @@ use pg_query::protobuf::{
 
 use super::ast::{const_str, defelem_name, name_list, node_refs, range_var, strings};
 use super::catalog::*;
+use super::functions;
 use super::types::TypeRef;
 
 const NAMEDATALEN: usize = 64;
@@ -103,6 +104,7 @@ fn index_shape(
         include: index_columns(include).into_iter().flatten().collect(),
         expr_columns: expr_cols,
         partial: predicate.is_some(),
+        functions: Vec::new(),
     }
 }
 
@@ -161,15 +163,17 @@ pub fn apply(
         N::IndexStmt(s) => {
             if let Some(rv) = &s.relation {
                 let t = snapshot.resolve(cat, rv);
+                let mut shape = index_shape(
+                    &s.index_params,
+                    &s.index_including_params,
+                    s.where_clause.as_deref(),
+                );
+                shape.functions = index_functions(s, cat, cx_session);
                 create_index(
                     cat,
                     &t,
                     &s.idxname,
-                    index_shape(
-                        &s.index_params,
-                        &s.index_including_params,
-                        s.where_clause.as_deref(),
-                    ),
+                    shape,
                     s.unique || s.primary,
                     s.primary,
                     None,
@@ -181,6 +185,22 @@ pub fn apply(
         }
         N::DropStmt(s) => drop(s, cat, &snapshot),
         N::RenameStmt(s) => rename(s, cat, &snapshot),
+        N::AlterObjectSchemaStmt(s)
+            if matches!(
+                O::try_from(s.object_type).unwrap_or(O::Undefined),
+                O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine
+            ) =>
+        {
+            if let Some(N::ObjectWithArgs(o)) = s.object.as_deref().and_then(|n| n.node.as_ref()) {
+                let (names, args) = object_with_args(o);
+                let found = functions::find_function(&names, args.as_deref(), cat, cx_session)
+                    .map(|f| f.name.clone());
+                if let Some(from) = found {
+                    let to = QName::new(s.newschema.as_str(), from.name.as_str());
+                    move_function(cat, &from, args.as_deref(), to);
+                }
+            }
+        }
         N::AlterObjectSchemaStmt(s) => {
             let k = O::try_from(s.object_type).unwrap_or(O::Undefined);
             if let (Some(rv), true) = (
@@ -223,7 +243,9 @@ pub fn apply(
                     .coldeflist
                     .iter()
                     .filter_map(|n| match &n.node {
-                        Some(N::ColumnDef(d)) => Some(column_from_def(d, &q, cat, origin)),
+                        Some(N::ColumnDef(d)) => {
+                            Some(column_from_def(d, &q, cat, cx_session, origin))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -252,6 +274,9 @@ pub fn apply(
                 let keep_origin = cat.get(&q).map(|r| r.origin);
                 let mut r = Relation::new(q.clone(), RelKind::View, keep_origin.unwrap_or(origin));
                 r.depends_on = deps;
+                if let Some(qn) = s.query.as_deref() {
+                    (r.function_uses, r.query) = view_query(qn, cat, &snapshot);
+                }
                 if let Some(old) = cat.get(&q) {
                     r.columns = old.columns.clone();
                 }
@@ -289,6 +314,9 @@ pub fn apply(
                             crate::model::effects::quals::stored_filters(qn, cat, &|rv| {
                                 snapshot.resolve(cat, rv)
                             });
+                    }
+                    if let Some(qn) = s.query.as_deref() {
+                        (r.function_uses, r.query) = view_query(qn, cat, &snapshot);
                     }
                 }
                 r.may_have_rows = true;
@@ -375,33 +403,107 @@ pub fn apply(
             }
         }
         N::CreateFunctionStmt(s) => {
-            if let Some(name) = s.funcname.last().and_then(super::ast::string_of) {
-                let mut v = Volatility::Volatile;
-                for o in s.options.iter().filter_map(defelem_name) {
-                    if o.defname == "volatility" {
-                        v = match o.arg.as_deref().and_then(const_str).as_deref() {
-                            Some("immutable") => Volatility::Immutable,
-                            Some("stable") => Volatility::Stable,
-                            _ => Volatility::Volatile,
-                        };
+            if let Some(f) = functions::from_create(s, cx_session, origin) {
+                cat.add_function(f);
+            }
+        }
+        N::AlterFunctionStmt(s) => {
+            if let Some(o) = &s.func {
+                let (names, args) = object_with_args(o);
+                let found = functions::find_function(&names, args.as_deref(), cat, cx_session)
+                    .map(|f| (f.name.clone(), f.arg_types.clone()));
+                if let Some((name, args)) = found {
+                    if let Some(f) = cat.functions.get_mut(&name.name).and_then(|all| {
+                        all.iter_mut()
+                            .find(|f| f.name == name && f.arg_types == args)
+                    }) {
+                        functions::alter(f, &s.actions);
                     }
                 }
-                cat.functions.insert(name.to_ascii_lowercase(), v);
             }
         }
         N::CreateTrigStmt(s) => {
             add_object_name(cat, &snapshot, s.relation.as_ref(), &s.trigname, |r| {
                 &mut r.triggers
-            })
+            });
+            if let Some(rv) = &s.relation {
+                let q = snapshot.resolve(cat, rv);
+                let kind = UseKind::Trigger {
+                    name: s.trigname.clone(),
+                    row: s.row,
+                };
+                let mut uses = Vec::new();
+                let fname = strings(&s.funcname);
+                let call = pb::FuncCall {
+                    funcname: s.funcname.clone(),
+                    ..Default::default()
+                };
+                if !fname.is_empty() {
+                    if let Some(func) = functions::call_ref(cat, cx_session, &call) {
+                        uses.push(FuncUse {
+                            func,
+                            kind: kind.clone(),
+                        });
+                    }
+                }
+                if let Some(w) = s.when_clause.as_deref() {
+                    uses.extend(functions::uses_in(w, &kind, cat, cx_session));
+                }
+                // A row trigger on a partitioned table is cloned on every
+                // partition, each clone depending on the function.
+                let mut targets = vec![q.clone()];
+                if s.row
+                    && cat
+                        .get(&q)
+                        .is_some_and(|r| r.kind == RelKind::PartitionedTable)
+                {
+                    targets.extend(cat.partitions_deep(&q));
+                }
+                for t in targets {
+                    // CREATE OR REPLACE TRIGGER replaces what it called.
+                    if s.replace {
+                        remove_uses(
+                            cat,
+                            &t,
+                            |k| matches!(k, UseKind::Trigger { name, .. } if name == &s.trigname),
+                        );
+                    }
+                    add_uses(cat, &t, uses.clone());
+                }
+            }
+        }
+        N::CreatePolicyStmt(s) => {
+            add_object_name(cat, &snapshot, s.table.as_ref(), &s.policy_name, |r| {
+                &mut r.policies
+            });
+            if let Some(rv) = &s.table {
+                let q = snapshot.resolve(cat, rv);
+                let kind = UseKind::Policy(s.policy_name.clone());
+                let mut uses = Vec::new();
+                for e in s.qual.iter().chain(s.with_check.iter()) {
+                    uses.extend(functions::uses_in(e, &kind, cat, cx_session));
+                }
+                add_uses(cat, &q, uses);
+            }
+        }
+        N::AlterPolicyStmt(s) => {
+            if let Some(rv) = &s.table {
+                let q = snapshot.resolve(cat, rv);
+                let kind = UseKind::Policy(s.policy_name.clone());
+                let mut uses = Vec::new();
+                for e in s.qual.iter().chain(s.with_check.iter()) {
+                    uses.extend(functions::uses_in(e, &kind, cat, cx_session));
+                }
+                if !uses.is_empty() {
+                    // Only the expressions given are replaced.
+                    remove_uses(cat, &q, |k| k == &kind);
+                    add_uses(cat, &q, uses);
+                }
+            }
         }
         N::RuleStmt(s) => add_object_name(cat, &snapshot, s.relation.as_ref(), &s.rulename, |r| {
             &mut r.rules
         }),
-        N::CreatePolicyStmt(s) => {
-            add_object_name(cat, &snapshot, s.table.as_ref(), &s.policy_name, |r| {
-                &mut r.policies
-            })
-        }
         N::CreateStatsStmt(s) => {
             if let Some(t) = s.relations.iter().filter_map(range_var).next() {
                 let table = snapshot.resolve(cat, t);
@@ -647,6 +749,7 @@ fn column_from_def(
     def: &pb::ColumnDef,
     table: &QName,
     cat: &mut Catalog,
+    session: &super::session::Session,
     origin: Origin,
 ) -> Column {
     let ty = def
@@ -674,6 +777,10 @@ fn column_from_def(
             .as_ref()
             .and_then(|c| strings(&c.collname).last().cloned()),
         serial_sequence: None,
+        default_query: def
+            .raw_default
+            .as_deref()
+            .and_then(|e| functions::default_query(e, cat, session)),
     };
     for c in def.constraints.iter().filter_map(|n| match &n.node {
         Some(N::Constraint(c)) => Some(c),
@@ -687,6 +794,10 @@ fn column_from_def(
                     .raw_expr
                     .as_deref()
                     .and_then(|e| nextval_sequence(e, &table.schema));
+                col.default_query = c
+                    .raw_expr
+                    .as_deref()
+                    .and_then(|e| functions::default_query(e, cat, session));
             }
             C::ConstrIdentity => {
                 col.identity = Some(if c.generated_when.is_empty() {
@@ -843,6 +954,7 @@ fn add_constraint(
                         include: strings(&c.including),
                         expr_columns: Vec::new(),
                         partial: false,
+                        functions: Vec::new(),
                     }
                 };
                 create_index(
@@ -903,7 +1015,13 @@ fn add_constraint(
             } else {
                 vec![table.clone()]
             };
+            let uses = c
+                .raw_expr
+                .as_deref()
+                .map(|e| functions::uses_in(e, &UseKind::Check(cname.clone()), cat, v.session))
+                .unwrap_or_default();
             for t in targets {
+                add_uses(cat, &t, uses.clone());
                 if let Some(r) = cat.get_mut(&t) {
                     r.constraints.push(Constraint {
                         name: cname.clone(),
@@ -1051,6 +1169,14 @@ pub fn create_index(
         },
         origin,
     );
+    r.function_uses = shape
+        .functions
+        .iter()
+        .map(|f| FuncUse {
+            func: f.clone(),
+            kind: UseKind::Index,
+        })
+        .collect();
     r.index = Some(IndexInfo {
         table: table.clone(),
         unique,
@@ -1186,6 +1312,16 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
                     rel.columns.push(c);
                 }
             }
+            // Inherited columns keep their defaults and generation
+            // expressions (MergeAttributes), each child's depending on
+            // the functions they call.
+            for u in &pr.function_uses {
+                if matches!(u.kind, UseKind::Default(_) | UseKind::Generated(_))
+                    && !rel.function_uses.contains(u)
+                {
+                    rel.function_uses.push(u.clone());
+                }
+            }
         }
     }
     if let Some(b) = &s.partbound {
@@ -1200,7 +1336,17 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
     for e in &s.table_elts {
         match &e.node {
             Some(N::ColumnDef(def)) => {
-                let col = column_from_def(def, &q, cat, v.origin);
+                let col = column_from_def(def, &q, cat, v.session, v.origin);
+                let uses = column_uses(def, cat, v);
+                if !uses.is_empty() {
+                    // A local default replaces an inherited one.
+                    remove_uses(
+                        cat,
+                        &q,
+                        |k| matches!(k, UseKind::Default(c) | UseKind::Generated(c) if c == &def.colname),
+                    );
+                    add_uses(cat, &q, uses);
+                }
                 if let Some(r) = cat.get_mut(&q) {
                     match r.column_mut(&col.name) {
                         Some(existing) => {
@@ -1230,13 +1376,33 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
             Some(N::TableLikeClause(like)) => {
                 if let Some(src) = like.relation.as_ref().map(|r| v.resolve(cat, r)) {
                     if let Some(sr) = cat.get(&src).cloned() {
-                        // CREATE_TABLE_LIKE_CONSTRAINTS = 1 << 2, _INDEXES = 1 << 6.
+                        // CREATE_TABLE_LIKE_CONSTRAINTS = 1 << 2, _DEFAULTS =
+                        // 1 << 3, _GENERATED = 1 << 4, _INDEXES = 1 << 6.
                         let indexes = like.options & (1 << 6) != 0;
                         let constraints = like.options & (1 << 2) != 0;
+                        let defaults = like.options & (1 << 3) != 0;
+                        let generated = like.options & (1 << 4) != 0;
+                        // The copies of defaults, generation expressions and
+                        // CHECK constraints depend on the functions they call.
+                        let uses: Vec<FuncUse> = sr
+                            .function_uses
+                            .iter()
+                            .filter(|u| match u.kind {
+                                UseKind::Default(_) => defaults,
+                                UseKind::Generated(_) => generated,
+                                UseKind::Check(_) => constraints,
+                                _ => false,
+                            })
+                            .cloned()
+                            .collect();
+                        add_uses(cat, &q, uses);
                         if let Some(r) = cat.get_mut(&q) {
                             for c in &sr.columns {
                                 let mut c = c.clone();
                                 c.serial_sequence = None;
+                                if !defaults {
+                                    c.default_query = None;
+                                }
                                 r.columns.push(c);
                             }
                             if constraints {
@@ -1276,7 +1442,11 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
                                         cat,
                                         &q,
                                         &n,
-                                        info.shape(),
+                                        info.shape(
+                                            &cat.get(i)
+                                                .map(|r| r.function_uses.clone())
+                                                .unwrap_or_default(),
+                                        ),
                                         info.unique,
                                         info.primary,
                                         info.constraint.as_ref().map(|_| n.clone()),
@@ -1361,6 +1531,20 @@ fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, or
             }
         }
     }
+    // The partition's copies of the CHECK constraints depend on the
+    // functions they call, as the parent's do.
+    // A partitioned table's row triggers are cloned on it too.
+    let inherited: Vec<FuncUse> = pr
+        .function_uses
+        .iter()
+        .filter(|u| match &u.kind {
+            UseKind::Check(_) => true,
+            UseKind::Trigger { row, .. } => *row && pr.kind == RelKind::PartitionedTable,
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    add_uses(cat, part, inherited);
     for i in &pr.indexes {
         let Some(info) = cat.get(i).and_then(|r| r.index.clone()) else {
             continue;
@@ -1401,7 +1585,11 @@ fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, or
             cat,
             part,
             &n,
-            info.shape(),
+            info.shape(
+                &cat.get(i)
+                    .map(|r| r.function_uses.clone())
+                    .unwrap_or_default(),
+            ),
             info.unique,
             info.primary,
             info.constraint.clone(),
@@ -1453,6 +1641,15 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
                     for q in doomed {
                         cat.remove_relation(&q);
                     }
+                    let fns: Vec<(QName, Vec<String>)> = cat
+                        .functions_in_schema(schema)
+                        .into_iter()
+                        .map(|f| (f.name.clone(), f.arg_types.clone()))
+                        .collect();
+                    for (name, args) in fns {
+                        drop_function_users(cat, &name, Some(&args), true, v.pg);
+                        cat.remove_function(&name, &args);
+                    }
                     cat.schemas.remove(schema);
                     cat.enums.retain(|k, _| &k.schema != schema);
                     cat.domains.retain(|k, _| &k.schema != schema);
@@ -1464,6 +1661,18 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
                 if let Some(r) = cat.get_mut(&q) {
                     r.triggers.retain(|t| !(kind == O::ObjectTrigger && t == n));
                     r.policies.retain(|t| !(kind == O::ObjectPolicy && t == n));
+                }
+                // A trigger's clones on partitions go with it.
+                let mut holders = vec![q.clone()];
+                if kind == O::ObjectTrigger {
+                    holders.extend(cat.partitions_deep(&q));
+                }
+                for h in holders {
+                    remove_uses(cat, &h, |k| match k {
+                        UseKind::Trigger { name, .. } => kind == O::ObjectTrigger && name == n,
+                        UseKind::Policy(p) => kind == O::ObjectPolicy && p == n,
+                        _ => false,
+                    });
                 }
             }
             O::ObjectStatisticExt => {
@@ -1481,8 +1690,23 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
             }
             O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine => {
                 if let Some(N::ObjectWithArgs(o)) = &obj.node {
-                    if let Some(n) = strings(&o.objname).last() {
-                        cat.functions.remove(&n.to_ascii_lowercase());
+                    let (names, args) = object_with_args(o);
+                    let found = functions::find_function(&names, args.as_deref(), cat, v.session)
+                        .map(|f| (f.name.clone(), f.arg_types.clone()));
+                    let cascade = s.behavior == pb::DropBehavior::DropCascade as i32;
+                    match found {
+                        Some((name, args)) => {
+                            if drop_function_users(cat, &name, Some(&args), cascade, v.pg) {
+                                cat.remove_function(&name, &args);
+                            }
+                        }
+                        None => {
+                            // Not in the history: what the history shows
+                            // using it goes with it.
+                            if let Some(name) = functions::guess_name(&names, v.session) {
+                                drop_function_users(cat, &name, args.as_deref(), cascade, v.pg);
+                            }
+                        }
                     }
                 }
             }
@@ -1495,6 +1719,15 @@ fn rename_column_everywhere(cat: &mut Catalog, table: &QName, from: &str, to: &s
     let targets = tree(cat, table);
     for t in &targets {
         let idxs = cat.get(t).map(|r| r.indexes.clone()).unwrap_or_default();
+        rename_use(
+            cat,
+            t,
+            |k| match k {
+                UseKind::Default(c) | UseKind::Generated(c) if c == from => Some(c),
+                _ => None,
+            },
+            to,
+        );
         if let Some(r) = cat.get_mut(t) {
             if let Some(c) = r.column_mut(from) {
                 c.name = to.to_string();
@@ -1587,8 +1820,65 @@ fn rename(s: &pb::RenameStmt, cat: &mut Catalog, v: &CatalogView) {
                 rename_column_everywhere(cat, &q, &s.subname, &s.newname);
             }
         }
+        O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine => {
+            if let Some(N::ObjectWithArgs(o)) = s.object.as_deref().and_then(|n| n.node.as_ref()) {
+                let (names, args) = object_with_args(o);
+                let found = functions::find_function(&names, args.as_deref(), cat, v.session)
+                    .map(|f| f.name.clone());
+                if let Some(from) = found {
+                    let to = QName::new(from.schema.as_str(), s.newname.as_str());
+                    move_function(cat, &from, args.as_deref(), to);
+                }
+            }
+        }
+        O::ObjectTrigger | O::ObjectPolicy => {
+            if let Some(q) = rel {
+                let mut holders = vec![q.clone()];
+                if kind == O::ObjectTrigger {
+                    holders.extend(cat.partitions_deep(&q));
+                }
+                for h in holders {
+                    rename_use(
+                        cat,
+                        &h,
+                        |k| match k {
+                            UseKind::Trigger { name: t, .. } | UseKind::Policy(t)
+                                if t == &s.subname =>
+                            {
+                                Some(t)
+                            }
+                            _ => None,
+                        },
+                        &s.newname,
+                    );
+                    if let Some(r) = cat.get_mut(&h) {
+                        let list = if kind == O::ObjectTrigger {
+                            &mut r.triggers
+                        } else {
+                            &mut r.policies
+                        };
+                        for n in list.iter_mut() {
+                            if n == &s.subname {
+                                *n = s.newname.clone();
+                            }
+                        }
+                    }
+                }
+            }
+        }
         O::ObjectTabconstraint => {
             if let Some(q) = rel {
+                for t in tree(cat, &q) {
+                    rename_use(
+                        cat,
+                        &t,
+                        |k| match k {
+                            UseKind::Check(c) if c == &s.subname => Some(c),
+                            _ => None,
+                        },
+                        &s.newname,
+                    );
+                }
                 let mut idx = None;
                 if let Some(r) = cat.get_mut(&q) {
                     if let Some(c) = r.constraints.iter_mut().find(|c| c.name == s.subname) {
@@ -1734,11 +2024,13 @@ fn alter_table_known(
                     if cat.get(&q).and_then(|r| r.column(&def.colname)).is_some() {
                         continue;
                     }
+                    let uses = column_uses(def, cat, v);
                     for t in &targets {
-                        let col = column_from_def(def, t, cat, v.origin);
+                        let col = column_from_def(def, t, cat, v.session, v.origin);
                         if let Some(r) = cat.get_mut(t) {
                             r.columns.push(col);
                         }
+                        add_uses(cat, t, uses.clone());
                     }
                     for c in def.constraints.iter().filter_map(|n| match &n.node {
                         Some(N::Constraint(c)) => Some(c),
@@ -1781,6 +2073,21 @@ fn alter_table_known(
                     for i in idxs {
                         cat.remove_relation(&i);
                     }
+                    let gone: Vec<String> = cat
+                        .get(t)
+                        .map(|r| {
+                            r.constraints
+                                .iter()
+                                .filter(|c| c.columns.contains(&cmd.name))
+                                .map(|c| c.name.clone())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    remove_uses(cat, t, |k| match k {
+                        UseKind::Default(c) | UseKind::Generated(c) => c == &cmd.name,
+                        UseKind::Check(c) => gone.contains(c),
+                        _ => false,
+                    });
                     if let Some(r) = cat.get_mut(t) {
                         r.columns.retain(|c| c.name != cmd.name);
                         r.constraints.retain(|c| !c.columns.contains(&cmd.name));
@@ -1816,13 +2123,28 @@ fn alter_table_known(
                 }
             }
             T::AtColumnDefault => {
+                let kind = UseKind::Default(cmd.name.clone());
+                let uses = cmd
+                    .def
+                    .as_deref()
+                    .map(|e| functions::uses_in(e, &kind, cat, v.session))
+                    .unwrap_or_default();
                 for t in &targets {
+                    // SET DEFAULT replaces the default, DROP DEFAULT
+                    // removes it: what it called is no longer used.
+                    remove_uses(cat, t, |k| k == &kind);
+                    add_uses(cat, t, uses.clone());
                     let seq = cmd
                         .def
                         .as_deref()
                         .and_then(|e| nextval_sequence(e, &t.schema));
+                    let query = cmd
+                        .def
+                        .as_deref()
+                        .and_then(|e| functions::default_query(e, cat, v.session));
                     if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
                         c.has_default = cmd.def.is_some();
+                        c.default_query = query;
                         if c.identity.is_none() {
                             c.serial_sequence = seq;
                         }
@@ -1861,9 +2183,26 @@ fn alter_table_known(
             }
             T::AtDropExpression => {
                 for t in &targets {
+                    remove_uses(
+                        cat,
+                        t,
+                        |k| matches!(k, UseKind::Generated(c) if c == &cmd.name),
+                    );
                     if let Some(c) = cat.get_mut(t).and_then(|r| r.column_mut(&cmd.name)) {
                         c.generated = None;
                     }
+                }
+            }
+            T::AtSetExpression => {
+                let kind = UseKind::Generated(cmd.name.clone());
+                let uses = cmd
+                    .def
+                    .as_deref()
+                    .map(|e| functions::uses_in(e, &kind, cat, v.session))
+                    .unwrap_or_default();
+                for t in &targets {
+                    remove_uses(cat, t, |k| k == &kind);
+                    add_uses(cat, t, uses.clone());
                 }
             }
             T::AtAddConstraint => {
@@ -1887,6 +2226,7 @@ fn alter_table_known(
                         .get(t)
                         .and_then(|r| r.constraint(&cmd.name))
                         .and_then(|c| c.index.clone());
+                    remove_uses(cat, t, |k| matches!(k, UseKind::Check(c) if c == &cmd.name));
                     if let Some(r) = cat.get_mut(t) {
                         r.constraints.retain(|c| c.name != cmd.name);
                     }
@@ -2150,5 +2490,237 @@ pub fn nextval_sequence(e: &pb::Node, schema: &str) -> Option<QName> {
         [n] => Some(QName::new(schema, n.to_ascii_lowercase())),
         [s, n] => Some(QName::new(s.to_ascii_lowercase(), n.to_ascii_lowercase())),
         _ => None,
+    }
+}
+
+/// The name and argument types of `name(args)` in DROP / ALTER FUNCTION
+/// (`None`: no list given).
+pub fn object_with_args(o: &pb::ObjectWithArgs) -> (Vec<String>, Option<Vec<String>>) {
+    let names = strings(&o.objname);
+    if o.args_unspecified {
+        return (names, None);
+    }
+    let args = o
+        .objargs
+        .iter()
+        .filter_map(|a| match &a.node {
+            Some(N::TypeName(t)) => Some(TypeRef::from_ast(t).display()),
+            _ => None,
+        })
+        .collect();
+    (names, Some(args))
+}
+
+/// The functions an index's expressions and predicate call.
+fn index_functions(
+    s: &pb::IndexStmt,
+    cat: &Catalog,
+    session: &super::session::Session,
+) -> Vec<FuncRef> {
+    let mut out: Vec<FuncRef> = Vec::new();
+    let exprs = s
+        .index_params
+        .iter()
+        .filter_map(|p| match &p.node {
+            Some(N::IndexElem(e)) => e.expr.as_deref(),
+            _ => None,
+        })
+        .chain(s.where_clause.as_deref());
+    for e in exprs {
+        for u in functions::uses_in(e, &UseKind::Index, cat, session) {
+            if !out.contains(&u.func) {
+                out.push(u.func);
+            }
+        }
+    }
+    out
+}
+
+/// The functions a column definition's DEFAULT and generation
+/// expression call.
+fn column_uses(def: &pb::ColumnDef, cat: &Catalog, v: &CatalogView) -> Vec<FuncUse> {
+    let mut out = Vec::new();
+    if let Some(d) = def.raw_default.as_deref() {
+        out.extend(functions::uses_in(
+            d,
+            &UseKind::Default(def.colname.clone()),
+            cat,
+            v.session,
+        ));
+    }
+    for c in def.constraints.iter().filter_map(|n| match &n.node {
+        Some(N::Constraint(c)) => Some(c),
+        _ => None,
+    }) {
+        let kind = match C::try_from(c.contype).unwrap_or(C::Undefined) {
+            C::ConstrDefault => UseKind::Default(def.colname.clone()),
+            C::ConstrGenerated => UseKind::Generated(def.colname.clone()),
+            _ => continue,
+        };
+        if let Some(e) = c.raw_expr.as_deref() {
+            out.extend(functions::uses_in(e, &kind, cat, v.session));
+        }
+    }
+    out
+}
+
+/// Record that `q` uses functions (touching the relation only when there
+/// is something to record: a mutable access marks its reverse links).
+fn add_uses(cat: &mut Catalog, q: &QName, uses: Vec<FuncUse>) {
+    if uses.is_empty() {
+        return;
+    }
+    if let Some(r) = cat.get_mut(q) {
+        for u in uses {
+            if !r.function_uses.contains(&u) {
+                r.function_uses.push(u);
+            }
+        }
+    }
+}
+
+/// Forget the uses of `q` that `what` selects.
+fn remove_uses(cat: &mut Catalog, q: &QName, what: impl Fn(&UseKind) -> bool) {
+    let any = cat
+        .get(q)
+        .is_some_and(|r| r.function_uses.iter().any(|u| what(&u.kind)));
+    if any {
+        if let Some(r) = cat.get_mut(q) {
+            r.function_uses.retain(|u| !what(&u.kind));
+        }
+    }
+}
+
+/// A view's query: the functions it calls, and its text when one of them
+/// is a function the history created (reading the view plans its calls).
+fn view_query(
+    query: &pb::Node,
+    cat: &Catalog,
+    v: &CatalogView,
+) -> (Vec<FuncUse>, Option<Box<str>>) {
+    let uses = functions::uses_in(query, &UseKind::Query, cat, v.session);
+    let user = uses.iter().any(|u| u.func.args.is_some());
+    let text = if user {
+        query
+            .node
+            .as_ref()
+            .and_then(|n| n.deparse(Default::default()).ok())
+            .map(String::into_boxed_str)
+    } else {
+        None
+    };
+    (uses, text)
+}
+
+/// DROP FUNCTION's catalog change on what uses the function: with
+/// CASCADE those objects are dropped (defaults, CHECK constraints,
+/// triggers, policies, indexes, views; a generated column on 15+, only
+/// its expression before). Returns whether the drop succeeds: RESTRICT
+/// fails when anything uses it (before 15 a generated column does not
+/// stop it: its expression depends on the function automatically).
+fn drop_function_users(
+    cat: &mut Catalog,
+    name: &QName,
+    args: Option<&[String]>,
+    cascade: bool,
+    pg: u32,
+) -> bool {
+    let users = cat.function_users(name, args);
+    let blocking = users
+        .iter()
+        .any(|(_, k)| !(matches!(k, UseKind::Generated(_)) && (12..15).contains(&pg)));
+    if !cascade && blocking {
+        return false;
+    }
+    for (q, kind) in users {
+        match &kind {
+            UseKind::Index | UseKind::Query => {
+                cat.remove_relation(&q);
+                continue;
+            }
+            UseKind::Default(c) => {
+                if let Some(col) = cat.get_mut(&q).and_then(|r| r.column_mut(c)) {
+                    col.has_default = false;
+                    col.default_query = None;
+                }
+            }
+            UseKind::Generated(c) => {
+                if let Some(r) = cat.get_mut(&q) {
+                    if pg >= 15 {
+                        r.columns.retain(|x| &x.name != c);
+                    } else if let Some(col) = r.column_mut(c) {
+                        col.generated = None;
+                    }
+                }
+            }
+            UseKind::Check(c) => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.constraints.retain(|x| &x.name != c);
+                }
+            }
+            UseKind::Trigger { name, .. } => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.triggers.retain(|x| x != name);
+                }
+            }
+            UseKind::Policy(p) => {
+                if let Some(r) = cat.get_mut(&q) {
+                    r.policies.retain(|x| x != p);
+                }
+            }
+        }
+        let dropped = kind.clone();
+        remove_uses(cat, &q, |k| k == &dropped);
+    }
+    true
+}
+
+/// ALTER FUNCTION ... RENAME TO / SET SCHEMA: what uses the function keeps
+/// using it under its new name (pg_depend holds its oid).
+fn move_function(cat: &mut Catalog, from: &QName, args: Option<&[String]>, to: QName) {
+    let Some(f) = cat.function(from, args).cloned() else {
+        return;
+    };
+    let users: Vec<QName> = cat
+        .function_users(from, Some(&f.arg_types))
+        .into_iter()
+        .map(|(q, _)| q)
+        .collect();
+    for q in users {
+        if let Some(r) = cat.get_mut(&q) {
+            for u in &mut r.function_uses {
+                if u.func.matches(from, Some(&f.arg_types)) {
+                    u.func.name = to.clone();
+                }
+            }
+        }
+    }
+    cat.remove_function(from, &f.arg_types);
+    let mut f = f;
+    f.name = to;
+    cat.add_function(f);
+}
+
+/// Rename the object a use names (a trigger, policy or constraint) on `q`.
+fn rename_use(
+    cat: &mut Catalog,
+    q: &QName,
+    which: impl Fn(&mut UseKind) -> Option<&mut String>,
+    to: &str,
+) {
+    let hit = cat.get(q).is_some_and(|r| {
+        r.function_uses
+            .iter()
+            .any(|u| which(&mut u.kind.clone()).is_some())
+    });
+    if !hit {
+        return;
+    }
+    if let Some(r) = cat.get_mut(q) {
+        for u in &mut r.function_uses {
+            if let Some(name) = which(&mut u.kind) {
+                *name = to.to_string();
+            }
+        }
     }
 }

@@ -38,9 +38,25 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         };
         let table = sql::rv(rv);
         let col = sql::ident(&d.colname);
-        let msg = format!("adding column {} rewrites {t} while holding AccessExclusiveLock: {why}; reads and writes wait for the whole rewrite", d.colname);
+        // The model lists the rewrite without being able to confirm it: a
+        // default calling a function whose volatility is not known.
+        let assumed = cx
+            .stmt
+            .effects
+            .notes
+            .iter()
+            .find_map(|n| n.strip_prefix(crate::model::effects::MAY_REWRITE));
+        let msg = match assumed {
+            Some(why) => format!("adding column {} may rewrite {t} while holding AccessExclusiveLock: {why}; reads and writes would wait for the whole rewrite", d.colname),
+            None => format!("adding column {} rewrites {t} while holding AccessExclusiveLock: {why}; reads and writes wait for the whole rewrite", d.colname),
+        };
+        let help = if assumed.is_some() {
+            "make the function's volatility known (create it in the migration history, or prove the statement with `ddlint dry-run`); if it is volatile, add the column without the per-row value, set the default for new rows separately, then backfill existing rows in batches"
+        } else {
+            "add the column without the per-row value (nullable, or with a constant default: instant on PostgreSQL 11+), set the default for new rows separately, then backfill existing rows in batches"
+        };
         out.emit(cx.span(), msg)
-            .help("add the column without the per-row value (nullable, or with a constant default: instant on PostgreSQL 11+), set the default for new rows separately, then backfill existing rows in batches")
+            .help(help)
             .suggest(format!(
                 "ALTER TABLE {table} ADD COLUMN {col} {};\nALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT <expression>;\n-- backfill in batches: UPDATE {table} SET {col} = <expression> WHERE {col} IS NULL AND <key range>;",
                 match ty.serial_base() {

@@ -11,9 +11,13 @@ use super::{dml, Ctx, Effects};
 use crate::model::ast::{defelem_name, range_var};
 use crate::model::catalog::Volatility;
 use crate::model::catalog::{ConstraintKind, Persistence, QName, RelKind, Relation};
+use crate::model::functions;
 use crate::model::locks::LockMode::{self, *};
 use crate::model::types::{analyse_change, ChangeContext, TypeRef};
-use crate::model::volatility::expr_volatility;
+
+/// How a note starts when ddlint lists a rewrite it cannot confirm (the
+/// add-column-rewrites rule words its finding from it).
+pub const MAY_REWRITE: &str = "may rewrite: ";
 
 pub fn alter_table(s: &pb::AlterTableStmt, cx: &Ctx, fx: &mut Effects) {
     let Some(rv) = &s.relation else { return };
@@ -432,14 +436,24 @@ fn add_column(
         rewrite_reason =
             Some("an identity column's values come from a sequence, one per row".into());
     }
+    // Expressions the statement plans (expression_planner), with when
+    // the calls left in them run.
+    let mut planned: Vec<(functions::Planner, bool)> = Vec::new();
     if let Some(g) = cons.iter().find(|c| is(c, C::ConstrGenerated)) {
         // PostgreSQL 18 adds VIRTUAL generated columns (computed on read).
         let virtual_ = g.generated_kind == "v";
         if !virtual_ {
             rewrite_reason =
                 Some("a STORED generated column is computed and written for every row".into());
+            if let Some(e) = g.raw_expr.as_deref() {
+                let mut p = functions::Planner::new(cx);
+                p.plan_expr(e);
+                planned.push((p, true));
+            }
         }
     }
+    // Set when whether the table is rewritten is not known.
+    let mut may_rewrite = false;
     if let Some(d) = default {
         // nextval() of an existing sequence runs once per existing row.
         if let Some(seq) = crate::model::replay::nextval_sequence(d, &q.schema) {
@@ -447,13 +461,49 @@ fn add_column(
                 fx.lock(&seq, RowExclusive);
             }
         }
-        let (v, assumed) = expr_volatility(d, cx.cat);
+        // A volatile default is evaluated for every existing row, anything
+        // else once, its value stored for the rows that exist (the
+        // "missing" value). PostgreSQL 12+ decides on the default once
+        // planned (ATExecAddColumn: expression_planner, which fills in
+        // default arguments, pre-evaluates immutable calls and inlines SQL
+        // functions, then contain_volatile_functions); 11 on the default
+        // as written (AddRelationNewConstraints).
+        let mut p = functions::Planner::new(cx);
+        let planned_volatility = p.plan_expr(d);
+        let (as_written, unknown_written) = d
+            .node
+            .as_ref()
+            .map(|n| functions::declared(n, cx))
+            .unwrap_or_default();
+        let (v, unknown) = if cx.pg >= 12 {
+            (planned_volatility, p.unknown.clone())
+        } else {
+            (as_written, unknown_written)
+        };
         if v == Volatility::Volatile {
-            rewrite_reason = Some(match assumed {
-                Some(f) => format!("the default calls {f}(), assumed volatile: evaluated per row"),
-                None => "the default is volatile: evaluated for every existing row".into(),
-            });
+            match unknown {
+                Some(f) => {
+                    may_rewrite = true;
+                    rewrite_reason = Some(format!(
+                        "the default calls {f}(), which is neither a built-in ddlint knows nor created in the migration history: its volatility is not known, and if it is volatile every existing row is rewritten"
+                    ));
+                    fx.set_unknown(format!(
+                        "whether adding column {} rewrites {q} is not known: its default calls {f}(), whose volatility ddlint does not know (not a known built-in, not created in the migration history)",
+                        def.colname
+                    ));
+                }
+                None => {
+                    rewrite_reason =
+                        Some("the default is volatile: evaluated for every existing row".into())
+                }
+            }
+        } else if as_written == Volatility::Volatile && !p.inlined.is_empty() {
+            fx.note(format!(
+                "no rewrite: the planner inlines the SQL function(s) {} and the planned default is not volatile (PostgreSQL 12+ decides on the planned default)",
+                p.inlined.join(", ")
+            ));
         }
+        planned.push((p, false));
     }
     if let Some((_, true)) = cx.cat.domains.get(&domain_key(&ty, cx)) {
         {
@@ -477,6 +527,9 @@ fn add_column(
             scan_reason.get_or_insert_with(|| {
                 "the CHECK constraint is validated against every row".into()
             });
+            if let Some(e) = c.raw_expr.as_deref() {
+                check_expression(e, q, rel, cx, fx);
+            }
         }
         if is(c, C::ConstrUnique) || is(c, C::ConstrPrimary) {
             scan_reason.get_or_insert_with(|| {
@@ -496,11 +549,29 @@ fn add_column(
         }
     }
     let leaves = cx.storage_tree(q, inh);
+    // Only a relation with storage has its default planned and evaluated.
+    if !leaves.is_empty() {
+        let rows = rel.is_none_or(|r| r.may_have_rows);
+        for (p, per_row) in planned {
+            let runs = if rewrite_reason.is_none() && !per_row {
+                functions::Runs::Once
+            } else if rows {
+                functions::Runs::PerRow(format!("for each existing row of {q}"))
+            } else {
+                functions::Runs::Never
+            };
+            functions::settle(p, &runs, cx, fx);
+        }
+    }
     if let Some(r) = rewrite_reason {
         for t in &leaves {
             fx.rewrite(t);
         }
-        fx.note(format!("rewrite: {r}"));
+        if may_rewrite {
+            fx.note(format!("{MAY_REWRITE}{r}"));
+        } else {
+            fx.note(format!("rewrite: {r}"));
+        }
     } else if let Some(r) = scan_reason {
         for t in &leaves {
             fx.scan(t);
@@ -847,6 +918,9 @@ fn add_constraint(
                 for t in &leaves {
                     fx.scan(t);
                 }
+                if let Some(e) = c.raw_expr.as_deref() {
+                    check_expression(e, q, rel, cx, fx);
+                }
             }
             (AccessExclusive, true)
         }
@@ -947,6 +1021,23 @@ fn alter_constraint(
     } else {
         fx.lock(ref_table, AccessExclusive);
     }
+}
+
+/// A CHECK expression validated against the rows: planned once
+/// (`ExecPrepareExpr`: SQL function bodies parsed to try inlining them),
+/// evaluated for each row.
+fn check_expression(e: &pb::Node, q: &QName, rel: Option<&Relation>, cx: &Ctx, fx: &mut Effects) {
+    if cx.cat.functions.is_empty() {
+        return;
+    }
+    let mut p = functions::Planner::new(cx);
+    p.plan_expr(e);
+    let runs = if rel.is_none_or(|r| r.may_have_rows) {
+        functions::Runs::PerRow(format!("for each row of {q} the constraint checks"))
+    } else {
+        functions::Runs::Never
+    };
+    functions::settle(p, &runs, cx, fx);
 }
 
 fn validate_constraint(

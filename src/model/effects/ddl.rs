@@ -40,6 +40,30 @@ pub fn create_index(s: &pb::IndexStmt, cx: &Ctx, fx: &mut Effects) {
     if let Some(w) = &s.where_clause {
         dml::read_expr_subqueries(w, cx, fx);
     }
+    // The build plans the key expressions and the predicate
+    // (RelationGetIndexExpressions: eval_const_expressions) and evaluates
+    // them for each row.
+    if !cx.cat.functions.is_empty() {
+        let exprs = s
+            .index_params
+            .iter()
+            .filter_map(|p| match &p.node {
+                Some(N::IndexElem(e)) => e.expr.as_deref(),
+                _ => None,
+            })
+            .chain(s.where_clause.as_deref());
+        let rows = cx.rel(&table).is_none_or(|r| r.may_have_rows);
+        for e in exprs {
+            let mut p = crate::model::functions::Planner::new(cx);
+            p.plan_expr(e);
+            let runs = if rows {
+                crate::model::functions::Runs::PerRow(format!("for each row of {table} indexed"))
+            } else {
+                crate::model::functions::Runs::Never
+            };
+            crate::model::functions::settle(p, &runs, cx, fx);
+        }
+    }
 }
 
 fn is_partitioned(cx: &Ctx, q: &QName) -> bool {
@@ -244,6 +268,18 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                         for q in rels {
                             drop_relation(q, true, cx, fx);
                         }
+                        // Its functions go with it, and what uses them
+                        // anywhere.
+                        for f in cx.cat.functions_in_schema(schema) {
+                            let users = cx.cat.function_users(&f.name, Some(&f.arg_types));
+                            crate::model::functions::drop_users(
+                                &f.signature(),
+                                &users,
+                                true,
+                                cx,
+                                fx,
+                            );
+                        }
                     }
                 }
             }
@@ -272,6 +308,11 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                             fx.lock(&p, AccessExclusive);
                         }
                     }
+                }
+            }
+            O::ObjectFunction | O::ObjectProcedure | O::ObjectRoutine => {
+                if let Some(N::ObjectWithArgs(o)) = &obj.node {
+                    crate::model::functions::drop_function(o, s.missing_ok, cascade, cx, fx);
                 }
             }
             O::ObjectStatisticExt => {
@@ -604,7 +645,11 @@ pub fn create_table_as(s: &pb::CreateTableAsStmt, cx: &Ctx, fx: &mut Effects) {
             }
         }
         if let Some(query) = &s.query {
-            dml::read_query(query, cx, fx, !into.skip_data);
+            if into.skip_data {
+                dml::read_query(query, cx, fx, false);
+            } else {
+                dml::run_query(query, cx, fx, true);
+            }
         }
     }
 }
@@ -622,6 +667,17 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     // WITH NO DATA empties the view without running its query.
     if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
         dml::run_stored_query(&r.depends_on, &r.scan_filters, cx, fx);
+        // Its query's function calls are planned and run with it.
+        let stored = r
+            .query
+            .as_deref()
+            .and_then(crate::parse::parse_statements_only);
+        for st in stored.iter().flatten() {
+            crate::model::functions::query_calls(st, "once per row the query reads", cx, fx);
+        }
+        for d in &r.depends_on {
+            crate::model::functions::view_calls(d, cx, fx, 0);
+        }
     }
 }
 

@@ -8,7 +8,53 @@ use super::quals::{statement_filters, Filter, Filters};
 use super::{prune, Ctx, Effects};
 use crate::model::ast::{collect_refs, const_str, Refs};
 use crate::model::catalog::{ConstraintKind, QName, RelKind};
+use crate::model::functions;
 use crate::model::locks::LockMode::{self, *};
+
+/// The mode parse analysis opens a relation of a query in: ROW SHARE when
+/// a FOR UPDATE / SHARE clause names it (or names none), else ACCESS
+/// SHARE.
+fn read_mode(refs: &Refs, rv: &pb::RangeVar) -> LockMode {
+    let locked = match &refs.locked {
+        Some(list) => {
+            list.is_empty()
+                || list.contains(&rv.relname)
+                || rv
+                    .alias
+                    .as_ref()
+                    .map(|a| list.contains(&a.aliasname))
+                    .unwrap_or(false)
+        }
+        None => false,
+    };
+    if locked {
+        RowShare
+    } else {
+        AccessShare
+    }
+}
+
+/// What parse analysis alone opens (`transformTopLevelStmt`, as
+/// `inline_function` runs it on a SQL function's body): each relation the
+/// statement names, in the mode its clause asks for (a data-changing
+/// statement's target ROW EXCLUSIVE), without expanding views or
+/// opening partitions (that is rewriting and planning).
+pub fn parse_analysis(stmt: &N, cx: &Ctx, fx: &mut Effects) {
+    let refs = collect_refs(stmt);
+    for rv in &refs.relations {
+        fx.lock(&cx.resolve(rv), read_mode(&refs, rv));
+    }
+    let target = match stmt {
+        N::InsertStmt(s) => s.relation.as_ref(),
+        N::UpdateStmt(s) => s.relation.as_ref(),
+        N::DeleteStmt(s) => s.relation.as_ref(),
+        N::MergeStmt(s) => s.relation.as_ref(),
+        _ => None,
+    };
+    if let Some(t) = target {
+        fx.lock(&cx.resolve(t), RowExclusive);
+    }
+}
 
 fn apply_refs(refs: &Refs, cx: &Ctx, fx: &mut Effects, skip: Option<&pb::RangeVar>, scan: bool) {
     apply_refs_pruned(refs, cx, fx, skip, scan, None)
@@ -71,19 +117,7 @@ fn apply_refs_pruned(
             }
         }
         let q = cx.resolve(rv);
-        let locked = match &refs.locked {
-            Some(list) => {
-                list.is_empty()
-                    || list.contains(&rv.relname)
-                    || rv
-                        .alias
-                        .as_ref()
-                        .map(|a| list.contains(&a.aliasname))
-                        .unwrap_or(false)
-            }
-            None => false,
-        };
-        let mode = if locked { RowShare } else { AccessShare };
+        let mode = read_mode(refs, rv);
         // The planner opens every inheritance child and the partitions
         // pruning keeps.
         let filter = filters.and_then(|f| f.get(&rv.location));
@@ -192,6 +226,16 @@ pub fn read_query(query: &Node, cx: &Ctx, fx: &mut Effects, scan: bool) {
     }
 }
 
+/// A query the statement runs (CREATE TABLE AS, a materialized view's
+/// refresh): read, and its function calls planned and run.
+pub fn run_query(query: &Node, cx: &Ctx, fx: &mut Effects, scan: bool) {
+    read_query(query, cx, fx, scan);
+    if let Some(n) = &query.node {
+        let refs = collect_refs(n);
+        function_calls(n, &refs, "once per row of the query", cx, fx);
+    }
+}
+
 pub fn read_expr(expr: &Node, cx: &Ctx, fx: &mut Effects) {
     read_query(expr, cx, fx, false);
 }
@@ -215,14 +259,20 @@ pub fn select(s: &pb::SelectStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
             fx.scan(&q);
         }
     }
-    let user_fn = refs
-        .functions
-        .iter()
-        .find(|(f, _)| cx.cat.functions.contains_key(f.as_str()));
-    if let Some((f, _)) = user_fn {
-        fx.set_unknown(format!(
-            "calls {f}(), a function defined by the migrations: what it does is not analysed"
-        ));
+    function_calls(node, &refs, "once per row of the query", cx, fx);
+}
+
+/// The calls a statement makes to functions the history created, and
+/// those of the views it reads (`functions::query_calls`): planned with
+/// the statement, run when evaluated. Last, so that a call's locks are
+/// compared with everything else the statement takes.
+fn function_calls(node: &N, refs: &Refs, per_row: &str, cx: &Ctx, fx: &mut Effects) {
+    if cx.cat.functions.is_empty() {
+        return;
+    }
+    functions::query_calls(node, per_row, cx, fx);
+    for rv in &refs.relations {
+        functions::view_calls(&cx.resolve(rv), cx, fx, 0);
     }
 }
 
@@ -478,6 +528,23 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let filters = filters_of(node, cx);
     apply_refs_pruned(&refs, cx, fx, Some(rv), false, Some(&filters));
     let cols = insert_target_columns(s);
+    // Defaults of omitted columns calling functions of the history are
+    // planned with the statement and run for each row: once per VALUES
+    // row.
+    if !cx.cat.functions.is_empty() {
+        let values = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+            Some(N::SelectStmt(sel)) => !sel.values_lists.is_empty(),
+            _ => is_default_values(s),
+        };
+        let runs = if values {
+            functions::Runs::Once
+        } else {
+            functions::Runs::PerRow("once per row inserted".into())
+        };
+        let omitted =
+            |c: &str| (!cols.is_empty() && !cols.iter().any(|x| x == c)) || is_default_values(s);
+        functions::column_defaults(&target, &omitted, &runs, cx, fx);
+    }
     // Defaults of omitted columns: nextval() of serial / identity sequences.
     if let Some(r) = cx.rel(&target) {
         for c in &r.columns {
@@ -507,6 +574,7 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
             fx,
         );
     }
+    function_calls(node, &refs, "once per row inserted", cx, fx);
 }
 
 fn is_default_values(s: &pb::InsertStmt) -> bool {
@@ -561,6 +629,7 @@ pub fn update(s: &pb::UpdateStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
         }
     }
     fx.data_dependent = true;
+    function_calls(node, &refs, "once per row the statement reads", cx, fx);
 }
 
 /// `node` is `s` as the statement node (`N::DeleteStmt`): the tree walker
@@ -588,6 +657,7 @@ pub fn delete(s: &pb::DeleteStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     apply_refs_pruned(&refs, cx, fx, Some(rv), false, Some(&filters));
     referenced_actions(&target, true, cx, fx);
     fx.data_dependent = true;
+    function_calls(node, &refs, "once per row the statement reads", cx, fx);
 }
 
 /// `node` is `s` as the statement node (`N::MergeStmt`): the tree walker
@@ -603,6 +673,7 @@ pub fn merge(s: &pb::MergeStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
     let refs = collect_refs(node);
     apply_refs(&refs, cx, fx, Some(rv), false);
     fx.data_dependent = true;
+    function_calls(node, &refs, "once per row the statement reads", cx, fx);
 }
 
 pub fn copy(s: &pb::CopyStmt, cx: &Ctx, fx: &mut Effects) {

@@ -18,6 +18,10 @@ mod dml;
 pub mod prune;
 pub mod quals;
 
+pub use alter_table::MAY_REWRITE;
+pub(crate) use ddl::drop_relation;
+pub(crate) use dml::parse_analysis;
+
 use pg_query::protobuf::{node::Node as N, Node, RangeVar};
 
 use super::catalog::{Catalog, Origin, QName, RelKind, Relation};
@@ -323,7 +327,10 @@ fn dispatch(node: &N, cx: &Ctx, fx: &mut Effects) {
         N::SelectStmt(s) => dml::select(s, node, cx, fx),
         N::CopyStmt(s) => dml::copy(s, cx, fx),
         N::ExplainStmt(s) => dml::explain(s, cx, fx),
-        N::CallStmt(_) => fx.set_unknown("CALL runs a procedure whose effects are not analysed"),
+        N::CallStmt(s) => match &s.funccall {
+            Some(f) => super::functions::call_procedure(f, cx, fx),
+            None => fx.set_unknown("CALL runs a procedure whose effects are not analysed"),
+        },
         N::ExecuteStmt(_) => {
             fx.set_unknown("EXECUTE runs a prepared statement whose effects are not analysed")
         }
