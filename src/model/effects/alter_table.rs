@@ -136,8 +136,20 @@ fn subcommand(
             (AccessExclusive, true)
         }
         T::AtSetExpression => {
-            for t in leaves(cx) {
-                fx.rewrite(&t);
+            // A VIRTUAL generated column (18) is computed on read: a new
+            // expression rewrites nothing.
+            let virtual_ = rel
+                .and_then(|r| r.column(&cmd.name))
+                .is_some_and(|c| c.generated == Some('v'));
+            if virtual_ {
+                fx.note(format!(
+                    "{} is a VIRTUAL generated column: nothing is stored, nothing is rewritten",
+                    cmd.name
+                ));
+            } else {
+                for t in leaves(cx) {
+                    fx.rewrite(&t);
+                }
             }
             (AccessExclusive, true)
         }
@@ -732,6 +744,18 @@ fn alter_column_type(
     if let Some(u) = def.raw_default.as_deref() {
         dml::read_expr_subqueries(u, cx, fx);
     }
+    // A VIRTUAL generated column (18) has no storage: its type changes
+    // without touching a row.
+    let change = if old_col.generated == Some('v') {
+        crate::model::types::TypeChange {
+            rewrite: false,
+            rebuild_indexes: false,
+            scan: false,
+            reason: format!("{name} is a VIRTUAL generated column: nothing is stored"),
+        }
+    } else {
+        change
+    };
     if change.rewrite {
         for t in &leaves {
             fx.rewrite(t);
