@@ -418,3 +418,90 @@ fn corpus_at_once_equals_each_project_alone() {
     assert_eq!(at_once.skipped, alone.skipped, "files not read");
     assert!(at_once.statements.len() > 3000, "too few files read");
 }
+
+/// Every corpus project run for real on a throwaway PostgreSQL 15 by
+/// `ddlint dry-run` (which applies each migration in order, watches the
+/// locks and relfilenodes of every statement, and compares them with what
+/// `check` predicts): prints, per project, how many statements ran and
+/// agreed, every disagreement, and where a run stopped (a missing
+/// extension or role, a statement the project's own tool would fail on).
+/// Fails on any disagreement. Slow and needs a server: run it with
+/// `cargo test --release --test corpus -- --ignored corpus_agrees_with_a_real_server --nocapture`.
+#[test]
+#[ignore]
+fn corpus_agrees_with_a_real_server() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found: skipped");
+        return;
+    };
+    let mut disagreements = Vec::new();
+    let (mut ran, mut compared) = (0usize, 0usize);
+    for (dir, layout, extra) in PROJECTS {
+        let path = root.join(dir);
+        let out = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+            .args(["dry-run", "--format", "json", "--layout", layout])
+            .args(*extra)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+            Ok(v) => v,
+            Err(_) => {
+                println!(
+                    "{dir:<52} could not run: {}",
+                    String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+                );
+                continue;
+            }
+        };
+        let (mut ok, mut agreed, mut stop) = (0, 0, None);
+        for f in v["files"].as_array().into_iter().flatten() {
+            for s in f["statements"].as_array().into_iter().flatten() {
+                match s["status"].as_str() {
+                    Some("ok") => {
+                        ok += 1;
+                        let d = s["disagreements"].as_array().map_or(0, Vec::len);
+                        if d == 0 {
+                            agreed += 1;
+                        } else {
+                            disagreements.push(format!(
+                                "{}:{}: {} {}",
+                                f["path"].as_str().unwrap_or(""),
+                                s["line"],
+                                s["kind"].as_str().unwrap_or(""),
+                                s["disagreements"]
+                            ));
+                        }
+                    }
+                    Some("not-run") | None => {}
+                    Some(other) => {
+                        stop.get_or_insert_with(|| {
+                            format!(
+                                "{other} at {}:{}: {}",
+                                Path::new(f["path"].as_str().unwrap_or(""))
+                                    .strip_prefix(&root)
+                                    .map(|p| p.display().to_string())
+                                    .unwrap_or_default(),
+                                s["line"],
+                                s["error"]["message"].as_str().unwrap_or("")
+                            )
+                        });
+                    }
+                }
+            }
+        }
+        ran += ok;
+        compared += agreed;
+        println!(
+            "{dir:<52} {ok:>5} ran, {agreed:>5} agree{}",
+            stop.map(|s| format!("; stopped: {s}")).unwrap_or_default()
+        );
+    }
+    println!("\n{ran} statements ran on a real server, {compared} agree with the prediction");
+    assert!(
+        disagreements.is_empty(),
+        "{} statements where the server disagrees:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}

@@ -621,6 +621,19 @@ fn drop_column(
         ));
         return;
     }
+    // A serial or identity column's sequence is dropped with it.
+    for seq in cx.cat.owned_sequences(q) {
+        let owned_here = cx
+            .rel(&seq)
+            .and_then(|s| s.owned_by.as_ref())
+            .is_some_and(|(_, col)| col == name);
+        if owned_here {
+            fx.lock(&seq, AccessExclusive);
+        }
+    }
+    if let Some(seq) = rel.column(name).and_then(|c| c.serial_sequence.as_ref()) {
+        fx.lock(seq, AccessExclusive);
+    }
     // Foreign keys using the column are dropped with it: the referenced
     // table loses its RI triggers.
     for c in &rel.constraints {
