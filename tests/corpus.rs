@@ -449,7 +449,10 @@ fn corpus_agrees_with_a_real_server() {
             Err(_) => {
                 println!(
                     "{dir:<52} could not run: {}",
-                    String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("")
                 );
                 continue;
             }

@@ -163,6 +163,10 @@ pub struct IndexInfo {
     /// Columns read by the key expressions and the predicate.
     pub expr_columns: Vec<String>,
     pub partial: bool,
+    /// What PostgreSQL names an index on these columns after
+    /// (ChooseIndexColumnNames): each key and INCLUDE column's name, an
+    /// expression's FigureColname, or `expr`.
+    pub name_parts: Vec<String>,
     /// Backs this constraint (dropping the index needs dropping it).
     pub constraint: Option<String>,
     /// Parent index, for an index attached to a partitioned index.
@@ -198,6 +202,7 @@ impl IndexInfo {
             include: self.include.clone(),
             expr_columns: self.expr_columns.clone(),
             partial: self.partial,
+            name_parts: self.name_parts.clone(),
             functions: uses.iter().map(|u| u.func.clone()).collect(),
         }
     }
@@ -212,6 +217,8 @@ pub struct IndexShape {
     /// Columns read by the key expressions and the predicate.
     pub expr_columns: Vec<String>,
     pub partial: bool,
+    /// See [`IndexInfo::name_parts`].
+    pub name_parts: Vec<String>,
     /// Functions the key expressions and the predicate call.
     pub functions: Vec<FuncRef>,
 }

@@ -99,20 +99,81 @@ fn index_shape(
     }
     expr_cols.sort();
     expr_cols.dedup();
+    let name_parts = params
+        .iter()
+        .chain(include)
+        .map(|p| match &p.node {
+            Some(N::IndexElem(e)) if !e.indexcolname.is_empty() => e.indexcolname.clone(),
+            Some(N::IndexElem(e)) if !e.name.is_empty() => e.name.clone(),
+            Some(N::IndexElem(e)) => e
+                .expr
+                .as_deref()
+                .and_then(figure_colname)
+                .unwrap_or_else(|| "expr".into()),
+            Some(N::String(s)) => s.sval.clone(),
+            _ => "expr".into(),
+        })
+        .collect();
     IndexShape {
         columns: index_columns(params),
         include: index_columns(include).into_iter().flatten().collect(),
         expr_columns: expr_cols,
         partial: predicate.is_some(),
+        name_parts,
         functions: Vec::new(),
     }
 }
 
-fn name_addition(cols: &[Option<String>]) -> String {
-    let parts: Vec<&str> = cols
-        .iter()
-        .map(|c| c.as_deref().unwrap_or("expr"))
-        .collect();
+/// The name PostgreSQL gives an expression's column (FigureColnameInternal
+/// in parse_target.c): a column's or function's name, a cast's argument's
+/// (else the type's), `case`, `coalesce`, ...; `None` for an operator.
+pub fn figure_colname(n: &pb::Node) -> Option<String> {
+    fn inner(n: &pb::Node) -> (u8, Option<String>) {
+        match n.node.as_ref() {
+            Some(N::ColumnRef(c)) => match c.fields.last().and_then(|f| f.node.as_ref()) {
+                Some(N::String(s)) => (2, Some(s.sval.clone())),
+                _ => (0, None),
+            },
+            Some(N::AIndirection(i)) => match i.indirection.last().and_then(|f| f.node.as_ref()) {
+                Some(N::String(s)) => (2, Some(s.sval.clone())),
+                _ => (0, None),
+            },
+            Some(N::FuncCall(f)) => (2, strings(&f.funcname).last().cloned()),
+            Some(N::TypeCast(tc)) => {
+                let (strength, name) = tc.arg.as_deref().map(inner).unwrap_or((0, None));
+                if strength <= 1 {
+                    if let Some(t) = &tc.type_name {
+                        return (1, strings(&t.names).last().cloned());
+                    }
+                }
+                (strength, name)
+            }
+            Some(N::CollateClause(c)) => c.arg.as_deref().map(inner).unwrap_or((0, None)),
+            Some(N::CaseExpr(_)) => (1, Some("case".into())),
+            Some(N::AArrayExpr(_)) => (1, Some("array".into())),
+            Some(N::RowExpr(_)) => (1, Some("row".into())),
+            Some(N::CoalesceExpr(_)) => (2, Some("coalesce".into())),
+            Some(N::MinMaxExpr(m)) => (
+                2,
+                Some(
+                    if m.op == pb::MinMaxOp::IsGreatest as i32 {
+                        "greatest"
+                    } else {
+                        "least"
+                    }
+                    .into(),
+                ),
+            ),
+            Some(N::AExpr(a)) if a.kind == pb::AExprKind::AexprNullif as i32 => {
+                (2, Some("nullif".into()))
+            }
+            _ => (0, None),
+        }
+    }
+    inner(n).1
+}
+
+fn name_addition(parts: &[String]) -> String {
     let mut s = String::new();
     for p in parts {
         if !s.is_empty() {
@@ -954,6 +1015,7 @@ fn add_constraint(
                         include: strings(&c.including),
                         expr_columns: Vec::new(),
                         partial: false,
+                        name_parts: cols.iter().cloned().chain(strings(&c.including)).collect(),
                         functions: Vec::new(),
                     }
                 };
@@ -1146,7 +1208,7 @@ pub fn create_index(
             cat,
             &table.schema,
             &table.name,
-            &name_addition(&shape.columns),
+            &name_addition(&shape.name_parts),
             "idx",
         )
     } else {
@@ -1185,6 +1247,7 @@ pub fn create_index(
         include: shape.include.clone(),
         expr_columns: shape.expr_columns.clone(),
         partial: shape.partial,
+        name_parts: shape.name_parts.clone(),
         constraint: constraint.clone(),
         parent: None,
         clustered: false,
@@ -1226,7 +1289,7 @@ pub fn create_index(
                     cat,
                     &p.schema,
                     &p.name,
-                    &name_addition(&shape.columns),
+                    &name_addition(&shape.name_parts),
                     label,
                 )
             };
@@ -1434,7 +1497,7 @@ fn create_table(s: &pb::CreateStmt, cat: &mut Catalog, v: &CatalogView) {
                                             cat,
                                             &q.schema,
                                             &q.name,
-                                            &name_addition(&info.columns),
+                                            &name_addition(&info.name_parts),
                                             label,
                                         )
                                     };
@@ -1577,7 +1640,7 @@ fn inherit_partition_objects(cat: &mut Catalog, parent: &QName, part: &QName, or
                 cat,
                 &part.schema,
                 &part.name,
-                &name_addition(&info.columns),
+                &name_addition(&info.name_parts),
                 label,
             )
         };
@@ -2722,5 +2785,62 @@ fn rename_use(
                 *name = to.to_string();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{analyse, Input, Options};
+
+    fn catalog_after(sql: &str) -> crate::model::catalog::Catalog {
+        let a = analyse(
+            vec![Input {
+                path: "001.sql".into(),
+                text: sql.into(),
+                wrapping: Default::default(),
+                report: true,
+                map: None,
+                project: None,
+            }],
+            &Options::default(),
+        );
+        a.catalog(None).clone()
+    }
+
+    /// The names PostgreSQL 15 gave these indexes (read from pg_class).
+    #[test]
+    fn unnamed_indexes_are_named_as_postgresql_names_them() {
+        let cat = catalog_after(
+            "CREATE TABLE t (a int, b int, name text);
+             CREATE INDEX ON t (lower(name));
+             CREATE INDEX ON t (a) INCLUDE (b);
+             CREATE INDEX ON t ((a + b));
+             CREATE INDEX ON t ((a::text));
+             CREATE INDEX ON t (coalesce(a, b));
+             CREATE INDEX ON t (('x'::text));
+             CREATE INDEX ON t ((name COLLATE \"C\"));
+             CREATE INDEX ON t (a, lower(name));",
+        );
+        let mut names: Vec<String> = cat
+            .get(&crate::model::catalog::QName::new("public", "t"))
+            .unwrap()
+            .indexes
+            .iter()
+            .map(|q| q.name.clone())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "t_a_b_idx",
+                "t_a_idx",
+                "t_a_lower_idx",
+                "t_coalesce_idx",
+                "t_expr_idx",
+                "t_lower_idx",
+                "t_name_idx",
+                "t_text_idx"
+            ]
+        );
     }
 }

@@ -241,6 +241,14 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                                 fx.lock(&child, mode);
                             }
                         }
+                        // CASCADE drops the foreign keys whose referenced
+                        // key this unique index enforces: their tables lose
+                        // their RI triggers.
+                        if cascade {
+                            for other in fks_on_index(cx, &t, &q) {
+                                fx.lock(&other, AccessExclusive);
+                            }
+                        }
                     }
                     None => {
                         fx.lock(&q, mode);
@@ -345,6 +353,41 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
             _ => {}
         }
     }
+}
+
+/// Tables with a foreign key that depends on unique index `index` of
+/// `table`: PostgreSQL ties a foreign key to the first unique index (in
+/// creation order) whose key columns are its referenced columns
+/// (transformFkeyCheckAttrs).
+fn fks_on_index(cx: &Ctx, table: &QName, index: &QName) -> Vec<QName> {
+    let Some(t) = cx.rel(table) else {
+        return Vec::new();
+    };
+    let same = |a: &[String], b: &[String]| a.len() == b.len() && a.iter().all(|x| b.contains(x));
+    let mut out = Vec::new();
+    for (other, con) in cx.cat.referencing(table) {
+        let Some(c) = cx.rel(&other).and_then(|o| o.constraint(&con)) else {
+            continue;
+        };
+        let ConstraintKind::ForeignKey { ref_columns, .. } = &c.kind else {
+            continue;
+        };
+        let chosen = t.indexes.iter().find(|i| {
+            cx.rel(i).and_then(|r| r.index.as_ref()).is_some_and(|x| {
+                x.unique
+                    && !x.has_expressions_or_predicate()
+                    && same(
+                        &x.columns.iter().flatten().cloned().collect::<Vec<_>>(),
+                        ref_columns,
+                    )
+            })
+        });
+        if chosen == Some(index) && !out.contains(&other) {
+            out.push(other);
+        }
+    }
+    out.sort();
+    out
 }
 
 /// DROP TABLE / VIEW / SEQUENCE: the relation, its partitions, the tables
