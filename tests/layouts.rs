@@ -160,7 +160,7 @@ fn golang_migrate() {
         "
 1_init.up.sql [implicit-multi-statement] CREATE TABLE@1:1, CREATE TABLE@2:1
 2_explicit.up.sql [implicit-multi-statement] BEGIN@1:1, ALTER TABLE@2:1, COMMIT@3:1
-10_later.up.sql [implicit-multi-statement] ALTER TABLE@1:1
+10_later.up.sql [implicit-multi-statement] ALTER TABLE@1:1 (autocommit)
 ",
     );
 }
@@ -198,7 +198,7 @@ fn dbmate() {
         &[],
         "
 20240101000000_init.sql [transaction] CREATE TABLE@2:1
-20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1
+20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1 (autocommit)
 ",
     );
 }
@@ -224,7 +224,7 @@ fn sqlx() {
         &[],
         "
 20240101000000_init.sql [transaction] CREATE TABLE@1:1
-20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1
+20240102000000_index.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@2:1 (autocommit)
 ",
     );
     check(
@@ -248,7 +248,7 @@ fn diesel() {
         "
 20231231000000_dumped/up.sql [transaction] CREATE TABLE@1:1
 2024-01-01-000000_init/up.sql [transaction] ALTER TABLE@1:1
-2024-01-02-000000_add_index/up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1
+2024-01-02-000000_add_index/up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1 (autocommit)
 2024-01-01-000000_init/down.sql [transaction] ALTER TABLE@1:1
 20231231000000_dumped/down.sql [transaction] DROP TABLE@1:1
 ",
@@ -286,7 +286,7 @@ fn prisma() {
         "prisma",
         &[],
         "
-20240101000000_init/migration.sql [implicit-multi-statement] CREATE TABLE@2:1
+20240101000000_init/migration.sql [implicit-multi-statement] CREATE TABLE@2:1 (autocommit)
 20240102000000_index/migration.sql [implicit-multi-statement] CREATE UNIQUE INDEX@2:1, ALTER TABLE@4:1
 ",
     );
@@ -305,9 +305,9 @@ fn graphile_migrate() {
             "DATABASE_VISITOR=app_visitor",
         ],
         "
-afterReset.sql [implicit-multi-statement] GRANT@1:1
+afterReset.sql [implicit-multi-statement] GRANT@1:1 (autocommit)
 committed/000001.sql [transaction] CREATE SCHEMA@5:1, CREATE TABLE@6:1, GRANT@7:1
-committed/000002.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@5:1
+committed/000002.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@5:1 (autocommit)
 current.sql [transaction] ALTER TABLE@1:1
 ",
     );
@@ -328,7 +328,7 @@ fn pop() {
         &["--var", "Namespace=identity", "--include-down"],
         "
 20240101000000_identities.postgres.up.sql [transaction] CREATE TABLE@1:1
-20240102000000_traits_idx.postgres.autocommit.up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1
+20240102000000_traits_idx.postgres.autocommit.up.sql [implicit-multi-statement] CREATE INDEX CONCURRENTLY@1:1 (autocommit)
 20240101000000_identities.down.sql [transaction] DROP TABLE@1:1
 ",
     );
@@ -622,4 +622,59 @@ fn commit_or_rollback_inside_the_tools_transaction() {
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, vec![2], "{v}");
+}
+
+/// golang-migrate (and dbmate without a transaction, pop's `.autocommit.`)
+/// send a file as one query string; PostgreSQL groups statements into an
+/// implicit transaction block only when the string holds several
+/// (exec_simple_query), so CREATE INDEX CONCURRENTLY alone in a file runs
+/// (checked on PostgreSQL 15 with psql -c) and next to another statement
+/// fails.
+#[test]
+fn a_lone_statement_in_an_implicit_multi_statement_file_runs_outside_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("1_t.up.sql", "CREATE TABLE t (a int, b int);\n");
+    write(
+        "2_idx.up.sql",
+        "-- a comment is not a statement\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n",
+    );
+    write(
+        "3_idx.up.sql",
+        "CREATE INDEX CONCURRENTLY t_b ON t (b);\nSELECT 1;\n",
+    );
+    let p = dir.path().to_str().unwrap();
+    let (_, v, err) = ddlint(&["--layout", "golang-migrate", p]);
+    let files: Vec<(String, bool)> = v["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{err}"))
+        .iter()
+        .map(|f| {
+            (
+                Path::new(f["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f["statements"][0]["in_transaction"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ("1_t.up.sql".to_string(), false),
+            ("2_idx.up.sql".to_string(), false),
+            ("3_idx.up.sql".to_string(), true)
+        ]
+    );
+    let flagged: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "no-transaction-block")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged.len(), 1);
+    assert!(flagged[0].ends_with("3_idx.up.sql"));
 }

@@ -244,7 +244,21 @@ fn analyse_file(
         None => LineIndex::new(&input.text),
     };
     let mut session = Session::new(opts.timezone_utc);
-    let mut tracker = TxnTracker::new(input.wrapping, *next_txn);
+    // A query string holding one statement forms no implicit transaction
+    // block (exec_simple_query groups statements only when there are
+    // several): such a file runs like autocommit, so CREATE INDEX
+    // CONCURRENTLY alone in a golang-migrate file works.
+    let statements_in_file = items
+        .iter()
+        .filter(|i| matches!(i, Item::Statement(_)))
+        .count();
+    let wrapping = if input.wrapping == Wrapping::ImplicitMultiStatement && statements_in_file <= 1
+    {
+        Wrapping::Autocommit
+    } else {
+        input.wrapping
+    };
+    let mut tracker = TxnTracker::new(wrapping, *next_txn);
     let mut statements = Vec::new();
     let mut syntax_errors = Vec::new();
     let mut begun_at: Option<usize> = None;
