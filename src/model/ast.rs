@@ -100,13 +100,13 @@ pub struct Refs {
 pub fn collect_refs(node: &N) -> Refs {
     let mut refs = Refs::default();
     let mut ctes: Vec<String> = Vec::new();
-    let all = node.nodes();
-    for (n, _, _, _) in &all {
+    let all = all_nodes(node);
+    for n in &all {
         if let NodeRef::CommonTableExpr(c) = n {
             ctes.push(c.ctename.clone());
         }
     }
-    for (n, _, _, _) in all {
+    for n in all {
         match n {
             NodeRef::RangeVar(r) => {
                 if r.schemaname.is_empty() && ctes.contains(&r.relname) {
@@ -327,6 +327,153 @@ pub fn walk(n: &N, f: &mut dyn FnMut(&N) -> bool) {
         N::XmlExpr(x) => {
             all(&x.named_args, f);
             all(&x.args, f);
+        }
+        _ => {}
+    }
+}
+
+/// Every node of `node`'s tree. pg_query's walker (`NodeEnum::nodes`) does
+/// not descend into some node types: a subquery or a table there (in a
+/// multi-column `SET (a, b) = (SELECT ...)`, an ARRAY[...], a subscript,
+/// a COLLATE, an aggregate's FILTER or ORDER BY, a window, a VALUES list,
+/// LIMIT, ON CONFLICT, MERGE's WHEN clauses, RETURNING, CASE's operand,
+/// `expr IN (SELECT ...)`'s left side, XML and SQL/JSON constructors)
+/// would be invisible to every question asked of the tree. This walker
+/// adds exactly those children; everything else is pg_query's.
+pub fn all_nodes(node: &N) -> Vec<NodeRef<'_>> {
+    let mut out = Vec::new();
+    let mut work: Vec<&N> = vec![node];
+    while let Some(n) = work.pop() {
+        for (r, _, _, _) in n.nodes() {
+            missed_children(&r, &mut work);
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn one<'a>(n: &'a Option<Box<Node>>, work: &mut Vec<&'a N>) {
+    if let Some(x) = n.as_deref().and_then(|x| x.node.as_ref()) {
+        work.push(x);
+    }
+}
+
+fn many<'a>(v: &'a [Node], work: &mut Vec<&'a N>) {
+    work.extend(v.iter().filter_map(|x| x.node.as_ref()));
+}
+
+fn window<'a>(w: &'a protobuf::WindowDef, work: &mut Vec<&'a N>) {
+    many(&w.partition_clause, work);
+    many(&w.order_clause, work);
+    one(&w.start_offset, work);
+    one(&w.end_offset, work);
+}
+
+fn json_value<'a>(v: &'a Option<Box<protobuf::JsonValueExpr>>, work: &mut Vec<&'a N>) {
+    if let Some(v) = v.as_deref() {
+        one(&v.raw_expr, work);
+    }
+}
+
+fn json_agg<'a>(c: &'a Option<Box<protobuf::JsonAggConstructor>>, work: &mut Vec<&'a N>) {
+    if let Some(c) = c.as_deref() {
+        one(&c.agg_filter, work);
+        many(&c.agg_order, work);
+        if let Some(w) = c.over.as_deref() {
+            window(w, work);
+        }
+    }
+}
+
+fn returning<'a>(r: &'a Option<protobuf::ReturningClause>, work: &mut Vec<&'a N>) {
+    if let Some(r) = r {
+        many(&r.exprs, work);
+    }
+}
+
+fn missed_children<'a>(r: &NodeRef<'a>, work: &mut Vec<&'a N>) {
+    match r {
+        NodeRef::MultiAssignRef(m) => one(&m.source, work),
+        NodeRef::AArrayExpr(a) => many(&a.elements, work),
+        NodeRef::CollateClause(c) => one(&c.arg, work),
+        NodeRef::AIndirection(a) => {
+            one(&a.arg, work);
+            many(&a.indirection, work);
+        }
+        NodeRef::AIndices(a) => {
+            one(&a.lidx, work);
+            one(&a.uidx, work);
+        }
+        NodeRef::FuncCall(f) => {
+            many(&f.agg_order, work);
+            one(&f.agg_filter, work);
+            if let Some(w) = f.over.as_deref() {
+                window(w, work);
+            }
+        }
+        NodeRef::WindowDef(w) => window(w, work),
+        NodeRef::SubLink(s) => one(&s.testexpr, work),
+        NodeRef::GroupingSet(g) => many(&g.content, work),
+        NodeRef::CaseExpr(c) => one(&c.arg, work),
+        NodeRef::SelectStmt(s) => {
+            many(&s.values_lists, work);
+            many(&s.distinct_clause, work);
+            many(&s.window_clause, work);
+            one(&s.limit_offset, work);
+            one(&s.limit_count, work);
+        }
+        NodeRef::InsertStmt(s) => returning(&s.returning_clause, work),
+        NodeRef::UpdateStmt(s) => returning(&s.returning_clause, work),
+        NodeRef::DeleteStmt(s) => returning(&s.returning_clause, work),
+        NodeRef::MergeStmt(s) => returning(&s.returning_clause, work),
+        NodeRef::OnConflictClause(c) => {
+            many(&c.target_list, work);
+            one(&c.where_clause, work);
+        }
+        NodeRef::MergeWhenClause(c) => {
+            one(&c.condition, work);
+            many(&c.target_list, work);
+            many(&c.values, work);
+        }
+        NodeRef::RangeTableSample(t) => {
+            many(&t.args, work);
+            one(&t.repeatable, work);
+        }
+        NodeRef::RangeTableFunc(t) => {
+            one(&t.docexpr, work);
+            one(&t.rowexpr, work);
+        }
+        NodeRef::XmlExpr(x) => {
+            many(&x.args, work);
+            many(&x.named_args, work);
+        }
+        NodeRef::XmlSerialize(x) => one(&x.expr, work),
+        NodeRef::JsonArrayQueryConstructor(j) => one(&j.query, work),
+        NodeRef::JsonObjectConstructor(j) => many(&j.exprs, work),
+        NodeRef::JsonArrayConstructor(j) => many(&j.exprs, work),
+        NodeRef::JsonValueExpr(j) => one(&j.raw_expr, work),
+        NodeRef::JsonKeyValue(j) => {
+            one(&j.key, work);
+            json_value(&j.value, work);
+        }
+        NodeRef::JsonScalarExpr(j) => one(&j.expr, work),
+        NodeRef::JsonIsPredicate(j) => one(&j.expr, work),
+        NodeRef::JsonFuncExpr(j) => {
+            json_value(&j.context_item, work);
+            one(&j.pathspec, work);
+        }
+        NodeRef::JsonParseExpr(j) => json_value(&j.expr, work),
+        NodeRef::JsonSerializeExpr(j) => json_value(&j.expr, work),
+        NodeRef::JsonObjectAgg(j) => {
+            json_agg(&j.constructor, work);
+            if let Some(kv) = j.arg.as_deref() {
+                one(&kv.key, work);
+                json_value(&kv.value, work);
+            }
+        }
+        NodeRef::JsonArrayAgg(j) => {
+            json_agg(&j.constructor, work);
+            json_value(&j.arg, work);
         }
         _ => {}
     }

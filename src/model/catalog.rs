@@ -959,6 +959,9 @@ impl Catalog {
             .pointing_at(q)
             .iter()
             .filter_map(|p| self.get(p))
+            // A table made by CREATE TABLE AS keeps no dependency on the
+            // relations its query read: only views and matviews do.
+            .filter(|r| matches!(r.kind, RelKind::View | RelKind::MatView))
             .filter(|r| r.depends_on.contains(q))
             .map(|r| r.name.clone())
             .collect();

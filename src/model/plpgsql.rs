@@ -173,6 +173,22 @@ fn walk(v: &Value, out: &mut Vec<String>, unknown: &mut Option<String>) {
                             }
                         }
                     }
+                    // Every other expression (IF and WHILE conditions, FOR
+                    // queries, assignments, RETURN and RAISE arguments) is
+                    // planned and run as a query: the tables it reads are
+                    // locked too. A bare expression runs as `SELECT expr`.
+                    "PLpgSQL_expr" => {
+                        if let Some(q) = val.get("query").and_then(|q| q.as_str()) {
+                            if crate::parse::parse_statements_only(q).is_some() {
+                                out.push(q.to_string());
+                            } else {
+                                let select = format!("SELECT {q}");
+                                if crate::parse::parse_statements_only(&select).is_some() {
+                                    out.push(select);
+                                }
+                            }
+                        }
+                    }
                     _ => walk(val, out, unknown),
                 }
             }

@@ -1177,7 +1177,7 @@ fn check_is_not_null(c: &pb::Constraint) -> Option<String> {
 fn expr_columns(n: &pb::Node) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(inner) = &n.node {
-        for (r, _, _, _) in inner.nodes() {
+        for r in super::ast::all_nodes(inner) {
             if let pg_query::NodeRef::ColumnRef(c) = r {
                 if let Some(f) = strings(&c.fields).last() {
                     if !out.contains(f) {
@@ -1678,6 +1678,22 @@ fn drop(s: &pb::DropStmt, cat: &mut Catalog, v: &CatalogView) {
             | O::ObjectSequence
             | O::ObjectForeignTable => {
                 let q = v.resolve_names(cat, &names);
+                // CASCADE drops the views and matviews built on it, at any
+                // depth (a matview left behind would keep a stale query
+                // and hide the one created again under its name).
+                if s.behavior == pb::DropBehavior::DropCascade as i32 {
+                    let mut doomed = Vec::new();
+                    let mut stack = cat.dependent_views(&q);
+                    while let Some(d) = stack.pop() {
+                        if d != q && !doomed.contains(&d) {
+                            stack.extend(cat.dependent_views(&d));
+                            doomed.push(d);
+                        }
+                    }
+                    for d in doomed {
+                        cat.remove_relation(&d);
+                    }
+                }
                 cat.remove_relation(&q);
             }
             O::ObjectIndex => {

@@ -8,7 +8,7 @@ use super::{FileCx, FileFacts, Hook, Sink, StmtCx, StmtFacts};
 pub const HOOK: Hook = Hook::File(check);
 
 fn uses(node: &N, value: &str) -> bool {
-    node.nodes().iter().any(|(n, _, _, _)| match n {
+    crate::model::ast::all_nodes(node).iter().any(|n| match n {
         NodeRef::AConst(c) => matches!(&c.val, Some(pg_query::protobuf::a_const::Val::Sval(s)) if s.sval == value),
         _ => false,
     })

@@ -268,7 +268,7 @@ pub fn names(list: &[pb::Node]) -> Vec<String> {
 pub fn column_refs(e: &pb::Node) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(n) = &e.node {
-        for (r, _, _, _) in n.nodes() {
+        for r in crate::model::ast::all_nodes(n) {
             if let pg_query::NodeRef::ColumnRef(c) = r {
                 if let Some(last) = c.fields.last().and_then(crate::model::ast::string_of) {
                     if !out.iter().any(|x: &String| x == last) {
