@@ -338,6 +338,12 @@ pub fn drop(s: &pb::DropStmt, cx: &Ctx, fx: &mut Effects) {
                 }
             }
             O::ObjectType | O::ObjectDomain => {
+                // A composite type is a pg_class entry too: deleting the
+                // type deletes it (AcquireDeletionLock on the relation).
+                let q = cx.resolve_names(&names);
+                if cx.cat.composites.contains_key(&q) {
+                    fx.lock(&q, AccessExclusive);
+                }
                 if cascade {
                     let ty = names.last().cloned().unwrap_or_default();
                     for r in cx.cat.relations.values() {
