@@ -508,3 +508,53 @@ fn corpus_agrees_with_a_real_server() {
         disagreements.join("\n")
     );
 }
+
+/// Writes what `ddlint check` reports for every corpus project (JSON and
+/// text, with its layout and variables, down parts included) and for the
+/// whole corpus as one tree into `$DDLINT_CORPUS_OUT`, one file per
+/// project: a refactoring that changes no behaviour leaves them
+/// byte-identical. `scripts/corpus-json.sh DIR` runs it.
+#[test]
+#[ignore]
+fn corpus_outputs() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found: skipped");
+        return;
+    };
+    let out_dir = PathBuf::from(std::env::var("DDLINT_CORPUS_OUT").expect("DDLINT_CORPUS_OUT"));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let run = |name: &str, args: &[&str], path: &Path| {
+        for format in ["json", "text"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+                .args([
+                    "check",
+                    "--format",
+                    format,
+                    "--include-down",
+                    "--color",
+                    "never",
+                ])
+                .args(args)
+                .arg(path)
+                .output()
+                .unwrap();
+            let mut bytes = out.stdout;
+            bytes.extend_from_slice(b"\n--- stderr\n");
+            bytes.extend_from_slice(&out.stderr);
+            bytes.extend_from_slice(format!("\n--- exit {:?}\n", out.status.code()).as_bytes());
+            std::fs::write(out_dir.join(format!("{name}.{format}")), bytes).unwrap();
+        }
+    };
+    for (dir, layout, extra) in PROJECTS {
+        let mut args = vec!["--layout", layout];
+        args.extend_from_slice(extra);
+        run(&dir.replace('/', "_"), &args, &root.join(dir));
+    }
+    // The whole tree at once, every project's variables given.
+    let vars: Vec<&str> = PROJECTS
+        .iter()
+        .flat_map(|(_, _, e)| e.iter().copied())
+        .collect();
+    run("whole-corpus", &vars, &root);
+    println!("wrote {}", out_dir.display());
+}
