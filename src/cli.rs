@@ -723,14 +723,22 @@ pub fn check(args: CheckArgs) -> i32 {
                 eprintln!("ddlint: error: {e}");
             }
         }
-        let (analysis, mut findings) = rules::run(inputs, &opts, &settings);
-        findings.extend(source::findings(&loaded.notes, &analysis, &settings));
-        if let (Some(c), Some(r)) = (changes, &args.since) {
-            findings.extend(source::git_findings(c, r, &analysis, &settings));
-        }
-        findings.sort_by(|a, b| {
-            (a.file, a.line, a.column, a.rule).cmp(&(b.file, b.line, b.column, b.rule))
-        });
+        let since = match (changes, &args.since) {
+            (Some(c), Some(r)) => {
+                for d in &c.deleted {
+                    eprintln!(
+                        "ddlint: warning: {d} existed at {r} and was deleted; if it was applied, the database still has its changes"
+                    );
+                }
+                Some((c, r.as_str()))
+            }
+            _ => None,
+        };
+        let facts = rules::SourceFacts {
+            notes: &loaded.notes,
+            since,
+        };
+        let (analysis, findings) = rules::run_with(inputs, facts, &opts, &settings);
         // The parts' texts moved to the analysis; the rest is small.
         loaded.parts.clear();
         Ok((analysis, findings, loaded))
@@ -740,7 +748,7 @@ pub fn check(args: CheckArgs) -> i32 {
         Err(e) => return error(e),
     };
     if args.fix {
-        let fixed = match source::apply_fixes(&analysis, &findings) {
+        let fixed = match rules::fix::apply_to_files(&analysis, &findings) {
             Ok(f) => f,
             Err(e) => return error(e),
         };

@@ -482,6 +482,49 @@ fn shell_commands_are_reported_not_run() {
     );
 }
 
+/// psql notes are findings of real rules: an inline ignore on the line
+/// (or the line above) and `ignore-file` suppress them, and are not
+/// reported as unused.
+#[test]
+fn psql_findings_obey_inline_ignores() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("deploy.sql");
+    let rules = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["rule"].as_str().unwrap().to_string(),
+                    x["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    std::fs::write(
+        &f,
+        "-- ddlint: ignore psql-shell-command -- prints the date\n\\! date\n\\! uptime\n\\copy t FROM 'x.csv'\nSELECT 1;\n",
+    )
+    .unwrap();
+    let (_, v, err) = ddlint(&[f.to_str().unwrap()]);
+    assert_eq!(
+        rules(&v),
+        vec![
+            ("psql-shell-command".to_string(), 3),
+            ("psql-meta-command".to_string(), 4)
+        ],
+        "{err}"
+    );
+    std::fs::write(
+        &f,
+        "-- ddlint: ignore-file psql-shell-command, psql-meta-command\n\\! date\n\\copy t FROM 'x.csv'\nSELECT 1;\n",
+    )
+    .unwrap();
+    let (_, v, err) = ddlint(&[f.to_str().unwrap()]);
+    assert_eq!(rules(&v), vec![], "{err}");
+}
+
 #[test]
 fn the_project_language_tells_sqlx_from_golang_migrate() {
     let t = tempfile::tempdir().unwrap();

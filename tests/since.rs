@@ -220,3 +220,32 @@ fn not_a_repository() {
     assert_eq!(code, 2);
     assert!(err.contains("not inside a git repository"), "{err}");
 }
+
+/// The finding goes through the rules like every other: an inline
+/// `ignore-file` suppresses it and is not itself an unused ignore, and the
+/// configuration can turn it off.
+#[test]
+fn modified_applied_migration_obeys_ignores_and_configuration() {
+    let t = repo();
+    let d = t.path();
+    write(
+        d,
+        "db/migrations/002_orders.sql",
+        "-- ddlint: ignore-file modified-applied-migration -- reviewed: comment-only change\nCREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n",
+    );
+    let (_, v, err) = ddlint(d, &["--since", "main", "db/migrations"]);
+    assert!(findings(&v, "modified-applied-migration").is_empty(), "{v}");
+    assert!(findings(&v, "unused-ignore").is_empty(), "{v} {err}");
+    write(
+        d,
+        "db/migrations/002_orders.sql",
+        "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n-- edited\n",
+    );
+    write(
+        d,
+        "ddlint.yaml",
+        "rules:\n  disable: [modified-applied-migration]\n",
+    );
+    let (_, v, _) = ddlint(d, &["--since", "main", "db/migrations"]);
+    assert!(findings(&v, "modified-applied-migration").is_empty(), "{v}");
+}

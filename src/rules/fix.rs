@@ -2,7 +2,10 @@
 //! the original text. Overlapping edits are skipped (the next run applies
 //! them); identical ones are applied once.
 
+use std::collections::BTreeMap;
+
 use super::{Edit, Finding};
+use crate::model::Analysis;
 
 /// The text with the edits applied, and how many were applied.
 pub fn apply(text: &str, edits: &[&Edit]) -> (String, usize) {
@@ -35,6 +38,83 @@ pub fn edits_for(findings: &[Finding], file: usize) -> Vec<&Edit> {
         .filter(|f| f.file == file)
         .flat_map(|f| f.edits.iter())
         .collect()
+}
+
+/// A fixed file that could not be written.
+#[derive(Debug)]
+pub struct WriteError {
+    pub path: String,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: writing the fixed file: {}", self.path, self.error)
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// Apply the findings' edits to the original files. Edits are in the
+/// parsed text's offsets; they are mapped back through the offset map of
+/// rewritten files (an edit that touches substituted text is skipped), and
+/// the edits of every part of one file are applied together. Returns
+/// (path, edits applied) for each file written.
+pub fn apply_to_files(
+    analysis: &Analysis,
+    findings: &[Finding],
+) -> Result<Vec<(String, usize)>, WriteError> {
+    let mut per_file: BTreeMap<String, (String, Vec<Edit>)> = BTreeMap::new();
+    for (fi, fa) in analysis.files.iter().enumerate() {
+        if !fa.report || fa.path == "<stdin>" {
+            continue;
+        }
+        let edits = edits_for(findings, fi);
+        let original = match fa.lines.offset_map() {
+            Some(m) => m.original.clone(),
+            None => fa.text.clone(),
+        };
+        let entry = per_file
+            .entry(fa.path.clone())
+            .or_insert_with(|| (original, Vec::new()));
+        for e in edits {
+            let mapped = match fa.lines.offset_map() {
+                None => Some(e.clone()),
+                Some(m) => {
+                    let touches = m
+                        .edits
+                        .iter()
+                        .any(|x| e.start < x.at + x.len && x.at < e.end.max(e.start + 1));
+                    let (s, t) = (m.to_original(e.start), m.to_original(e.end));
+                    (!touches && t - s == e.end - e.start).then(|| Edit {
+                        start: s,
+                        end: t,
+                        text: e.text.clone(),
+                    })
+                }
+            };
+            if let Some(x) = mapped {
+                entry.1.push(x);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (path, (original, edits)) in per_file {
+        if edits.is_empty() {
+            continue;
+        }
+        let refs: Vec<&Edit> = edits.iter().collect();
+        let (text, n) = apply(&original, &refs);
+        if n == 0 || text == original {
+            continue;
+        }
+        std::fs::write(&path, &text).map_err(|error| WriteError {
+            path: path.clone(),
+            error,
+        })?;
+        out.push((path, n));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

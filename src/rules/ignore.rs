@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `ignore` on a statement's line (any of its lines) or on the line right
-//! above it applies to that statement; `ignore-file` to the whole file. An
+//! above it applies to that statement (to a psql meta-command, which is
+//! not a statement: on its line or the line above); `ignore-file` to the
+//! whole file. An
 //! unknown rule id, or an ignore that suppresses nothing, is a finding of
 //! its own so stale ignores do not pile up.
 
@@ -115,6 +117,10 @@ pub fn apply(
         for (di, d) in dirs.iter().enumerate() {
             let applies = if d.file_wide {
                 true
+            } else if let Some(at) = r.at {
+                // Not in a statement (a psql meta-command): the line of
+                // the comment or the next one.
+                at.line == d.line || at.line == d.line + 1
             } else {
                 match targets[di] {
                     Some(sp) => sp.start <= r.span.start && r.span.start <= sp.end,
@@ -143,6 +149,7 @@ pub fn apply(
                         rule: "unknown-rule-in-ignore",
                         file,
                         span: *sp,
+                        at: None,
                         message: format!("`{id}` is not a ddlint rule"),
                         help: Some(
                             "`ddlint rules` lists the rule ids; fix the spelling or remove it"
@@ -164,6 +171,7 @@ pub fn apply(
                     rule: "unused-ignore",
                     file,
                     span: *sp,
+                    at: None,
                     message: format!("`{id}` is ignored but reports nothing on {what}"),
                     help: Some("remove it, so that ignores stay meaningful".into()),
                     fix: None,

@@ -4,7 +4,7 @@
 //! Adding a rule touches one place: a file `src/rules/<rule_id>.rs` with a
 //! `HOOK`, a line in [`registry!`] below, its documentation in
 //! `rules/<rule-id>.yaml` and its fixtures in `fixtures/rules/<rule-id>/`.
-//! The test `tests/rules_meta.rs` keeps the three in step.
+//! The test `tests/rules.rs` keeps the three in step.
 //!
 //! Statement rules run while the history is replayed and see the catalog as
 //! it was right before their statement; file rules run once the file has
@@ -17,6 +17,8 @@ use crate::model::catalog::{Catalog, QName, Relation};
 use crate::model::txn::Wrapping;
 use crate::model::{Analysis, FileAnalysis, Input, Options, StatementInfo, StatementView};
 use crate::parse::Span;
+use crate::source::git::{Change, Changes};
+use crate::source::Note;
 
 pub mod config;
 pub mod fix;
@@ -131,6 +133,10 @@ pub struct Raw {
     pub rule: &'static str,
     pub file: usize,
     pub span: Span,
+    /// Where it is in the original file, for findings about text that is
+    /// not in any statement (a psql meta-command, a whole file); `span`
+    /// is then empty.
+    pub at: Option<Place>,
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<String>,
@@ -159,6 +165,7 @@ impl Sink<'_> {
             rule: self.rule,
             file: self.file,
             span,
+            at: None,
             message: message.into(),
             help: None,
             fix: None,
@@ -166,6 +173,23 @@ impl Sink<'_> {
         });
         self.out.last_mut().expect("just pushed")
     }
+
+    /// A finding at a place in the original file rather than in the
+    /// parsed text (what the source stage saw: it has no span there).
+    pub fn emit_at(&mut self, at: Place, message: impl Into<String>) -> &mut Raw {
+        let raw = self.emit(Span::new(0, 0), message);
+        raw.at = Some(at);
+        raw
+    }
+}
+
+/// 1-based lines and columns (in characters) in the original file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 impl Raw {
@@ -336,6 +360,30 @@ pub struct FileCx<'a> {
     pub cat: &'a Catalog,
     pub pg: u32,
     pub settings: &'a Settings,
+    /// What the source stage saw in this file (the first analysed part of
+    /// each file gets them).
+    pub notes: Vec<&'a Note>,
+    /// `--since REF`: how this file changed since REF (the first analysed
+    /// part of each file), with REF as given and its commit.
+    pub since: Option<Since<'a>>,
+}
+
+/// What the source stage saw, for the rules that report it.
+#[derive(Clone, Copy, Default)]
+pub struct SourceFacts<'a> {
+    pub notes: &'a [Note],
+    /// `--since REF`: the files changed since REF, and REF as given.
+    pub since: Option<(&'a Changes, &'a str)>,
+}
+
+/// How one file changed since `--since REF`.
+#[derive(Clone, Copy)]
+pub struct Since<'a> {
+    pub change: &'a Change,
+    /// REF as given on the command line.
+    pub reference: &'a str,
+    /// The commit REF names.
+    pub commit: &'a str,
 }
 
 pub type StmtFn = fn(&StmtCx, &mut Sink);
@@ -438,6 +486,17 @@ pub fn meta(id: &str) -> Option<&'static RuleMeta> {
 
 /// Run the whole pipeline from inputs to configured findings.
 pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis, Vec<Finding>) {
+    run_with(inputs, SourceFacts::default(), opts, settings)
+}
+
+/// [`run`], with what the source stage saw (psql meta-commands, `--since`
+/// changes) for the rules that report it.
+pub fn run_with(
+    inputs: Vec<Input>,
+    source: SourceFacts,
+    opts: &Options,
+    settings: &Settings,
+) -> (Analysis, Vec<Finding>) {
     let metas = meta::all();
     let wrappings: Vec<Wrapping> = inputs.iter().map(|i| i.wrapping).collect();
     let paths: Vec<String> = inputs.iter().map(|i| i.path.clone()).collect();
@@ -485,10 +544,27 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
         }
     };
     let analysis = crate::model::analyse_with(inputs, opts, &mut visit);
+    let mut paths_seen = std::collections::HashSet::new();
     for (fi, fa) in analysis.files.iter().enumerate() {
         if !fa.report {
             continue;
         }
+        // Facts about a whole file go to its first analysed part.
+        let first = paths_seen.insert(fa.path.as_str());
+        let notes = match first {
+            true => source.notes.iter().filter(|n| n.path == fa.path).collect(),
+            false => Vec::new(),
+        };
+        let since = match (first, source.since) {
+            (true, Some((c, reference))) => {
+                c.get(std::path::Path::new(&fa.path)).map(|change| Since {
+                    change,
+                    reference,
+                    commit: &c.base,
+                })
+            }
+            _ => None,
+        };
         let cx = FileCx {
             file: fi,
             fa,
@@ -496,6 +572,8 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             cat: analysis.catalog(fa.project),
             pg: opts.pg_version,
             settings,
+            notes,
+            since,
         };
         for (i, r) in RULES.iter().enumerate() {
             if let Hook::File(f) = r.hook {
@@ -534,17 +612,25 @@ pub fn run(inputs: Vec<Input>, opts: &Options, settings: &Settings) -> (Analysis
             let m = meta(r.rule)?;
             let fa = &analysis.files[r.file];
             let severity = settings.severity(m, &fa.path)?;
-            let start = fa.lines.line_col(&fa.text, r.span.start);
-            let end = fa.lines.line_col(&fa.text, r.span.end);
+            let at = r.at.unwrap_or_else(|| {
+                let start = fa.lines.line_col(&fa.text, r.span.start);
+                let end = fa.lines.line_col(&fa.text, r.span.end);
+                Place {
+                    line: start.0,
+                    column: start.1,
+                    end_line: end.0,
+                    end_column: end.1,
+                }
+            });
             Some(Finding {
                 rule: r.rule,
                 category: m.category,
                 severity,
                 file: r.file,
-                line: start.0,
-                column: start.1,
-                end_line: end.0,
-                end_column: end.1,
+                line: at.line,
+                column: at.column,
+                end_line: at.end_line,
+                end_column: at.end_column,
                 message: r.message,
                 help: r.help,
                 fix: r.fix,

@@ -44,7 +44,6 @@ pub use read::{decode, read_text, read_text_limited, MAX_FILE_BYTES};
 use crate::model::txn::Wrapping;
 use crate::model::Input;
 use crate::parse::lines::OffsetMap;
-use crate::rules::{Category, Finding, Severity};
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};
 
@@ -125,9 +124,10 @@ impl Part {
     }
 }
 
-/// Something the source stage found and reports as a finding (a shell
-/// command in a psql script, a meta-command that changes what runs).
-/// Positions are in the original file.
+/// What the source stage saw that a rule may report (it makes no finding
+/// itself: `rules::psql_shell_command` and `rules::psql_meta_command` turn
+/// these into findings, so configuration and ignores apply to them as to
+/// every other finding). Positions are in the original file.
 #[derive(Debug, Clone)]
 pub struct Note {
     pub path: String,
@@ -135,11 +135,19 @@ pub struct Note {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    pub rule: &'static str,
-    pub category: Category,
-    pub severity: Severity,
+    pub kind: NoteKind,
     pub message: String,
     pub help: Option<String>,
+}
+
+/// What a [`Note`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteKind {
+    /// A psql script runs a shell command (`\!`, a backtick in `\set`).
+    ShellCommand,
+    /// A psql meta-command changes what runs or how (`\connect`, `\if`,
+    /// `\gexec`, `\copy`, `\set AUTOCOMMIT off`).
+    MetaCommand,
 }
 
 /// Something that stops a project from being read (an unresolved
@@ -1004,122 +1012,6 @@ fn include_parts(
     parts
 }
 
-/// Source notes as findings, attached to the first analysed file with
-/// the note's path, with the configured severity (or dropped when the
-/// configuration turns the rule off).
-pub fn findings(
-    notes: &[Note],
-    analysis: &crate::model::Analysis,
-    settings: &crate::rules::Settings,
-) -> Vec<Finding> {
-    notes
-        .iter()
-        .filter_map(|n| {
-            let file = analysis
-                .files
-                .iter()
-                .position(|f| f.path == n.path && f.report)?;
-            let severity = configured(n.rule, n.severity, &n.path, settings)?;
-            Some(Finding {
-                rule: n.rule,
-                category: n.category,
-                severity,
-                file,
-                line: n.line,
-                column: n.column,
-                end_line: n.end_line,
-                end_column: n.end_column,
-                message: n.message.clone(),
-                help: n.help.clone(),
-                fix: None,
-                edits: Vec::new(),
-            })
-        })
-        .collect()
-}
-
-/// The severity the configuration gives a source-stage rule on a path
-/// (None: turned off).
-fn configured(
-    rule: &str,
-    default: Severity,
-    path: &str,
-    settings: &crate::rules::Settings,
-) -> Option<Severity> {
-    match crate::rules::meta(rule) {
-        Some(m) => {
-            if settings.enabled(m, path) {
-                settings.severity(m, path)
-            } else {
-                None
-            }
-        }
-        None => Some(default),
-    }
-}
-
-/// `--fix`: apply the findings' edits to the original files. Edits are in
-/// the parsed text's offsets; they are mapped back through the offset map
-/// of rewritten files (an edit that touches substituted text is skipped),
-/// and the edits of every part of one file are applied together. Returns
-/// (path, edits applied) for each file written.
-pub fn apply_fixes(
-    analysis: &crate::model::Analysis,
-    findings: &[Finding],
-) -> Result<Vec<(String, usize)>, SourceError> {
-    let mut per_file: BTreeMap<String, (String, Vec<crate::rules::Edit>)> = BTreeMap::new();
-    for (fi, fa) in analysis.files.iter().enumerate() {
-        if !fa.report || fa.path == "<stdin>" {
-            continue;
-        }
-        let edits = crate::rules::fix::edits_for(findings, fi);
-        let original = match fa.lines.offset_map() {
-            Some(m) => m.original.clone(),
-            None => fa.text.clone(),
-        };
-        let entry = per_file
-            .entry(fa.path.clone())
-            .or_insert_with(|| (original, Vec::new()));
-        for e in edits {
-            let mapped = match fa.lines.offset_map() {
-                None => Some(e.clone()),
-                Some(m) => {
-                    let touches = m
-                        .edits
-                        .iter()
-                        .any(|x| e.start < x.at + x.len && x.at < e.end.max(e.start + 1));
-                    let (s, t) = (m.to_original(e.start), m.to_original(e.end));
-                    (!touches && t - s == e.end - e.start).then(|| crate::rules::Edit {
-                        start: s,
-                        end: t,
-                        text: e.text.clone(),
-                    })
-                }
-            };
-            if let Some(x) = mapped {
-                entry.1.push(x);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (path, (original, edits)) in per_file {
-        if edits.is_empty() {
-            continue;
-        }
-        let refs: Vec<&crate::rules::Edit> = edits.iter().collect();
-        let (text, n) = crate::rules::fix::apply(&original, &refs);
-        if n == 0 || text == original {
-            continue;
-        }
-        std::fs::write(&path, &text).map_err(|e| SourceError {
-            path: path.clone(),
-            message: format!("writing the fixed file: {e}"),
-        })?;
-        out.push((path, n));
-    }
-    Ok(out)
-}
-
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -1153,73 +1045,4 @@ pub fn reported(part: &Part, changes: Option<&git::Changes>) -> bool {
         (Some(c), Some(f)) => c.get(f).is_some(),
         _ => true,
     }
-}
-
-/// `--since`: an already-applied migration (it existed at REF) that was
-/// edited or renamed is an error; deleted ones are reported on stderr.
-pub fn git_findings(
-    c: &git::Changes,
-    since: &str,
-    analysis: &crate::model::Analysis,
-    settings: &crate::rules::Settings,
-) -> Vec<Finding> {
-    for d in &c.deleted {
-        eprintln!(
-            "ddlint: warning: {d} existed at {since} and was deleted; if it was applied, the database still has its changes"
-        );
-    }
-    let mut out = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for (fi, f) in analysis.files.iter().enumerate() {
-        if !f.report || !seen.insert(f.path.clone()) {
-            continue;
-        }
-        let Some(change) = c.get(Path::new(&f.path)) else {
-            continue;
-        };
-        let Some(severity) = configured(
-            "modified-applied-migration",
-            Severity::Error,
-            &f.path,
-            settings,
-        ) else {
-            continue;
-        };
-        let short = &c.base[..c.base.len().min(10)];
-        let (line, message) = match change {
-            git::Change::Modified { line } => (
-                *line,
-                format!(
-                    "this migration existed at {since} ({short}) and was edited: databases that already applied it will not run the new text (or the tool refuses to start on a checksum mismatch)"
-                ),
-            ),
-            git::Change::Renamed { from } => (
-                1,
-                format!(
-                    "this migration was renamed from {from} since {since} ({short}): the tool sees a new migration and runs it again on databases that already applied it"
-                ),
-            ),
-            _ => continue,
-        };
-        let line = line.min(f.lines.line_count()).max(1);
-        let width = f.lines.line_text(&f.text, line).chars().count();
-        out.push(Finding {
-            rule: "modified-applied-migration",
-            category: Category::Failure,
-            severity,
-            file: fi,
-            line,
-            column: 1,
-            end_line: line,
-            end_column: width + 1,
-            message,
-            help: Some(
-                "restore the applied migration as it was and put the change in a new migration"
-                    .into(),
-            ),
-            fix: None,
-            edits: Vec::new(),
-        });
-    }
-    out
 }

@@ -12,9 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::rewrite::{line_end, Rewriter};
-use super::{Note, Problem};
+use super::{Note, NoteKind, Problem};
 use crate::parse::scan::{is_ident_byte, next_special};
-use crate::rules::{Category, Severity};
 
 /// Variables known to psql while a script runs.
 pub type Vars = BTreeMap<String, String>;
@@ -107,15 +106,12 @@ fn position(text: &str, off: usize) -> (usize, usize) {
     (line, text[ls..off].chars().count() + 1)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn note(
     cx: &mut Ctx,
     text: &str,
     start: usize,
     end: usize,
-    rule: &'static str,
-    severity: Severity,
-    category: Category,
+    kind: NoteKind,
     message: String,
     help: &str,
 ) {
@@ -127,9 +123,7 @@ fn note(
         column,
         end_line,
         end_column,
-        rule,
-        category,
-        severity,
+        kind,
         message,
         help: Some(help.to_string()),
     });
@@ -337,9 +331,7 @@ fn handle_meta(
                             text,
                             start,
                             end,
-                            "psql-shell-command",
-                            Severity::Warning,
-                            Category::Compatibility,
+                            NoteKind::ShellCommand,
                             format!(
                                 "`\\set {var}` runs the shell command `{cmd_text}`; ddlint did not run it, so `:{var}` is {}",
                                 match cx.given.get(&var) {
@@ -364,9 +356,7 @@ fn handle_meta(
                     text,
                     start,
                     end,
-                    "psql-meta-command",
-                    Severity::Info,
-                    Category::Compatibility,
+                    NoteKind::MetaCommand,
                     "`\\set AUTOCOMMIT off`: psql opens a transaction before the next statement and keeps it open until COMMIT".into(),
                     "end the script with COMMIT; ddlint models the statements as written",
                 );
@@ -410,9 +400,7 @@ fn handle_meta(
                 text,
                 start,
                 end,
-                "psql-shell-command",
-                Severity::Warning,
-                Category::Compatibility,
+                NoteKind::ShellCommand,
                 format!(
                     "`\\!` runs the shell command `{}`; ddlint did not run it",
                     rest.trim()
@@ -426,9 +414,7 @@ fn handle_meta(
             text,
             start,
             end,
-            "psql-meta-command",
-            Severity::Info,
-            Category::Compatibility,
+            NoteKind::MetaCommand,
             "`\\connect` opens a new session (possibly on another database): the statements after it run there, outside any open transaction".into(),
             "ddlint keeps one catalog for the whole script; split per-database work into separate files",
         ),
@@ -437,9 +423,7 @@ fn handle_meta(
             text,
             start,
             end,
-            "psql-meta-command",
-            Severity::Info,
-            Category::Compatibility,
+            NoteKind::MetaCommand,
             "`\\if`: psql runs only one branch; ddlint lints every branch as if it ran".into(),
             "make sure every branch is safe on its own",
         ),
@@ -448,9 +432,7 @@ fn handle_meta(
             text,
             start,
             end,
-            "psql-meta-command",
-            Severity::Info,
-            Category::Compatibility,
+            NoteKind::MetaCommand,
             "`\\gexec` runs every value the query returns as SQL: those statements are not known before the script runs".into(),
             "review the generated statements, or write them out in the migration",
         ),
@@ -459,9 +441,7 @@ fn handle_meta(
             text,
             start,
             end,
-            "psql-meta-command",
-            Severity::Info,
-            Category::Compatibility,
+            NoteKind::MetaCommand,
             "`\\copy` loads or dumps table data from the client (RowExclusiveLock or AccessShareLock on the table)".into(),
             "large loads hold the lock for their whole duration",
         ),
