@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod dryrun;
+pub mod input;
 pub mod model;
 pub mod parse;
 pub mod report;

@@ -48,24 +48,7 @@ impl Default for Options {
     }
 }
 
-/// One file as the migration tool will run it.
-#[derive(Clone, Debug)]
-pub struct Input {
-    pub path: String,
-    pub text: String,
-    pub wrapping: Wrapping,
-    /// Whether findings are reported for this file (history-only files
-    /// are replayed but not reported, e.g. `--schema`).
-    pub report: bool,
-    /// Set when `text` is a rewrite of the file (down-parts or psql
-    /// meta-commands blanked, variables substituted): maps positions back
-    /// to the original file, so reported lines and columns are original.
-    pub map: Option<std::sync::Arc<parse::lines::OffsetMap>>,
-    /// The project whose catalog it is replayed into: projects never see
-    /// each other's objects. `None` is history every project shares
-    /// (`--schema`): it builds the catalog each project starts from.
-    pub project: Option<usize>,
-}
+pub use crate::input::Input;
 
 #[derive(Debug)]
 pub struct StatementInfo {

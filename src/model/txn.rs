@@ -11,19 +11,7 @@ use pg_query::protobuf::{TransactionStmt, TransactionStmtKind as K};
 use super::catalog::QName;
 use super::locks::LockMode;
 
-/// How the migration tool runs a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Wrapping {
-    /// Each statement commits on its own unless the file says BEGIN (psql).
-    #[default]
-    Autocommit,
-    /// The tool wraps the whole file in one transaction.
-    Transaction,
-    /// The whole file is sent as one simple-protocol query string: one
-    /// implicit transaction unless the file itself says BEGIN/COMMIT.
-    ImplicitMultiStatement,
-}
+pub use crate::input::Wrapping;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct HeldLock {

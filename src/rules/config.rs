@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::meta::RuleMeta;
 use super::{Category, Severity};
 
-pub const FILE_NAMES: [&str; 2] = ["ddlint.yaml", ".ddlint.yaml"];
+/// The configuration file names (also project markers for the source stage).
+pub use crate::input::CONFIG_FILE_NAMES as FILE_NAMES;
 pub const DEFAULT_LOCK_TIMEOUT_MAX: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Default, Deserialize)]

@@ -41,8 +41,8 @@ pub use layouts::Layout;
 pub use ordering::natural_cmp;
 pub use read::{decode, read_text, read_text_limited, MAX_FILE_BYTES};
 
-use crate::model::txn::Wrapping;
-use crate::model::Input;
+use crate::input::Wrapping;
+use crate::input::Input;
 use crate::parse::lines::OffsetMap;
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use super::layouts;
 use super::ordering::natural_cmp;
-use crate::rules::config::FILE_NAMES;
+use crate::input::CONFIG_FILE_NAMES as FILE_NAMES;
 
 /// Files that are read together: one project's files (SQL and the
 /// non-SQL siblings layouts read, such as `metadata.toml`).

@@ -3,7 +3,7 @@
 //! sends it as one multi-statement query (an implicit transaction).
 
 use super::{sections, Unit};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 fn marker(line: &str) -> Option<(bool, bool)> {
     let l = line.trim();

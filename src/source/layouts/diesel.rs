@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{file_name, planned, Planned};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 pub fn version_of(dir: &Path) -> String {
     let n = file_name(dir);

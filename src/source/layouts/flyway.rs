@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
 use super::{file_name, planned, Planned};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 use crate::parse::scan::{next_special, Region};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! `-- +goose ENVSUB ON` substitutes `${VAR}` (from `--var` here).
 
 use super::{sections, Unit};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 /// The annotation on a line: `-- +goose <words>`, lower-cased.
 pub fn annotation(line: &str) -> Option<String> {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{file_name, planned, Planned};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 pub fn plan(sql: &[PathBuf]) -> (Vec<Planned>, Vec<Planned>) {
     let in_dir = |p: &Path, d: &str| p.parent().map(|x| file_name(x) == d).unwrap_or(false);

@@ -7,7 +7,7 @@
 //! their own. A custom `endDelimiter` line ends a statement like `;`.
 
 use super::Unit;
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 struct Changeset {
     start: usize,

@@ -35,7 +35,7 @@ pub mod sql_migrate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 use super::ordering::natural_cmp;
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{file_name, planned, Planned};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{file_name, planned, Planned};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 /// Change names in plan order (a reworked change keeps its last position).
 pub fn read_plan(text: &str) -> Vec<String> {

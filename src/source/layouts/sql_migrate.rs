@@ -4,7 +4,7 @@
 //! `-- +migrate StatementBegin` / `StatementEnd` group a statement.
 
 use super::{sections, Unit};
-use crate::model::txn::Wrapping;
+use crate::input::Wrapping;
 
 fn marker(line: &str) -> Option<(bool, bool)> {
     let l = line.trim();
