@@ -14,6 +14,8 @@
 //!   text is recorded in an offset map, so positions are always original.
 //! - `git`: `--since REF`.
 //! - `read`: strict UTF-8 decoding.
+//! - `sources`: the stage as the commands drive it (options, `--since`,
+//!   `--schema`).
 //!
 //! One `Input` per transaction unit: usually one per file (its up part),
 //! several for a Liquibase file (one per changeset) or a psql script that
@@ -31,7 +33,10 @@ pub mod projects;
 pub mod psql;
 pub mod read;
 pub mod rewrite;
+mod sources;
 pub mod templates;
+
+pub use sources::{SourceArgs, Sources};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,8 +46,8 @@ pub use layouts::Layout;
 pub use ordering::natural_cmp;
 pub use read::{decode, read_text, read_text_limited, MAX_FILE_BYTES};
 
-use crate::input::Wrapping;
 use crate::input::Input;
+use crate::input::Wrapping;
 use crate::parse::lines::OffsetMap;
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};
@@ -62,6 +67,8 @@ impl std::fmt::Display for SourceError {
         }
     }
 }
+
+impl std::error::Error for SourceError {}
 
 /// How to read the sources.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,390 @@
+//! The command line's arguments (clap): every flag, its help text and how
+//! its value is checked. The commands themselves are in the sibling
+//! modules.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::model;
+use crate::report;
+use crate::rules;
+use crate::source;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ddlint",
+    version,
+    about = "Keeps PostgreSQL schema migrations from taking production down.",
+    long_about = "ddlint reads migration SQL the way your migration tool runs it, replays the whole \
+history into a schema catalog, and reports for every statement which locks it takes on which \
+tables, whether it rewrites or scans them, what that blocks, and the safe way to write it instead.",
+    after_help = "Examples:\n  ddlint check migrations/\n  ddlint check --pg-version 13 --format json migrations/\n  ddlint check --schema schema.sql migrations/0042_add_index.sql"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Lint migrations: predict each statement's locks, rewrites and scans.
+    #[command(
+        after_help = "Files in a directory are the ordered history (numbers sort as numbers); later \
+files see the schema built by earlier ones. Only files given (or found in directories given) are \
+reported; --schema files seed the catalog without being reported.\n\nA directory that holds several \
+projects (a monorepo) is read project by project: each directory whose file names or markers decide \
+a migration tool (or, below the directory given, that holds a ddlint.yaml) is a project with its own \
+layout and its own catalog, and SQL files outside any are plain scripts grouped by directory. --schema seeds every project. SQL \
+files not read are listed with why (text report, JSON `skipped`).\n\nExit status: 0 when no finding \
+reaches --fail-on, 1 when one does, 2 when the input cannot be used (or a project could not be \
+read: the others are still reported)."
+    )]
+    Check(Box<CheckArgs>),
+    /// Run migrations on a real PostgreSQL and measure locks, waits, blockers, durations.
+    #[command(
+        name = "dry-run",
+        after_help = "Without --db, a throwaway PostgreSQL is started (initdb + pg_ctl from --pg-bin, \
+PATH or /usr/lib/postgresql/*/bin), the files before --since are replayed into it (committed), and \
+the rest are dry-run; the server is removed afterwards, also on Ctrl-C.\n\nWith --db (a URL such as \
+postgres://deploy@db.internal:5432/app?sslmode=verify-full, a key=value string, or empty to use \
+PGHOST/PGUSER/... and ~/.pgpass), the files given (or changed since --since) run against that \
+database - best a restored production snapshot - and everything is rolled back at the end unless \
+--commit: statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY) run outside it \
+and what they create is dropped afterwards; what cannot be undone is refused before anything runs.\n\n\
+Exit status: 0 all statements ran, 1 a statement failed (error, lock or statement timeout), \
+2 could not run (connection, refusal, lost connection, something left behind), 130 interrupted.\n\n\
+Examples:\n  ddlint dry-run migrations/ --since origin/main --seed-rows 100000\n  \
+ddlint dry-run --db \"$SNAPSHOT_URL\" --probe migrations/0042_orders.sql\n  \
+ddlint dry-run --db \"$SNAPSHOT_URL\" --format markdown -o dry-run.md migrations/0042_orders.sql"
+    )]
+    DryRun(Box<DryRunArgs>),
+    /// List every rule: id, category, default severity and summary.
+    Rules(RulesArgs),
+    /// Show a rule's documentation: why it matters and what to write instead.
+    Explain {
+        /// The rule id, e.g. require-concurrent-index.
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
+    /// Write a commented default configuration (ddlint.yaml).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "ddlint.yaml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+/// How the migration tool reads the files: shared by check and dry-run.
+#[derive(clap::Args, Debug)]
+pub struct ToolArgs {
+    /// The migration tool, which decides file order, up/down parts and
+    /// transaction wrapping; each directory given is then one project of
+    /// that tool [default: detected per project from names and markers].
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub layout: Option<source::Layout>,
+
+    /// Set a psql variable or template placeholder (`:name`, `${NAME}`,
+    /// `{{ .NAME }}`, graphile `:NAME`); repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+/// Configuration, colour and input limits: shared by check and dry-run.
+#[derive(clap::Args, Debug)]
+pub struct CommonArgs {
+    /// Largest migration file accepted, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    pub max_file_size: u64,
+
+    /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Configuration file [default: the nearest ddlint.yaml or .ddlint.yaml
+    /// from the current directory up].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+impl CommonArgs {
+    /// The configuration file: `--config`, else the nearest one, unless
+    /// `--no-config`.
+    pub fn settings(&self) -> Result<rules::Settings, String> {
+        let file = if self.no_config {
+            None
+        } else if let Some(p) = &self.config {
+            Some(p.clone())
+        } else {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| rules::config::discover(&d))
+        };
+        match &file {
+            Some(p) => rules::Settings::load(p).map_err(|e| e.to_string()),
+            None => Ok(rules::Settings::default()),
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Migration files, directories or globs, in order; `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub tool: ToolArgs,
+
+    /// Lint only migrations added or changed since this git ref (its merge
+    /// base with HEAD), replaying the whole history for the catalog; an
+    /// already-applied migration that was edited is an error.
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+
+    /// Also lint down/rollback parts (replayed after all up parts, newest
+    /// first).
+    #[arg(long)]
+    pub include_down: bool,
+
+    /// The file name to report (and detect the layout from) for `-`.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
+    /// PostgreSQL major version the migrations will run on (11-18).
+    /// [default: 15, or `pg_version` in the configuration]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(11..=18))]
+    pub pg_version: Option<u32>,
+
+    /// Output format [default: text; under GitHub Actions (GITHUB_ACTIONS=true)
+    /// text plus `github` annotations].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE instead of stdout; the terminal still gets
+    /// the text report (e.g. `--format sarif --output ddlint.sarif`).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print only findings (no lock table, nothing at all when clean): for
+    /// pre-commit hooks.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule produced.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Seed the catalog from a `pg_dump --schema-only` file (or any SQL that
+    /// builds the existing schema) before replaying the migrations; with
+    /// several projects, every project starts from it.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    /// The migration tool runs each file inside one transaction.
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+
+    /// The server's TimeZone, for timestamp <-> timestamptz conversions
+    /// (a SET timezone in the migration overrides it): a zone name, a
+    /// POSIX spec or hours east of UTC (`-7`), as PostgreSQL accepts them.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = timezone_arg, allow_hyphen_values = true)]
+    pub timezone: String,
+
+    /// Lowest severity that makes the exit status 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning", "info"])]
+    pub fail_on: String,
+
+    /// List every statement in the text report, not only those that lock
+    /// existing relations.
+    #[arg(long)]
+    pub all_statements: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Rewrite the files, applying the mechanical fixes (CONCURRENTLY,
+    /// NOT VALID + VALIDATE, SET lock_timeout, USING INDEX, ...), then
+    /// report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Turn on rules or categories (comma-separated), e.g. `style`.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Turn off rules or categories (comma-separated).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Longest acceptable lock_timeout (e.g. 5s) [default: 10s, or
+    /// `lock_timeout_max` in the configuration].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout_max: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DryRunArgs {
+    /// Migration files, directories or globs, in order.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The database to run on: a URL (postgres://user@host:port/db?sslmode=require)
+    /// or key=value string; passwords come best from PGPASSWORD or ~/.pgpass.
+    /// Without it, a throwaway local server is started.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Keep the changes (on --db). Without it everything is rolled back and
+    /// what ran outside a transaction is undone.
+    #[arg(long)]
+    pub commit: bool,
+
+    /// lock_timeout for the migration session ("off" or 0 to wait forever).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub lock_timeout: String,
+
+    /// statement_timeout for the migration session.
+    #[arg(long, value_name = "DURATION", default_value = "off")]
+    pub statement_timeout: String,
+
+    /// deadlock_timeout (also how soon log_lock_waits logs a wait), where
+    /// the role may set it.
+    #[arg(long, value_name = "DURATION", default_value = "100ms")]
+    pub deadlock_timeout: String,
+
+    /// Do not set log_lock_waits = on (and deadlock_timeout).
+    #[arg(long)]
+    pub no_log_lock_waits: bool,
+
+    /// application_name of the migration session (what other sessions see
+    /// in pg_stat_activity).
+    #[arg(long, value_name = "NAME", default_value = "ddlint")]
+    pub application_name: String,
+
+    /// Measure blocked reads and writes: sessions that keep reading and
+    /// writing (no-op) each table the migration touches while it runs.
+    #[arg(long)]
+    pub probe: bool,
+
+    /// TimeZone of the migration session, where the migration tool's
+    /// connection sets one (JDBC sends the JVM's) [default: the server's].
+    #[arg(long, value_name = "ZONE", value_parser = timezone_arg, allow_hyphen_values = true)]
+    pub timezone: Option<String>,
+
+    /// Pre-flight: report transactions older than this.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub long_transaction: String,
+
+    /// Throwaway server only: fill each table that exists before the
+    /// dry-run with N synthetic rows, so durations mean something.
+    #[arg(long, value_name = "N")]
+    pub seed_rows: Option<u64>,
+
+    /// Directory with initdb and pg_ctl for the throwaway server.
+    #[arg(long, value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
+
+    /// Dry-run only migrations added or changed since this git ref; the
+    /// earlier ones are the history (replayed on a throwaway server, taken
+    /// as applied with --db).
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+
+    #[command(flatten)]
+    pub tool: ToolArgs,
+
+    /// SQL that builds the existing schema (pg_dump --schema-only): for the
+    /// prediction with --db; replayed first on a throwaway server.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Vec<PathBuf>,
+
+    /// The migration tool runs each file inside one transaction.
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = report::dryrun::Format::Text)]
+    pub format: report::dryrun::Format,
+
+    /// Write the report to FILE; the terminal still gets the text report.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// No progress line, and no "ddlint dry-run: <target>" line on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `--timezone`: refused here, with the closest names, when PostgreSQL
+/// would refuse it (exit 2), rather than silently taken for "not UTC".
+pub(super) fn timezone_arg(v: &str) -> Result<String, String> {
+    model::timezone::parse(v)
+        .map(|_| v.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub(super) fn duration_arg(name: &str, v: &str) -> Result<Option<std::time::Duration>, String> {
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    model::session::parse_duration_ms(v)
+        .ok_or_else(|| format!("--{name}: `{v}` is not a duration (e.g. 2s, 500ms, 1min, off)"))
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable, rustc style, with the lock table.
+    Text,
+    /// One line per finding: path:line:col: severity[rule]: message.
+    Concise,
+    /// The versioned JSON contract (see README).
+    Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
+    /// GitLab Code Quality report.
+    Gitlab,
+    /// JUnit XML, one test case per migration file.
+    Junit,
+    /// Markdown for a pull-request comment or job summary.
+    Markdown,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}

@@ -1,0 +1,165 @@
+//! `ddlint check`: read, replay, judge and report.
+
+use std::io::Write;
+
+use super::{setup_color, CheckArgs, Error, Format};
+use crate::model::{self, Options};
+use crate::report;
+use crate::rules::{self, Severity};
+use crate::source::{self, SourceArgs, Sources};
+
+/// The configuration file (if any) with the command line applied over it.
+fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
+    let mut s = args.common.settings()?;
+    if let Some(v) = args.pg_version {
+        s.pg_version = Some(v);
+    }
+    if args.assume_in_transaction {
+        s.assume_in_transaction = Some(true);
+    }
+    if let Some(t) = &args.lock_timeout_max {
+        s.lock_timeout_max = rules::config::parse_duration(t)
+            .ok_or_else(|| format!("--lock-timeout-max: `{t}` is not a duration (e.g. 5s)"))?;
+    }
+    s.with_cli(&args.select, &args.ignore)
+        .map_err(|e| e.to_string())
+}
+
+pub fn check(args: CheckArgs) -> Result<i32, Error> {
+    setup_color(args.common.color);
+    let settings = settings_for(&args)?;
+    if args.fix && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return Err("--fix rewrites files; it cannot rewrite stdin (`-`)".into());
+    }
+    let sources = Sources::new(
+        &SourceArgs {
+            layout: args.tool.layout,
+            vars: &args.tool.vars,
+            since: args.since.as_deref(),
+            include_down: args.include_down,
+            stdin_filename: args.stdin_filename.clone(),
+            schema: &args.schema,
+            max_file_size: args.common.max_file_size,
+            variables: &settings.variables,
+            assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
+        },
+        &args.paths,
+    )?;
+    let changes = &sources.changes;
+    let opts = Options {
+        pg_version: settings.pg_version.unwrap_or(model::DEFAULT_PG),
+        timezone_utc: model::session::is_utc_zone(&args.timezone),
+    };
+    let warned = std::cell::Cell::new(false);
+    type Checked = (model::Analysis, Vec<rules::Finding>, source::Loaded);
+    let run = || -> Result<Checked, source::SourceError> {
+        let (mut loaded, inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        if !warned.replace(true) {
+            // Projects that could not be read are not linted; the others
+            // are, and the run does not pass (exit status 2).
+            for e in &loaded.failed {
+                eprintln!("ddlint: error: {e}");
+            }
+        }
+        let since = match (changes, &args.since) {
+            (Some(c), Some(r)) => {
+                for d in &c.deleted {
+                    eprintln!(
+                        "ddlint: warning: {d} existed at {r} and was deleted; if it was applied, the database still has its changes"
+                    );
+                }
+                Some((c, r.as_str()))
+            }
+            _ => None,
+        };
+        let facts = rules::SourceFacts {
+            notes: &loaded.notes,
+            since,
+        };
+        let (analysis, findings) = rules::run_with(inputs, facts, &opts, &settings);
+        // The parts' texts moved to the analysis; the rest is small.
+        loaded.parts.clear();
+        Ok((analysis, findings, loaded))
+    };
+    let (mut analysis, mut findings, mut loaded) = run()?;
+    if args.fix {
+        let fixed = rules::fix::apply_to_files(&analysis, &findings)?;
+        for (path, n) in &fixed {
+            eprintln!("fixed {path}: {n} edit{}", if *n == 1 { "" } else { "s" });
+        }
+        if !fixed.is_empty() {
+            (analysis, findings, loaded) = run()?;
+        }
+    }
+    let threshold = Severity::parse(&args.fail_on).unwrap_or(Severity::Error);
+    let on_github = std::env::var("GITHUB_ACTIONS")
+        .map(|v| v == "true")
+        .unwrap_or(false);
+    let coverage = &loaded.coverage;
+    // Reports are written as they are produced, not built as one string: a
+    // monorepo's report can be larger than everything else ddlint holds.
+    // `None` is the terminal report.
+    let emit = |format: Option<Format>, w: &mut dyn Write| -> std::io::Result<()> {
+        match format {
+            None | Some(Format::Text) => {
+                let opts = report::text::TextOptions {
+                    all_statements: args.all_statements,
+                    quiet: args.quiet,
+                };
+                report::text::write(w, &analysis, &findings, coverage, &opts)?;
+                if args.statistics {
+                    w.write_all(report::render_statistics(&findings).as_bytes())?;
+                }
+                Ok(())
+            }
+            Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None),
+            Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
+            Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
+            Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
+            Some(Format::Github) => report::github::write(w, &analysis, &findings),
+            Some(Format::Junit) => report::junit::write(w, &analysis, &findings, threshold),
+            Some(Format::Markdown) => report::markdown::write(w, &analysis, &findings),
+        }
+    };
+    // With --output the file gets the chosen format (the terminal report by
+    // default) and the terminal the terminal report, unless that is what the
+    // file got.
+    if let Some(path) = &args.output {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            emit(args.format, &mut w)?;
+            w.flush()
+        });
+        if let Err(e) = written {
+            return Err(Error::Report(format!(
+                "{}: cannot write the report: {e}",
+                path.display()
+            )));
+        }
+    }
+    let to_stdout: &[Option<Format>] = match (args.format, &args.output) {
+        (Some(_), Some(_)) => &[None],
+        (None, Some(_)) => &[],
+        (Some(f), None) => &[Some(f)],
+        (None, None) if on_github => &[None, Some(Format::Github)],
+        (None, None) => &[None],
+    };
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = to_stdout
+        .iter()
+        .try_for_each(|f| emit(*f, &mut stdout))
+        .and_then(|_| stdout.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::Report(format!("writing the report: {e}")));
+        }
+        _ => {}
+    }
+    Ok(if !loaded.failed.is_empty() {
+        2
+    } else if findings.iter().any(|f| f.severity >= threshold) {
+        1
+    } else {
+        0
+    })
+}

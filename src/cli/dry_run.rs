@@ -1,0 +1,68 @@
+//! `ddlint dry-run`: the arguments turned into a `dryrun::Request`.
+
+use super::{duration_arg, setup_color, DryRunArgs, Error};
+use crate::source::{SourceArgs, Sources};
+
+pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
+    setup_color(args.common.color);
+    let prepared = (|| -> Result<crate::dryrun::Request, Error> {
+        let mut settings = args.common.settings()?;
+        if args.assume_in_transaction {
+            settings.assume_in_transaction = Some(true);
+        }
+        let sources = Sources::new(
+            &SourceArgs {
+                layout: args.tool.layout,
+                vars: &args.tool.vars,
+                since: args.since.as_deref(),
+                include_down: false,
+                stdin_filename: None,
+                schema: &args.schema,
+                max_file_size: args.common.max_file_size,
+                variables: &settings.variables,
+                assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
+            },
+            &args.paths,
+        )?;
+        let (loaded, inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        if let Some(e) = loaded.failed.first() {
+            return Err(e.clone().into());
+        }
+        // One database: projects that check replays apart cannot run in it
+        // together.
+        let projects = &loaded.coverage.projects;
+        if projects.len() > 1 {
+            let names: Vec<&str> = projects.iter().map(|p| p.root.as_str()).collect();
+            return Err(format!(
+                "dry-run runs one project's migrations on one database, and these paths hold {}: {}; dry-run each project's directory on its own",
+                projects.len(),
+                names.join(", ")
+            )
+            .into());
+        }
+        Ok(crate::dryrun::Request {
+            inputs,
+            coverage: loaded.coverage,
+            db: args.db.clone(),
+            pg_bin: args.pg_bin.clone(),
+            seed_rows: args.seed_rows,
+            config: crate::dryrun::run::Config {
+                commit: args.commit,
+                lock_timeout: duration_arg("lock-timeout", &args.lock_timeout)?,
+                statement_timeout: duration_arg("statement-timeout", &args.statement_timeout)?,
+                deadlock_timeout: duration_arg("deadlock-timeout", &args.deadlock_timeout)?,
+                log_lock_waits: !args.no_log_lock_waits,
+                probe: args.probe,
+                long_transaction: duration_arg("long-transaction", &args.long_transaction)?
+                    .unwrap_or(std::time::Duration::from_secs(60)),
+                timezone: args.timezone.clone(),
+            },
+            application_name: args.application_name.clone(),
+            settings,
+            format: args.format,
+            output: args.output.clone(),
+            quiet: args.quiet,
+        })
+    })();
+    Ok(crate::dryrun::command(prepared?))
+}
