@@ -271,8 +271,23 @@ fn rollback_cleanup_blockers_and_data_failures() {
             "SET application_name = 'report-job'; BEGIN; LOCK TABLE orders IN ACCESS SHARE MODE",
         )
         .unwrap();
+    // Released 600 ms after the migration is seen waiting (not after a
+    // fixed delay: on a busy machine the run may start late).
+    let watch_db = db.clone();
     let release = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(800));
+        let mut watch = postgres::Client::connect(&watch_db, postgres::NoTls).unwrap();
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            let waiting: i64 = watch
+                .query_one("SELECT count(*) FROM pg_locks WHERE NOT granted", &[])
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(600));
         holder.batch_execute("COMMIT").unwrap();
     });
     let (code, v, err) = json_run(&["--db", &db, "--lock-timeout", "10s", dir.to_str().unwrap()]);

@@ -331,28 +331,24 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         embedded: embedded.is_some(),
         coverage: std::mem::take(&mut req.coverage),
     };
-    let body = report::dryrun::render(req.format, &analysis, &findings, &result, &info);
+    let write = |format: report::dryrun::Format, w: &mut dyn std::io::Write| {
+        report::dryrun::write(w, format, &analysis, &findings, &result, &info)
+            .and_then(|_| w.flush())
+    };
     match &req.output {
         Some(path) => {
-            std::fs::write(path, &body)
+            std::fs::File::create(path)
+                .and_then(|f| write(req.format, &mut std::io::BufWriter::new(f)))
                 .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
             if req.format != report::dryrun::Format::Text {
-                eprint!(
-                    "{}",
-                    report::dryrun::render(
-                        report::dryrun::Format::Text,
-                        &analysis,
-                        &findings,
-                        &result,
-                        &info
-                    )
-                );
+                let _ = write(report::dryrun::Format::Text, &mut std::io::stderr().lock());
             }
         }
         None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(body.as_bytes()).and_then(|_| out.flush());
+            let _ = write(
+                req.format,
+                &mut std::io::BufWriter::new(std::io::stdout().lock()),
+            );
         }
     }
     drop(embedded);

@@ -2,7 +2,7 @@
 //! terminal), JSON (the check contract, each statement extended with what
 //! was observed, plus the run), and Markdown for a pull-request comment.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use colored::Colorize;
@@ -32,17 +32,19 @@ pub struct Info {
     pub coverage: crate::source::Coverage,
 }
 
-pub fn render(
+/// Streams the report to `w`, as every report does.
+pub fn write(
+    w: &mut dyn Write,
     format: Format,
     analysis: &Analysis,
     findings: &[Finding],
     run: &Run,
     info: &Info,
-) -> String {
+) -> io::Result<()> {
     match format {
-        Format::Text => text(run, info),
-        Format::Json => to_json(analysis, findings, run, info),
-        Format::Markdown => markdown(run, info),
+        Format::Text => text(w, run, info),
+        Format::Json => json(w, analysis, findings, run, info),
+        Format::Markdown => markdown(w, run, info),
     }
 }
 
@@ -153,10 +155,9 @@ const NO_LONG: &str = "pre-flight: no long or idle-in-transaction sessions";
 const LONG: &str = "pre-flight: long or idle-in-transaction sessions (not blocking unless \
      listed above; CONCURRENTLY statements may wait for them to end):";
 
-fn text(run: &Run, info: &Info) -> String {
-    let mut o = String::new();
-    let _ = writeln!(o, "{} {}", "dry-run:".bold(), info.target);
-    let _ = writeln!(o, "changes: {}", mode_line(run, info));
+fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
+    writeln!(o, "{} {}", "dry-run:".bold(), info.target)?;
+    writeln!(o, "changes: {}", mode_line(run, info))?;
     let settings: Vec<String> = run
         .settings
         .iter()
@@ -168,10 +169,10 @@ fn text(run: &Run, info: &Info) -> String {
             }
         })
         .collect();
-    let _ = writeln!(o, "session: {}", settings.join(" "));
+    writeln!(o, "session: {}", settings.join(" "))?;
     for s in run.settings.iter().filter(|s| !s.applied) {
         if let Some(n) = &s.note {
-            let _ = writeln!(o, "  {} {n}", "note:".yellow());
+            writeln!(o, "  {} {n}", "note:".yellow())?;
         }
     }
     let pf = &run.preflight;
@@ -179,44 +180,44 @@ fn text(run: &Run, info: &Info) -> String {
     let complete = pf.error.is_none();
     if pf.lock_holders.is_empty() {
         if complete {
-            let _ = writeln!(o, "{NO_CONFLICTS}");
+            writeln!(o, "{NO_CONFLICTS}")?;
         }
     } else {
-        let _ = writeln!(o, "{}", CONFLICTS.yellow());
+        writeln!(o, "{}", CONFLICTS.yellow())?;
         for h in &pf.lock_holders {
-            let _ = writeln!(o, "  {}", preflight_line(h, &h.relation));
+            writeln!(o, "  {}", preflight_line(h, &h.relation))?;
         }
     }
     if pf.long_transactions.is_empty() {
         if complete {
-            let _ = writeln!(o, "{NO_LONG}");
+            writeln!(o, "{NO_LONG}")?;
         }
     } else {
-        let _ = writeln!(o, "{LONG}");
+        writeln!(o, "{LONG}")?;
         for s in &pf.long_transactions {
-            let _ = writeln!(o, "  {}", blocker_line(s));
+            writeln!(o, "  {}", blocker_line(s))?;
         }
     }
     for n in &pf.notes {
-        let _ = writeln!(o, "  note: {n}");
+        writeln!(o, "  note: {n}")?;
     }
     if let Some(e) = &pf.error {
-        let _ = writeln!(o, "pre-flight incomplete: {e}");
+        writeln!(o, "pre-flight incomplete: {e}")?;
     }
     let mut path = "";
     for s in &run.statements {
         if s.path != path {
             path = &s.path;
-            let _ = writeln!(o, "\n{}", path.bold());
+            writeln!(o, "\n{}", path.bold())?;
         }
-        statement_text(&mut o, s);
+        statement_text(o, s)?;
     }
     if !run.blocking_windows.is_empty() {
-        let _ = writeln!(
+        writeln!(
             o,
             "\n{}",
             "blocking windows (what the application would have waited on):".bold()
-        );
+        )?;
         for w in &run.blocking_windows {
             let what = match w.blocked {
                 Blocked::Reads => "reads of",
@@ -229,7 +230,7 @@ fn text(run: &Run, info: &Info) -> String {
                 secs(w.duration_ms),
                 w.mode.pg_name()
             );
-            let _ = writeln!(
+            writeln!(
                 o,
                 "  {}",
                 if w.blocked == Blocked::Reads {
@@ -237,11 +238,11 @@ fn text(run: &Run, info: &Info) -> String {
                 } else {
                     line.yellow().to_string()
                 }
-            );
+            )?;
         }
     }
     if !run.probes.is_empty() {
-        let _ = writeln!(o, "\n{}", "probes (measured while it ran):".bold());
+        writeln!(o, "\n{}", "probes (measured while it ran):".bold())?;
         for p in &run.probes {
             let op = match p.operation {
                 crate::dryrun::probe::Op::Read => "reads ",
@@ -259,40 +260,40 @@ fn text(run: &Run, info: &Info) -> String {
             if let Some(e) = &p.error {
                 let _ = write!(o, "; stopped: {e}");
             }
-            o.push('\n');
+            writeln!(o)?;
         }
     }
     for n in &run.notes {
-        let _ = writeln!(o, "{} {n}", "note:".cyan());
+        writeln!(o, "{} {n}", "note:".cyan())?;
     }
-    o.push('\n');
-    let _ = writeln!(o, "{}", summary_line(run));
+    writeln!(o)?;
+    writeln!(o, "{}", summary_line(run))?;
     if let Some(c) = committed_line(run) {
-        let _ = writeln!(o, "  {c}");
+        writeln!(o, "  {c}")?;
     }
     for c in &run.cleanup {
-        let _ = writeln!(o, "  cleanup: {c}");
+        writeln!(o, "  cleanup: {c}")?;
     }
     for l in &run.left_behind {
-        let _ = writeln!(o, "  {} {l}", "LEFT BEHIND:".red().bold());
+        writeln!(o, "  {} {l}", "LEFT BEHIND:".red().bold())?;
     }
     match run.schema_unchanged {
         Some(true) => {
-            let _ = writeln!(o, "  schema verified unchanged (catalog fingerprint)");
+            writeln!(o, "  schema verified unchanged (catalog fingerprint)")?;
         }
         Some(false) => {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "  {}",
                 "schema CHANGED (catalog fingerprint differs)".red().bold()
-            );
+            )?;
         }
         None => {}
     }
-    o
+    Ok(())
 }
 
-fn statement_text(o: &mut String, s: &StatementRun) {
+fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
     let head = format!("  #{:<3} line {:<5} {:<28}", s.number, s.line, s.kind);
     let status = match s.status {
         Status::Ok => secs(s.duration_ms).green().to_string(),
@@ -302,9 +303,9 @@ fn statement_text(o: &mut String, s: &StatementRun) {
             .to_string(),
         Status::NotRun => "not run".dimmed().to_string(),
     };
-    let _ = writeln!(o, "{head} {status}");
+    writeln!(o, "{head} {status}")?;
     if s.status == Status::NotRun {
-        return;
+        return Ok(());
     }
     let list = |m: &std::collections::BTreeMap<String, crate::model::locks::LockMode>| {
         m.iter()
@@ -314,7 +315,7 @@ fn statement_text(o: &mut String, s: &StatementRun) {
     };
     if !s.observed_locks.is_empty() || !s.predicted_locks.is_empty() {
         let observed = list(&s.observed_locks);
-        let _ = writeln!(
+        writeln!(
             o,
             "        locks     {}{}",
             if observed.is_empty() && s.locks_sampled {
@@ -332,12 +333,12 @@ fn statement_text(o: &mut String, s: &StatementRun) {
                 (true, false) => " (sampled while it ran)",
                 _ => "",
             }
-        );
+        )?;
         let predicted = list(&s.predicted_locks);
         if predicted == observed {
-            let _ = writeln!(o, "        predicted {}", "the same".dimmed());
+            writeln!(o, "        predicted {}", "the same".dimmed())?;
         } else {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "        predicted {}",
                 if predicted.is_empty() {
@@ -345,13 +346,13 @@ fn statement_text(o: &mut String, s: &StatementRun) {
                 } else {
                     &predicted
                 }
-            );
+            )?;
         }
     }
     if !s.observed_rewrites.is_empty() || !s.predicted_rewrites.is_empty() {
         let v: Vec<&str> = s.observed_rewrites.iter().map(String::as_str).collect();
         let p: Vec<&str> = s.predicted_rewrites.iter().map(String::as_str).collect();
-        let _ = writeln!(
+        writeln!(
             o,
             "        rewrote   {}{}",
             if v.is_empty() {
@@ -371,16 +372,16 @@ fn statement_text(o: &mut String, s: &StatementRun) {
                     }
                 )
             }
-        );
+        )?;
     }
     if !s.created.is_empty() {
-        let _ = writeln!(o, "        created   {}", s.created.join(", "));
+        writeln!(o, "        created   {}", s.created.join(", "))?;
     }
     if !s.dropped.is_empty() {
-        let _ = writeln!(o, "        dropped   {}", s.dropped.join(", "));
+        writeln!(o, "        dropped   {}", s.dropped.join(", "))?;
     }
     if let Some(w) = &s.wait {
-        let _ = writeln!(
+        writeln!(
             o,
             "        {}    {}{}",
             "waited".yellow(),
@@ -389,31 +390,31 @@ fn statement_text(o: &mut String, s: &StatementRun) {
                 .as_ref()
                 .map(|f| format!(" for {f}"))
                 .unwrap_or_default()
-        );
+        )?;
         for b in &w.blockers {
-            let _ = writeln!(o, "          behind {}", blocker_line(b));
+            writeln!(o, "          behind {}", blocker_line(b))?;
         }
     }
     if let Some(e) = &s.error {
-        let _ = writeln!(
+        writeln!(
             o,
             "        {}     {} {}",
             "error".red().bold(),
             e.sqlstate,
             e.message
-        );
+        )?;
         if let Some(d) = &e.detail {
-            let _ = writeln!(o, "                  {d}");
+            writeln!(o, "                  {d}")?;
         }
         if let Some(h) = &e.hint {
-            let _ = writeln!(o, "                  hint: {h}");
+            writeln!(o, "                  hint: {h}")?;
         }
         if let Some(x) = &e.explanation {
-            let _ = writeln!(o, "                  {x}");
+            writeln!(o, "                  {x}")?;
         }
     }
     for d in &s.disagreements {
-        let _ = writeln!(
+        writeln!(
             o,
             "        {} {} on {}: ddlint check predicted {}, the server did {}",
             "differs:".magenta().bold(),
@@ -421,11 +422,12 @@ fn statement_text(o: &mut String, s: &StatementRun) {
             d.relation,
             d.predicted,
             d.observed
-        );
+        )?;
     }
     for n in &s.notes {
-        let _ = writeln!(o, "        note: {n}");
+        writeln!(o, "        note: {n}")?;
     }
+    Ok(())
 }
 
 fn summary_line(run: &Run) -> String {
@@ -488,7 +490,13 @@ fn summary_line(run: &Run) -> String {
     }
 }
 
-fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) -> String {
+fn json(
+    w: &mut dyn Write,
+    analysis: &Analysis,
+    findings: &[Finding],
+    run: &Run,
+    info: &Info,
+) -> io::Result<()> {
     let by_stmt: std::collections::HashMap<(usize, usize), &StatementRun> = run
         .statements
         .iter()
@@ -550,7 +558,8 @@ fn to_json(analysis: &Analysis, findings: &[Finding], run: &Run, info: &Info) ->
     summary.insert("failed".into(), json!(count(Status::Failed)));
     summary.insert("not_run".into(), json!(count(Status::NotRun)));
     summary.insert("disagreements".into(), json!(run.disagreements()));
-    crate::report::json::render_extended(
+    crate::report::json::write(
+        w,
         analysis,
         findings,
         &info.coverage,
@@ -572,24 +581,23 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn markdown(run: &Run, info: &Info) -> String {
-    let mut o = String::new();
+fn markdown(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
     let ok = run.outcome == Outcome::Completed && run.left_behind.is_empty();
-    let _ = writeln!(
+    writeln!(
         o,
         "### {} ddlint dry-run\n",
         if ok { ":white_check_mark:" } else { ":x:" }
-    );
-    let _ = writeln!(o, "{}  ", strip(&summary_line(run)));
-    let _ = writeln!(o, "On {} — {}.\n", info.target, mode_line(run, info));
-    let _ = writeln!(
+    )?;
+    writeln!(o, "{}  ", strip(&summary_line(run)))?;
+    writeln!(o, "On {} — {}.\n", info.target, mode_line(run, info))?;
+    writeln!(
         o,
         "| # | File | Statement | Duration | Locks observed | Waited | Result |"
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "|---|------|-----------|---------:|----------------|-------:|--------|"
-    );
+    )?;
     for s in &run.statements {
         let locks: Vec<String> = s
             .observed_locks
@@ -624,7 +632,7 @@ fn markdown(run: &Run, info: &Info) -> String {
             ),
             _ => "ok".into(),
         };
-        let _ = writeln!(
+        writeln!(
             o,
             "| {} | `{}:{}` | {} | {} | {} | {} | {} |",
             s.number,
@@ -643,7 +651,7 @@ fn markdown(run: &Run, info: &Info) -> String {
             },
             s.wait.as_ref().map_or("-".into(), |w| secs(w.waited_ms)),
             result
-        );
+        )?;
     }
     let waits: Vec<(usize, &crate::dryrun::run::Wait)> = run
         .statements
@@ -651,7 +659,7 @@ fn markdown(run: &Run, info: &Info) -> String {
         .filter_map(|s| Some((s.number, s.wait.as_ref()?)))
         .collect();
     if !waits.is_empty() {
-        let _ = writeln!(o, "\n**Lock waits**\n");
+        writeln!(o, "\n**Lock waits**\n")?;
         for (number, w) in waits {
             let _ = write!(
                 o,
@@ -670,13 +678,13 @@ fn markdown(run: &Run, info: &Info) -> String {
                     md_escape(&blocker_line(b))
                 );
             }
-            o.push('\n');
+            writeln!(o)?;
         }
     }
     if !run.blocking_windows.is_empty() {
-        let _ = writeln!(o, "\n**Blocking windows**\n");
+        writeln!(o, "\n**Blocking windows**\n")?;
         for w in &run.blocking_windows {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "- {} `{}` blocked for **{}** ({}, {})",
                 match w.blocked {
@@ -687,21 +695,21 @@ fn markdown(run: &Run, info: &Info) -> String {
                 secs(w.duration_ms),
                 statements_label(w.statements),
                 w.mode.pg_name()
-            );
+            )?;
         }
     }
     if !run.probes.is_empty() {
-        let _ = writeln!(o, "\n**Probes** (measured)\n");
-        let _ = writeln!(
+        writeln!(o, "\n**Probes** (measured)\n")?;
+        writeln!(
             o,
             "| Relation | Operation | Blocked | Worst wait | Attempts |"
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             o,
             "|----------|-----------|--------:|-----------:|---------:|"
-        );
+        )?;
         for p in &run.probes {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "| `{}` | {:?} | {} | {} | {} |",
                 p.relation,
@@ -709,33 +717,33 @@ fn markdown(run: &Run, info: &Info) -> String {
                 secs(p.blocked_ms),
                 secs(p.worst_ms),
                 p.attempts
-            );
+            )?;
         }
     }
     let pf = &run.preflight;
     if !pf.lock_holders.is_empty() {
-        let _ = writeln!(o, "\n**Pre-flight**: {}\n", md_heading(CONFLICTS));
+        writeln!(o, "\n**Pre-flight**: {}\n", md_heading(CONFLICTS))?;
         for h in &pf.lock_holders {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "- {}",
                 md_escape(&preflight_line(h, &format!("`{}`", h.relation)))
-            );
+            )?;
         }
     }
     if !pf.long_transactions.is_empty() {
-        let _ = writeln!(o, "\n**Pre-flight**: {}\n", md_heading(LONG));
+        writeln!(o, "\n**Pre-flight**: {}\n", md_heading(LONG))?;
         for s in &pf.long_transactions {
-            let _ = writeln!(o, "- {}", md_escape(&blocker_line(s)));
+            writeln!(o, "- {}", md_escape(&blocker_line(s)))?;
         }
     }
     if !pf.notes.is_empty() || pf.error.is_some() {
-        let _ = writeln!(o);
+        writeln!(o)?;
         for n in &pf.notes {
-            let _ = writeln!(o, "- pre-flight note: {}", md_escape(n));
+            writeln!(o, "- pre-flight note: {}", md_escape(n))?;
         }
         if let Some(e) = &pf.error {
-            let _ = writeln!(o, "- pre-flight incomplete: {}", md_escape(e));
+            writeln!(o, "- pre-flight incomplete: {}", md_escape(e))?;
         }
     }
     if !run.cleanup.is_empty()
@@ -743,30 +751,30 @@ fn markdown(run: &Run, info: &Info) -> String {
         || run.schema_unchanged.is_some()
         || run.committed_statements.is_some()
     {
-        let _ = writeln!(o);
+        writeln!(o)?;
         if let Some(c) = committed_line(run) {
-            let _ = writeln!(o, "- {c}");
+            writeln!(o, "- {c}")?;
         }
         for c in &run.cleanup {
-            let _ = writeln!(o, "- cleanup: {c}");
+            writeln!(o, "- cleanup: {c}")?;
         }
         for l in &run.left_behind {
-            let _ = writeln!(o, "- **left behind**: {l}");
+            writeln!(o, "- **left behind**: {l}")?;
         }
         match run.schema_unchanged {
             Some(true) => {
-                let _ = writeln!(o, "- schema verified unchanged (catalog fingerprint)");
+                writeln!(o, "- schema verified unchanged (catalog fingerprint)")?;
             }
             Some(false) => {
-                let _ = writeln!(o, "- **schema changed** (catalog fingerprint differs)");
+                writeln!(o, "- **schema changed** (catalog fingerprint differs)")?;
             }
             None => {}
         }
     }
     for n in &run.notes {
-        let _ = writeln!(o, "- note: {}", md_escape(n));
+        writeln!(o, "- note: {}", md_escape(n))?;
     }
-    o
+    Ok(())
 }
 
 /// Text without colour codes (for Markdown).

@@ -122,18 +122,6 @@ struct Summary {
     extra: Map<String, Value>,
 }
 
-/// The contract with another command's fields added.
-pub fn render_extended(
-    analysis: &Analysis,
-    findings: &[Finding],
-    coverage: &Coverage,
-    ext: Option<&Extension>,
-) -> String {
-    let mut out = Vec::new();
-    write(&mut out, analysis, findings, coverage, ext).expect("writing to memory");
-    String::from_utf8(out).expect("JSON is UTF-8")
-}
-
 /// Streams the report to `w` (a whole corpus's report is over 100 MB: it
 /// is never held in memory as one string).
 pub fn write(
