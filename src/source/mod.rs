@@ -48,20 +48,13 @@ use crate::rules::{Category, Finding, Severity};
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};
 
-#[derive(Debug, Clone)]
+/// A path that cannot be read, and why: `path: message` (just the message
+/// when no path applies).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{}{message}", .path, if .path.is_empty() { "" } else { ": " })]
 pub struct SourceError {
     pub path: String,
     pub message: String,
-}
-
-impl std::fmt::Display for SourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
 }
 
 /// How to read the sources.
@@ -578,9 +571,9 @@ fn read_stdin(opts: &Options) -> Result<(String, String), SourceError> {
         .stdin_filename
         .clone()
         .unwrap_or_else(|| "<stdin>".into());
-    let text = decode(bytes).map_err(|m| SourceError {
+    let text = decode(bytes).map_err(|e| SourceError {
         path: name.clone(),
-        message: m,
+        message: e.to_string(),
     })?;
     Ok((name, text))
 }
