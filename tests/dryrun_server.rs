@@ -169,7 +169,8 @@ fn bad_bin_dir_says_what_to_do() {
         bin_dir: Some(tmp.path().to_path_buf()),
         ..ServerOptions::default()
     })
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("--pg-bin"), "{err}");
     assert!(err.contains("initdb, pg_ctl, postgres"), "{err}");
 }
@@ -182,7 +183,7 @@ fn bad_setting_fails_and_cleans_up() {
     let mut o = opts();
     o.dir_prefix = Some("ddlint-badsetting-".to_string());
     o.settings = vec![("shared_buffers".to_string(), "not a size".to_string())];
-    let err = EmbeddedServer::start(&o).unwrap_err();
+    let err = EmbeddedServer::start(&o).unwrap_err().to_string();
     assert!(
         err.contains("shared_buffers"),
         "the server log explains: {err}"

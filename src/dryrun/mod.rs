@@ -166,7 +166,7 @@ pub fn command(req: Request) -> i32 {
 }
 
 fn command_inner(mut req: Request) -> Result<i32, String> {
-    server::install_interrupt_handler()?;
+    server::install_interrupt_handler().map_err(|e| e.to_string())?;
     let mut embedded = None;
     let target = match &req.db {
         Some(db) => Target::resolve(Some(db)).map_err(|e| e.to_string())?,
@@ -174,7 +174,8 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
             let srv = server::EmbeddedServer::start(&server::ServerOptions {
                 bin_dir: req.pg_bin.clone(),
                 ..Default::default()
-            })?;
+            })
+            .map_err(|e| e.to_string())?;
             let t = Target::local(srv.host(), srv.port(), srv.user(), "postgres");
             let mut c = t.connect("ddlint").map_err(|e| e.to_string())?;
             c.batch_execute("CREATE DATABASE ddlint")

@@ -29,7 +29,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::{Pid, User};
 
 /// The binaries a throwaway server needs, all in one directory.
 const BINARIES: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
@@ -45,6 +48,114 @@ const MAX_SOCKET_PATH: usize = 107;
 
 /// Default unprivileged user when running as root.
 pub const DEFAULT_SYSTEM_USER: &str = "ddlint";
+
+/// Why a throwaway server could not be found, started or reached. Each
+/// message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot install the Ctrl-C handler: {0}")]
+    Handler(String),
+    #[error(
+        "{} lacks the PostgreSQL server binaries {}: point --pg-bin at the directory holding \
+         initdb, pg_ctl and postgres (e.g. /usr/lib/postgresql/16/bin)",
+        .dir.display(), .missing.join(", ")
+    )]
+    MissingBinaries {
+        dir: PathBuf,
+        missing: Vec<&'static str>,
+    },
+    #[error(
+        "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found; looked in: {}. \
+         Install them (e.g. `apt-get install postgresql`), pass --pg-bin <dir>, \
+         or use --db to dry-run on an existing server",
+        .looked.join("; ")
+    )]
+    NoBinaries { looked: Vec<String> },
+    #[error("cannot run {}: {source}", .program.display())]
+    Version {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot tell the PostgreSQL version from `{} --version` ({output}): pass --pg-bin with a \
+         PostgreSQL installation's bin directory",
+        .program.display()
+    )]
+    UnknownVersion { program: PathBuf, output: String },
+    #[error(
+        "PostgreSQL refuses to run as root, and ddlint could neither find nor create the \
+         system user `{user}` (useradd --system {user}) nor use `nobody`: create an \
+         unprivileged user, run ddlint as a non-root user, or use --db"
+    )]
+    NoUser { user: String },
+    #[error(
+        "no usable temporary directory for the server ({}): set TMPDIR to a short path {}",
+        .bases.iter().map(|b| b.display().to_string()).collect::<Vec<_>>().join(", "),
+        if *.run_as {
+            "that other users can traverse (the server runs as an unprivileged user)"
+        } else {
+            "(unix socket paths are limited to 107 bytes)"
+        }
+    )]
+    NoTempDir { bases: Vec<PathBuf>, run_as: bool },
+    #[error(
+        "cannot create a directory in {}: {source}: set TMPDIR to a writable directory",
+        .base.display()
+    )]
+    TempDir {
+        base: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot hand {} to user {user}: {source}", .dir.display())]
+    Chown {
+        dir: PathBuf,
+        user: String,
+        source: std::io::Error,
+    },
+    #[error("cannot find a free port on {HOST}: {0}")]
+    Port(std::io::Error),
+    #[error("cannot run {what}: {source}")]
+    Spawn {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{what}: {source}")]
+    Wait {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{what} failed ({status}): {stdout}{stderr}")]
+    Failed {
+        what: String,
+        status: std::process::ExitStatus,
+        stdout: String,
+        stderr: String,
+    },
+    #[error("invalid server setting name {0:?}: use names like work_mem")]
+    SettingName(String),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start the throwaway PostgreSQL {major} server: {source}\nserver log:\n{log}")]
+    Start {
+        major: u32,
+        source: Box<ServerError>,
+        log: String,
+    },
+    #[error("cannot connect to the throwaway PostgreSQL {major} server on port {port}: {source}")]
+    Connect {
+        major: u32,
+        port: u16,
+        source: postgres::Error,
+    },
+}
 
 /// How to start a throwaway server.
 #[derive(Clone, Debug, Default)]
@@ -108,7 +219,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// other signal stops and removes every running throwaway server, then
 /// exits with status 130. Idempotent; fails only when another handler was
 /// installed through the `ctrlc` crate.
-pub fn install_interrupt_handler() -> Result<(), String> {
+pub fn install_interrupt_handler() -> Result<(), ServerError> {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {
@@ -121,9 +232,10 @@ pub fn install_interrupt_handler() -> Result<(), String> {
                 stop_all_registered();
                 std::process::exit(130);
             })
-            .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))
+            .map_err(|e| e.to_string())
         })
         .clone()
+        .map_err(ServerError::Handler)
 }
 
 /// Stops and removes every registered server (the interrupt handler's job).
@@ -138,11 +250,7 @@ fn stop_all_registered() {
 fn cleanup(entry: &Registered) {
     if let Some(pgid) = entry.busy_pgid {
         // An initdb or pg_ctl was running: end its whole process group.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = killpg(Pid::from_raw(pgid as i32), Signal::SIGKILL);
         std::thread::sleep(Duration::from_millis(50));
     }
     let data = entry.dir.join("data");
@@ -162,24 +270,42 @@ fn cleanup(entry: &Registered) {
             .and_then(|s| s.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
         {
             if process_uses_dir(pid, &data) {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
-    if entry.dir.exists() && std::fs::remove_dir_all(&entry.dir).is_err() {
-        // A process still wrote into it; once more after a moment.
-        std::thread::sleep(Duration::from_millis(200));
-        let _ = std::fs::remove_dir_all(&entry.dir);
+    if entry.dir.exists() {
+        // A process may still write into it: once more after a moment.
+        let _ = retry(2, Duration::from_millis(200), || {
+            std::fs::remove_dir_all(&entry.dir)
+        });
+    }
+}
+
+/// `f` until it succeeds, at most `attempts` times, `pause` apart; the last
+/// error otherwise.
+fn retry<T, E>(
+    attempts: u32,
+    pause: Duration,
+    mut f: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let mut n = 1;
+    loop {
+        match f() {
+            Err(_) if n < attempts => {
+                n += 1;
+                std::thread::sleep(pause);
+            }
+            done => return done,
+        }
     }
 }
 
 /// Whether process `pid` runs with `data` on its command line (so a stale
-/// postmaster.pid never makes us kill an unrelated process).
+/// postmaster.pid never makes us kill an unrelated process). Read from
+/// /proc by hand: `nix` has no call for another process's command line,
+/// and a process-listing crate for this one check would be far heavier.
 fn process_uses_dir(pid: u32, data: &Path) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline"))
         .map(|c| {
@@ -197,7 +323,7 @@ fn command(bin_dir: &Path, run_as: Option<&RunAs>, bin: &str) -> Command {
     let mut cmd = match run_as {
         None => Command::new(path),
         Some(u) => {
-            if let Some(runuser) = which("runuser") {
+            if let Some(runuser) = find_tool("runuser") {
                 let mut c = Command::new(runuser);
                 c.args(["-u", &u.user, "--"]).arg(path);
                 c
@@ -215,13 +341,15 @@ fn command(bin_dir: &Path, run_as: Option<&RunAs>, bin: &str) -> Command {
     cmd
 }
 
-/// `name` in PATH or the usual system directories.
-fn which(name: &str) -> Option<PathBuf> {
+/// `name` in PATH or the usual system directories (root's tools such as
+/// `runuser` live in sbin, which a user's PATH may lack).
+fn find_tool(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    let dirs = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from));
+    let dirs = std::env::join_paths(dirs).ok()?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    which::which_in(name, Some(dirs), cwd).ok()
 }
 
 fn has_binaries(dir: &Path) -> bool {
@@ -232,7 +360,7 @@ fn has_binaries(dir: &Path) -> bool {
 /// given (an error if it lacks one of them), else the directory of `pg_ctl`
 /// in PATH (symlinks resolved, so that its sibling `postgres` is found),
 /// else the highest `/usr/lib/postgresql/<N>/bin`.
-pub fn find_binaries(bin_dir: Option<&Path>) -> Result<PathBuf, String> {
+pub fn find_binaries(bin_dir: Option<&Path>) -> Result<PathBuf, ServerError> {
     if let Some(dir) = bin_dir {
         let missing: Vec<&str> = BINARIES
             .iter()
@@ -242,12 +370,10 @@ pub fn find_binaries(bin_dir: Option<&Path>) -> Result<PathBuf, String> {
         if missing.is_empty() {
             return Ok(dir.to_path_buf());
         }
-        return Err(format!(
-            "{} lacks the PostgreSQL server binaries {}: point --pg-bin at the directory holding \
-             initdb, pg_ctl and postgres (e.g. /usr/lib/postgresql/16/bin)",
-            dir.display(),
-            missing.join(", ")
-        ));
+        return Err(ServerError::MissingBinaries {
+            dir: dir.to_path_buf(),
+            missing,
+        });
     }
     let mut looked = Vec::new();
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -286,30 +412,24 @@ pub fn find_binaries(bin_dir: Option<&Path>) -> Result<PathBuf, String> {
         return Ok(dir.clone());
     }
     looked.push(format!("{}/<N>/bin", root.display()));
-    Err(format!(
-        "no PostgreSQL server binaries (initdb, pg_ctl, postgres) found; looked in: {}. \
-         Install them (e.g. `apt-get install postgresql`), pass --pg-bin <dir>, \
-         or use --db to dry-run on an existing server",
-        looked.join("; ")
-    ))
+    Err(ServerError::NoBinaries { looked })
 }
 
 /// The major version of the binaries in `bin_dir` (`pg_ctl --version`).
-pub fn binaries_major(bin_dir: &Path) -> Result<u32, String> {
+pub fn binaries_major(bin_dir: &Path) -> Result<u32, ServerError> {
     let ctl = bin_dir.join("pg_ctl");
     let out = Command::new(&ctl)
         .arg("--version")
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", ctl.display()))?;
+        .map_err(|source| ServerError::Version {
+            program: ctl.clone(),
+            source,
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
-    parse_major(&text).ok_or_else(|| {
-        format!(
-            "cannot tell the PostgreSQL version from `{} --version` ({}): pass --pg-bin with a \
-             PostgreSQL installation's bin directory",
-            ctl.display(),
-            text.trim()
-        )
+    parse_major(&text).ok_or_else(|| ServerError::UnknownVersion {
+        output: text.trim().to_string(),
+        program: ctl,
     })
 }
 
@@ -324,43 +444,21 @@ fn parse_major(version: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// Whether the effective uid is 0 (from /proc/self/status, else `id -u`).
 fn euid_is_root() -> bool {
-    static ROOT: OnceLock<bool> = OnceLock::new();
-    *ROOT.get_or_init(|| {
-        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
-            if let Some(line) = status.lines().find(|l| l.starts_with("Uid:")) {
-                // Uid: real effective saved fs
-                if let Some(euid) = line.split_whitespace().nth(2) {
-                    return euid == "0";
-                }
-            }
-        }
-        Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false)
-    })
+    nix::unistd::geteuid().is_root()
 }
 
 fn lookup_user(user: &str) -> Option<RunAs> {
-    let id = |flag: &str| -> Option<u32> {
-        let out = Command::new("id").args([flag, user]).output().ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-    };
+    let u = User::from_name(user).ok()??;
     Some(RunAs {
         user: user.to_string(),
-        uid: id("-u")?,
-        gid: id("-g")?,
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
     })
 }
 
 /// The unprivileged user to run the server as (`None` when not root).
-fn run_as(user: &str) -> Result<Option<RunAs>, String> {
+fn run_as(user: &str) -> Result<Option<RunAs>, ServerError> {
     static CACHE: OnceLock<Mutex<HashMap<String, RunAs>>> = OnceLock::new();
     if !euid_is_root() {
         return Ok(None);
@@ -393,11 +491,9 @@ fn run_as(user: &str) -> Result<Option<RunAs>, String> {
             cache.insert(user.to_string(), u.clone());
             Ok(Some(u))
         }
-        None => Err(format!(
-            "PostgreSQL refuses to run as root, and ddlint could neither find nor create the \
-             system user `{user}` (useradd --system {user}) nor use `nobody`: create an \
-             unprivileged user, run ddlint as a non-root user, or use --db"
-        )),
+        None => Err(ServerError::NoUser {
+            user: user.to_string(),
+        }),
     }
 }
 
@@ -411,9 +507,9 @@ fn traversable_by_others(dir: &Path) -> bool {
     })
 }
 
-/// Creates a fresh private directory for a server.
-fn make_dir(prefix: &str, run_as: Option<&RunAs>) -> Result<PathBuf, String> {
-    use std::os::unix::fs::DirBuilderExt;
+/// Creates a fresh private directory (mode 0700) for a server, named
+/// `<prefix><pid>-<random>`.
+fn make_dir(prefix: &str, run_as: Option<&RunAs>) -> Result<PathBuf, ServerError> {
     let mut bases = vec![std::env::temp_dir()];
     if bases[0] != Path::new("/tmp") {
         bases.push(PathBuf::from("/tmp"));
@@ -421,64 +517,40 @@ fn make_dir(prefix: &str, run_as: Option<&RunAs>) -> Result<PathBuf, String> {
     // The socket path (<dir>/.s.PGSQL.<port>) must fit in sun_path, and the
     // unprivileged user must reach the directory.
     let budget = MAX_SOCKET_PATH - ".s.PGSQL.65535".len() - 1 - prefix.len() - 16;
-    let base = bases
+    let Some(base) = bases
         .iter()
         .find(|b| b.as_os_str().len() < budget && (run_as.is_none() || traversable_by_others(b)))
-        .ok_or_else(|| {
-            format!(
-                "no usable temporary directory for the server ({}): set TMPDIR to a short path \
-                 {}",
-                bases
-                    .iter()
-                    .map(|b| b.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if run_as.is_some() {
-                    "that other users can traverse (the server runs as an unprivileged user)"
-                } else {
-                    "(unix socket paths are limited to 107 bytes)"
-                }
-            )
+    else {
+        return Err(ServerError::NoTempDir {
+            bases,
+            run_as: run_as.is_some(),
+        });
+    };
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir_in(base)
+        .map_err(|source| ServerError::TempDir {
+            base: base.clone(),
+            source,
         })?;
-    let mut last_err = String::new();
-    for attempt in 0..20u32 {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "{prefix}{}-{:x}",
-            std::process::id(),
-            nanos ^ attempt.wrapping_mul(0x9e37_79b9)
-        );
-        let dir = base.join(name);
-        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-            Ok(()) => {
-                if let Some(u) = run_as {
-                    if let Err(e) = std::os::unix::fs::chown(&dir, Some(u.uid), Some(u.gid)) {
-                        let _ = std::fs::remove_dir(&dir);
-                        return Err(format!(
-                            "cannot hand {} to user {}: {e}",
-                            dir.display(),
-                            u.user
-                        ));
-                    }
-                }
-                return Ok(dir);
+    if let Some(u) = run_as {
+        // On failure the TempDir removes the directory.
+        std::os::unix::fs::chown(dir.path(), Some(u.uid), Some(u.gid)).map_err(|source| {
+            ServerError::Chown {
+                dir: dir.path().to_path_buf(),
+                user: u.user.clone(),
+                source,
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => last_err = format!("cannot create {}: {e}", dir.display()),
-        }
+        })?;
     }
-    Err(format!("{last_err}: set TMPDIR to a writable directory"))
+    // From here on the server's clean-up (Drop, the interrupt handler)
+    // removes it.
+    Ok(dir.keep())
 }
 
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind((HOST, 0))
-        .map_err(|e| format!("cannot find a free port on {HOST}: {e}"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port on {HOST}: {e}"))
+fn free_port() -> Result<u16, ServerError> {
+    let l = TcpListener::bind((HOST, 0)).map_err(ServerError::Port)?;
+    l.local_addr().map(|a| a.port()).map_err(ServerError::Port)
 }
 
 /// A value as a postgresql.conf string literal.
@@ -488,7 +560,7 @@ fn conf_literal(value: &str) -> String {
 
 impl EmbeddedServer {
     /// Starts a fresh server. Errors say what is missing and what to do.
-    pub fn start(opts: &ServerOptions) -> Result<EmbeddedServer, String> {
+    pub fn start(opts: &ServerOptions) -> Result<EmbeddedServer, ServerError> {
         let bin_dir = find_binaries(opts.bin_dir.as_deref())?;
         let major = binaries_major(&bin_dir)?;
         let user = opts.system_user.as_deref().unwrap_or(DEFAULT_SYSTEM_USER);
@@ -534,11 +606,14 @@ impl EmbeddedServer {
 
     /// Runs `cmd` to completion, registered as busy so that an interrupt
     /// can end it.
-    fn run(&self, mut cmd: Command, what: &str) -> Result<Output, String> {
+    fn run(&self, mut cmd: Command, what: &str) -> Result<Output, ServerError> {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let child = cmd.spawn().map_err(|e| format!("cannot run {what}: {e}"))?;
+        let child = cmd.spawn().map_err(|source| ServerError::Spawn {
+            what: what.to_string(),
+            source,
+        })?;
         if let Some(r) = registry().get_mut(&self.id) {
             r.busy_pgid = Some(child.id());
         }
@@ -546,22 +621,25 @@ impl EmbeddedServer {
         if let Some(r) = registry().get_mut(&self.id) {
             r.busy_pgid = None;
         }
-        let out = out.map_err(|e| format!("{what}: {e}"))?;
+        let out = out.map_err(|source| ServerError::Wait {
+            what: what.to_string(),
+            source,
+        })?;
         if out.status.success() {
             Ok(out)
         } else {
-            Err(format!(
-                "{what} failed ({}): {}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout).trim(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
+            Err(ServerError::Failed {
+                what: what.to_string(),
+                status: out.status,
+                stdout: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
         }
     }
 
     /// initdb, then ddlint's settings appended to postgresql.conf (no shell
     /// quoting involved, whatever the values).
-    fn init(&self, opts: &ServerOptions) -> Result<(), String> {
+    fn init(&self, opts: &ServerOptions) -> Result<(), ServerError> {
         let mut initdb = self.command("initdb");
         initdb.arg("-D").arg(self.data_dir()).args([
             "-A",
@@ -600,54 +678,61 @@ impl EmbeddedServer {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             {
-                return Err(format!(
-                    "invalid server setting name {k:?}: use names like work_mem"
-                ));
+                return Err(ServerError::SettingName(k.clone()));
             }
             conf.push_str(&format!("{k} = {}\n", conf_literal(v)));
         }
         let path = self.data_dir().join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut text = std::fs::read_to_string(&path).map_err(|source| ServerError::Read {
+            path: path.clone(),
+            source,
+        })?;
         text.push_str(&conf);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        std::fs::write(&path, text).map_err(|source| ServerError::Write { path, source })
     }
 
     /// pg_ctl start on a free port (a few tries: the port may be taken
     /// between picking and binding).
-    fn launch(&mut self) -> Result<(), String> {
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = free_port()?;
+    fn launch(&mut self) -> Result<(), ServerError> {
+        let mut log = String::new();
+        // Outer error: this try failed, try again; inner: give up now.
+        let started = retry(5, Duration::from_millis(100), || {
+            let port = match free_port() {
+                Ok(port) => port,
+                Err(e) => return Ok(Err(e)),
+            };
             let mut ctl = self.command("pg_ctl");
             ctl.arg("-D")
                 .arg(self.data_dir())
                 .args(["-w", "-t", "60", "-l"])
                 .arg(self.log_path())
                 .args(["-o", &format!("-p {port}"), "start"]);
-            match self.run(ctl, "pg_ctl start") {
-                Ok(_) => {
-                    self.port = port;
-                    return Ok(());
+            if let Err(e) = self.run(ctl, "pg_ctl start") {
+                log = self.log();
+                // Stop a half-started server before retrying.
+                if self.data_dir().join("postmaster.pid").exists() {
+                    let mut stop = self.command("pg_ctl");
+                    stop.arg("-D")
+                        .arg(self.data_dir())
+                        .args(["-m", "immediate", "-w", "stop"]);
+                    let _ = self.run(stop, "pg_ctl stop");
                 }
-                Err(e) => {
-                    last_err = format!("{e}\nserver log:\n{}", self.log());
-                    // Stop a half-started server before retrying.
-                    if self.data_dir().join("postmaster.pid").exists() {
-                        let mut stop = self.command("pg_ctl");
-                        stop.arg("-D")
-                            .arg(self.data_dir())
-                            .args(["-m", "immediate", "-w", "stop"]);
-                        let _ = self.run(stop, "pg_ctl stop");
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                return Err(e);
             }
+            Ok(Ok(port))
+        });
+        match started {
+            Ok(Ok(port)) => {
+                self.port = port;
+                Ok(())
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(ServerError::Start {
+                major: self.major,
+                source: Box::new(e),
+                log,
+            }),
         }
-        Err(format!(
-            "cannot start the throwaway PostgreSQL {} server: {last_err}",
-            self.major
-        ))
     }
 
     /// Major version of the server binaries.
@@ -699,12 +784,13 @@ impl EmbeddedServer {
     }
 
     /// A plain (no TLS) connection to `dbname`.
-    pub fn connect(&self, dbname: &str) -> Result<postgres::Client, String> {
-        postgres::Client::connect(&self.conn_string(dbname), postgres::NoTls).map_err(|e| {
-            format!(
-                "cannot connect to the throwaway PostgreSQL {} server on port {}: {e}",
-                self.major, self.port
-            )
+    pub fn connect(&self, dbname: &str) -> Result<postgres::Client, ServerError> {
+        postgres::Client::connect(&self.conn_string(dbname), postgres::NoTls).map_err(|source| {
+            ServerError::Connect {
+                major: self.major,
+                port: self.port,
+                source,
+            }
         })
     }
 
@@ -761,7 +847,9 @@ mod tests {
 
     #[test]
     fn explicit_bin_dir_without_binaries_is_an_error() {
-        let err = find_binaries(Some(Path::new("/nonexistent/bin"))).unwrap_err();
+        let err = find_binaries(Some(Path::new("/nonexistent/bin")))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--pg-bin"), "{err}");
         assert!(err.contains("initdb"), "{err}");
     }

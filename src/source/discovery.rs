@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
 use super::read::io_message;
 use super::SourceError;
 
@@ -15,59 +17,82 @@ pub fn is_sql(p: &Path) -> bool {
     name.ends_with(".sql") || name.ends_with(".sql.postgres") || name.ends_with(".psql")
 }
 
-/// Every regular file under `dir` (layouts need the non-SQL siblings too:
-/// `metadata.toml`, `sqitch.plan`, `*.sql.conf`).
-pub fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), SourceError> {
-    if depth > 64 {
-        return Err(SourceError {
-            path: dir.display().to_string(),
-            message: "directories nested too deeply (a symlink loop?)".into(),
+/// How deep a directory walk goes before it gives up (a symlink loop that
+/// `walkdir` cannot see, e.g. through a bind mount).
+const MAX_DEPTH: usize = 64;
+
+/// Every file under `dir` that is not a directory (layouts need the non-SQL
+/// siblings too: `metadata.toml`, `sqitch.plan`, `*.sql.conf`), depth
+/// first, each directory's entries in the order the file system lists
+/// them. Symlinks are followed; a broken one, or one that loops back to a
+/// directory above it, is an error naming it. Hidden directories,
+/// `node_modules` and `target` below `dir` are skipped; hidden files are
+/// not.
+pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 || !e.file_type().is_dir() {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            !(name.starts_with('.') || name == "node_modules" || name == "target")
         });
-    }
-    let rd = std::fs::read_dir(dir).map_err(|e| SourceError {
-        path: dir.display().to_string(),
-        message: io_message(&e),
-    })?;
-    for entry in rd {
-        let entry = entry.map_err(|e| SourceError {
-            path: dir.display().to_string(),
-            message: io_message(&e),
-        })?;
-        let path = entry.path();
-        let ft = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                if entry.file_type().map(|t| t.is_symlink()).unwrap_or(false) {
-                    return Err(SourceError {
-                        path: path.display().to_string(),
-                        message: format!("broken or looping symlink ({})", io_message(&e)),
-                    });
-                }
-                return Err(SourceError {
-                    path: path.display().to_string(),
-                    message: io_message(&e),
-                });
+    for entry in walker {
+        let entry = entry.map_err(|e| walk_error(dir, e))?;
+        if entry.file_type().is_dir() {
+            if entry.depth() > MAX_DEPTH {
+                return Err(too_deep(entry.path()));
             }
-        };
-        if ft.is_dir() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || name == "node_modules" || name == "target" {
-                continue;
-            }
-            walk(&path, out, depth + 1)?;
         } else {
-            out.push(path);
+            out.push(entry.into_path());
         }
     }
     Ok(())
+}
+
+fn too_deep(path: &Path) -> SourceError {
+    SourceError {
+        path: path.display().to_string(),
+        message: "directories nested too deeply (a symlink loop?)".into(),
+    }
+}
+
+/// The message of a failed walk step, as `read_dir`/`metadata` word it.
+fn walk_error(dir: &Path, e: walkdir::Error) -> SourceError {
+    let path = e.path().unwrap_or(dir).to_path_buf();
+    if e.loop_ancestor().is_some() {
+        return too_deep(&path);
+    }
+    let message = match e.io_error() {
+        Some(io) => {
+            let is_link = std::fs::symlink_metadata(&path)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            if is_link && e.depth() > 0 {
+                format!("broken or looping symlink ({})", io_message(io))
+            } else {
+                io_message(io)
+            }
+        }
+        None => e.to_string(),
+    };
+    SourceError {
+        path: path.display().to_string(),
+        message,
+    }
 }
 
 pub fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-/// Expand a glob pattern into the matching paths, sorted.
+/// Expand a glob pattern into the matching files, sorted. `*`, `?` and
+/// `[set]` (`!`/`^` negation, ranges) match within one path component,
+/// `**` any number of them; `{`, `}` and `,` are literal. Files are found by
+/// [`walk`] from the pattern's literal prefix, so hidden directories,
+/// `node_modules` and `target` are skipped there too.
 pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, SourceError> {
     let pattern = pattern.replace('\\', "/");
     let absolute = pattern.starts_with('/');
@@ -84,21 +109,23 @@ pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, SourceError> {
     if lit == comps.len() {
         return Ok(if base.exists() { vec![base] } else { vec![] });
     }
+    let matcher = matcher(&comps[lit..]).map_err(|e| SourceError {
+        path: pattern.clone(),
+        message: e.to_string(),
+    })?;
     let mut files = Vec::new();
     if base.is_dir() {
-        walk(&base, &mut files, 0)?;
+        walk(&base, &mut files)?;
     }
-    let rest = &comps[lit..];
     let mut out: Vec<PathBuf> = files
         .into_iter()
         .filter(|f| {
             let rel = f.strip_prefix(&base).unwrap_or(f);
-            let parts: Vec<String> = rel
+            let rel: Vec<_> = rel
                 .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .map(|c| c.as_os_str().to_string_lossy())
                 .collect();
-            let parts: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
-            match_components(rest, &parts)
+            matcher.is_match(rel.join("/"))
         })
         .map(|f| {
             if absolute {
@@ -112,102 +139,176 @@ pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, SourceError> {
     Ok(out)
 }
 
-fn match_components(pat: &[&str], parts: &[&str]) -> bool {
-    match pat.first() {
-        None => parts.is_empty(),
-        Some(&"**") => (0..=parts.len()).any(|i| match_components(&pat[1..], &parts[i..])),
-        Some(p) => {
-            !parts.is_empty() && wildcard(p, parts[0]) && match_components(&pat[1..], &parts[1..])
+/// The pattern's components after its literal prefix as one `globset`
+/// matcher on `/`-joined relative paths.
+fn matcher(comps: &[&str]) -> Result<GlobSet, globset::Error> {
+    let mut pattern = String::new();
+    for (i, c) in comps.iter().enumerate() {
+        if i > 0 {
+            pattern.push('/');
         }
+        pattern.push_str(&literal_braces(c));
     }
+    let glob = |p: &str| {
+        GlobBuilder::new(p)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .allow_unclosed_class(true)
+            .build()
+    };
+    let mut set = GlobSetBuilder::new();
+    set.add(glob(&pattern)?);
+    // A trailing `**` also matches no component (`x/**` matches the file
+    // `x`), which globset's `/**` does not.
+    if let Some(stem) = pattern.strip_suffix("/**") {
+        set.add(glob(stem)?);
+    }
+    set.build()
 }
 
-/// `*`, `?` and `[set]` (with `!`/`^` negation and ranges) on one path
-/// component.
-pub fn wildcard(pat: &str, s: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let t: Vec<char> = s.chars().collect();
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') => (0..=t.len()).any(|i| go(&p[1..], &t[i..])),
-            Some('?') => !t.is_empty() && go(&p[1..], &t[1..]),
-            Some('[') => {
-                let Some(close) = p.iter().skip(2).position(|c| *c == ']').map(|i| i + 2) else {
-                    return t.first() == Some(&'[') && go(&p[1..], &t[1..]);
-                };
-                let Some(&c) = t.first() else { return false };
-                let mut set = &p[1..close];
-                let neg = matches!(set.first(), Some('!') | Some('^'));
-                if neg {
-                    set = &set[1..];
-                }
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= c && c <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == c;
-                        i += 1;
+/// `{`, `}` and `,` outside `[...]` escaped: alternation is not part of the
+/// syntax (a file may be named `x{1}.sql`). A class is `[`, one character
+/// (so `[]]` and `[!]` hold one), then up to the next `]`; an unclosed `[`
+/// is literal.
+fn literal_braces(comp: &str) -> String {
+    let chars: Vec<char> = comp.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '[' => {
+                let close = chars
+                    .iter()
+                    .skip(i + 2)
+                    .position(|c| *c == ']')
+                    .map(|k| k + i + 2);
+                match close {
+                    // Only a negation: any one character.
+                    Some(close) if close == i + 2 && matches!(chars[i + 1], '!' | '^') => {
+                        out.push('?');
+                        i = close;
                     }
+                    Some(close) => {
+                        out.extend(&chars[i..=close]);
+                        i = close + 1;
+                        continue;
+                    }
+                    None => out.push_str("\\["),
                 }
-                hit != neg && go(&p[close + 1..], &t[1..])
             }
-            Some(&c) => t.first() == Some(&c) && go(&p[1..], &t[1..]),
+            c @ ('{' | '}' | ',') => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
         }
+        i += 1;
     }
-    go(&p, &t)
-}
-
-/// Whether a path matches an exclude pattern: a glob matched against the
-/// whole path, or against any suffix of its components (`vendor/**`,
-/// `*.down.sql`, `migrations/legacy`).
-pub fn excluded(path: &Path, patterns: &[String]) -> bool {
-    if patterns.is_empty() {
-        return false;
-    }
-    let parts: Vec<String> = path
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let parts: Vec<&str> = parts.iter().map(|s| s.as_str()).collect();
-    patterns.iter().any(|pat| {
-        let pat = pat.trim_end_matches('/');
-        let pc: Vec<&str> = pat
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
-        (0..parts.len()).any(|i| {
-            // a directory pattern excludes everything below it
-            (i..=parts.len()).any(|j| match_components(&pc, &parts[i..j]) && j > i)
-        })
-    })
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn wildcards() {
-        assert!(wildcard("*.sql", "a.sql"));
-        assert!(!wildcard("*.sql", "a.sql.conf"));
-        assert!(wildcard("V[0-9]*__*.sql", "V12__x.sql"));
-        assert!(!wildcard("V[!0-9]*", "V1"));
-        assert!(match_components(&["**", "*.sql"], &["a", "b", "c.sql"]));
-        assert!(match_components(&["**", "*.sql"], &["c.sql"]));
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = t.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        t
+    }
+
+    fn glob(t: &tempfile::TempDir, pattern: &str) -> Vec<String> {
+        let full = format!("{}/{pattern}", t.path().display());
+        expand_glob(&full)
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.strip_prefix(t.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
     }
 
     #[test]
-    fn excludes() {
-        let p = Path::new("db/migrations/legacy/001_x.sql");
-        assert!(excluded(p, &["legacy".into()]));
-        assert!(excluded(p, &["migrations/legacy/".into()]));
-        assert!(excluded(p, &["*.sql".into()]));
-        assert!(!excluded(p, &["*.down.sql".into()]));
-        assert!(excluded(p, &["db/**/001_*".into()]));
+    fn globs() {
+        let t = tree(&[
+            "a.sql",
+            "a.sql.conf",
+            "V12__x.sql",
+            "V1",
+            "Vx",
+            "x{1}.sql",
+            "[.sql",
+            "d/b.sql",
+            "d/e/c.sql",
+            "d/.hidden/h.sql",
+            "d/node_modules/n.sql",
+            "d/.f.sql",
+        ]);
+        assert_eq!(
+            glob(&t, "*.sql"),
+            ["V12__x.sql", "[.sql", "a.sql", "x{1}.sql"]
+        );
+        assert_eq!(glob(&t, "V[0-9]*__*.sql"), ["V12__x.sql"]);
+        assert_eq!(glob(&t, "V[!0-9]*"), ["Vx"]);
+        assert_eq!(glob(&t, "V[!]"), ["V1", "Vx"]);
+        assert_eq!(glob(&t, "x{1}*"), ["x{1}.sql"]);
+        assert_eq!(glob(&t, "[*"), ["[.sql"]);
+        assert_eq!(glob(&t, "d/*.sql"), ["d/.f.sql", "d/b.sql"]);
+        assert_eq!(
+            glob(&t, "**/*.sql"),
+            [
+                "V12__x.sql",
+                "[.sql",
+                "a.sql",
+                "d/.f.sql",
+                "d/b.sql",
+                "d/e/c.sql",
+                "x{1}.sql"
+            ]
+        );
+        assert_eq!(glob(&t, "d/**/c.sql"), ["d/e/c.sql"]);
+        assert_eq!(glob(&t, "d/**"), ["d/.f.sql", "d/b.sql", "d/e/c.sql"]);
+        assert_eq!(glob(&t, "d/*/**"), ["d/.f.sql", "d/b.sql", "d/e/c.sql"]);
+        assert_eq!(glob(&t, "d/e**/*"), ["d/e/c.sql"]);
+        assert_eq!(glob(&t, "./d//e/?.sql"), ["d/e/c.sql"]);
+    }
+
+    #[test]
+    fn walks_follow_symlinks_and_report_broken_ones() {
+        let t = tree(&["real/a.sql", "d/x.sql"]);
+        std::os::unix::fs::symlink(t.path().join("real"), t.path().join("d/link")).unwrap();
+        let mut out = Vec::new();
+        walk(&t.path().join("d"), &mut out).unwrap();
+        out.sort();
+        assert_eq!(
+            out,
+            [t.path().join("d/link/a.sql"), t.path().join("d/x.sql")]
+        );
+
+        std::os::unix::fs::symlink(t.path().join("missing"), t.path().join("d/broken")).unwrap();
+        let err = walk(&t.path().join("d"), &mut Vec::new()).unwrap_err();
+        assert_eq!(err.path, t.path().join("d/broken").display().to_string());
+        assert!(
+            err.message.starts_with("broken or looping symlink ("),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn symlink_loops_are_errors() {
+        let t = tree(&["d/x.sql"]);
+        std::os::unix::fs::symlink(t.path().join("d"), t.path().join("d/up")).unwrap();
+        let err = walk(&t.path().join("d"), &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "directories nested too deeply (a symlink loop?)"
+        );
     }
 }

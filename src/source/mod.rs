@@ -52,23 +52,14 @@ use crate::parse::lines::OffsetMap;
 use layouts::{Planned, Unit};
 use rewrite::{keep_only, Rewriter};
 
-#[derive(Debug, Clone)]
+/// A path that cannot be read, and why: `path: message` (just the message
+/// when no path applies).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{}{message}", .path, if .path.is_empty() { "" } else { ": " })]
 pub struct SourceError {
     pub path: String,
     pub message: String,
 }
-
-impl std::fmt::Display for SourceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
-
-impl std::error::Error for SourceError {}
 
 /// How to read the sources.
 #[derive(Debug, Clone, Default)]
@@ -79,8 +70,6 @@ pub struct Options {
     pub vars: BTreeMap<String, String>,
     /// Lint down parts too (after all up parts, newest first).
     pub include_down: bool,
-    /// Exclude globs (config `exclude`).
-    pub exclude: Vec<String>,
     /// The name stdin (`-`) is linted as.
     pub stdin_filename: Option<String>,
     /// Plain psql scripts run inside one transaction each.
@@ -246,13 +235,12 @@ enum Named {
 /// Expand one path argument. Excluded SQL files are added to `excluded`.
 fn name_path(
     p: &Path,
-    opts: &Options,
     skip: &dyn Fn(&str) -> bool,
     excluded: &mut Vec<PathBuf>,
 ) -> Result<Vec<Named>, SourceError> {
     let arg = p.display().to_string();
     let mut keep = |f: &PathBuf| {
-        let out = discovery::excluded(f, &opts.exclude) || skip(&f.display().to_string());
+        let out = skip(&f.display().to_string());
         if out && discovery::is_sql(f) {
             excluded.push(f.clone());
         }
@@ -261,7 +249,7 @@ fn name_path(
     match std::fs::metadata(p) {
         Ok(meta) if meta.is_dir() => {
             let mut found = Vec::new();
-            discovery::walk(p, &mut found, 0)?;
+            discovery::walk(p, &mut found)?;
             let had_sql = found.iter().any(|f| discovery::is_sql(f));
             found.retain(&mut keep);
             if had_sql && !found.iter().any(|f| discovery::is_sql(f)) {
@@ -290,7 +278,7 @@ fn name_path(
                 if f.is_dir() {
                     // A directory matched is read as if it were named.
                     let mut inner = Vec::new();
-                    discovery::walk(&f, &mut inner, 0)?;
+                    discovery::walk(&f, &mut inner)?;
                     inner.retain(&mut keep);
                     if inner.iter().any(|f| discovery::is_sql(f)) {
                         out.push(Named::Dir {
@@ -480,7 +468,7 @@ pub fn load_with(
             read_stdin_part(&name, &text, opts, r);
             continue;
         }
-        for named in name_path(p, opts, skip, &mut excluded)? {
+        for named in name_path(p, skip, &mut excluded)? {
             // Each group is read, and its texts dropped, before the next.
             for g in groups(named, opts) {
                 let r = reading_for(&mut reading, &g.project);
@@ -596,9 +584,9 @@ fn read_stdin(opts: &Options) -> Result<(String, String), SourceError> {
         .stdin_filename
         .clone()
         .unwrap_or_else(|| "<stdin>".into());
-    let text = decode(bytes).map_err(|m| SourceError {
+    let text = decode(bytes).map_err(|e| SourceError {
         path: name.clone(),
-        message: m,
+        message: e.to_string(),
     })?;
     Ok((name, text))
 }

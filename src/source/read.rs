@@ -46,27 +46,41 @@ pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, SourceError>
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(io_message(&e)))?;
-    decode(bytes).map_err(err)
+    decode(bytes).map_err(|e| err(e.to_string()))
 }
 
-pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
+/// Why a file's bytes are not SQL text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("file is UTF-16; convert it to UTF-8 (PostgreSQL migration tools read UTF-8)")]
+    Utf16,
+    #[error("line {line}: NUL byte: this looks like a binary file, not SQL")]
+    Nul { line: usize },
+    #[error(
+        "line {line}, column {column}: invalid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8"
+    )]
+    InvalidUtf8 {
+        line: usize,
+        column: usize,
+        byte: u8,
+    },
+}
+
+/// The text of `bytes`: UTF-8 (a leading byte-order mark dropped), no NUL.
+pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
     let bytes = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         bytes[3..].to_vec()
     } else {
         bytes
     };
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(
-            "file is UTF-16; convert it to UTF-8 (PostgreSQL migration tools read UTF-8)".into(),
-        );
+        return Err(DecodeError::Utf16);
     }
     match String::from_utf8(bytes) {
         Ok(s) => {
             if let Some(pos) = s.find('\0') {
                 let line = s[..pos].bytes().filter(|b| *b == b'\n').count() + 1;
-                return Err(format!(
-                    "line {line}: NUL byte: this looks like a binary file, not SQL"
-                ));
+                return Err(DecodeError::Nul { line });
             }
             Ok(s)
         }
@@ -74,7 +88,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
             let pos = e.utf8_error().valid_up_to();
             let bytes = e.into_bytes();
             let line = bytes[..pos].iter().filter(|b| **b == b'\n').count() + 1;
-            let col = String::from_utf8_lossy(
+            let column = String::from_utf8_lossy(
                 &bytes[bytes[..pos]
                     .iter()
                     .rposition(|b| *b == b'\n')
@@ -84,10 +98,11 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
             .chars()
             .count()
                 + 1;
-            Err(format!(
-                "line {line}, column {col}: invalid UTF-8 (byte 0x{:02X}); save the file as UTF-8",
-                bytes[pos]
-            ))
+            Err(DecodeError::InvalidUtf8 {
+                line,
+                column,
+                byte: bytes[pos],
+            })
         }
     }
 }
@@ -102,9 +117,17 @@ mod tests {
             decode(b"\xEF\xBB\xBFSELECT 1;".to_vec()).unwrap(),
             "SELECT 1;"
         );
-        assert!(decode(b"SELECT 1;\n\xFF".to_vec())
-            .unwrap_err()
-            .starts_with("line 2, column 1"));
-        assert!(decode(b"a\0b".to_vec()).unwrap_err().contains("binary"));
+        assert_eq!(
+            decode(b"SELECT 1;\n\xFF".to_vec()).unwrap_err().to_string(),
+            "line 2, column 1: invalid UTF-8 (byte 0xFF); save the file as UTF-8"
+        );
+        assert_eq!(
+            decode(b"a\nb\0".to_vec()).unwrap_err().to_string(),
+            "line 2: NUL byte: this looks like a binary file, not SQL"
+        );
+        assert_eq!(
+            decode(b"\xFF\xFEa".to_vec()).unwrap_err(),
+            DecodeError::Utf16
+        );
     }
 }

@@ -40,7 +40,6 @@ impl Sources {
             layout: a.layout,
             vars,
             include_down: a.include_down,
-            exclude: Vec::new(),
             stdin_filename: a.stdin_filename.clone(),
             assume_in_transaction: a.assume_in_transaction,
             max_file_bytes: a.max_file_size.saturating_mul(1_048_576),

@@ -99,7 +99,8 @@ impl PgServer {
                 .collect(),
             system_user: Some(TEST_USER.to_string()),
             dir_prefix: Some(format!("ddlint-pg{major}-")),
-        })?;
+        })
+        .map_err(|e| e.to_string())?;
         if server.major() != major {
             return Err(format!(
                 "{} holds PostgreSQL {} binaries, not {major}",
@@ -129,7 +130,7 @@ impl PgServer {
     }
 
     pub fn connect_db(&self, dbname: &str) -> Result<Client, String> {
-        self.server.connect(dbname)
+        self.server.connect(dbname).map_err(|e| e.to_string())
     }
 
     /// Server log so far (for diagnostics).
