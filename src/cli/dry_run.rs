@@ -1,6 +1,10 @@
-//! `ddlint dry-run`: the arguments turned into a `dryrun::Request`.
+//! `ddlint dry-run`: the arguments turned into a `dryrun::Request`, the
+//! run, and its report.
+
+use std::io::Write;
 
 use super::{duration_arg, setup_color, DryRunArgs, Error};
+use crate::report::{self, dryrun::Format, dryrun::Progress};
 use crate::source::{SourceArgs, Sources};
 
 pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
@@ -59,10 +63,40 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             },
             application_name: args.application_name.clone(),
             settings,
-            format: args.format,
-            output: args.output.clone(),
             quiet: args.quiet,
         })
     })();
-    Ok(crate::dryrun::command(prepared?))
+    let mut progress = Progress::new(args.format == Format::Text && !args.quiet);
+    let done = crate::dryrun::execute(prepared?, &mut progress).map_err(Error::DryRun)?;
+    let write = |format: Format, w: &mut dyn Write| {
+        report::dryrun::write(
+            w,
+            format,
+            &done.analysis,
+            &done.findings,
+            &done.run,
+            &done.info,
+        )
+        .and_then(|_| w.flush())
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::File::create(path)
+                .and_then(|f| write(args.format, &mut std::io::BufWriter::new(f)))
+                .map_err(|e| {
+                    Error::Report(format!("{}: cannot write the report: {e}", path.display()))
+                })?;
+            if args.format != Format::Text {
+                let _ = write(Format::Text, &mut std::io::stderr().lock());
+            }
+        }
+        None => {
+            let _ = write(
+                args.format,
+                &mut std::io::BufWriter::new(std::io::stdout().lock()),
+            );
+        }
+    }
+    // The throwaway server stops once the report is out.
+    Ok(done.exit_code())
 }

@@ -33,6 +33,9 @@ pub enum Error {
     /// `--fix` could not write a file.
     #[error(transparent)]
     Fix(#[from] crate::rules::fix::WriteError),
+    /// A dry-run could not run (connection, refusal, bad input).
+    #[error("{0}")]
+    DryRun(String),
     /// The report could not be written.
     #[error("{0}")]
     Report(String),

@@ -10,15 +10,17 @@
 //! - `plan`: the steps (statements with the tool's transaction placement)
 //!   and what a run that must leave the database unchanged refuses.
 //! - `run`: the executor (transactions, rollback, cleanup, blocking windows).
+//! - `outcome`: the results (plain data the reports render).
 //! - `observe`: pg_class / pg_locks snapshots and the comparison with the
 //!   prediction; `monitor`: the second session watching lock waits;
 //!   `probe`: sessions measuring blocked reads and writes.
 //!
-//! Rendering lives in `report::dryrun`.
+//! Rendering lives in `report::dryrun`, driven by `cli::dry_run`.
 
 pub mod connect;
 pub mod monitor;
 pub mod observe;
+pub mod outcome;
 pub mod plan;
 pub mod probe;
 pub mod run;
@@ -31,7 +33,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::model::{self, Input};
-use crate::report;
 use crate::rules;
 use connect::Target;
 
@@ -146,26 +147,41 @@ pub struct Request {
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
-    pub format: report::dryrun::Format,
-    pub output: Option<PathBuf>,
+    /// No "ddlint dry-run: <where>" line on stderr.
     pub quiet: bool,
 }
 
-/// Exit codes: 0 ran and nothing failed; 1 a statement failed (error, lock
-/// timeout, statement timeout: migration problems); 2 could not run
-/// (connection, refusal, bad input, lost connection, something left
-/// behind); 130 interrupted.
-pub fn command(req: Request) -> i32 {
-    match command_inner(req) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("ddlint: error: {e}");
-            2
+pub use outcome::Progress;
+
+/// A dry-run that ran: what to report. The throwaway server, if any, stops
+/// when this is dropped (after the report is written).
+pub struct Done {
+    pub analysis: model::Analysis,
+    pub findings: Vec<rules::Finding>,
+    pub run: run::Run,
+    pub info: outcome::Info,
+    pub server: Option<server::EmbeddedServer>,
+}
+
+impl Done {
+    /// 0 ran and nothing failed; 1 a statement failed (error, lock timeout,
+    /// statement timeout: migration problems); 2 lost connection or
+    /// something left behind; 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        match &self.run.outcome {
+            run::Outcome::Interrupted { .. } => 130,
+            run::Outcome::ConnectionLost { .. } => 2,
+            _ if !self.run.left_behind.is_empty() => 2,
+            _ if self.run.problems() > 0 => 1,
+            _ => 0,
         }
     }
 }
 
-fn command_inner(mut req: Request) -> Result<i32, String> {
+/// Run the migrations of `req` as the tool would, observing each
+/// statement. An error means it could not run (connection, refusal, bad
+/// input): exit status 2.
+pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, String> {
     server::install_interrupt_handler().map_err(|e| e.to_string())?;
     let mut embedded = None;
     let target = match &req.db {
@@ -298,10 +314,7 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
     if let Ok(mut g) = CANCEL.lock() {
         *g = Some((target.clone(), client.cancel_token()));
     }
-    let progress = report::dryrun::Progress::new(
-        req.format == report::dryrun::Format::Text && !req.quiet,
-        steps.iter().filter(|s| !s.history).count(),
-    );
+    progress.start(steps.iter().filter(|s| !s.history).count());
     let app = req.application_name.clone();
     let connect = |name: &str| -> Result<postgres::Client, String> {
         let name = if name == "ddlint" { app.as_str() } else { name };
@@ -326,38 +339,17 @@ fn command_inner(mut req: Request) -> Result<i32, String> {
         *g = None;
     }
     result.notes.splice(0..0, notes);
-    let info = report::dryrun::Info {
+    let info = outcome::Info {
         target: where_,
         server_version: version,
         embedded: embedded.is_some(),
         coverage: std::mem::take(&mut req.coverage),
     };
-    let write = |format: report::dryrun::Format, w: &mut dyn std::io::Write| {
-        report::dryrun::write(w, format, &analysis, &findings, &result, &info)
-            .and_then(|_| w.flush())
-    };
-    match &req.output {
-        Some(path) => {
-            std::fs::File::create(path)
-                .and_then(|f| write(req.format, &mut std::io::BufWriter::new(f)))
-                .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
-            if req.format != report::dryrun::Format::Text {
-                let _ = write(report::dryrun::Format::Text, &mut std::io::stderr().lock());
-            }
-        }
-        None => {
-            let _ = write(
-                req.format,
-                &mut std::io::BufWriter::new(std::io::stdout().lock()),
-            );
-        }
-    }
-    drop(embedded);
-    Ok(match &result.outcome {
-        run::Outcome::Interrupted { .. } => 130,
-        run::Outcome::ConnectionLost { .. } => 2,
-        _ if !result.left_behind.is_empty() => 2,
-        _ if result.problems() > 0 => 1,
-        _ => 0,
+    Ok(Done {
+        analysis,
+        findings,
+        run: result,
+        info,
+        server: embedded,
     })
 }

@@ -12,53 +12,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use postgres::Client;
-use serde::Serialize;
 
 use crate::model::locks::LockMode;
 
 /// How often the migration backend is looked at.
 const POLL: Duration = Duration::from_millis(10);
 
-/// Another session: one that held what the migration waited for, or that
-/// pre-flight reports.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Session {
-    pub pid: i32,
-    pub user: String,
-    pub application: String,
-    pub state: String,
-    /// Seconds since its transaction began (0 when none).
-    pub transaction_age_s: f64,
-    /// `pg_stat_activity.query`, truncated: the statement it runs when
-    /// `active`, otherwise the LAST one it ran, which is not necessarily
-    /// the one that took the locks it holds.
-    pub last_query: String,
-    /// Its transaction ran statements before `last_query` (it is idle in
-    /// transaction, or the transaction began before the query did), so a
-    /// lock it holds may come from one of those.
-    pub lock_may_predate_last_query: bool,
-}
-
-impl Serialize for Session {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Session", 8)?;
-        st.serialize_field("pid", &self.pid)?;
-        st.serialize_field("user", &self.user)?;
-        st.serialize_field("application", &self.application)?;
-        st.serialize_field("state", &self.state)?;
-        st.serialize_field("transaction_age_s", &self.transaction_age_s)?;
-        st.serialize_field("last_query", &self.last_query)?;
-        st.serialize_field(
-            "lock_may_predate_last_query",
-            &self.lock_may_predate_last_query,
-        )?;
-        // The same text under its first name, for readers of JSON version
-        // 1 (fields are only added within a version).
-        st.serialize_field("query", &self.last_query)?;
-        st.end()
-    }
-}
+pub use super::outcome::Session;
 
 /// What the monitor saw while one statement ran.
 #[derive(Clone, Debug, Default)]

@@ -199,15 +199,7 @@ pub fn strongest(
     out
 }
 
-/// A difference between what `ddlint check` predicted and what the server
-/// did.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Disagreement {
-    pub relation: String,
-    pub what: &'static str,
-    pub predicted: String,
-    pub observed: String,
-}
+pub use super::outcome::Disagreement;
 
 /// Compares a statement's prediction with what was observed. `acquired`:
 /// strongest mode per relation among the locks the statement newly took;

@@ -13,36 +13,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use postgres::Client;
-use serde::Serialize;
 
 /// The lock_timeout of each attempt: the resolution of the measurement.
 const ATTEMPT_TIMEOUT_MS: u64 = 50;
 /// Pause between successful attempts.
 const PAUSE: Duration = Duration::from_millis(20);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Op {
-    Read,
-    Write,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ProbeResult {
-    pub relation: String,
-    pub operation: Op,
-    pub attempts: u64,
-    /// Attempts that hit the lock timeout.
-    pub blocked_attempts: u64,
-    /// Total time the operation was blocked.
-    pub blocked_ms: f64,
-    /// The longest a single operation would have waited (the longest
-    /// blocked stretch, or the slowest attempt).
-    pub worst_ms: f64,
-    /// Why the probe could not run (e.g. the relation was dropped).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+pub use super::outcome::{Op, ProbeResult};
 
 pub struct Probes {
     stop: Arc<AtomicBool>,

@@ -21,12 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use postgres::Client;
-use serde::Serialize;
 
-use super::monitor::{LockRow, Monitor, Session, Watch};
-use super::observe::{self, Disagreement, Snapshot};
+use super::monitor::{LockRow, Monitor, Watch};
+use super::observe::{self, Snapshot};
 use super::plan::{Control, Step, Undo};
-use super::probe::{self, ProbeResult};
+use super::probe;
 use super::{db_error_text, interrupted};
 use crate::model::locks::LockMode;
 use crate::model::Analysis;
@@ -50,195 +49,10 @@ pub struct Config {
 /// cleanup after a lost connection), with the application_name given.
 pub type Connect<'a> = &'a (dyn Fn(&str) -> Result<Client, String> + Sync);
 
-#[derive(Clone, Debug, Serialize)]
-pub struct SettingResult {
-    pub name: &'static str,
-    pub value: String,
-    pub applied: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A lock of another session that would make the migration wait.
-#[derive(Clone, Debug, Serialize)]
-pub struct HeldLockInfo {
-    pub relation: String,
-    pub mode: LockMode,
-    /// Held (true) or waited for (false: queued ahead of the migration).
-    pub granted: bool,
-    pub session: Session,
-    /// The strongest lock the migration will request on the relation that
-    /// this one conflicts with. None for a session listed through
-    /// `holds_up` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conflicts_with: Option<LockMode>,
-    /// The pid of a session queued ahead of the migration that this lock
-    /// keeps waiting: it does not conflict with the migration's own
-    /// requests, but the migration waits for that session, which waits
-    /// for this one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub holds_up: Option<i32>,
-}
-
-/// What the server looks like before the run: what would make a real
-/// deploy wait, and sessions worth knowing about.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Preflight {
-    /// Open for longer than `--long-transaction`, or idle in transaction.
-    /// Not lock conflicts by themselves (those are in `lock_holders`), but
-    /// they hold back VACUUM and CONCURRENTLY statements may wait for them.
-    pub long_transactions: Vec<Session>,
-    /// Locks, held or queued, that the migration's lock requests would
-    /// wait behind: those that conflict with a mode it requests on the
-    /// same relation, and those that keep such a queued request waiting.
-    pub lock_holders: Vec<HeldLockInfo>,
-    /// What pre-flight could not judge (statements whose locks are
-    /// unknown).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ErrorInfo {
-    pub sqlstate: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// What it means for the deploy ("would have queued behind ...").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Wait {
-    pub waited_ms: f64,
-    /// "AccessExclusiveLock on public.orders".
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waiting_for: Option<String>,
-    pub blockers: Vec<Session>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    Ok,
-    Failed,
-    /// Not run: an earlier statement failed, or the run was interrupted.
-    NotRun,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct StatementRun {
-    pub number: usize,
-    #[serde(skip)]
-    pub file: usize,
-    #[serde(skip)]
-    pub stmt: usize,
-    pub path: String,
-    pub line: usize,
-    pub kind: String,
-    pub status: Status,
-    /// Milliseconds from the start of the run.
-    pub started_ms: f64,
-    pub duration_ms: f64,
-    /// Strongest mode per pre-existing relation among the locks the
-    /// statement took (for statements in a transaction: read from pg_locks
-    /// before release; outside one: sampled while it ran).
-    pub observed_locks: BTreeMap<String, LockMode>,
-    pub locks_sampled: bool,
-    pub observed_rewrites: BTreeSet<String>,
-    /// What `ddlint check` predicted for the relations that existed before
-    /// the statement (the check JSON carries the full prediction).
-    #[serde(skip)]
-    pub predicted_locks: BTreeMap<String, LockMode>,
-    #[serde(skip)]
-    pub predicted_rewrites: BTreeSet<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub created: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub dropped: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wait: Option<Wait>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorInfo>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub disagreements: Vec<Disagreement>,
-    /// The model's transaction (None: autocommit).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction: Option<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Blocked {
-    Reads,
-    Writes,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Window {
-    pub relation: String,
-    pub blocked: Blocked,
-    pub duration_ms: f64,
-    /// First and last statement (numbers) whose locks made the window.
-    pub statements: (usize, usize),
-    pub mode: LockMode,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "result", rename_all = "kebab-case")]
-pub enum Outcome {
-    Completed,
-    Failed { statement: usize },
-    ConnectionLost { statement: usize },
-    Interrupted { statement: usize },
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Run {
-    pub committed: bool,
-    pub settings: Vec<SettingResult>,
-    pub preflight: Preflight,
-    pub statements: Vec<StatementRun>,
-    pub blocking_windows: Vec<Window>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub probes: Vec<ProbeResult>,
-    pub outcome: Outcome,
-    /// What was done to leave the database as it was.
-    pub cleanup: Vec<String>,
-    /// What could not be undone (should be empty).
-    pub left_behind: Vec<String>,
-    /// Whether the schema after the run equals the schema before
-    /// (rollback mode only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema_unchanged: Option<bool>,
-    pub duration_ms: f64,
-    pub notes: Vec<String>,
-    /// With --commit (or on a throwaway server): the statements whose work
-    /// was committed, as the tool would have committed it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub committed_statements: Option<Vec<usize>>,
-}
-
-impl Run {
-    pub fn disagreements(&self) -> usize {
-        self.statements.iter().map(|s| s.disagreements.len()).sum()
-    }
-
-    pub fn problems(&self) -> usize {
-        self.statements
-            .iter()
-            .filter(|s| s.status == Status::Failed)
-            .count()
-            + usize::from(matches!(self.outcome, Outcome::ConnectionLost { .. }))
-    }
-}
+pub use super::outcome::{
+    Blocked, ErrorInfo, HeldLockInfo, Outcome, Preflight, Run, SettingResult, StatementRun, Status,
+    Wait, Window,
+};
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
@@ -1255,6 +1069,7 @@ fn windows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dryrun::outcome::Session;
     use LockMode::*;
 
     fn row(pid: i32, relation: u32, mode: LockMode, granted: bool, by: &[i32]) -> LockRow {

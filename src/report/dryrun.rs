@@ -8,8 +8,10 @@ use std::time::Duration;
 use colored::Colorize;
 use serde_json::{json, Map, Value};
 
+use crate::dryrun::outcome::{
+    Blocked, HeldLockInfo, Op, Outcome, Run, Session, StatementRun, Status, Wait,
+};
 use crate::dryrun::plan::Step;
-use crate::dryrun::run::{Blocked, Outcome, Run, StatementRun, Status};
 use crate::model::Analysis;
 use crate::rules::Finding;
 
@@ -23,14 +25,7 @@ pub enum Format {
     Markdown,
 }
 
-/// What the report says about where it ran, and what was read.
-pub struct Info {
-    pub target: String,
-    pub server_version: String,
-    pub embedded: bool,
-    /// The SQL files not read (the contract's `skipped`).
-    pub coverage: crate::source::Coverage,
-}
+pub use crate::dryrun::outcome::Info;
 
 /// Streams the report to `w`, as every report does.
 pub fn write(
@@ -107,7 +102,7 @@ fn mode_line(run: &Run, info: &Info) -> String {
     }
 }
 
-fn blocker_line(b: &crate::dryrun::monitor::Session) -> String {
+fn blocker_line(b: &Session) -> String {
     b.to_string()
 }
 
@@ -115,7 +110,7 @@ fn blocker_line(b: &crate::dryrun::monitor::Session) -> String {
 /// conflicts with the ShareRowExclusiveLock the migration will request;
 /// last query: ...": what one pre-flight lock does to the migration.
 /// `relation` is already formatted.
-fn preflight_line(h: &crate::dryrun::run::HeldLockInfo, relation: &str) -> String {
+fn preflight_line(h: &HeldLockInfo, relation: &str) -> String {
     format!(
         "{} {}; {}",
         h.session.who(),
@@ -124,7 +119,7 @@ fn preflight_line(h: &crate::dryrun::run::HeldLockInfo, relation: &str) -> Strin
     )
 }
 
-fn preflight_lock(h: &crate::dryrun::run::HeldLockInfo, relation: &str) -> String {
+fn preflight_lock(h: &HeldLockInfo, relation: &str) -> String {
     let what = format!(
         "{} {} on {relation}",
         if h.granted { "holds" } else { "waits for" },
@@ -245,8 +240,8 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
         writeln!(o, "\n{}", "probes (measured while it ran):".bold())?;
         for p in &run.probes {
             let op = match p.operation {
-                crate::dryrun::probe::Op::Read => "reads ",
-                crate::dryrun::probe::Op::Write => "writes",
+                Op::Read => "reads ",
+                Op::Write => "writes",
             };
             let _ = write!(
                 o,
@@ -653,7 +648,7 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
             result
         )?;
     }
-    let waits: Vec<(usize, &crate::dryrun::run::Wait)> = run
+    let waits: Vec<(usize, &Wait)> = run
         .statements
         .iter()
         .filter_map(|s| Some((s.number, s.wait.as_ref()?)))
@@ -795,24 +790,32 @@ fn strip(s: &str) -> String {
 /// The live progress line on a terminal (stderr): statement, elapsed, lock
 /// waits. Hidden when stderr is not a terminal.
 pub struct Progress {
+    enabled: bool,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    pub fn new(enabled: bool, total: usize) -> Progress {
+    /// A progress line on stderr when `enabled` and stderr is a terminal.
+    pub fn new(enabled: bool) -> Progress {
+        Progress { enabled, bar: None }
+    }
+}
+
+impl crate::dryrun::outcome::Progress for Progress {
+    fn start(&mut self, total: usize) {
         use std::io::IsTerminal;
-        if !enabled || !std::io::stderr().is_terminal() {
-            return Progress { bar: None };
+        if !self.enabled || !std::io::stderr().is_terminal() {
+            return;
         }
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
-        Progress { bar: Some(bar) }
+        self.bar = Some(bar);
     }
 
-    pub fn tick(&self, step: &Step, elapsed: Duration, waited: Duration) {
+    fn tick(&self, step: &Step, elapsed: Duration, waited: Duration) {
         if let Some(b) = &self.bar {
             b.set_position(step.number.saturating_sub(1) as u64);
             let wait = if waited.is_zero() {
@@ -830,7 +833,7 @@ impl Progress {
         }
     }
 
-    pub fn finish(&self) {
+    fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
