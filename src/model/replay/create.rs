@@ -408,3 +408,71 @@ pub(super) fn alter_sequence(s: &pb::AlterSeqStmt, cat: &mut Catalog, v: &Catalo
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::catalog::{ConstraintKind, RelKind};
+    use crate::model::replay::test_support::*;
+
+    #[test]
+    fn create_table_records_columns_sequences_keys_and_foreign_keys() {
+        let cat = catalog_after(
+            "CREATE TABLE a (id serial PRIMARY KEY, code text UNIQUE);
+             CREATE TABLE b (
+                 id bigint GENERATED ALWAYS AS IDENTITY,
+                 a_id int REFERENCES a ON DELETE CASCADE,
+                 n int CHECK (n > 0)
+             );",
+        );
+        assert_eq!(columns(&cat, "a"), ["id", "code"]);
+        let id = rel(&cat, "a").column("id").unwrap();
+        assert!(id.not_null && id.has_default);
+        assert_eq!(id.ty.name, "int4");
+        assert_eq!(id.serial_sequence, Some(q("a_id_seq")));
+        let seq = rel(&cat, "a_id_seq");
+        assert_eq!(seq.kind, RelKind::Sequence);
+        assert_eq!(seq.owned_by, Some((q("a"), "id".to_string())));
+
+        assert_eq!(indexes(&cat, "a"), ["a_code_key", "a_pkey"]);
+        assert_eq!(constraint_names(&cat, "a"), ["a_code_key", "a_pkey"]);
+        let pk = constraint(&cat, "a", "a_pkey");
+        assert_eq!(pk.kind, ConstraintKind::PrimaryKey);
+        assert_eq!(pk.columns, ["id"]);
+        assert_eq!(pk.index, Some(q("a_pkey")));
+        let key = rel(&cat, "a_code_key").index.as_ref().unwrap();
+        assert!(key.unique && !key.primary);
+        assert_eq!(key.constraint.as_deref(), Some("a_code_key"));
+
+        let b = rel(&cat, "b");
+        assert_eq!(b.column("id").unwrap().identity, Some('a'));
+        assert!(b.column("id").unwrap().not_null);
+        assert_eq!(
+            rel(&cat, "b_id_seq").owned_by,
+            Some((q("b"), "id".to_string()))
+        );
+        assert_eq!(constraint_names(&cat, "b"), ["b_a_id_fkey", "b_n_check"]);
+        let fk = constraint(&cat, "b", "b_a_id_fkey");
+        assert_eq!(
+            fk.kind,
+            ConstraintKind::ForeignKey {
+                ref_table: q("a"),
+                ref_columns: vec!["id".into()],
+            }
+        );
+        assert_eq!(fk.columns, ["a_id"]);
+        assert_eq!(fk.on_delete, 'c');
+        assert!(b.indexes.is_empty(), "a foreign key creates no index");
+    }
+
+    #[test]
+    fn like_including_all_copies_columns_checks_and_indexes() {
+        let cat = catalog_after(
+            "CREATE TABLE a (id int PRIMARY KEY, n int CHECK (n > 0));
+             CREATE INDEX ON a (n);
+             CREATE TABLE c (LIKE a INCLUDING ALL, extra text);",
+        );
+        assert_eq!(columns(&cat, "c"), ["id", "n", "extra"]);
+        assert_eq!(indexes(&cat, "c"), ["c_n_idx", "c_pkey"]);
+        assert_eq!(constraint_names(&cat, "c"), ["a_n_check", "c_pkey"]);
+    }
+}

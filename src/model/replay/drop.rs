@@ -199,3 +199,36 @@ fn drop_function_users(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::replay::test_support::*;
+
+    #[test]
+    fn drop_cascade_drops_dependent_views_at_any_depth() {
+        let cat = catalog_after(
+            "CREATE TABLE t (a int);
+             CREATE VIEW v AS SELECT a FROM t;
+             CREATE VIEW w AS SELECT a FROM v;
+             CREATE MATERIALIZED VIEW mv AS SELECT a FROM w;
+             CREATE TABLE other (a int);
+             CREATE VIEW ov AS SELECT a FROM other;
+             DROP TABLE t CASCADE;",
+        );
+        for gone in ["t", "v", "w", "mv"] {
+            assert!(!cat.contains(&q(gone)), "{gone} is still there");
+        }
+        assert!(cat.contains(&q("other")) && cat.contains(&q("ov")));
+    }
+
+    #[test]
+    fn drop_table_takes_its_indexes_and_sequences() {
+        let cat = catalog_after(
+            "CREATE TABLE t (id serial PRIMARY KEY);
+             DROP TABLE t;",
+        );
+        for gone in ["t", "t_pkey", "t_id_seq"] {
+            assert!(!cat.contains(&q(gone)), "{gone} is still there");
+        }
+    }
+}

@@ -124,3 +124,100 @@ pub(super) fn tree(cat: &Catalog, q: &QName) -> Vec<QName> {
     v.extend(cat.descendants(q));
     v
 }
+
+/// Test helpers: replay SQL into a fresh catalog and look at what it holds.
+#[cfg(test)]
+mod test_support {
+    use crate::model::catalog::{Catalog, Constraint, QName, Relation};
+    use crate::model::{analyse, Input, Options};
+
+    /// The catalog after replaying `sql` as one migration file.
+    pub fn catalog_after(sql: &str) -> Catalog {
+        let a = analyse(
+            vec![Input {
+                path: "001.sql".into(),
+                text: sql.into(),
+                wrapping: Default::default(),
+                report: true,
+                map: None,
+                project: None,
+            }],
+            &Options::default(),
+        );
+        a.catalog(None).clone()
+    }
+
+    /// `public.name`.
+    pub fn q(name: &str) -> QName {
+        match name.split_once('.') {
+            Some((s, n)) => QName::new(s, n),
+            None => QName::new("public", name),
+        }
+    }
+
+    pub fn rel<'c>(cat: &'c Catalog, name: &str) -> &'c Relation {
+        cat.get(&q(name))
+            .unwrap_or_else(|| panic!("{name} is not in the catalog"))
+    }
+
+    pub fn columns(cat: &Catalog, table: &str) -> Vec<String> {
+        rel(cat, table)
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    }
+
+    /// The table's index names, sorted.
+    pub fn indexes(cat: &Catalog, table: &str) -> Vec<String> {
+        let mut v: Vec<String> = rel(cat, table)
+            .indexes
+            .iter()
+            .map(|i| i.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The table's constraint names, sorted.
+    pub fn constraint_names(cat: &Catalog, table: &str) -> Vec<String> {
+        let mut v: Vec<String> = rel(cat, table)
+            .constraints
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn constraint<'c>(cat: &'c Catalog, table: &str, name: &str) -> &'c Constraint {
+        rel(cat, table)
+            .constraint(name)
+            .unwrap_or_else(|| panic!("{table} has no constraint {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+
+    /// Names resolve as the server resolves them (`model::resolve`):
+    /// pg_temp first, then search_path; CREATE goes to the first schema.
+    #[test]
+    fn names_resolve_through_pg_temp_and_the_search_path() {
+        let cat = catalog_after(
+            "CREATE SCHEMA s;
+             CREATE TABLE s.t (a int);
+             CREATE TABLE public.t (b int);
+             SET search_path = s, public;
+             CREATE INDEX ON t (a);
+             CREATE TABLE u (c int);
+             CREATE TEMP TABLE t (d int);
+             CREATE INDEX ON t (d);",
+        );
+        assert_eq!(indexes(&cat, "s.t"), ["t_a_idx"]);
+        assert!(indexes(&cat, "public.t").is_empty());
+        assert!(cat.contains(&q("s.u")));
+        assert_eq!(indexes(&cat, "pg_temp.t"), ["t_d_idx"]);
+    }
+}

@@ -202,3 +202,77 @@ pub(super) fn partition_index_name(
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::make_object_name;
+    use crate::model::replay::test_support::*;
+
+    /// makeObjectName shortens the longer part first, to 63 bytes.
+    #[test]
+    fn long_names_are_shortened_as_make_object_name_does() {
+        let n = make_object_name(&"a".repeat(40), &"b".repeat(40), "key");
+        assert_eq!(n, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
+        assert_eq!(n.len(), 63);
+        assert_eq!(make_object_name("t", "", "pkey"), "t_pkey");
+        // Never cut inside a character.
+        let n = make_object_name(&"é".repeat(40), "", "seq");
+        assert!(n.len() <= 63 && n.ends_with("_seq"));
+    }
+
+    /// The names PostgreSQL 15 gave these indexes (read from pg_class).
+    #[test]
+    fn unnamed_indexes_are_named_as_postgresql_names_them() {
+        let cat = catalog_after(
+            "CREATE TABLE t (a int, b int, name text);
+             CREATE INDEX ON t (lower(name));
+             CREATE INDEX ON t (a) INCLUDE (b);
+             CREATE INDEX ON t ((a + b));
+             CREATE INDEX ON t ((a::text));
+             CREATE INDEX ON t (coalesce(a, b));
+             CREATE INDEX ON t (('x'::text));
+             CREATE INDEX ON t ((name COLLATE \"C\"));
+             CREATE INDEX ON t (a, lower(name));",
+        );
+        assert_eq!(
+            indexes(&cat, "t"),
+            [
+                "t_a_b_idx",
+                "t_a_idx",
+                "t_a_lower_idx",
+                "t_coalesce_idx",
+                "t_expr_idx",
+                "t_lower_idx",
+                "t_name_idx",
+                "t_text_idx"
+            ]
+        );
+    }
+
+    /// A name already taken gets a number: by any relation of the schema
+    /// for indexes, their constraints and sequences, by the table's own
+    /// constraints for CHECK.
+    #[test]
+    fn implicit_names_step_past_names_taken() {
+        let cat = catalog_after(
+            "CREATE TABLE t_a_key (x int);
+             CREATE SEQUENCE t_id_seq;
+             CREATE TABLE t (id serial, a int UNIQUE, b int CHECK (b > 0), CHECK (b < 10));
+             CREATE INDEX ON t (a);
+             CREATE INDEX ON t (a);",
+        );
+        assert_eq!(indexes(&cat, "t"), ["t_a_idx", "t_a_idx1", "t_a_key1"]);
+        assert_eq!(
+            constraint_names(&cat, "t"),
+            ["t_a_key1", "t_b_check", "t_b_check1"]
+        );
+        let id = rel(&cat, "t").column("id").unwrap();
+        assert_eq!(id.serial_sequence, Some(q("t_id_seq1")));
+        assert_eq!(
+            rel(&cat, "t_id_seq1").owned_by,
+            Some((q("t"), "id".to_string()))
+        );
+        // The sequence created first is not the column's.
+        assert_eq!(rel(&cat, "t_id_seq").owned_by, None);
+    }
+}

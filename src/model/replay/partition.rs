@@ -246,3 +246,77 @@ pub fn route(cat: &Catalog, parent: &QName, key: &Literal) -> Option<QName> {
     }
     default
 }
+
+#[cfg(test)]
+mod tests {
+    use super::route_one;
+    use crate::model::catalog::{Literal, PartitionBound};
+    use crate::model::replay::test_support::*;
+
+    const PARTITIONED: &str = "
+        CREATE TABLE m (id int, at text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+        CREATE INDEX ON m (id);
+        CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024') TO ('2025');
+        CREATE TABLE m_2025 (id int NOT NULL, at text NOT NULL);
+        ALTER TABLE m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025') TO ('2026');";
+
+    #[test]
+    fn partitions_take_their_parents_indexes_when_created_or_attached() {
+        let cat = catalog_after(PARTITIONED);
+        assert_eq!(rel(&cat, "m").partitions, [q("m_2024"), q("m_2025")]);
+        for p in ["m_2024", "m_2025"] {
+            assert_eq!(rel(&cat, p).partition_of, Some(q("m")));
+            assert_eq!(
+                indexes(&cat, p),
+                [format!("{p}_id_idx"), format!("{p}_pkey")]
+            );
+            let copy = rel(&cat, &format!("{p}_id_idx")).index.clone().unwrap();
+            assert_eq!(copy.parent, Some(q("m_id_idx")));
+        }
+        assert_eq!(
+            rel(&cat, "m_2025").bound,
+            Some(PartitionBound::Range {
+                from: vec![Some(Literal::Text("2025".into()))],
+                to: vec![Some(Literal::Text("2026".into()))],
+            })
+        );
+    }
+
+    #[test]
+    fn detach_unlinks_the_partition() {
+        let cat = catalog_after(&format!(
+            "{PARTITIONED}
+             ALTER TABLE m DETACH PARTITION m_2024;"
+        ));
+        assert_eq!(rel(&cat, "m").partitions, [q("m_2025")]);
+        let p = rel(&cat, "m_2024");
+        assert_eq!(p.partition_of, None);
+        assert_eq!(p.bound, None);
+        // Its indexes stay, as tables of their own.
+        assert_eq!(indexes(&cat, "m_2024"), ["m_2024_id_idx", "m_2024_pkey"]);
+    }
+
+    #[test]
+    fn rows_are_routed_by_their_key() {
+        let cat = catalog_after(&format!(
+            "{PARTITIONED}
+             CREATE TABLE l (k int) PARTITION BY LIST (k);
+             CREATE TABLE l_1 PARTITION OF l FOR VALUES IN (1, 2);
+             CREATE TABLE l_d PARTITION OF l DEFAULT;"
+        ));
+        let m = q("m");
+        let text = |s: &str| Literal::Text(s.into());
+        assert_eq!(route_one(&cat, &m, &text("2025x")), Some(Some(q("m_2025"))));
+        assert_eq!(route_one(&cat, &m, &text("2030")), Some(None));
+        let l = q("l");
+        assert_eq!(route_one(&cat, &l, &Literal::Int(2)), Some(Some(q("l_1"))));
+        assert_eq!(route_one(&cat, &l, &Literal::Int(3)), Some(Some(q("l_d"))));
+    }
+
+    #[test]
+    fn dropping_a_partitioned_index_drops_its_copies() {
+        let cat = catalog_after(&format!("{PARTITIONED}\nDROP INDEX m_id_idx;"));
+        assert!(!cat.contains(&q("m_2024_id_idx")) && !cat.contains(&q("m_2025_id_idx")));
+        assert_eq!(indexes(&cat, "m_2024"), ["m_2024_pkey"]);
+    }
+}

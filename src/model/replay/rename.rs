@@ -335,3 +335,62 @@ pub(super) fn set_schema(s: &pb::AlterObjectSchemaStmt, cat: &mut Catalog, v: &C
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::catalog::ConstraintKind;
+    use crate::model::replay::test_support::*;
+
+    #[test]
+    fn renames_carry_over_to_indexes_constraints_and_foreign_keys() {
+        let cat = catalog_after(
+            "CREATE TABLE t (id int PRIMARY KEY, a int);
+             CREATE TABLE r (t_id int REFERENCES t (id));
+             CREATE INDEX t_a ON t (a);
+             ALTER TABLE t RENAME COLUMN id TO tid;
+             ALTER INDEX t_pkey RENAME TO t_key_renamed;
+             ALTER TABLE t RENAME TO u;
+             ALTER INDEX t_a RENAME TO u_a;",
+        );
+        assert!(!cat.contains(&q("t")));
+        assert_eq!(columns(&cat, "u"), ["tid", "a"]);
+        assert_eq!(indexes(&cat, "u"), ["t_key_renamed", "u_a"]);
+        // Renaming a constraint's index renames the constraint.
+        let pk = constraint(&cat, "u", "t_key_renamed");
+        assert_eq!(pk.columns, ["tid"]);
+        assert_eq!(pk.index, Some(q("t_key_renamed")));
+        let idx = rel(&cat, "t_key_renamed").index.as_ref().unwrap();
+        assert_eq!(idx.table, q("u"));
+        assert_eq!(idx.columns, [Some("tid".to_string())]);
+        assert_eq!(
+            constraint(&cat, "r", "r_t_id_fkey").kind,
+            ConstraintKind::ForeignKey {
+                ref_table: q("u"),
+                ref_columns: vec!["tid".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn renaming_a_constraint_renames_its_index() {
+        let cat = catalog_after(
+            "CREATE TABLE t (id int PRIMARY KEY);
+             ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_id_pk;",
+        );
+        assert_eq!(constraint_names(&cat, "t"), ["t_id_pk"]);
+        assert_eq!(indexes(&cat, "t"), ["t_id_pk"]);
+        assert!(!cat.contains(&q("t_pkey")));
+    }
+
+    #[test]
+    fn set_schema_moves_indexes_and_owned_sequences() {
+        let cat = catalog_after(
+            "CREATE SCHEMA s;
+             CREATE TABLE t (id serial PRIMARY KEY);
+             ALTER TABLE t SET SCHEMA s;",
+        );
+        assert!(!cat.contains(&q("t")));
+        assert_eq!(indexes(&cat, "s.t"), ["t_pkey"]);
+        assert!(cat.contains(&q("s.t_pkey")) && cat.contains(&q("s.t_id_seq")));
+    }
+}
