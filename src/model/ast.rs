@@ -86,6 +86,109 @@ pub fn range_var(n: &Node) -> Option<&RangeVar> {
     }
 }
 
+/// A RangeVar's name as written: `[schema, name]` or `[name]`.
+pub fn range_var_names(rv: &RangeVar) -> Vec<String> {
+    [rv.schemaname.clone(), rv.relname.clone()]
+        .into_iter()
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// The subcommands of an ALTER TABLE.
+pub fn alter_cmds(s: &protobuf::AlterTableStmt) -> Vec<&protobuf::AlterTableCmd> {
+    s.cmds
+        .iter()
+        .filter_map(|c| match &c.node {
+            Some(N::AlterTableCmd(c)) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Which ALTER TABLE subcommand this is.
+pub fn subtype(c: &protobuf::AlterTableCmd) -> protobuf::AlterTableType {
+    protobuf::AlterTableType::try_from(c.subtype).unwrap_or(protobuf::AlterTableType::Undefined)
+}
+
+/// Does any subcommand say CASCADE?
+pub fn any_cascade(s: &protobuf::AlterTableStmt) -> bool {
+    alter_cmds(s)
+        .iter()
+        .any(|c| c.behavior == protobuf::DropBehavior::DropCascade as i32)
+}
+
+/// The constraint an ALTER TABLE subcommand adds (ADD CONSTRAINT).
+pub fn cmd_constraint(c: &protobuf::AlterTableCmd) -> Option<&protobuf::Constraint> {
+    match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+        Some(N::Constraint(k)) => Some(k),
+        _ => None,
+    }
+}
+
+/// The column definition an ALTER TABLE subcommand carries (ADD COLUMN,
+/// ALTER COLUMN TYPE).
+pub fn cmd_column_def(c: &protobuf::AlterTableCmd) -> Option<&protobuf::ColumnDef> {
+    match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+        Some(N::ColumnDef(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// The partition an ATTACH / DETACH PARTITION subcommand names.
+pub fn cmd_partition(c: &protobuf::AlterTableCmd) -> Option<&protobuf::PartitionCmd> {
+    match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+        Some(N::PartitionCmd(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// Which kind of constraint this is.
+pub fn contype(k: &protobuf::Constraint) -> protobuf::ConstrType {
+    protobuf::ConstrType::try_from(k.contype).unwrap_or(protobuf::ConstrType::Undefined)
+}
+
+/// The constraints written in a column definition (NOT NULL, DEFAULT,
+/// PRIMARY KEY, REFERENCES, ...).
+pub fn column_constraints(d: &protobuf::ColumnDef) -> Vec<&protobuf::Constraint> {
+    d.constraints
+        .iter()
+        .filter_map(|c| match &c.node {
+            Some(N::Constraint(k)) => Some(k.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The expressions an index computes: its key expressions, then its
+/// predicate.
+pub fn index_exprs(s: &protobuf::IndexStmt) -> impl Iterator<Item = &Node> {
+    s.index_params
+        .iter()
+        .filter_map(|p| match &p.node {
+            Some(N::IndexElem(e)) => e.expr.as_deref(),
+            _ => None,
+        })
+        .chain(s.where_clause.as_deref())
+}
+
+/// The name and argument types of `name(args)` in DROP / ALTER FUNCTION
+/// (`None`: no list given).
+pub fn object_with_args(o: &protobuf::ObjectWithArgs) -> (Vec<String>, Option<Vec<String>>) {
+    let names = strings(&o.objname);
+    if o.args_unspecified {
+        return (names, None);
+    }
+    let args = o
+        .objargs
+        .iter()
+        .filter_map(|a| match &a.node {
+            Some(N::TypeName(t)) => Some(super::types::TypeRef::from_ast(t).display()),
+            _ => None,
+        })
+        .collect();
+    (names, Some(args))
+}
+
 /// Every relation a query or expression reads (RangeVars outside CTE
 /// names), and every function it calls (last name part, lower-case).
 #[derive(Default, Debug)]

@@ -11,6 +11,7 @@ pub mod locks;
 mod plpgsql;
 pub mod relset;
 pub mod replay;
+pub mod resolve;
 pub mod session;
 pub mod timezone;
 pub mod txn;

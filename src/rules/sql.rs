@@ -218,47 +218,11 @@ pub fn deparse(n: &NodeEnum) -> Option<String> {
     n.deparse(Default::default()).ok()
 }
 
-pub fn alter_cmds(s: &pb::AlterTableStmt) -> Vec<&pb::AlterTableCmd> {
-    s.cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(c)) => Some(c.as_ref()),
-            _ => None,
-        })
-        .collect()
-}
-
-pub fn subtype(c: &pb::AlterTableCmd) -> T {
-    T::try_from(c.subtype).unwrap_or(T::Undefined)
-}
-
-pub fn constraint(c: &pb::AlterTableCmd) -> Option<&pb::Constraint> {
-    match c.def.as_ref().and_then(|d| d.node.as_ref()) {
-        Some(N::Constraint(k)) => Some(k),
-        _ => None,
-    }
-}
-
-pub fn column_def(c: &pb::AlterTableCmd) -> Option<&pb::ColumnDef> {
-    match c.def.as_ref().and_then(|d| d.node.as_ref()) {
-        Some(N::ColumnDef(d)) => Some(d),
-        _ => None,
-    }
-}
-
-pub fn contype(k: &pb::Constraint) -> C {
-    C::try_from(k.contype).unwrap_or(C::Undefined)
-}
-
-pub fn column_constraints(d: &pb::ColumnDef) -> Vec<&pb::Constraint> {
-    d.constraints
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::Constraint(k)) => Some(k.as_ref()),
-            _ => None,
-        })
-        .collect()
-}
+// The AST accessors the model uses too.
+pub use crate::model::ast::{
+    alter_cmds, cmd_column_def as column_def, cmd_constraint as constraint, column_constraints,
+    contype, subtype,
+};
 
 pub fn names(list: &[pb::Node]) -> Vec<String> {
     strings(list)

@@ -8,7 +8,9 @@ use pg_query::protobuf::{
 };
 
 use super::{dml, Ctx, Effects};
-use crate::model::ast::{defelem_name, range_var};
+use crate::model::ast::{
+    any_cascade, column_constraints, contype, defelem_name, range_var, range_var_names, subtype,
+};
 use crate::model::catalog::Volatility;
 use crate::model::catalog::{ConstraintKind, Persistence, QName, RelKind, Relation};
 use crate::model::functions;
@@ -34,18 +36,9 @@ pub fn alter_table(s: &pb::AlterTableStmt, cx: &Ctx, fx: &mut Effects) {
         // an ALTER TABLE of its column; without, the statement fails if
         // there is one.
         fx.lock(&q, AccessExclusive);
-        let cascade = s.cmds.iter().any(|c| {
-            matches!(&c.node, Some(N::AlterTableCmd(c)) if c.behavior == pb::DropBehavior::DropCascade as i32)
-        });
+        let cascade = any_cascade(s);
         if cascade {
-            let names: Vec<String> = [rv.schemaname.clone(), rv.relname.clone()]
-                .into_iter()
-                .filter(|x| !x.is_empty())
-                .collect();
-            let ty = match names.as_slice() {
-                [n] => QName::new(cx.session.creation_schema(), n.as_str()),
-                _ => cx.resolve_names(&names),
-            };
+            let ty = crate::model::resolve::type_name(cx.session, &range_var_names(rv));
             for t in cx.cat.typed_tables(&ty) {
                 let rel = cx.rel(&t);
                 let mut mode = ShareUpdateExclusive;
@@ -78,10 +71,6 @@ pub fn alter_table(s: &pb::AlterTableStmt, cx: &Ctx, fx: &mut Effects) {
             fx.lock(&d, mode);
         }
     }
-}
-
-fn subtype(cmd: &pb::AlterTableCmd) -> T {
-    T::try_from(cmd.subtype).unwrap_or(T::Undefined)
 }
 
 /// The lock one subcommand needs and whether it recurses to descendants;
@@ -391,16 +380,6 @@ fn reloption_lock(namespace: &str, name: &str, kind: Option<RelKind>, objtype: O
         _ if is_view => AccessExclusive,
         _ => AccessExclusive,
     }
-}
-
-fn column_constraints(def: &pb::ColumnDef) -> Vec<&pb::Constraint> {
-    def.constraints
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::Constraint(c)) => Some(c.as_ref()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn is(c: &pb::Constraint, t: C) -> bool {
@@ -915,7 +894,7 @@ fn add_constraint(
     fx: &mut Effects,
 ) -> (LockMode, bool) {
     let leaves = cx.storage_tree(q, inh);
-    let contype = C::try_from(c.contype).unwrap_or(C::Undefined);
+    let contype = contype(c);
     match contype {
         C::ConstrForeign => {
             if let Some(pk) = &c.pktable {

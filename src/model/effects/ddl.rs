@@ -3,7 +3,7 @@
 use pg_query::protobuf::{self as pb, node::Node as N, ObjectType as O};
 
 use super::{dml, node_rv, Ctx, Effects};
-use crate::model::ast::{const_str, defelem_name, name_list, range_var, strings};
+use crate::model::ast::{const_str, defelem_name, index_exprs, name_list, range_var, strings};
 use crate::model::catalog::{ConstraintKind, QName, RelKind};
 use crate::model::locks::LockMode::{self, *};
 use crate::model::types::TypeRef;
@@ -44,16 +44,8 @@ pub fn create_index(s: &pb::IndexStmt, cx: &Ctx, fx: &mut Effects) {
     // (RelationGetIndexExpressions: eval_const_expressions) and evaluates
     // them for each row.
     if !cx.cat.functions.is_empty() {
-        let exprs = s
-            .index_params
-            .iter()
-            .filter_map(|p| match &p.node {
-                Some(N::IndexElem(e)) => e.expr.as_deref(),
-                _ => None,
-            })
-            .chain(s.where_clause.as_deref());
         let rows = cx.rel(&table).is_none_or(|r| r.may_have_rows);
-        for e in exprs {
+        for e in index_exprs(s) {
             let mut p = crate::model::functions::Planner::new(cx);
             p.plan_expr(e);
             let runs = if rows {

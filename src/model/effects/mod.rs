@@ -149,37 +149,17 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// Resolve a possibly unqualified relation name the way the server
     /// does: pg_temp first, then search_path; unknown names land in the
-    /// first schema of search_path.
+    /// first schema of search_path (`model::resolve`).
     pub fn resolve_parts(&self, schema: &str, name: &str) -> QName {
-        if !schema.is_empty() {
-            return QName::new(schema, name);
-        }
-        let temp = QName::new("pg_temp", name);
-        if self.cat.contains(&temp) {
-            return temp;
-        }
-        for s in &self.session.search_path {
-            let q = QName::new(s.as_str(), name);
-            if self.cat.contains(&q) {
-                return q;
-            }
-        }
-        QName::new(self.session.creation_schema(), name)
+        super::resolve::relation(self.cat, self.session, schema, name)
     }
 
     pub fn resolve(&self, rv: &RangeVar) -> QName {
-        if rv.relpersistence == "t" && rv.schemaname.is_empty() {
-            return QName::new("pg_temp", rv.relname.as_str());
-        }
-        self.resolve_parts(&rv.schemaname, &rv.relname)
+        super::resolve::range_var(self.cat, self.session, rv)
     }
 
     pub fn resolve_names(&self, names: &[String]) -> QName {
-        match names {
-            [n] => self.resolve_parts("", n),
-            [.., s, n] => QName::new(s.as_str(), n.as_str()),
-            [] => QName::new(self.session.creation_schema(), ""),
-        }
+        super::resolve::names(self.cat, self.session, names)
     }
 
     pub fn rel(&self, q: &QName) -> Option<&'a Relation> {
