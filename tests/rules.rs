@@ -72,7 +72,7 @@ fn metas() -> Vec<Meta> {
     v
 }
 
-const FRAMEWORK_FILES: &[&str] = &["mod", "config", "fix", "ignore", "meta", "sql"];
+const FRAMEWORK_FILES: &[&str] = &["mod", "alter", "config", "fix", "ignore", "meta", "sql"];
 
 /// Rules that only fire with git history (`--since REF`); their examples
 /// are exercised on real repositories in tests/since.rs.

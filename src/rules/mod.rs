@@ -18,6 +18,7 @@ use crate::model::txn::Wrapping;
 use crate::model::{Analysis, FileAnalysis, Input, Options, StatementInfo, StatementView};
 use crate::parse::Span;
 
+pub mod alter;
 pub mod config;
 pub mod fix;
 pub mod ignore;
