@@ -1,15 +1,83 @@
-//! The rule set, through the binary: documentation, implementation and
-//! fixtures kept in step; every `bad` example triggers its rule and every
-//! `good` one does not; whole diagnostics snapshotted; configuration,
-//! inline ignores and `--fix`.
+//! The rule set, through the binary. A custom harness (`harness = false`,
+//! libtest-mimic): one test per registered rule, named by its id, that runs
+//! that rule alone (`--ignore all --select <id>`) on every case in
+//! `fixtures/rules/<id>/` and on its yaml `bad`/`good` examples, reporting
+//! every failing case; one test that keeps documentation, implementation
+//! and fixtures in step; and the tests of configuration, inline ignores and
+//! `--fix`.
+//!
+//!     cargo test --test rules -- drop-table            # one rule
+//!     cargo test --test rules -- --exact require-concurrent-index
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libtest_mimic::{Arguments, Failed, Trial};
+
 const BIN: &str = env!("CARGO_BIN_EXE_ddlint");
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![Trial::test(
+        "yaml_implementation_and_fixtures_are_in_step",
+        yaml_implementation_and_fixtures_are_in_step,
+    )];
+    for id in registered() {
+        trials.push(Trial::test(id.clone(), move || rule(&id)).with_kind("rule"));
+    }
+    let plain: &[(&str, fn())] = &[
+        (
+            "tables_created_in_the_same_file_never_trigger_locking_rules",
+            tables_created_in_the_same_file_never_trigger_locking_rules,
+        ),
+        (
+            "config_file_is_found_walking_up_and_applies",
+            config_file_is_found_walking_up_and_applies,
+        ),
+        (
+            "config_errors_name_the_key_and_file",
+            config_errors_name_the_key_and_file,
+        ),
+        (
+            "init_writes_a_config_that_loads",
+            init_writes_a_config_that_loads,
+        ),
+        (
+            "exclude_and_variables_are_accepted",
+            exclude_and_variables_are_accepted,
+        ),
+        ("inline_ignores", inline_ignores),
+        (
+            "fix_concurrently_not_valid_lock_timeout_and_using_index",
+            fix_concurrently_not_valid_lock_timeout_and_using_index,
+        ),
+        (
+            "fix_validate_goes_after_commit",
+            fix_validate_goes_after_commit,
+        ),
+        (
+            "fix_in_tool_wrapped_transaction_uses_set_local",
+            fix_in_tool_wrapped_transaction_uses_set_local,
+        ),
+        ("rules_and_explain", rules_and_explain),
+    ];
+    for &(name, f) in plain {
+        // libtest-mimic turns a panic into a failure.
+        trials.push(Trial::test(name, move || {
+            f();
+            Ok(())
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    root().join("fixtures/rules")
 }
 
 fn ddlint(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -52,13 +120,18 @@ struct Meta {
     since_pg: Option<u32>,
 }
 
+fn read_meta(p: &Path) -> Result<Meta, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
 fn metas() -> Vec<Meta> {
     let mut v: Vec<Meta> = std::fs::read_dir(root().join("rules"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().map(|e| e == "yaml").unwrap_or(false))
         .map(|p| {
-            let m: Meta = serde_norway::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            let m = read_meta(&p).unwrap();
             assert_eq!(
                 p.file_stem().unwrap().to_str().unwrap(),
                 m.id,
@@ -72,23 +145,29 @@ fn metas() -> Vec<Meta> {
     v
 }
 
-const FRAMEWORK_FILES: &[&str] = &["mod", "config", "fix", "ignore", "meta", "sql"];
+/// The rule ids in the registry, as `ddlint rules` lists them.
+fn registered() -> Vec<String> {
+    let (code, listed, err) = ddlint(&root(), &["rules", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    listed
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const FRAMEWORK_FILES: &[&str] = &["mod", "alter", "config", "fix", "ignore", "meta", "sql"];
 
 /// Rules that only fire with git history (`--since REF`); their examples
-/// are exercised on real repositories in tests/since.rs.
+/// are exercised on real repositories in tests/since.rs. Here their cases
+/// only show that they stay silent without it.
 const NEEDS_GIT: &[&str] = &["modified-applied-migration"];
 
-#[test]
-fn yaml_implementation_and_fixtures_are_in_step() {
+fn yaml_implementation_and_fixtures_are_in_step() -> Result<(), Failed> {
     let yaml: Vec<String> = metas().into_iter().map(|m| m.id).collect();
     // Every yaml is registered (the registry include_str!s it, so every
     // registered rule has a yaml).
-    let (_, listed, _) = ddlint(&root(), &["rules", "--format", "json"]);
-    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
-    let mut registered: Vec<String> = listed
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
+    let mut registered = registered();
     registered.sort();
     assert_eq!(yaml, registered, "rules/*.yaml and the registry differ");
     // Every rule file is a registered rule and vice versa.
@@ -101,129 +180,181 @@ fn yaml_implementation_and_fixtures_are_in_step() {
         .collect();
     files.sort();
     assert_eq!(files, yaml, "src/rules/*.rs and rules/*.yaml differ");
-    // Every rule has fixtures.
-    for id in &yaml {
-        let d = root().join("fixtures/rules").join(id);
-        for f in ["001_setup.sql", "002_bad.sql", "002_good.sql"] {
-            assert!(d.join(f).is_file(), "missing fixtures/rules/{id}/{f}");
-        }
-    }
+    // Every fixture directory is a rule's (each rule's own test checks
+    // that it has cases).
+    let mut dirs: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs, yaml, "fixtures/rules/*/ and rules/*.yaml differ");
+    Ok(())
 }
 
 fn pg_for(m: &Meta) -> String {
     m.since_pg.unwrap_or(15).max(15).to_string()
 }
 
-#[test]
-fn fixtures_bad_trigger_and_good_do_not() {
-    for m in metas()
-        .into_iter()
-        .filter(|m| !NEEDS_GIT.contains(&m.id.as_str()))
-    {
-        let dir = root().join("fixtures/rules").join(&m.id);
-        let pg = pg_for(&m);
-        let args = |f: &'static str| -> Vec<String> {
-            vec![
-                "--pg-version".into(),
-                pg.clone(),
-                "--select".into(),
-                m.id.clone(),
-                "--schema".into(),
-                "001_setup.sql".into(),
-                f.into(),
-            ]
-        };
-        let a: Vec<String> = args("002_bad.sql");
-        let bad = json(&dir, &a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
-        assert!(
-            rules_of(&bad).contains(&m.id),
-            "{}: 002_bad.sql does not trigger it",
-            m.id
-        );
-        let a: Vec<String> = args("002_good.sql");
-        let good = json(&dir, &a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
-        assert!(
-            !rules_of(&good).contains(&m.id),
-            "{}: 002_good.sql triggers it",
-            m.id
-        );
-    }
+/// A rule's fixture cases: `bad*.sql` must trigger it, `good*.sql` must
+/// not; `setup.sql`, when present, replaces the shared
+/// `fixtures/rules/setup.sql` as the schema in production.
+struct Cases {
+    setup: PathBuf,
+    bad: Vec<String>,
+    good: Vec<String>,
 }
 
-#[test]
-fn yaml_examples_bad_trigger_and_good_do_not() {
-    let tmp = tempfile::tempdir().unwrap();
-    for m in metas()
-        .into_iter()
-        .filter(|m| !NEEDS_GIT.contains(&m.id.as_str()))
-    {
-        let setup = root()
-            .join("fixtures/rules")
-            .join(&m.id)
-            .join("001_setup.sql");
-        std::fs::copy(&setup, tmp.path().join("setup.sql")).unwrap();
-        for (which, sql, expect) in [("bad", &m.bad, true), ("good", &m.good, false)] {
-            std::fs::write(tmp.path().join("example.sql"), sql).unwrap();
-            let v = json(
-                tmp.path(),
-                &[
-                    "--pg-version",
-                    &pg_for(&m),
-                    "--select",
-                    &m.id,
-                    "--schema",
-                    "setup.sql",
-                    "example.sql",
-                ],
-            );
-            assert_eq!(
-                rules_of(&v).contains(&m.id),
-                expect,
-                "rules/{}.yaml: `{which}` example",
-                m.id
-            );
+fn cases(dir: &Path) -> Result<Cases, String> {
+    let own = dir.join("setup.sql");
+    let setup = if own.is_file() {
+        own
+    } else {
+        fixtures().join("setup.sql")
+    };
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map(|e| e.unwrap().file_name().to_str().unwrap().to_string())
+        .filter(|n| n != "setup.sql")
+        .collect();
+    names.sort();
+    let (mut bad, mut good) = (Vec::new(), Vec::new());
+    for n in names {
+        let stem = n.strip_suffix(".sql");
+        let is = |kind: &str| stem.is_some_and(|s| s == kind || s.starts_with(&format!("{kind}-")));
+        if is("bad") {
+            bad.push(n);
+        } else if is("good") {
+            good.push(n);
+        } else {
+            return Err(format!(
+                "{}/{n}: a case is bad.sql, good.sql, bad-<what>.sql or good-<what>.sql",
+                dir.display()
+            ));
         }
     }
+    if bad.is_empty() || good.is_empty() {
+        return Err(format!(
+            "{}: needs at least one bad*.sql and one good*.sql case",
+            dir.display()
+        ));
+    }
+    Ok(Cases { setup, bad, good })
 }
 
-#[test]
-fn snapshots_of_whole_diagnostics() {
-    for m in metas()
-        .into_iter()
-        .filter(|m| !NEEDS_GIT.contains(&m.id.as_str()))
+/// Rules about other rules' findings, and the rules their cases need on
+/// (an ignore comment is only unused when the rule it names runs).
+const ALSO_SELECT: &[(&str, &str)] = &[("unused-ignore", "require-concurrent-index")];
+
+/// The arguments that run one rule alone (with what `ALSO_SELECT` names).
+fn isolated<'a>(pg: &'a str, id: &'a str, setup: &'a str, file: &'a str) -> Vec<&'a str> {
+    let mut a = vec!["--pg-version", pg, "--ignore", "all", "--select", id];
+    for (rule, also) in ALSO_SELECT {
+        if *rule == id {
+            a.extend(["--select", also]);
+        }
+    }
+    a.extend(["--schema", setup, file]);
+    a
+}
+
+/// The snapshot name of a bad case: `<id>` for `bad.sql`, else
+/// `<id>.<case>`.
+fn snapshot_name(id: &str, case: &str) -> String {
+    match case.strip_suffix(".sql") {
+        Some("bad") | None => id.to_string(),
+        Some(c) => format!("{id}.{c}"),
+    }
+}
+
+/// One rule's test: every case, both yaml examples, and a snapshot of the
+/// whole diagnostics of every bad case. Every failure is collected.
+fn rule(id: &str) -> Result<(), Failed> {
+    let m = read_meta(&root().join("rules").join(format!("{id}.yaml")))?;
+    let dir = fixtures().join(id);
+    let c = cases(&dir)?;
+    let pg = pg_for(&m);
+    let setup = c.setup.to_str().unwrap();
+    let git = NEEDS_GIT.contains(&id);
+    let mut errors = Vec::new();
+    let mut run = |cwd: &Path, file: &str, expect: bool, what: &str| {
+        let v = json(cwd, &isolated(&pg, id, setup, file));
+        let fired = rules_of(&v).iter().any(|r| r == id);
+        if git {
+            if fired {
+                errors.push(format!("{what}: fires without git history"));
+            }
+        } else if fired != expect {
+            let should = if expect {
+                "does not trigger it"
+            } else {
+                "triggers it"
+            };
+            errors.push(format!("{what}: {should}: {:#}", v["findings"]));
+        }
+    };
+    for f in &c.bad {
+        run(&dir, f, true, &format!("fixtures/rules/{id}/{f}"));
+    }
+    for f in &c.good {
+        run(&dir, f, false, &format!("fixtures/rules/{id}/{f}"));
+    }
+    let tmp = tempfile::tempdir()?;
+    for (which, sql, expect) in [("bad", &m.bad, true), ("good", &m.good, false)] {
+        let f = format!("example_{which}.sql");
+        std::fs::write(tmp.path().join(&f), sql)?;
+        run(
+            tmp.path(),
+            &f,
+            expect,
+            &format!("rules/{id}.yaml: `{which}` example"),
+        );
+    }
+    if !git {
+        for f in &c.bad {
+            if let Err(e) = snapshot(&dir, &pg, id, setup, f) {
+                errors.push(e);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n").into())
+    }
+}
+
+/// Snapshots of the text and JSON diagnostics of one bad case.
+fn snapshot(dir: &Path, pg: &str, id: &str, setup: &str, file: &str) -> Result<(), String> {
+    let name = snapshot_name(id, file);
+    let mut args = vec!["check", "--no-config", "--color", "never"];
+    args.extend(isolated(pg, id, setup, file));
+    let (_, text, _) = ddlint(dir, &args);
+    let v = json(dir, &isolated(pg, id, setup, file));
+    let mut failed = Vec::new();
+    // insta panics on a mismatch; check both before failing.
+    if catch_unwind(AssertUnwindSafe(|| {
+        insta::assert_snapshot!(format!("{name}.text"), text);
+    }))
+    .is_err()
     {
-        let dir = root().join("fixtures/rules").join(&m.id);
-        let pg = pg_for(&m);
-        let (_, text, _) = ddlint(
-            &dir,
-            &[
-                "check",
-                "--no-config",
-                "--color",
-                "never",
-                "--pg-version",
-                &pg,
-                "--select",
-                &m.id,
-                "--schema",
-                "001_setup.sql",
-                "002_bad.sql",
-            ],
-        );
-        insta::assert_snapshot!(format!("{}.text", m.id), text);
-        let v = json(
-            &dir,
-            &[
-                "--pg-version",
-                &pg,
-                "--select",
-                &m.id,
-                "--schema",
-                "001_setup.sql",
-                "002_bad.sql",
-            ],
-        );
-        insta::assert_json_snapshot!(format!("{}.json", m.id), v["findings"]);
+        failed.push(format!("{name}.text"));
+    }
+    if catch_unwind(AssertUnwindSafe(|| {
+        insta::assert_json_snapshot!(format!("{name}.json"), v["findings"]);
+    }))
+    .is_err()
+    {
+        failed.push(format!("{name}.json"));
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "fixtures/rules/{id}/{file}: snapshot {} differs",
+            failed.join(", ")
+        ))
     }
 }
 
@@ -238,7 +369,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 const SETUP: &str = "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, created_at timestamptz, amount integer);\nCREATE TABLE customers (id bigint PRIMARY KEY);\n";
 
-#[test]
 fn tables_created_in_the_same_file_never_trigger_locking_rules() {
     let t = tempfile::tempdir().unwrap();
     write(
@@ -251,7 +381,6 @@ fn tables_created_in_the_same_file_never_trigger_locking_rules() {
     assert!(r.is_empty(), "{r:?}");
 }
 
-#[test]
 fn config_file_is_found_walking_up_and_applies() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "setup.sql", SETUP);
@@ -346,7 +475,6 @@ fn config_file_is_found_walking_up_and_applies() {
     assert_eq!(code, 1);
 }
 
-#[test]
 fn config_errors_name_the_key_and_file() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "m.sql", "SELECT 1;\n");
@@ -383,7 +511,6 @@ fn config_errors_name_the_key_and_file() {
     assert!(err.contains("bogus"), "{err}");
 }
 
-#[test]
 fn init_writes_a_config_that_loads() {
     let t = tempfile::tempdir().unwrap();
     let (code, _, err) = ddlint(t.path(), &["init"]);
@@ -396,7 +523,6 @@ fn init_writes_a_config_that_loads() {
     assert_eq!(code, 0, "{err}");
 }
 
-#[test]
 fn exclude_and_variables_are_accepted() {
     let t = tempfile::tempdir().unwrap();
     write(
@@ -412,7 +538,6 @@ fn exclude_and_variables_are_accepted() {
     assert_eq!(v["summary"]["files"], 1);
 }
 
-#[test]
 fn inline_ignores() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "setup.sql", SETUP);
@@ -496,7 +621,6 @@ fn fix_round_trip(setup: &str, migration: &str, extra: &[&str], fixed_rules: &[&
     fixed
 }
 
-#[test]
 fn fix_concurrently_not_valid_lock_timeout_and_using_index() {
     let fixed = fix_round_trip(
         SETUP,
@@ -517,7 +641,6 @@ fn fix_concurrently_not_valid_lock_timeout_and_using_index() {
     insta::assert_snapshot!("fix_autocommit", fixed);
 }
 
-#[test]
 fn fix_validate_goes_after_commit() {
     let fixed = fix_round_trip(
         SETUP,
@@ -528,7 +651,6 @@ fn fix_validate_goes_after_commit() {
     insta::assert_snapshot!("fix_explicit_transaction", fixed);
 }
 
-#[test]
 fn fix_in_tool_wrapped_transaction_uses_set_local() {
     let fixed = fix_round_trip(
         SETUP,
@@ -543,7 +665,6 @@ fn fix_in_tool_wrapped_transaction_uses_set_local() {
     assert!(fixed.contains("SET LOCAL search_path"), "{fixed}");
 }
 
-#[test]
 fn rules_and_explain() {
     let (code, out, _) = ddlint(&root(), &["rules"]);
     assert_eq!(code, 0);

@@ -1,27 +1,21 @@
 //! ADD COLUMN that rewrites an existing table (volatile default, serial,
 //! identity, stored generated column, constrained domain).
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C};
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) || !cx.stmt.effects.rewrites.contains(&t) {
+    let Some((a, t)) = alter::existing(cx) else { return };
+    if !cx.stmt.effects.rewrites.contains(&t) {
         return;
     }
-    let cmds = sql::alter_cmds(s);
-    if cmds.iter().any(|c| sql::subtype(c) == T::AtAlterColumnType) {
+    if a.has(T::AtAlterColumnType) {
         return; // column-type-change-rewrites reports it
     }
-    for c in &cmds {
-        if sql::subtype(c) != T::AtAddColumn {
-            continue;
-        }
+    let rv = a.rv;
+    for c in a.cmds_of(T::AtAddColumn) {
         let Some(d) = sql::column_def(c) else { continue };
         let ty = d.type_name.as_ref().map(crate::model::types::TypeRef::from_ast).unwrap_or_default();
         let cons = sql::column_constraints(d);

@@ -1,23 +1,15 @@
 //! ADD COLUMN ... NOT NULL without a default on an existing table: fails on
 //! a non-empty table, and old code's INSERTs fail even on an empty one.
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C};
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
-    for c in sql::alter_cmds(s) {
-        if sql::subtype(c) != T::AtAddColumn {
-            continue;
-        }
+    let Some((a, t)) = alter::existing(cx) else { return };
+    let rv = a.rv;
+    for c in a.cmds_of(T::AtAddColumn) {
         let Some(d) = sql::column_def(c) else { continue };
         if c.missing_ok && cx.rel(&t).and_then(|r| r.column(&d.colname)).is_some() {
             continue;

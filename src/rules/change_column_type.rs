@@ -1,25 +1,16 @@
 //! Changing the type of a column running code uses (anything but a pure
 //! widening the server can do without touching rows).
 use pg_query::protobuf::AlterTableType as T;
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
+    let Some((a, t)) = alter::existing(cx) else { return };
     let fx = &cx.stmt.effects;
     let free = !fx.rewrites.contains(&t) && !fx.scans.contains(&t);
-    for c in sql::alter_cmds(s) {
-        if sql::subtype(c) != T::AtAlterColumnType {
-            continue;
-        }
+    for c in a.cmds_of(T::AtAlterColumnType) {
         let new = sql::column_def(c)
             .and_then(|d| d.type_name.as_ref())
             .map(crate::model::types::TypeRef::from_ast);

@@ -1,21 +1,15 @@
 //! ALTER COLUMN TYPE that rewrites the table or rebuilds its indexes
 //! (silent for binary-coercible changes such as varchar(n) -> text).
 use pg_query::protobuf::AlterTableType as T;
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
-    let cmds = sql::alter_cmds(s);
-    let changes: Vec<_> = cmds.iter().filter(|c| sql::subtype(c) == T::AtAlterColumnType).collect();
+    let Some((a, t)) = alter::existing(cx) else { return };
+    let rv = a.rv;
+    let changes: Vec<_> = a.cmds_of(T::AtAlterColumnType).collect();
     if changes.is_empty() {
         return;
     }

@@ -2,9 +2,8 @@
 //! existing table without NOT VALID: the whole table is read while a lock
 //! that blocks writes (CHECK: reads too) is held.
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C, Constraint, RangeVar};
-use pg_query::NodeEnum as N;
 
-use super::{sql, Edit, FileCx, Hook, Sink, StmtCx, StmtFacts};
+use super::{alter::Alter, sql, Edit, FileCx, Hook, Sink, StmtCx, StmtFacts};
 use crate::model::txn::Wrapping;
 
 pub const HOOK: Hook = Hook::File(check);
@@ -21,9 +20,7 @@ pub struct Added {
 }
 
 pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let cmds = sql::alter_cmds(s);
+    let Some(Alter { rv, cmds, .. }) = Alter::of(cx.node()) else { return };
     // (constraint, inline column) pairs that validate now.
     let mut found = Vec::new();
     for c in &cmds {

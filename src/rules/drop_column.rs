@@ -1,23 +1,14 @@
 //! DROP COLUMN on an existing table: running code that still reads or
 //! writes the column fails the moment it is gone.
 use pg_query::protobuf::AlterTableType as T;
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
-    for c in sql::alter_cmds(s) {
-        if sql::subtype(c) != T::AtDropColumn {
-            continue;
-        }
+    let Some((a, t)) = alter::existing(cx) else { return };
+    for c in a.cmds_of(T::AtDropColumn) {
         if c.missing_ok && cx.rel(&t).map(|r| r.column(&c.name).is_none()).unwrap_or(false) {
             continue;
         }

@@ -1,21 +1,15 @@
 //! DROP DEFAULT on a NOT NULL column: inserts from running code that omit
 //! the column start failing.
 use pg_query::protobuf::AlterTableType as T;
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
-    for c in sql::alter_cmds(s) {
-        if sql::subtype(c) != T::AtColumnDefault || c.def.is_some() {
+    let Some((a, t)) = alter::existing(cx) else { return };
+    for c in a.cmds_of(T::AtColumnDefault) {
+        if c.def.is_some() {
             continue;
         }
         let col = cx.rel(&t).and_then(|r| r.column(&c.name));

@@ -1,10 +1,10 @@
 //! Findings. Rules read the model (catalog, effects, transactions) and
 //! report what breaks in production and what to write instead.
 //!
-//! Adding a rule touches one place: a file `src/rules/<rule_id>.rs` with a
-//! `HOOK`, a line in [`registry!`] below, its documentation in
-//! `rules/<rule-id>.yaml` and its fixtures in `fixtures/rules/<rule-id>/`.
-//! The test `tests/rules.rs` keeps the three in step.
+//! A rule is a file `src/rules/<rule_id>.rs` with a `HOOK`, a line in
+//! [`registry!`] below, its documentation in `rules/<rule-id>.yaml` and its
+//! cases in `fixtures/rules/<rule-id>/`; `scripts/new-rule.sh` writes all
+//! four. `tests/rules.rs` keeps them in step and has one test per rule.
 //!
 //! Statement rules run while the history is replayed and see the catalog as
 //! it was right before their statement; file rules run once the file has
@@ -20,6 +20,7 @@ use crate::parse::Span;
 use crate::source::git::{Change, Changes};
 use crate::source::Note;
 
+pub mod alter;
 pub mod config;
 pub mod fix;
 pub mod ignore;

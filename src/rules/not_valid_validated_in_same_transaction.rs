@@ -2,9 +2,8 @@
 //! transaction: the lock of the ADD is held during validation, so the split
 //! buys nothing.
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C};
-use pg_query::NodeEnum as N;
 
-use super::{sql, FileCx, Hook, Sink, StmtCx, StmtFacts};
+use super::{alter::Alter, sql, FileCx, Hook, Sink, StmtCx, StmtFacts};
 
 pub const HOOK: Hook = Hook::File(check);
 
@@ -23,10 +22,9 @@ enum Change {
 }
 
 pub(super) fn facts(cx: &StmtCx, f: &mut StmtFacts) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
+    let Some(Alter { rv, cmds, .. }) = Alter::of(cx.node()) else { return };
     let mut changes = Vec::new();
-    for c in sql::alter_cmds(s) {
+    for c in cmds {
         match sql::subtype(c) {
             T::AtAddConstraint => {
                 if let Some(k) = sql::constraint(c) {

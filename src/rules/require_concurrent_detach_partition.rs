@@ -1,24 +1,17 @@
 //! DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+).
 use pg_query::protobuf::{node::Node as PN, AlterTableType as T};
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let cmds = sql::alter_cmds(s);
-    let Some(cmd) = cmds.iter().find(|c| sql::subtype(c) == T::AtDetachPartition) else {
+    let Some((a, parent)) = alter::existing(cx) else { return };
+    let Some(cmd) = a.cmds_of(T::AtDetachPartition).next() else {
         return;
     };
     let concurrent = matches!(cmd.def.as_ref().and_then(|d| d.node.as_ref()), Some(PN::PartitionCmd(p)) if p.concurrent);
     if concurrent {
-        return;
-    }
-    let parent = cx.resolve(rv);
-    if !cx.is_existing(&parent) {
         return;
     }
     let has_default = cx
@@ -34,7 +27,7 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         return;
     }
     let (fixed, edit) = sql::insert_at_end(cx.span().start, cx.sql(), " CONCURRENTLY");
-    if cmds.len() != 1 || cx.stmt.placement.in_transaction {
+    if a.cmds.len() != 1 || cx.stmt.placement.in_transaction {
         r.help("DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock; it must be the only subcommand and run outside a transaction block")
             .suggest(fixed);
     } else {

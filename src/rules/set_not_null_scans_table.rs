@@ -1,23 +1,18 @@
 //! SET NOT NULL on an existing table that the model says must be scanned
 //! (no validated CHECK (col IS NOT NULL) proves it).
 use pg_query::protobuf::AlterTableType as T;
-use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{alter, sql, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) || !cx.stmt.effects.scans.contains(&t) {
+    let Some((a, t)) = alter::existing(cx) else { return };
+    if !cx.stmt.effects.scans.contains(&t) {
         return;
     }
-    for c in sql::alter_cmds(s) {
-        if sql::subtype(c) != T::AtSetNotNull {
-            continue;
-        }
+    let rv = a.rv;
+    for c in a.cmds_of(T::AtSetNotNull) {
         let col = &c.name;
         let msg = format!("SET NOT NULL reads every row of {t} to check {col} while holding AccessExclusiveLock: reads and writes wait for the whole scan");
         let table = sql::rv(rv);

@@ -1,23 +1,14 @@
 //! ADD PRIMARY KEY / UNIQUE without USING INDEX on an existing table.
 use pg_query::protobuf::{AlterTableType as T, ConstrType as C};
-use pg_query::NodeEnum as N;
 
-use super::{sql, Edit, Hook, Sink, StmtCx};
+use super::{alter, sql, Edit, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
-    let N::AlterTableStmt(s) = cx.node() else { return };
-    let Some(rv) = &s.relation else { return };
-    let t = cx.resolve(rv);
-    if !cx.is_existing(&t) {
-        return;
-    }
-    let cmds = sql::alter_cmds(s);
-    for c in &cmds {
-        if sql::subtype(c) != T::AtAddConstraint {
-            continue;
-        }
+    let Some((a, t)) = alter::existing(cx) else { return };
+    let rv = a.rv;
+    for c in a.cmds_of(T::AtAddConstraint) {
         let Some(k) = sql::constraint(c) else { continue };
         let ct = sql::contype(k);
         if !matches!(ct, C::ConstrPrimary | C::ConstrUnique) || !k.indexname.is_empty() {
@@ -57,7 +48,7 @@ fn check(cx: &StmtCx, out: &mut Sink) {
                 help.push_str(&format!("; the primary key also sets NOT NULL on {}, which scans the table unless a validated CHECK (col IS NOT NULL) exists", sql::idents(&nullable.into_iter().cloned().collect::<Vec<_>>())));
             }
         }
-        let simple = cmds.len() == 1 && k.including.is_empty() && k.options.is_empty() && k.indexspace.is_empty() && !cols.is_empty() && k.where_clause.is_none();
+        let simple = a.cmds.len() == 1 && k.including.is_empty() && k.options.is_empty() && k.indexspace.is_empty() && !cols.is_empty() && k.where_clause.is_none();
         let r = out.emit(cx.span(), msg);
         r.help(help);
         if simple && !cx.stmt.placement.in_transaction {
