@@ -557,7 +557,9 @@ fn arith(op: &str, l: Val, r: Val) -> Res {
         (Val::Int(a), Val::Date(b)) if op == "+" => {
             a.checked_add(b).map(Val::Date).ok_or_else(overflow)
         }
-        (Val::Date(a), Val::Date(b)) if op == "-" => Ok(Val::Int(a - b)),
+        (Val::Date(a), Val::Date(b)) if op == "-" => {
+            a.checked_sub(b).map(Val::Int).ok_or_else(overflow)
+        }
         // date + interval is a timestamp (`date_pl_interval`).
         (Val::Date(a), i @ Val::Interval { .. }) => {
             arith(op, Val::Timestamp(a.saturating_mul(DAY_MICROS)), i)
@@ -570,7 +572,11 @@ fn arith(op: &str, l: Val, r: Val) -> Res {
                 .checked_mul(DAY_MICROS)
                 .and_then(|d| d.checked_add(micros))
                 .ok_or_else(overflow)?;
-            let delta = if op == "-" { -delta } else { delta };
+            let delta = if op == "-" {
+                delta.checked_neg().ok_or_else(overflow)?
+            } else {
+                delta
+            };
             t.checked_add(delta)
                 .map(Val::Timestamp)
                 .ok_or_else(overflow)
@@ -679,31 +685,56 @@ pub fn cast(v: Val, ty: &TypeRef, h: &mut dyn Host) -> Res {
         ))
     };
     match ty.name.as_str() {
-        "text" | "varchar" | "bpchar" | "name" | "char" | "citext" => {
+        // character(n) pads; "char" is one byte: not evaluated.
+        "bpchar" | "char" => Err(Stop::new(format!("a cast to {} is not evaluated", ty.name))),
+        "text" | "varchar" | "name" | "citext" => {
             let s = cast_text(&v)?;
-            // varchar(n) / char(n) / name truncate on explicit casts.
-            let limit = match ty.name.as_str() {
-                "name" => Some(63),
-                "varchar" | "bpchar" => ty.mods.first().map(|m| *m as usize),
-                _ => None,
-            };
-            Ok(Val::Text(match limit {
-                Some(n) if s.len() > n => {
-                    let mut end = n;
+            match ty.name.as_str() {
+                // name keeps 63 bytes (NAMEDATALEN - 1), whole characters.
+                "name" if s.len() > 63 => {
+                    let mut end = 63;
                     while !s.is_char_boundary(end) {
                         end -= 1;
                     }
-                    s[..end].to_string()
+                    Ok(Val::Text(s[..end].to_string()))
                 }
-                _ => s,
-            }))
+                // varchar(n) truncates an explicit cast, but an
+                // assignment of a longer value fails: not evaluated.
+                "varchar"
+                    if ty
+                        .mods
+                        .first()
+                        .is_some_and(|n| s.chars().count() as i64 > *n) =>
+                {
+                    Err(Stop::new(format!(
+                        "a value longer than varchar({}) is not evaluated",
+                        ty.mods[0]
+                    )))
+                }
+                _ => Ok(Val::Text(s)),
+            }
         }
-        "int2" | "int4" | "int8" => match v {
-            Val::Int(i) => Ok(Val::Int(i)),
-            Val::Text(t) => Ok(Val::Int(parse_int(&t)?)),
-            Val::Bool(b) if ty.name == "int4" => Ok(Val::Int(b as i64)),
-            _ => Err(Stop::new("a cast to an integer is not evaluated")),
-        },
+        "int2" | "int4" | "int8" => {
+            let i = match v {
+                Val::Int(i) => i,
+                Val::Text(t) => parse_int(&t)?,
+                Val::Bool(b) if ty.name == "int4" => b as i64,
+                _ => return Err(Stop::new("a cast to an integer is not evaluated")),
+            };
+            let fits = match ty.name.as_str() {
+                "int2" => i16::try_from(i).is_ok(),
+                "int4" => i32::try_from(i).is_ok(),
+                _ => true,
+            };
+            if fits {
+                Ok(Val::Int(i))
+            } else {
+                Err(Stop::new(format!(
+                    "{i} is out of range for {} (the statement fails)",
+                    ty.name
+                )))
+            }
+        }
         "numeric" | "float4" | "float8" => match v {
             Val::Int(i) => Ok(Val::Num(i.to_string())),
             Val::Num(n) => Ok(Val::Num(n)),
@@ -897,7 +928,17 @@ fn parse_interval(t: &str) -> Res {
             .parse()
             .map_err(|_| Stop::new(format!("the interval '{t}' is not read by ddlint")))?;
         let unit = pair[1].to_ascii_lowercase();
-        let unit = unit.trim_end_matches('s');
+        if n < 0 {
+            return Err(Stop::new(format!(
+                "the interval '{t}' is not read by ddlint"
+            )));
+        }
+        let unit = match unit.as_str() {
+            "weeks" | "days" | "hours" | "minutes" | "mins" | "seconds" | "secs" => {
+                &unit[..unit.len() - 1]
+            }
+            other => other,
+        };
         let add = |acc: i64, k: i64| n.checked_mul(k).and_then(|x| acc.checked_add(x));
         let r = match unit {
             "week" | "w" => add(days, 7).map(|v| days = v),
@@ -1090,8 +1131,12 @@ fn builtin_call(name: &str, args: Vec<Val>, h: &mut dyn Host) -> Res {
                     .join(&sep),
             ),
         },
-        ("lower", 1) => Ok(Val::Text(s(0)?.to_lowercase())),
-        ("upper", 1) => Ok(Val::Text(s(0)?.to_uppercase())),
+        // Outside ASCII the result depends on the collation's locale.
+        ("lower" | "upper", 1) if !s(0)?.is_ascii() => Err(Stop::new(format!(
+            "{name}() of non-ASCII text depends on the locale: not evaluated"
+        ))),
+        ("lower", 1) => Ok(Val::Text(s(0)?.to_ascii_lowercase())),
+        ("upper", 1) => Ok(Val::Text(s(0)?.to_ascii_uppercase())),
         ("length" | "char_length" | "character_length", 1) => {
             Ok(Val::Int(s(0)?.chars().count() as i64))
         }

@@ -416,7 +416,16 @@ fn follow(
     changed: &mut bool,
 ) -> Effects {
     match pleval::follow_statement(node, cat, session, pg, origin) {
-        None => fx,
+        None => {
+            if pleval::calls_plpgsql(node, cat, session) {
+                let why = format!(
+                    "a PL/pgSQL call was not followed ({})",
+                    fx.unknown.as_deref().unwrap_or("")
+                );
+                cat.opaque.get_or_insert(why);
+            }
+            fx
+        }
         Some(Ok(f)) => {
             *cat = f.cat;
             *changed = f.changed;
@@ -428,6 +437,8 @@ fn follow(
             out
         }
         Some(Err(why)) => {
+            cat.opaque
+                .get_or_insert_with(|| format!("a PL/pgSQL call was not followed ({})", why.0));
             fx.note(format!(
                 "the PL/pgSQL call could not be followed: {}",
                 why.0

@@ -122,6 +122,21 @@ pub fn follow_statement(
     Some(Ok(run.finish()))
 }
 
+/// Does a statement call a PL/pgSQL function the history created (whose
+/// changes, when it is not followed, the catalog does not see)?
+pub fn calls_plpgsql(node: &N, cat: &Catalog, session: &Session) -> bool {
+    let mut hit = false;
+    super::ast::walk(node, &mut |x| {
+        if let N::FuncCall(f) = x {
+            if let Callee::User(u) = callee(cat, &session.search_path, f) {
+                hit |= u.language == "plpgsql";
+            }
+        }
+        !hit
+    });
+    hit
+}
+
 /// Follow a DO block's PL/pgSQL body.
 pub fn follow_do(
     body: &str,
@@ -701,6 +716,11 @@ impl<'s> Run<'s> {
                 // USING values are parameters of the statement: they do
                 // not change what it locks, and are not evaluated.
                 let rows = self.sql_text(frame, &sql, line, true)?;
+                if into && sql.trim().is_empty() {
+                    return Err(Stop::new(
+                        "INTO used with a command that cannot return data (the statement fails)",
+                    ));
+                }
                 if into {
                     self.into(frame, s.get("target"), rows, strict)?;
                 }
@@ -897,7 +917,9 @@ impl<'s> Run<'s> {
             })
         })?;
         if stmts.is_empty() {
-            return Err(Stop::new("EXECUTE of an empty query"));
+            // An empty string runs nothing (pl_exec.c allows a zero
+            // return from SPI).
+            return Ok(Some(Vec::new()));
         }
         let mut rows = Some(Vec::new());
         for st in &stmts {
@@ -957,6 +979,10 @@ impl<'s> Run<'s> {
                     now: self.now,
                 };
                 let e = effects(other, &cx);
+                if let Some(u) = &e.unknown {
+                    // What it did may not be replayed in full.
+                    self.cat.opaque.get_or_insert_with(|| u.clone());
+                }
                 self.fx.merge(e);
                 if super::changes_something(other) {
                     self.changed = true;
@@ -1187,7 +1213,10 @@ impl<'s> Run<'s> {
 /// The right-hand side of `x := expr` (or `x = expr`).
 fn strip_assignment<'q>(q: &'q str, name: &str) -> Option<&'q str> {
     let t = q.trim_start();
-    let rest = if t.len() >= name.len() && t[..name.len()].eq_ignore_ascii_case(name) {
+    let rest = if t
+        .get(..name.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(name))
+    {
         &t[name.len()..]
     } else {
         let quoted = format!("\"{name}\"");

@@ -281,6 +281,9 @@ pub fn do_effects_and_apply(
         fx.set_unknown(u);
     }
     if let Some(why) = not_followed {
+        cat.opaque.get_or_insert_with(|| {
+            format!("a DO block running dynamic SQL was not followed ({why})")
+        });
         fx.note(format!("the DO block could not be followed: {why}"));
     }
     if !body.statements.is_empty() {

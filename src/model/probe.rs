@@ -189,6 +189,11 @@ pub fn query(
         },
         _ => None,
     };
+    if let Some(why) = &cat.opaque {
+        return Err(Stop::new(format!(
+            "the catalog may not show everything: earlier, {why}"
+        )));
+    }
     let (Some(rv), true) = (rv, plain) else {
         return Err(Stop::new(
             "a query whose rows are known only when it runs (ddlint reads only simple queries over catalog views)",
@@ -661,6 +666,11 @@ pub fn rel(cat: &Catalog, session: &Session, q: QName) -> Val {
 /// path). `Ok(None)` when it does not exist; unknown when the history
 /// cannot tell.
 pub fn resolve(cat: &Catalog, session: &Session, text: &str) -> Result<Option<QName>, Stop> {
+    if let Some(why) = &cat.opaque {
+        return Err(Stop::new(format!(
+            "the catalog may not show everything: earlier, {why}"
+        )));
+    }
     let parts = split_qualified(text).ok_or_else(|| {
         Stop::new(format!(
             "invalid name syntax: \"{text}\" (the statement fails)"
