@@ -1,8 +1,9 @@
 //! DO blocks: PL/pgSQL bodies are parsed with PostgreSQL's own PL/pgSQL
 //! grammar; their static SQL statements and `EXECUTE '<literal>'` are
 //! analysed like top-level statements (all branches count: the effects are
-//! the union, as if every branch ran). Dynamic SQL built at run time is
-//! reported as unknown.
+//! the union, as if every branch ran). A block that runs dynamic SQL built
+//! at run time is followed as it runs instead (`pleval.rs`); when it cannot
+//! be, its effects are unknown.
 
 use pg_query::protobuf::{node::Node as N, DoStmt};
 use serde_json::Value;
