@@ -529,7 +529,18 @@ fn parse_int(t: &str) -> Result<i64, Stop> {
 
 const DAY_MICROS: i64 = 86_400_000_000;
 
+/// Arithmetic; a date beyond PostgreSQL's range (about 5.8 million years)
+/// is an error there and is not evaluated here.
 fn arith(op: &str, l: Val, r: Val) -> Res {
+    match arith_raw(op, l, r)? {
+        Val::Date(d) if d.unsigned_abs() > 2_000_000_000 => {
+            Err(Stop::new("date out of range (the statement fails)"))
+        }
+        v => Ok(v),
+    }
+}
+
+fn arith_raw(op: &str, l: Val, r: Val) -> Res {
     let overflow = || Stop::new("out of range (the statement fails)");
     match (l, r) {
         (Val::Null, _) | (_, Val::Null) => Ok(Val::Null),
