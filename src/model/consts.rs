@@ -928,7 +928,7 @@ fn parse_timestamp(t: &str) -> Result<i64, Stop> {
 /// seconds (months and years depend on the calendar: not evaluated).
 fn parse_interval(t: &str) -> Res {
     let words: Vec<&str> = t.split_whitespace().collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return Err(Stop::new(format!(
             "the interval '{t}' is not read by ddlint"
         )));
