@@ -742,6 +742,11 @@ pub struct Catalog {
     pub unseen: HashMap<QName, Box<Relation>>,
     /// Composite types (CREATE TYPE ... AS (...)) and their attributes.
     pub composites: HashMap<QName, Vec<Column>>,
+    /// Set when code ran that may have changed the schema in ways the
+    /// catalog does not show (a PL/pgSQL call or DO block that could not
+    /// be followed, see `pleval.rs`): why. From then on, queries over
+    /// catalog views are not answered from the catalog (`probe.rs`).
+    pub opaque: Option<String>,
 }
 
 /// What a call resolves to among the functions the history created.

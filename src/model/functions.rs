@@ -1067,7 +1067,7 @@ pub fn run_effects(f: &Function, cx: &Ctx) -> Effects {
 
 /// `RETURNS [SETOF] type` as the function was declared (empty for a
 /// procedure).
-fn returns_clause(f: &Function) -> String {
+pub(crate) fn returns_clause(f: &Function) -> String {
     if f.is_procedure {
         return String::new();
     }

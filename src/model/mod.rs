@@ -4,11 +4,14 @@
 
 pub mod ast;
 pub mod catalog;
+mod consts;
 pub mod effects;
 pub mod functions;
 pub mod hashfn;
 pub mod locks;
+mod pleval;
 mod plpgsql;
+mod probe;
 pub mod relset;
 pub mod replay;
 pub mod resolve;
@@ -278,6 +281,7 @@ fn analyse_file(
                     }
                 }
                 let held = tracker.held();
+                let mut followed = false;
                 let origin = Origin {
                     file: Some(fi),
                     txn: placement.txn,
@@ -297,7 +301,23 @@ fn analyse_file(
                             pg: opts.pg_version,
                             now: origin,
                         };
-                        effects(other, &cx)
+                        let fx = effects(other, &cx);
+                        // A call of a PL/pgSQL function whose effects are
+                        // unknown is followed with its constant arguments
+                        // (the catalog then learns what it created).
+                        if fx.unknown.is_some() {
+                            follow(
+                                other,
+                                fx,
+                                cat,
+                                &session,
+                                opts.pg_version,
+                                origin,
+                                &mut followed,
+                            )
+                        } else {
+                            fx
+                        }
                     }
                 };
                 fx.shrink_to_fit();
@@ -338,7 +358,7 @@ fn analyse_file(
                     txn_stmt_of(&node),
                     match &node {
                         N::DoStmt(_) => !info.effects.read_only,
-                        other => changes_something(other),
+                        other => followed || changes_something(other),
                     },
                 );
                 if !tracker_in_txn(&node, &info) {
@@ -363,6 +383,52 @@ fn analyse_file(
         statements,
         syntax_errors,
         txn_events: std::mem::take(&mut tracker.events),
+    }
+}
+
+/// Follow a statement calling PL/pgSQL functions ([`pleval`]): on
+/// success the catalog is the one after the calls and the effects are
+/// what ran (`changed` says whether anything changed); otherwise `fx`
+/// (unknown) with a note saying why the calls could not be followed.
+fn follow(
+    node: &N,
+    mut fx: Effects,
+    cat: &mut Catalog,
+    session: &session::Session,
+    pg: u32,
+    origin: Origin,
+    changed: &mut bool,
+) -> Effects {
+    match pleval::follow_statement(node, cat, session, pg, origin) {
+        None => {
+            if pleval::calls_plpgsql(node, cat, session) {
+                let why = format!(
+                    "a PL/pgSQL call was not followed ({})",
+                    fx.unknown.as_deref().unwrap_or("")
+                );
+                cat.opaque.get_or_insert(why);
+            }
+            fx
+        }
+        Some(Ok(f)) => {
+            *cat = f.cat;
+            *changed = f.changed;
+            let mut out = f.fx;
+            out.note(format!(
+                "followed the PL/pgSQL call with its constant arguments: {} SQL statement(s) ran",
+                f.executed
+            ));
+            out
+        }
+        Some(Err(why)) => {
+            cat.opaque
+                .get_or_insert_with(|| format!("a PL/pgSQL call was not followed ({})", why.0));
+            fx.note(format!(
+                "the PL/pgSQL call could not be followed: {}",
+                why.0
+            ));
+            fx
+        }
     }
 }
 

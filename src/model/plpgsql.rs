@@ -1,8 +1,9 @@
 //! DO blocks: PL/pgSQL bodies are parsed with PostgreSQL's own PL/pgSQL
 //! grammar; their static SQL statements and `EXECUTE '<literal>'` are
 //! analysed like top-level statements (all branches count: the effects are
-//! the union, as if every branch ran). Dynamic SQL built at run time is
-//! reported as unknown.
+//! the union, as if every branch ran). A block that runs dynamic SQL built
+//! at run time is followed as it runs instead (`pleval.rs`); when it cannot
+//! be, its effects are unknown.
 
 use pg_query::protobuf::{node::Node as N, DoStmt};
 use serde_json::Value;
@@ -16,6 +17,8 @@ use super::session::Session;
 struct Body {
     statements: Vec<N>,
     unknown: Option<String>,
+    /// It runs SQL built at run time (EXECUTE of a non-literal).
+    dynamic: bool,
 }
 
 /// The body and its language (PL/pgSQL unless it says otherwise).
@@ -29,12 +32,14 @@ fn extract(d: &DoStmt) -> Body {
         return Body {
             statements: vec![],
             unknown: Some("DO block without a body".into()),
+            dynamic: false,
         };
     };
     if lang != "plpgsql" {
         return Body {
             statements: vec![],
             unknown: Some(format!("DO block in language {lang}: not analysed")),
+            dynamic: false,
         };
     }
     let mut tag = "ddlint".to_string();
@@ -50,12 +55,14 @@ fn extract(d: &DoStmt) -> Body {
             return Body {
                 statements: vec![],
                 unknown: Some(format!("DO block body does not parse: {e}")),
+                dynamic: false,
             }
         }
     };
     let mut sqls: Vec<String> = Vec::new();
     let mut unknown = None;
     walk(&json, &mut sqls, &mut unknown);
+    let dynamic = unknown.is_some();
     let mut statements = Vec::new();
     for sql in sqls {
         match crate::parse::parse_statements_only(&sql) {
@@ -70,6 +77,7 @@ fn extract(d: &DoStmt) -> Body {
     Body {
         statements,
         unknown,
+        dynamic,
     }
 }
 
@@ -227,6 +235,26 @@ pub fn do_effects_and_apply(
     now: Origin,
 ) -> Effects {
     let body = extract(d);
+    // SQL built at run time: follow the block as it runs
+    // ([`super::pleval`]); if it cannot be, the static reading below.
+    let mut not_followed = None;
+    if body.dynamic {
+        if let Some((text, _)) = body_text(d) {
+            match super::pleval::follow_do(&text, cat, session, pg, now) {
+                Ok(f) => {
+                    *cat = f.cat;
+                    let mut fx = f.fx;
+                    fx.read_only = !f.changed;
+                    fx.note(format!(
+                        "followed the DO block as it runs: {} SQL statement(s) ran",
+                        f.executed
+                    ));
+                    return fx;
+                }
+                Err(why) => not_followed = Some(why.0),
+            }
+        }
+    }
     let mut fx = Effects::default();
     for n in &body.statements {
         let e = match n {
@@ -252,6 +280,12 @@ pub fn do_effects_and_apply(
         });
     if let Some(u) = body.unknown {
         fx.set_unknown(u);
+    }
+    if let Some(why) = not_followed {
+        cat.opaque.get_or_insert_with(|| {
+            format!("a DO block running dynamic SQL was not followed ({why})")
+        });
+        fx.note(format!("the DO block could not be followed: {why}"));
     }
     if !body.statements.is_empty() {
         fx.note(format!(
