@@ -391,6 +391,11 @@ fn fk_checks_values(s: &pb::InsertStmt, target: &QName, cx: &Ctx, fx: &mut Effec
             if vals.contains(&RowVal::Null) {
                 continue;
             }
+            // A value known only when the row is built (a subquery, a
+            // function, a default) may be NULL: then there is no check.
+            if vals.contains(&RowVal::Other) {
+                fx.data_dependent = true;
+            }
             fx.lock(ref_table, RowShare);
             let partitioned = cx
                 .rel(ref_table)
