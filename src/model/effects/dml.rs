@@ -550,7 +550,12 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
             |c: &str| (!cols.is_empty() && !cols.iter().any(|x| x == c)) || is_default_values(s);
         functions::column_defaults(&target, &omitted, &runs, cx, fx);
     }
-    // Defaults of omitted columns: nextval() of serial / identity sequences.
+    // Defaults of omitted columns: nextval() of serial / identity sequences,
+    // called per row: INSERT ... SELECT that finds no row calls none.
+    let from_query = match s.select_stmt.as_deref().and_then(|n| n.node.as_ref()) {
+        Some(N::SelectStmt(sel)) => sel.values_lists.is_empty(),
+        _ => false,
+    };
     if let Some(r) = cx.rel(&target) {
         for c in &r.columns {
             let omitted = !cols.is_empty() && !cols.contains(&c.name)
@@ -558,6 +563,7 @@ pub fn insert(s: &pb::InsertStmt, node: &N, cx: &Ctx, fx: &mut Effects) {
             if omitted {
                 if let Some(seq) = &c.serial_sequence {
                     fx.lock(seq, RowExclusive);
+                    fx.data_dependent |= from_query;
                 }
             }
         }
