@@ -46,9 +46,9 @@ fn layer_of(src: &Path, file: &Path) -> Option<String> {
     Some(first.trim_end_matches(".rs").to_string())
 }
 
-/// The text of a file without its `#[cfg(test)]` modules, comments and
-/// string literals are left (a path in a comment is rare and harmless to
-/// flag: it would describe a dependency too).
+/// The text of a file without its trailing `#[cfg(test)] mod tests`.
+/// Comments and string literals stay: a `crate::` path in a comment is
+/// rare, and flagging it is harmless (it describes a dependency too).
 fn without_tests(text: &str) -> &str {
     match text.find("#[cfg(test)]\nmod tests") {
         Some(i) => &text[..i],
