@@ -558,3 +558,142 @@ fn corpus_outputs() {
     run("whole-corpus", &vars, &root);
     println!("wrote {}", out_dir.display());
 }
+
+/// The statement a finding is on (its file and the statement's start), or
+/// the finding's own place when it is on none.
+fn statement_key(
+    statements: &BTreeMap<String, Vec<(u64, u64, u64, u64)>>,
+    f: &serde_json::Value,
+) -> (String, u64, u64) {
+    let path = f["path"].as_str().unwrap().to_string();
+    let at = (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap());
+    let on = statements.get(&path).and_then(|ss| {
+        ss.iter()
+            .find(|s| (s.0, s.1) <= at && at <= (s.2, s.3))
+            .map(|s| (s.0, s.1))
+    });
+    let (line, column) = on.unwrap_or(at);
+    (path, line, column)
+}
+
+/// Per statement with an error or a warning, the rules that found
+/// something there (each finding's rule and its `related` rules), and the
+/// number of errors and warnings reported.
+type RulesPerStatement = BTreeMap<(String, u64, u64), BTreeSet<String>>;
+
+fn problems(v: &serde_json::Value) -> (RulesPerStatement, usize) {
+    let mut statements: BTreeMap<String, Vec<(u64, u64, u64, u64)>> = BTreeMap::new();
+    for f in v["files"].as_array().unwrap() {
+        let list = statements
+            .entry(f["path"].as_str().unwrap().to_string())
+            .or_default();
+        for s in f["statements"].as_array().unwrap() {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            list.push((n("line"), n("column"), n("end_line"), n("end_column")));
+        }
+    }
+    let mut out = RulesPerStatement::new();
+    let mut count = 0;
+    for f in v["findings"].as_array().unwrap() {
+        if !matches!(f["severity"].as_str(), Some("error" | "warning")) {
+            continue;
+        }
+        count += 1;
+        let rules = out.entry(statement_key(&statements, f)).or_default();
+        rules.insert(f["rule"].as_str().unwrap().to_string());
+        for r in f["related"].as_array().into_iter().flatten() {
+            rules.insert(r.as_str().unwrap().to_string());
+        }
+    }
+    (out, count)
+}
+
+/// One finding per problem (`rules::problem`), and no problem lost: on
+/// every corpus project, the rules that find something on each statement
+/// are the same whether each rule reports on its own (`--ungrouped`) or
+/// the findings of one problem are grouped (their `related` rules), and
+/// grouping never adds a finding. Prints errors + warnings per flagged
+/// statement per project, ungrouped and grouped (`scripts/signal.sh`; set
+/// `DDLINT_BIN` to measure another build the same way).
+#[test]
+fn corpus_one_finding_per_problem() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found (../shared/corpus or $DDLINT_CORPUS): skipped");
+        return;
+    };
+    let bin = std::env::var("DDLINT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ddlint").into());
+    let run = |dir: &str, layout: &str, extra: &[&str], ungrouped: bool| {
+        let out = Command::new(&bin)
+            .args([
+                "check",
+                "--no-config",
+                "--format",
+                "json",
+                "--layout",
+                layout,
+            ])
+            .args(extra)
+            .args(ungrouped.then_some("--ungrouped"))
+            .arg(root.join(dir))
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "{dir}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    println!(
+        "{:<52} {:>9} {:>7} {:>6} {:>9} {:>7} {:>6}",
+        "project", "ungrouped", "flagged", "ratio", "grouped", "flagged", "ratio"
+    );
+    let (mut tu, mut tsu, mut tg, mut tsg) = (0, 0, 0, 0);
+    let mut lost = Vec::new();
+    for (dir, layout, extra) in PROJECTS {
+        let (each, n_each) = problems(&run(dir, layout, extra, true));
+        let (grouped, n_grouped) = problems(&run(dir, layout, extra, false));
+        let ratio = |n: usize, s: usize| n as f64 / s.max(1) as f64;
+        println!(
+            "{:<52} {:>9} {:>7} {:>6.2} {:>9} {:>7} {:>6.2}",
+            dir,
+            n_each,
+            each.len(),
+            ratio(n_each, each.len()),
+            n_grouped,
+            grouped.len(),
+            ratio(n_grouped, grouped.len())
+        );
+        (tu, tsu, tg, tsg) = (
+            tu + n_each,
+            tsu + each.len(),
+            tg + n_grouped,
+            tsg + grouped.len(),
+        );
+        if each != grouped {
+            let differ: Vec<_> = each
+                .iter()
+                .filter(|(k, v)| grouped.get(*k) != Some(*v))
+                .take(3)
+                .collect();
+            lost.push(format!("{dir}: {differ:?}"));
+        }
+        assert!(n_grouped <= n_each, "{dir}: grouping added findings");
+    }
+    println!(
+        "{:<52} {:>9} {:>7} {:>6.2} {:>9} {:>7} {:>6.2}",
+        "all",
+        tu,
+        tsu,
+        tu as f64 / tsu.max(1) as f64,
+        tg,
+        tsg,
+        tg as f64 / tsg.max(1) as f64
+    );
+    assert!(
+        lost.is_empty(),
+        "problems lost by grouping:\n{}",
+        lost.join("\n")
+    );
+}

@@ -102,12 +102,17 @@ fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
+/// The rules that found something: each finding's rule and the rules
+/// that found the same problem (`related`).
 fn rules_of(v: &serde_json::Value) -> Vec<String> {
     v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .flat_map(|f| {
+            std::iter::once(&f["rule"]).chain(f["related"].as_array().into_iter().flatten())
+        })
+        .map(|r| r.as_str().unwrap().to_string())
         .collect()
 }
 
@@ -156,7 +161,9 @@ fn registered() -> Vec<String> {
         .collect()
 }
 
-const FRAMEWORK_FILES: &[&str] = &["mod", "alter", "config", "fix", "ignore", "meta", "sql"];
+const FRAMEWORK_FILES: &[&str] = &[
+    "mod", "alter", "config", "fix", "ignore", "meta", "problem", "sql",
+];
 
 /// Rules that only fire with git history (`--since REF`); their examples
 /// are exercised on real repositories in tests/since.rs. Here their cases

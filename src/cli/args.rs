@@ -229,6 +229,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fix: bool,
 
+    /// Report every rule's finding on its own instead of one finding per
+    /// problem with its `related` rules (to measure what grouping merges).
+    #[arg(long, hide = true)]
+    pub ungrouped: bool,
+
     /// Turn on rules or categories (comma-separated), e.g. `style`.
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub select: Vec<String>,

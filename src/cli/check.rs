@@ -14,6 +14,7 @@ fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
     if let Some(v) = args.pg_version {
         s.pg_version = Some(v);
     }
+    s.ungrouped = args.ungrouped;
     if args.assume_in_transaction {
         s.assume_in_transaction = Some(true);
     }

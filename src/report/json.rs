@@ -109,6 +109,9 @@ struct FindingOut<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a str>,
+    /// Other rules that found the same problem (one finding per problem).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    related: &'a [&'static str],
 }
 
 #[derive(Serialize)]
@@ -194,6 +197,7 @@ pub fn write(
             message: &f.message,
             help: f.help.as_deref(),
             fix: f.fix.as_deref(),
+            related: &f.related,
         })
         .collect();
     let summary = Summary {

@@ -29,6 +29,8 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         let col = sql::ident(&d.colname);
         out.emit(cx.span(), format!("adding NOT NULL column {} without a default fails if {t} has any row, and INSERTs from running code that does not know the column fail", d.colname))
             .help("add it with a default (instant on PostgreSQL 11+ for a constant), or add it nullable, backfill, then set NOT NULL")
-            .suggest(format!("ALTER TABLE {table} ADD COLUMN {col} {ty} NOT NULL DEFAULT <value>;"));
+            .suggest(format!("ALTER TABLE {table} ADD COLUMN {col} {ty} NOT NULL DEFAULT <value>;"))
+            .traffic()
+            .column(&t, &d.colname);
     }
 }

@@ -1,9 +1,9 @@
 //! The catch-all of the lock model: a statement that holds a lock blocking
 //! reads or writes of an existing table while it reads that table in full
-//! or rewrites it, when no more specific locking rule already said so
-//! (e.g. ADD COLUMN ... NOT NULL checking every row, ATTACH PARTITION of an
-//! existing table, TRUNCATE).
-use super::{meta, Category, FileCx, Hook, Sink};
+//! or rewrites it (e.g. ATTACH PARTITION of an existing table, TRUNCATE).
+//! When a more specific rule found the same statement's problem, this
+//! finding becomes one of its `related` rules (`rules::problem`).
+use super::{FileCx, Hook, Sink};
 
 pub const HOOK: Hook = Hook::File(check);
 
@@ -19,14 +19,6 @@ fn check(cx: &FileCx, out: &mut Sink) {
             })
             .collect();
         if hits.is_empty() {
-            continue;
-        }
-        let covered = out.earlier().any(|r| {
-            r.span.start >= st.span.start
-                && r.span.start < st.span.end.max(st.span.start + 1)
-                && meta(r.rule).map(|m| m.category == Category::Locking).unwrap_or(false)
-        });
-        if covered {
             continue;
         }
         if st.kind == "TRUNCATE" {

@@ -31,7 +31,8 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         let old = old_col.map(|c| super::sql::type_sql(&c.ty));
         let from = old.map(|o| format!(" from {o}")).unwrap_or_default();
         out.emit(cx.span(), format!("changing {t}.{}{from} to {new_ty} changes what running code reads and may reject what it writes", c.name))
-            .help("expand and contract: a new column of the new type, written by both versions, backfilled, then switch reads and drop the old one");
+            .help("expand and contract: a new column of the new type, written by both versions, backfilled, then switch reads and drop the old one")
+            .column(&t, &c.name);
     }
 }
 

@@ -30,8 +30,11 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     let c = sql::ident(&cols[0]);
     if fx.rewrites.contains(&t) {
         let msg = format!("changing {} from {old_ty} to {new_ty} rewrites {t} and all its indexes while holding AccessExclusiveLock: reads and writes wait for the whole rewrite", cols.join(", "));
-        out.emit(cx.span(), msg)
-            .help("expand and contract: add a new column of the new type, keep it in sync (trigger or application), backfill it in batches, then switch reads and drop the old column")
+        let r = out.emit(cx.span(), msg);
+        for c in &cols {
+            r.column(&t, c);
+        }
+        r.help("expand and contract: add a new column of the new type, keep it in sync (trigger or application), backfill it in batches, then switch reads and drop the old column")
             .suggest(format!(
                 "ALTER TABLE {table} ADD COLUMN {}_new {new_ty};\n-- backfill in batches: UPDATE {table} SET {}_new = {c} WHERE <key range>;\n-- then switch the application and drop {c}",
                 cols[0], cols[0]
@@ -84,5 +87,9 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     if help.is_empty() {
         help.push("expand and contract: add a new column of the new type, backfill it in batches, then switch reads and drop the old column");
     }
-    out.emit(cx.span(), msg).help(help.join("; "));
+    let r = out.emit(cx.span(), msg);
+    for c in &cols {
+        r.column(&t, c);
+    }
+    r.help(help.join("; "));
 }

@@ -90,6 +90,9 @@ pub struct Settings {
     /// From the command line: applied after everything in the file.
     cli: Policy,
     root: Option<PathBuf>,
+    /// Report every rule's finding on its own instead of one per problem
+    /// (`--ungrouped`, for measuring what grouping merges).
+    pub ungrouped: bool,
 }
 
 impl Default for Settings {
@@ -105,6 +108,7 @@ impl Default for Settings {
             overrides: Vec::new(),
             cli: Policy::default(),
             root: None,
+            ungrouped: false,
         }
     }
 }

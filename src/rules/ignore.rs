@@ -131,7 +131,9 @@ pub fn apply(
                 continue;
             }
             for (ri, (id, _)) in d.rules.iter().enumerate() {
-                if id == r.rule {
+                // A problem several rules found: ignoring any of them
+                // ignores it.
+                if id == r.rule || r.related.iter().any(|x| x == id) {
                     used[di][ri] = true;
                     suppressed = true;
                 }
@@ -157,6 +159,8 @@ pub fn apply(
                         ),
                         fix: None,
                         edits: Vec::new(),
+                        causes: Vec::new(),
+                        related: Vec::new(),
                     });
                 }
             } else if !used[di][ri] && is_active(id) && is_active("unused-ignore") {
@@ -176,6 +180,8 @@ pub fn apply(
                     help: Some("remove it, so that ignores stay meaningful".into()),
                     fix: None,
                     edits: Vec::new(),
+                    causes: Vec::new(),
+                    related: Vec::new(),
                 });
             }
         }

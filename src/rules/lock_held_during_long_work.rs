@@ -1,11 +1,18 @@
-//! A lock that blocks reads or writes of an existing table, taken earlier
-//! in the transaction, is still held while this statement scans, rewrites
-//! or backfills: everyone waits until COMMIT, not just for one statement.
+//! A lock that blocks reads or writes of an existing table, taken by one
+//! statement of a transaction, is still held while later statements scan,
+//! rewrite or backfill: everyone waits until COMMIT, not just for one
+//! statement. One finding per statement that took such locks, listing the
+//! long steps that run while they are held.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use pg_query::NodeEnum as N;
 
-use super::{Hook, Sink, StmtCx};
+use super::{FileCx, Hook, Sink, StmtCx, StmtFacts};
+use crate::model::catalog::QName;
+use crate::model::locks::LockMode;
 
-pub const HOOK: Hook = Hook::Statement(check);
+pub const HOOK: Hook = Hook::File(check);
 
 /// Long work on an existing relation: a scan, a rewrite, or a data change
 /// that may touch many rows.
@@ -26,7 +33,7 @@ pub fn long_work(cx: &StmtCx) -> Option<String> {
 }
 
 /// UPDATE / DELETE / MERGE / INSERT ... SELECT on an existing table.
-pub fn backfill_target(cx: &StmtCx) -> Option<crate::model::catalog::QName> {
+pub fn backfill_target(cx: &StmtCx) -> Option<QName> {
     let rv = match cx.node() {
         N::UpdateStmt(s) => s.relation.as_ref(),
         N::DeleteStmt(s) => s.relation.as_ref(),
@@ -50,35 +57,117 @@ pub fn backfill_target(cx: &StmtCx) -> Option<crate::model::catalog::QName> {
     cx.is_existing(&q).then_some(q)
 }
 
-fn check(cx: &StmtCx, out: &mut Sink) {
+/// What this rule needs from a statement's syntax tree: the long work it
+/// does while the transaction holds locks that block an existing table,
+/// and those locks.
+#[derive(Debug)]
+pub struct LongWork {
+    pub what: String,
+    /// The held locks that block writes of a relation that existed before
+    /// this file and transaction.
+    pub held: Vec<Arc<QName>>,
+}
+
+pub fn facts(cx: &StmtCx, f: &mut StmtFacts) {
     if !cx.stmt.placement.in_transaction || !cx.stmt.held.iter().any(|h| h.mode.blocks_writes()) {
         return;
     }
     // Cheap first: most statements do no long work.
-    let Some(work) = long_work(cx) else { return };
-    let held: Vec<_> = cx
+    let Some(what) = long_work(cx) else { return };
+    let held: Vec<Arc<QName>> = cx
         .stmt
         .held
         .iter()
         .filter(|h| h.mode.blocks_writes() && cx.is_existing(&h.relation))
+        .map(|h| h.relation.clone())
         .collect();
-    if held.is_empty() {
-        return;
+    if !held.is_empty() {
+        f.long_work = Some(Box::new(LongWork { what, held }));
     }
-    // A long transactional script can hold hundreds of locks: name a few.
+}
+
+fn check(cx: &FileCx, out: &mut Sink) {
+    let stmts = &cx.fa.statements;
+    // Per statement that took held locks: the locks, and the later long
+    // steps (line, what) that run while they are held.
+    #[derive(Default)]
+    struct Taken {
+        locks: Vec<(Arc<QName>, LockMode)>,
+        steps: Vec<(usize, String)>,
+    }
+    let mut by_taker: BTreeMap<usize, Taken> = BTreeMap::new();
+    for (i, st) in stmts.iter().enumerate() {
+        let Some(work) = cx.facts.get(i).and_then(|f| f.long_work.as_deref()) else {
+            continue;
+        };
+        for rel in &work.held {
+            let Some(h) = st.held.iter().find(|h| h.relation == *rel) else {
+                continue;
+            };
+            // The statement of this transaction that took it: the one on
+            // the line the lock is held since, else this long step itself
+            // (the lock came from an earlier part of a psql script).
+            let taker = stmts[..i]
+                .iter()
+                .rposition(|s| {
+                    s.placement.txn == st.placement.txn
+                        && s.start.0 <= h.since_line
+                        && h.since_line <= s.end.0
+                        && s.effects.locks.contains_key(&h.relation)
+                })
+                .unwrap_or(i);
+            let t = by_taker.entry(taker).or_default();
+            match t.locks.iter_mut().find(|(q, _)| q == rel) {
+                Some((_, m)) => *m = (*m).max(h.mode),
+                None => t.locks.push((rel.clone(), h.mode)),
+            }
+            let step = (st.start.0, work.what.clone());
+            if !t.steps.contains(&step) {
+                t.steps.push(step);
+            }
+        }
+    }
+    // A long transactional script can hold hundreds of locks and run
+    // hundreds of steps: name a few.
     const SHOWN: usize = 5;
-    let mut list: Vec<String> = held
-        .iter()
-        .take(SHOWN)
-        .map(|h| format!("{} on {} (line {})", h.mode.pg_name(), h.relation, h.since_line))
-        .collect();
-    if held.len() > SHOWN {
-        list.push(format!("and {} more", held.len() - SHOWN));
+    let few = |mut items: Vec<String>| {
+        let n = items.len();
+        items.truncate(SHOWN);
+        if n > SHOWN {
+            items.push(format!("{} more", n - SHOWN));
+        }
+        items
+    };
+    for (taker, t) in by_taker {
+        let st = &stmts[taker];
+        let locks = few(t
+            .locks
+            .iter()
+            .map(|(q, m)| format!("{} on {q}", m.pg_name()))
+            .collect());
+        let steps = few(t
+            .steps
+            .iter()
+            .map(|(line, what)| format!("line {line} {what}"))
+            .collect());
+        let blocks = if t.locks.iter().any(|(_, m)| m.blocks_reads()) {
+            "reads and writes"
+        } else {
+            "writes"
+        };
+        let who = if t.steps[0].0 > st.start.0 {
+            "this statement takes"
+        } else {
+            "the transaction already holds"
+        };
+        out.emit(
+            st.span,
+            format!(
+                "{who} {} and keeps it until COMMIT while later steps do long work ({}): {blocks} stay blocked for all of it",
+                locks.join(", "),
+                steps.join("; ")
+            ),
+        )
+        .help("commit before the long steps (run them in their own transaction or migration), or do the lock-taking change last");
     }
-    let blocks = if held.iter().any(|h| h.mode.blocks_reads()) { "reads and writes" } else { "writes" };
-    out.emit(
-        cx.span(),
-        format!("this statement {work} while the transaction still holds {}: {blocks} stay blocked until COMMIT, for as long as this takes", list.join(", ")),
-    )
-    .help("commit before the long step (run it in its own transaction or migration), or do the lock-taking change last");
 }

@@ -25,10 +25,12 @@ pub mod config;
 pub mod fix;
 pub mod ignore;
 pub mod meta;
+pub mod problem;
 pub mod sql;
 
 pub use config::Settings;
 pub use meta::RuleMeta;
+pub use problem::Cause;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -123,6 +125,10 @@ pub struct Finding {
     pub message: String,
     pub help: Option<String>,
     pub fix: Option<String>,
+    /// Other rules that found the same problem (`rules::problem`), most
+    /// specific first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<&'static str>,
     /// The edits `--fix` applies (empty when the fix is not mechanical).
     #[serde(skip)]
     pub edits: Vec<Edit>,
@@ -142,6 +148,10 @@ pub struct Raw {
     pub help: Option<String>,
     pub fix: Option<String>,
     pub edits: Vec<Edit>,
+    /// Causes beyond the one its category implies (`rules::problem`).
+    pub causes: Vec<Cause>,
+    /// Set when findings are grouped: the other rules of the problem.
+    pub related: Vec<&'static str>,
 }
 
 /// Where a rule writes its findings.
@@ -171,6 +181,8 @@ impl Sink<'_> {
             help: None,
             fix: None,
             edits: Vec::new(),
+            causes: Vec::new(),
+            related: Vec::new(),
         });
         self.out.last_mut().expect("just pushed")
     }
@@ -196,6 +208,18 @@ pub struct Place {
 impl Raw {
     pub fn help(&mut self, h: impl Into<String>) -> &mut Self {
         self.help = Some(h.into());
+        self
+    }
+    /// The finding is also about the traffic its statement blocks (rules
+    /// of the locking, rewrite and timeout categories always are).
+    pub fn traffic(&mut self) -> &mut Self {
+        self.causes.push(Cause::Traffic);
+        self
+    }
+    /// The finding is about this change to a column running code uses.
+    pub fn column(&mut self, table: &QName, column: &str) -> &mut Self {
+        self.causes
+            .push(Cause::Column(table.clone(), column.to_string()));
         self
     }
     /// Replacement SQL shown to the user (not applied by `--fix`).
@@ -320,6 +344,9 @@ pub struct StmtFacts {
     pub enum_added: Option<String>,
     pub enum_txn: Option<u64>,
     pub enum_uses: Vec<usize>,
+    /// lock-held-during-long-work: long work done while blocking locks
+    /// taken earlier in the transaction are held.
+    pub long_work: Option<Box<lock_held_during_long_work::LongWork>>,
 }
 
 /// The facts of one file's statements, in statement order.
@@ -345,6 +372,7 @@ fn take_facts(cx: &StmtCx, facts: &mut FileFacts) {
     foreign_key_without_index::facts(cx, &mut f);
     not_valid_validated_in_same_transaction::facts(cx, &mut f);
     enum_value_in_transaction::facts(cx, &mut f, facts);
+    lock_held_during_long_work::facts(cx, &mut f);
     if f.enum_added.is_some() {
         facts.enum_adds.push(facts.statements.len());
     }
@@ -598,6 +626,11 @@ pub fn run_with(
             continue;
         }
         let mine = std::mem::take(&mut raws[fi]);
+        let mine = if settings.ungrouped {
+            mine
+        } else {
+            problem::group(fa, mine)
+        };
         let is_active = |id: &str| {
             RULES
                 .iter()
@@ -612,7 +645,11 @@ pub fn run_with(
         .filter_map(|r| {
             let m = meta(r.rule)?;
             let fa = &analysis.files[r.file];
-            let severity = settings.severity(m, &fa.path)?;
+            // A group is as severe as its most severe member.
+            let severity = std::iter::once(m)
+                .chain(r.related.iter().filter_map(|id| meta(id)))
+                .filter_map(|m| settings.severity(m, &fa.path))
+                .max()?;
             let at = r.at.unwrap_or_else(|| {
                 let start = fa.lines.line_col(&fa.text, r.span.start);
                 let end = fa.lines.line_col(&fa.text, r.span.end);
@@ -635,6 +672,7 @@ pub fn run_with(
                 message: r.message,
                 help: r.help,
                 fix: r.fix,
+                related: r.related,
                 edits: r.edits,
             })
         })

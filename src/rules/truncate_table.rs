@@ -24,5 +24,6 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         ""
     };
     out.emit(cx.span(), format!("TRUNCATE deletes every row of {} (and blocks all access to them until commit).{cascade}", tables.join(", ")))
-        .help("if the data must go, delete it in batches in a data migration that is reviewed as such; never truncate from a schema migration");
+        .help("if the data must go, delete it in batches in a data migration that is reviewed as such; never truncate from a schema migration")
+        .traffic();
 }
