@@ -172,3 +172,107 @@ fn quiet_statistics_and_output_file() {
         serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     assert_eq!(written["version"], "2.1.0");
 }
+
+/// The terminal layout: findings first (one per problem, the other rules
+/// that found it on an `also` line), a span of several lines marked down
+/// its left side as rustc does (from the middle of a line: `_^` under its
+/// first character), then one summary line; `--explain` adds each file's
+/// lock table after its findings, what each transaction holds until
+/// COMMIT once, no line wider than the terminal (`COLUMNS` when stdout is
+/// not one).
+#[test]
+fn text_layout() {
+    let o = run(&["check", "--color", "never", "fixtures/text"], &[]);
+    insta::assert_snapshot!("text_layout_default", stdout(&o));
+    let o = run(
+        &["check", "--color", "never", "--explain", "fixtures/text"],
+        &[("COLUMNS", "100")],
+    );
+    let out = stdout(&o);
+    // The lock table: after the file's name on a line of its own.
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "fixtures/text/002_changes.sql")
+        .collect();
+    assert!(table.len() > 6, "{out}");
+    assert!(table.iter().all(|l| l.chars().count() <= 100), "{out}");
+    insta::assert_snapshot!("text_layout_explain", out);
+    // The first line is a finding, the last the summary.
+    let o = run(&["check", "--color", "never", "fixtures/text"], &[]);
+    let out = stdout(&o);
+    assert!(out.starts_with("error["), "{out}");
+    assert!(out
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("2 files, 10 statements"));
+}
+
+/// `--quiet`: the findings and the summary line, nothing when clean;
+/// `--statistics` with every format (in the JSON document, after the
+/// Markdown report, on stderr for the formats machines read).
+#[test]
+fn quiet_and_statistics_in_every_format() {
+    let o = run(
+        &["check", "--quiet", "--color", "never", "fixtures/text"],
+        &[],
+    );
+    let out = stdout(&o);
+    assert!(out.starts_with("error[require-concurrent-index]"), "{out}");
+    assert!(
+        out.trim_end().ends_with("4 errors, 0 warnings, 0 infos"),
+        "{out}"
+    );
+    let o = run(
+        &["check", "--statistics", "--format", "json", "fixtures/text"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stats = v["statistics"].as_array().unwrap();
+    assert_eq!(stats.len(), 4, "{stats:?}");
+    assert!(stats.iter().any(|s| s["rule"] == "require-concurrent-index"
+        && s["count"] == 1
+        && s["severity"] == "error"));
+    let o = run(
+        &[
+            "check",
+            "--statistics",
+            "--format",
+            "markdown",
+            "fixtures/text",
+        ],
+        &[],
+    );
+    assert!(
+        stdout(&o).contains("| 1 | error | `add-required-column` |"),
+        "{}",
+        stdout(&o)
+    );
+    for format in ["sarif", "github", "gitlab", "junit", "concise"] {
+        let o = run(
+            &["check", "--statistics", "--format", format, "fixtures/text"],
+            &[],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("1  error    add-required-column"),
+            "{format}: {err}"
+        );
+        assert!(
+            !stdout(&o).contains("add-required-column\n     1"),
+            "{format}"
+        );
+    }
+    let o = run(
+        &[
+            "check",
+            "--statistics",
+            "--format",
+            "sarif",
+            "fixtures/text",
+        ],
+        &[],
+    );
+    serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("SARIF stays valid JSON");
+}

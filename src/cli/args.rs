@@ -186,12 +186,14 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Print only findings (no lock table, nothing at all when clean): for
-    /// pre-commit hooks.
+    /// Print only the findings and, when there is any, the summary line
+    /// (nothing at all when clean): for pre-commit hooks.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
-    /// Print how many findings each rule produced.
+    /// Print how many findings each rule produced: after the text report,
+    /// in the JSON (`statistics`) and Markdown reports, and on stderr for
+    /// the other formats (whose output is read by machines).
     #[arg(long)]
     pub statistics: bool,
 
@@ -215,8 +217,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = ["error", "warning", "info"])]
     pub fail_on: String,
 
-    /// List every statement in the text report, not only those that lock
-    /// existing relations.
+    /// After each file's findings, show its lock table: every statement
+    /// that locks an existing relation, the mode, what it blocks, what it
+    /// rewrites or scans, and what each transaction holds until COMMIT.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Like --explain, listing every statement, including those that take
+    /// no lock on an existing relation.
     #[arg(long)]
     pub all_statements: bool,
 

@@ -104,8 +104,10 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         match format {
             None | Some(Format::Text) => {
                 let opts = report::text::TextOptions {
+                    explain: args.explain,
                     all_statements: args.all_statements,
                     quiet: args.quiet,
+                    width: report::text::TextOptions::terminal_width(),
                 };
                 report::text::write(w, &analysis, &findings, coverage, &opts)?;
                 if args.statistics {
@@ -113,7 +115,22 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
                 }
                 Ok(())
             }
+            Some(Format::Json) if args.statistics => {
+                let none = |_: usize, _: usize| serde_json::Map::new();
+                let mut top = serde_json::Map::new();
+                top.insert("statistics".into(), report::statistics_json(&findings));
+                let ext = report::json::Extension {
+                    statement: &none,
+                    top,
+                    summary: serde_json::Map::new(),
+                };
+                report::json::write(w, &analysis, &findings, coverage, Some(&ext))
+            }
             Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None),
+            Some(Format::Markdown) if args.statistics => {
+                report::markdown::write(w, &analysis, &findings)?;
+                w.write_all(report::statistics_markdown(&findings).as_bytes())
+            }
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
             Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
             Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
@@ -145,6 +162,15 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         (None, None) if on_github => &[None, Some(Format::Github)],
         (None, None) => &[None],
     };
+    // Machine-read formats keep their document valid: the statistics go
+    // to stderr.
+    let machine = matches!(
+        args.format,
+        Some(Format::Sarif | Format::Gitlab | Format::Concise | Format::Github | Format::Junit)
+    );
+    if args.statistics && machine {
+        eprint!("{}", report::render_statistics(&findings));
+    }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let written = to_stdout
         .iter()

@@ -45,6 +45,23 @@ pub fn render_statistics(findings: &[Finding]) -> String {
     s
 }
 
+/// `--statistics` in the JSON report: `[{rule, severity, count}]`.
+pub fn statistics_json(findings: &[Finding]) -> serde_json::Value {
+    statistics(findings)
+        .into_iter()
+        .map(|(rule, sev, n)| serde_json::json!({"rule": rule, "severity": sev.as_str(), "count": n}))
+        .collect()
+}
+
+/// `--statistics` after the Markdown report: a table.
+pub fn statistics_markdown(findings: &[Finding]) -> String {
+    let mut s = String::from("\n| findings | severity | rule |\n|---:|---|---|\n");
+    for (rule, sev, n) in statistics(findings) {
+        s.push_str(&format!("| {n} | {} | `{rule}` |\n", sev.as_str()));
+    }
+    s
+}
+
 /// The findings of each file of the analysis, in their order (reports
 /// that go file by file look them up here rather than filter them all).
 pub fn findings_by_file<'a>(analysis: &Analysis, findings: &'a [Finding]) -> Vec<Vec<&'a Finding>> {

@@ -1,6 +1,9 @@
-//! The terminal report: per statement, the locks it takes on existing
-//! relations and what they block; then findings in the style of rustc
-//! (`path:line:col`, the source line, a caret under the span, help).
+//! The terminal report: findings in the style of rustc (`path:line:col`,
+//! the source lines, the span marked, the rules that found the same
+//! problem, help), file by file, then one summary line. `--explain` adds
+//! each file's lock table: per statement, the locks it takes on existing
+//! relations and what they block, and per transaction what it holds
+//! until COMMIT.
 
 use std::fmt::Write;
 
@@ -11,19 +14,41 @@ use crate::rules::{Finding, Severity};
 use crate::source::{Coverage, SkipKind};
 
 pub struct TextOptions {
-    /// Also list statements that take no lock on an existing relation.
+    /// After each file's findings, its lock table: the statements that lock
+    /// existing relations and what they block (`--explain`).
+    pub explain: bool,
+    /// The lock table lists every statement (`--all-statements`; implies
+    /// `explain`).
     pub all_statements: bool,
-    /// Only the findings: no per-statement lock table, no summary line.
+    /// Only the findings and, when there is any, the summary line.
     pub quiet: bool,
+    /// The longest line the lock table prints (the terminal's width).
+    pub width: usize,
 }
 
+impl TextOptions {
+    /// The width of the terminal on stdout, else `$COLUMNS`, else 160.
+    pub fn terminal_width() -> usize {
+        use std::io::IsTerminal;
+        let tty = std::io::stdout()
+            .is_terminal()
+            .then(terminal_size::terminal_size)
+            .flatten()
+            .map(|(w, _)| w.0 as usize);
+        tty.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+            .unwrap_or(160)
+            .max(40)
+    }
+}
+
+/// What a statement does to existing relations, in one line of plain text.
 fn describe_statement(s: &StatementInfo) -> Option<String> {
     let fx = &s.effects;
     let mut parts: Vec<String> = Vec::new();
     for (q, m) in fx.existing_locks() {
         parts.push(format!(
-            "{} on {} ({})",
-            m.pg_name().bold(),
+            "{} on {}: {}",
+            m.pg_name(),
             fx.describe(q),
             m.blocks_phrase()
         ));
@@ -35,7 +60,7 @@ fn describe_statement(s: &StatementInfo) -> Option<String> {
         .map(|q| q.to_string())
         .collect();
     if !rewrites.is_empty() {
-        parts.push(format!("{} {}", "rewrites".red(), rewrites.join(", ")));
+        parts.push(format!("rewrites {}", rewrites.join(", ")));
     }
     let scans: Vec<String> = fx
         .scans
@@ -44,10 +69,10 @@ fn describe_statement(s: &StatementInfo) -> Option<String> {
         .map(|q| q.to_string())
         .collect();
     if !scans.is_empty() {
-        parts.push(format!("{} {}", "scans".yellow(), scans.join(", ")));
+        parts.push(format!("scans {}", scans.join(", ")));
     }
     if fx.unknown.is_some() {
-        parts.push("effects unknown".magenta().to_string());
+        parts.push("effects unknown".to_string());
     }
     if parts.is_empty() {
         None
@@ -56,68 +81,178 @@ fn describe_statement(s: &StatementInfo) -> Option<String> {
     }
 }
 
-fn file_section(out: &mut String, f: &FileAnalysis, opts: &TextOptions) {
-    let mut lines = Vec::new();
-    for s in &f.statements {
+/// `text` cut to `width` characters, with `…` when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().take(width.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// `head` then `text` wrapped at spaces into lines of at most `width`
+/// characters, the continuation lines indented to where `text` starts.
+fn wrap(head: &str, text: &str, width: usize) -> Vec<String> {
+    let indent = head.chars().count();
+    let room = width.saturating_sub(indent).max(20);
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let (n, w) = (cur.chars().count(), word.chars().count());
+        if n > 0 && n + 1 + w > room {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    lines.push(cur);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let lead = if i == 0 {
+                head.to_string()
+            } else {
+                " ".repeat(indent)
+            };
+            fit(&format!("{lead}{l}"), width)
+        })
+        .collect()
+}
+
+/// A file's lock table: one line per statement that locks an existing
+/// relation (every statement with `all_statements`), and after the last
+/// statement of each transaction of several statements, once, the locks
+/// that block writes it holds until COMMIT.
+fn lock_table(out: &mut String, f: &FileAnalysis, opts: &TextOptions) {
+    let kind_width = f
+        .statements
+        .iter()
+        .map(|s| s.kind.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let mut shown = 0;
+    for (i, s) in f.statements.iter().enumerate() {
         let desc = describe_statement(s);
-        if desc.is_none() && !opts.all_statements {
+        if desc.is_some() || opts.all_statements {
+            if shown == 0 {
+                let _ = writeln!(out, "{}", fit(&f.path, opts.width).bold());
+            }
+            shown += 1;
+            let at = format!("{}:{}", s.start.0, s.start.1);
+            let kind = fit(&s.kind, kind_width);
+            let head = format!("  {at:>7}  {kind:<kind_width$}  ");
+            let desc = desc.as_deref().unwrap_or("no lock on an existing relation");
+            for (k, line) in wrap(&head, desc, opts.width).into_iter().enumerate() {
+                match k {
+                    0 => {
+                        let (at, rest) = line.split_at(9.min(line.len()));
+                        let _ = writeln!(out, "{}{rest}", at.dimmed());
+                    }
+                    _ => {
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
+            }
+        }
+        // The end of a transaction of several statements: what it holds.
+        let txn = s.placement.txn;
+        let last_of_txn =
+            txn.is_some() && f.statements.get(i + 1).map(|n| n.placement.txn) != Some(txn);
+        if !last_of_txn {
             continue;
         }
-        let mut line = format!(
-            "  {:>5}  {:<24} {}",
-            format!("{}:{}", s.start.0, s.start.1).dimmed(),
-            s.kind,
-            desc.unwrap_or_else(|| "no lock on an existing relation".dimmed().to_string())
-        );
-        let held: Vec<String> = s
-            .held
+        let first = f.statements[..=i]
             .iter()
-            .filter(|h| h.mode.blocks_writes() && !s.effects.new_relations.contains(&h.relation))
-            .map(|h| {
-                format!(
-                    "{} on {} (since line {})",
-                    h.mode.pg_name(),
-                    h.relation,
-                    h.since_line
-                )
-            })
+            .rposition(|p| p.placement.txn != txn)
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        if first == i {
+            continue;
+        }
+        let mut held: Vec<(String, usize)> = Vec::new();
+        for st in &f.statements[first..=i] {
+            for (q, m) in st.effects.existing_locks() {
+                if m.blocks_writes() && !held.iter().any(|(h, _)| h.ends_with(&format!(" on {q}")))
+                {
+                    held.push((format!("{} on {q}", m.pg_name()), st.start.0));
+                }
+            }
+        }
+        if held.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = held
+            .iter()
+            .map(|(h, line)| format!("{h} (line {line})"))
             .collect();
-        if !held.is_empty() {
-            let _ = write!(
-                line,
-                "\n  {:>5}  {:<24} {} {}",
-                "",
-                "",
-                "while holding".dimmed(),
-                held.join(", ")
-            );
+        let head = format!("  {:>7}  ", "");
+        let text = format!(
+            "transaction of lines {}-{} holds until COMMIT: {}",
+            f.statements[first].start.0,
+            s.end.0,
+            list.join(", ")
+        );
+        for line in wrap(&head, &text, opts.width) {
+            let _ = writeln!(out, "{}", line.dimmed());
         }
-        lines.push(line);
     }
-    if !lines.is_empty() {
-        let _ = writeln!(out, "{}", f.path.bold());
-        for l in lines {
-            let _ = writeln!(out, "{l}");
-        }
+    if shown > 0 {
         let _ = writeln!(out);
     }
 }
 
+/// The characters of a source line as shown (tabs as four spaces), with
+/// the display width of each.
+fn shown_line(raw: &str) -> (Vec<char>, Vec<usize>) {
+    let chars: Vec<char> = raw.chars().collect();
+    let widths = chars
+        .iter()
+        .map(|&c| if c == '\t' { 4 } else { 1 })
+        .collect();
+    (chars, widths)
+}
+
+fn render_chars(chars: &[char]) -> String {
+    chars
+        .iter()
+        .map(|&c| {
+            if c == '\t' {
+                "    ".to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The longest source line shown whole; longer ones are shown as a window.
+const LONGEST_SHOWN: usize = 140;
+/// A statement of more lines shows its first two and last two.
+const MOST_LINES_SHOWN: usize = 5;
+
 pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
     let f = &analysis.files[fnd.file];
-    let sev = match fnd.severity {
-        Severity::Error => "error".red().bold(),
-        Severity::Warning => "warning".yellow().bold(),
-        Severity::Info => "info".cyan().bold(),
+    let paint = |s: &str| match fnd.severity {
+        Severity::Error => s.red().bold(),
+        Severity::Warning => s.yellow().bold(),
+        Severity::Info => s.cyan().bold(),
     };
     let _ = writeln!(
         out,
         "{}{}: {}",
-        sev,
+        paint(fnd.severity.as_str()),
         format!("[{}]", fnd.rule).bold(),
         fnd.message.bold()
     );
-    let gutter = fnd.end_line.max(fnd.line).to_string().len();
+    let end_line = fnd.end_line.max(fnd.line);
+    let gutter = end_line.to_string().len();
+    let bar = "|".blue().bold();
+    let num = |ln: usize| format!("{ln:>gutter$}").blue().bold();
     let _ = writeln!(
         out,
         "{:>w$}{} {}:{}:{}",
@@ -128,22 +263,13 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
         fnd.column,
         w = gutter
     );
-    let _ = writeln!(out, "{:>w$} {}", "", "|".blue().bold(), w = gutter);
-    let last = if fnd.end_line > fnd.line + 3 {
-        fnd.line + 2
-    } else {
-        fnd.end_line.max(fnd.line)
-    };
-    for ln in fnd.line..=last {
-        let raw = f.lines.line_text(&f.text, ln);
-        let chars: Vec<char> = raw.chars().collect();
-        // Long lines are shown as a window around the span.
-        let (from, to) = if chars.len() > 140 {
-            let from = if ln == fnd.line {
-                fnd.column.saturating_sub(41)
-            } else {
-                0
-            };
+    let _ = writeln!(out, "{:>gutter$} {bar}", "");
+    if end_line == fnd.line {
+        // One line: the line (a window around the span when long) and
+        // carets under the span.
+        let (chars, widths) = shown_line(f.lines.line_text(&f.text, fnd.line));
+        let (from, to) = if chars.len() > LONGEST_SHOWN {
+            let from = fnd.column.saturating_sub(41);
             (from, (from + 120).min(chars.len()))
         } else {
             (0, chars.len())
@@ -152,61 +278,106 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
         if from > 0 {
             text.push('…');
         }
-        let mut widths = Vec::with_capacity(to - from);
-        for &c in &chars[from..to] {
-            if c == '\t' {
-                text.push_str("    ");
-                widths.push(4);
-            } else {
-                text.push(c);
-                widths.push(1);
-            }
-        }
+        text.push_str(&render_chars(&chars[from..to]));
         if to < chars.len() {
             text.push('…');
         }
+        let _ = writeln!(out, "{} {bar} {text}", num(fnd.line));
+        let start_char = fnd.column.saturating_sub(1).max(from);
+        let end_char = fnd
+            .end_column
+            .saturating_sub(1)
+            .clamp(start_char + 1, to.max(start_char + 1));
+        let pad: usize = usize::from(from > 0)
+            + widths[from..start_char.min(widths.len())]
+                .iter()
+                .sum::<usize>();
+        let len: usize = widths
+            .iter()
+            .skip(start_char)
+            .take(end_char - start_char)
+            .sum::<usize>()
+            .max(1);
         let _ = writeln!(
             out,
-            "{} {} {}",
-            format!("{ln:>gutter$}").blue().bold(),
-            "|".blue().bold(),
-            text
+            "{:>gutter$} {bar} {}{}",
+            "",
+            " ".repeat(pad),
+            paint(&"^".repeat(len))
         );
-        if ln == fnd.line {
-            let start_char = fnd.column.saturating_sub(1).max(from);
-            let end_char = if fnd.end_line == fnd.line {
-                fnd.end_column.saturating_sub(1)
+    } else {
+        // Several lines, as rustc marks them: `/` where the span starts
+        // (or `_^` under its first character), `|` down the lines it
+        // spans, `|__^` under its last character.
+        let first_raw = f.lines.line_text(&f.text, fnd.line);
+        let (chars, widths) = shown_line(first_raw);
+        let before = &chars[..fnd.column.saturating_sub(1).min(chars.len())];
+        let starts_line = before.iter().all(|c| c.is_whitespace());
+        let clip = |cs: &[char]| {
+            if cs.len() > LONGEST_SHOWN {
+                format!("{}…", render_chars(&cs[..LONGEST_SHOWN - 20]))
             } else {
-                to
+                render_chars(cs)
             }
-            .clamp(start_char + 1, to.max(start_char + 1));
-            let pad: usize =
-                usize::from(from > 0) + widths.iter().take(start_char - from).sum::<usize>();
-            let len: usize = widths
-                .iter()
-                .skip(start_char - from)
-                .take(end_char - start_char)
-                .sum::<usize>()
-                .max(1);
-            let carets = "^".repeat(len);
-            let color = match fnd.severity {
-                Severity::Error => carets.red().bold(),
-                Severity::Warning => carets.yellow().bold(),
-                Severity::Info => carets.cyan().bold(),
-            };
+        };
+        if starts_line {
             let _ = writeln!(
                 out,
-                "{:>w$} {} {}{}",
+                "{} {bar} {} {}",
+                num(fnd.line),
+                paint("/"),
+                clip(&chars)
+            );
+        } else {
+            let _ = writeln!(out, "{} {bar}   {}", num(fnd.line), clip(&chars));
+            let pad: usize = widths[..before.len()].iter().sum();
+            let _ = writeln!(
+                out,
+                "{:>gutter$} {bar}  {}",
                 "",
-                "|".blue().bold(),
-                " ".repeat(pad),
-                color,
-                w = gutter
+                paint(&format!("{}^", "_".repeat(pad + 1)))
             );
         }
+        // After the first line: the second, then the last two.
+        let lines: Vec<usize> = (fnd.line + 1..=end_line).collect();
+        let elide = lines.len() + 1 > MOST_LINES_SHOWN;
+        for (k, &ln) in lines.iter().enumerate() {
+            if elide && k >= 1 && k + 2 < lines.len() {
+                if k == 1 {
+                    let _ = writeln!(
+                        out,
+                        "{:>gutter$} {bar} {} {}",
+                        "",
+                        paint("|"),
+                        "...".dimmed()
+                    );
+                }
+                continue;
+            }
+            let (cs, _) = shown_line(f.lines.line_text(&f.text, ln));
+            let _ = writeln!(out, "{} {bar} {} {}", num(ln), paint("|"), clip(&cs));
+        }
+        let (cs, ws) = shown_line(f.lines.line_text(&f.text, end_line));
+        let upto = fnd.end_column.saturating_sub(1).min(cs.len()).max(1);
+        let width: usize = ws[..upto.min(ws.len())].iter().sum::<usize>().max(1);
+        let _ = writeln!(
+            out,
+            "{:>gutter$} {bar} {}",
+            "",
+            paint(&format!("|{}^", "_".repeat(width)))
+        );
     }
-    if last < fnd.end_line {
-        let _ = writeln!(out, "{:>w$} {} ...", "", "|".blue().bold(), w = gutter);
+    if !fnd.related.is_empty() {
+        // The other rules that found this problem (`ddlint explain <rule>`
+        // says what each checks).
+        let _ = writeln!(
+            out,
+            "{:>gutter$} {} {}: {}",
+            "",
+            "=".blue().bold(),
+            "also".bold(),
+            fnd.related.join(", ")
+        );
     }
     if let Some(h) = &fnd.help {
         let _ = writeln!(
@@ -228,7 +399,9 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
 }
 
 /// Write the report to `w` a file or a finding at a time: a monorepo's
-/// report can be larger than everything else ddlint holds.
+/// report can be larger than everything else ddlint holds. Findings
+/// first, file by file (each file's lock table after its findings with
+/// `explain`), then what was not read, then one summary line.
 pub fn write(
     w: &mut dyn std::io::Write,
     analysis: &Analysis,
@@ -242,18 +415,25 @@ pub fn write(
         out.clear();
         Ok(())
     };
-    if !opts.quiet {
-        for f in analysis.files.iter().filter(|f| f.report) {
-            file_section(&mut out, f, opts);
+    let explain = (opts.explain || opts.all_statements) && !opts.quiet;
+    let by_file = super::findings_by_file(analysis, findings);
+    for (fi, f) in analysis.files.iter().enumerate() {
+        if !f.report {
+            continue;
+        }
+        for fnd in &by_file[fi] {
+            render_finding(&mut out, analysis, fnd);
+            flush(&mut out)?;
+        }
+        if explain {
+            lock_table(&mut out, f, opts);
             flush(&mut out)?;
         }
     }
-    for fnd in findings {
-        render_finding(&mut out, analysis, fnd);
-        flush(&mut out)?;
-    }
     if !opts.quiet {
-        coverage_section(&mut out, coverage);
+        coverage_section(&mut out, coverage, explain);
+    }
+    if !opts.quiet || !findings.is_empty() {
         summary(&mut out, analysis, findings);
     }
     flush(&mut out)
@@ -265,8 +445,8 @@ const NOT_RUN_SHOWN: usize = 10;
 /// Which projects were read, when there is more than one, and the SQL files
 /// that were not read, with why (down parts and excluded files counted,
 /// the others named): nothing under the paths given is dropped silently.
-fn coverage_section(out: &mut String, c: &Coverage) {
-    if c.projects.len() > 1 {
+fn coverage_section(out: &mut String, c: &Coverage, projects: bool) {
+    if projects && c.projects.len() > 1 {
         let _ = writeln!(
             out,
             "{} projects, each replayed into its own catalog:",

@@ -163,14 +163,6 @@ pub struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Findings already emitted for this file by the rules that ran
-    /// before (statement rules run first, then file rules in registry
-    /// order).
-    pub fn earlier(&self) -> impl Iterator<Item = &Raw> {
-        let file = self.file;
-        self.out.iter().filter(move |r| r.file == file)
-    }
-
     pub fn emit(&mut self, span: Span, message: impl Into<String>) -> &mut Raw {
         self.out.push(Raw {
             rule: self.rule,
