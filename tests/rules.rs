@@ -156,7 +156,9 @@ fn registered() -> Vec<String> {
         .collect()
 }
 
-const FRAMEWORK_FILES: &[&str] = &["mod", "alter", "config", "fix", "ignore", "meta", "sql"];
+const FRAMEWORK_FILES: &[&str] = &[
+    "mod", "alter", "config", "fix", "ignore", "meta", "sql", "tool",
+];
 
 /// Rules that only fire with git history (`--since REF`); their examples
 /// are exercised on real repositories in tests/since.rs. Here their cases

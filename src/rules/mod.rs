@@ -26,6 +26,7 @@ pub mod fix;
 pub mod ignore;
 pub mod meta;
 pub mod sql;
+pub mod tool;
 
 pub use config::Settings;
 pub use meta::RuleMeta;
