@@ -1,7 +1,8 @@
 //! Advice in the project's own terms: the same statement, needing to run
 //! outside a transaction, under each migration tool, gets that tool's way
 //! of running a file without one (`src/rules/tool.rs`); `--fix` writes the
-//! switch where the tool reads it from the file.
+//! switch where the tool reads it from the file; rules that depend on how
+//! the tool runs a file follow it (sqitch: one psql session per change).
 
 use std::path::Path;
 use std::process::Command;
@@ -300,4 +301,56 @@ fn fix_writes_the_tools_switch_and_lints_clean() {
         );
     }
     insta::assert_snapshot!("fixed_per_tool", all);
+}
+
+/// sqitch runs every change with a new psql: a SET in a deploy script ends
+/// with it and leaks into no pooled connection. The same script read as a
+/// plain psql script (which may share a session with what runs next) is
+/// reported.
+#[test]
+fn session_settings_do_not_leak_from_a_sqitch_change() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "schema.sql", SCHEMA);
+    let script =
+        "BEGIN;\nSET search_path = public;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\n";
+    let sqitch = t.path().join("sqitch");
+    write(
+        &sqitch,
+        "sqitch.plan",
+        "%syntax-version=1.0.0\n%project=shop\n\nnote 2024-01-01T00:00:00Z Me <me@example.com> # note\n",
+    );
+    write(&sqitch, "deploy/note.sql", script);
+    write(
+        &sqitch,
+        "revert/note.sql",
+        "ALTER TABLE orders DROP COLUMN note;\n",
+    );
+    write(t.path(), "psql/note.sql", script);
+    let rules = |v: &serde_json::Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let select = [
+        "--ignore",
+        "all",
+        "--select",
+        "session-setting-in-transaction",
+    ];
+    let (code, v, err) = ddlint(
+        t.path(),
+        &[&select[..], &["--layout", "sqitch", "sqitch"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["files"][0]["path"], "sqitch/deploy/note.sql", "{v}");
+    assert!(rules(&v).is_empty(), "{v}");
+    let (code, v, err) = ddlint(
+        t.path(),
+        &[&select[..], &["--layout", "psql", "psql"]].concat(),
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    assert_eq!(rules(&v), vec!["session-setting-in-transaction"], "{v}");
 }

@@ -60,6 +60,13 @@ impl Layout {
         }
     }
 
+    /// The tool runs each file in a database session of its own (sqitch
+    /// starts psql for every change): what a file sets for the session
+    /// ends with the file.
+    pub fn session_per_file(self) -> bool {
+        matches!(self, Layout::Sqitch)
+    }
+
     /// psql runs the scripts: meta-commands and `:variables` apply.
     pub fn is_psql(self) -> bool {
         matches!(self, Layout::Psql | Layout::Sqitch)
