@@ -1,8 +1,8 @@
 //! The catch-all of the lock model: a statement that holds a lock blocking
 //! reads or writes of an existing table while it reads that table in full
-//! or rewrites it, when no more specific locking rule already said so
-//! (e.g. ADD COLUMN ... NOT NULL checking every row, ATTACH PARTITION of an
-//! existing table, TRUNCATE).
+//! or rewrites it, when no more specific rule (of the locking or rewrite
+//! category) already said so (e.g. ADD COLUMN ... NOT NULL checking every
+//! row, ATTACH PARTITION of an existing table, TRUNCATE).
 use super::{meta, Category, FileCx, Hook, Sink};
 
 pub const HOOK: Hook = Hook::File(check);
@@ -24,7 +24,9 @@ fn check(cx: &FileCx, out: &mut Sink) {
         let covered = out.earlier().any(|r| {
             r.span.start >= st.span.start
                 && r.span.start < st.span.end.max(st.span.start + 1)
-                && meta(r.rule).map(|m| m.category == Category::Locking).unwrap_or(false)
+                && meta(r.rule)
+                    .map(|m| matches!(m.category, Category::Locking | Category::Rewrite))
+                    .unwrap_or(false)
         });
         if covered {
             continue;
