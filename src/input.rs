@@ -1,5 +1,6 @@
 //! What the source stage hands to the model: the units a migration tool
-//! runs, with their text and transaction wrapping. Shared by both layers
+//! runs, with their text, transaction wrapping and the tool that runs
+//! them. Shared by both layers
 //! (and by dry-run, which runs the same units), so that neither imports
 //! the other for them.
 
@@ -17,12 +18,80 @@ pub enum Wrapping {
     ImplicitMultiStatement,
 }
 
+/// The migration tool that runs a file (detected by the source stage from
+/// names and markers, or `--layout`). The source stage decides with it
+/// which files run and how (`source::layouts`); the rules give advice in
+/// its terms (how this tool runs a file without a transaction).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Layout {
+    /// Plain SQL run by psql (meta-commands and variables understood).
+    #[default]
+    #[value(alias = "plain")]
+    Psql,
+    /// V<version>__name.sql, R__ repeatables; one transaction per file.
+    Flyway,
+    /// N_name.up.sql / .down.sql; one multi-statement exec per file.
+    #[value(name = "golang-migrate", alias = "migrate")]
+    GolangMigrate,
+    /// -- +goose Up/Down, StatementBegin/End, NO TRANSACTION.
+    Goose,
+    /// -- migrate:up / -- migrate:down [transaction:false].
+    Dbmate,
+    /// rubenv/sql-migrate: -- +migrate Up/Down [notransaction].
+    #[value(name = "sql-migrate")]
+    SqlMigrate,
+    /// N_name.sql or .up.sql/.down.sql; -- no-transaction.
+    Sqlx,
+    /// <version>_name/up.sql, down.sql, metadata.toml.
+    Diesel,
+    /// deploy/revert/verify scripts in sqitch.plan order.
+    Sqitch,
+    /// <timestamp>_name/migration.sql.
+    Prisma,
+    /// committed/*.sql, current.sql; --! no-transaction; :PLACEHOLDERS.
+    #[value(name = "graphile-migrate", alias = "graphile")]
+    Graphile,
+    /// gobuffalo/pop, ory/popx: .postgres., .autocommit., Go templates.
+    #[value(alias = "popx")]
+    Pop,
+    /// Output of Django's sqlmigrate (its own BEGIN/COMMIT).
+    Django,
+    /// Output of Alembic's offline mode, --sql (its own BEGIN/COMMIT).
+    Alembic,
+    /// Liquibase formatted SQL: one transaction per --changeset.
+    Liquibase,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Psql => "psql",
+            Layout::Flyway => "flyway",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Goose => "goose",
+            Layout::Dbmate => "dbmate",
+            Layout::SqlMigrate => "sql-migrate",
+            Layout::Sqlx => "sqlx",
+            Layout::Diesel => "diesel",
+            Layout::Sqitch => "sqitch",
+            Layout::Prisma => "prisma",
+            Layout::Graphile => "graphile-migrate",
+            Layout::Pop => "pop",
+            Layout::Django => "django",
+            Layout::Alembic => "alembic",
+            Layout::Liquibase => "liquibase",
+        }
+    }
+}
+
 /// One file as the migration tool will run it.
 #[derive(Clone, Debug)]
 pub struct Input {
     pub path: String,
     pub text: String,
     pub wrapping: Wrapping,
+    /// The tool that runs it.
+    pub layout: Layout,
     /// Whether findings are reported for this file (history-only files
     /// are replayed but not reported, e.g. `--schema`).
     pub report: bool,

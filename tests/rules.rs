@@ -61,6 +61,10 @@ fn main() {
             fix_in_tool_wrapped_transaction_uses_set_local,
         ),
         ("rules_and_explain", rules_and_explain),
+        (
+            "categories_agree_in_readme_init_and_rules",
+            categories_agree_in_readme_init_and_rules,
+        ),
     ];
     for &(name, f) in plain {
         // libtest-mimic turns a panic into a failure.
@@ -162,7 +166,7 @@ fn registered() -> Vec<String> {
 }
 
 const FRAMEWORK_FILES: &[&str] = &[
-    "mod", "alter", "config", "fix", "ignore", "meta", "problem", "sql",
+    "mod", "alter", "config", "fix", "ignore", "meta", "problem", "sql", "tool",
 ];
 
 /// Rules that only fire with git history (`--since REF`); their examples
@@ -682,4 +686,72 @@ fn rules_and_explain() {
     let (code, _, err) = ddlint(&root(), &["explain", "nope"]);
     assert_eq!(code, 2);
     assert!(err.contains("nope"));
+}
+
+/// The comma-separated list after `Categories:` up to the next `.`, in a
+/// text whose lines may start with `# ` (the init template), without
+/// parenthesised remarks.
+fn categories_listed(text: &str, what: &str) -> Vec<String> {
+    let joined: String = text
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let start = joined
+        .find("Categories:")
+        .unwrap_or_else(|| panic!("{what} lists no categories"))
+        + "Categories:".len();
+    let list = &joined[start..];
+    let list = &list[..list.find('.').unwrap()];
+    let mut plain = String::new();
+    let mut depth = 0;
+    for c in list.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// README, `ddlint init` and `ddlint rules` name the same categories:
+/// every category documented has a rule, and every rule's category is
+/// documented (and accepted as a selector).
+fn categories_agree_in_readme_init_and_rules() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let documented = categories_listed(&readme, "README.md");
+    let t = tempfile::tempdir().unwrap();
+    let (code, _, err) = ddlint(t.path(), &["init"]);
+    assert_eq!(code, 0, "{err}");
+    let init = std::fs::read_to_string(t.path().join("ddlint.yaml")).unwrap();
+    assert_eq!(
+        categories_listed(&init, "ddlint init"),
+        documented,
+        "README.md and `ddlint init` list different categories"
+    );
+    let (code, listed, err) = ddlint(&root(), &["rules", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed).unwrap();
+    let mut of_rules: Vec<String> = listed
+        .iter()
+        .map(|r| r["category"].as_str().unwrap().to_string())
+        .collect();
+    of_rules.sort();
+    of_rules.dedup();
+    let mut sorted = documented.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted, of_rules,
+        "the categories README.md documents and those `ddlint rules` lists differ"
+    );
+    for c in &documented {
+        let (code, _, err) = ddlint(t.path(), &["check", "--no-config", "--select", c, "-"]);
+        assert!(code == 0, "--select {c}: exit {code}: {err}");
+    }
 }

@@ -213,6 +213,7 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
         path: "001_broken.sql".into(),
         text: text.to_string(),
         wrapping: Wrapping::Transaction,
+        layout: Default::default(),
         report: true,
         map: None,
         project: Some(0),

@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
         path: "001_fuzz.sql".into(),
         text: text.clone(),
         wrapping: Wrapping::Transaction,
+        layout: Default::default(),
         report: true,
         map: None,
         project: Some(0),

@@ -1610,6 +1610,7 @@ mod tests {
             path: path.into(),
             text: text.into(),
             wrapping: Default::default(),
+            layout: Default::default(),
             report: true,
             map: None,
             project: None,

@@ -85,6 +85,8 @@ pub struct FileAnalysis {
     pub text: String,
     pub lines: LineIndex,
     pub wrapping: Wrapping,
+    /// The tool that runs the file.
+    pub layout: crate::input::Layout,
     pub report: bool,
     pub project: Option<usize>,
     pub statements: Vec<StatementInfo>,
@@ -126,6 +128,8 @@ pub struct StatementView<'a> {
     pub file: usize,
     pub path: &'a str,
     pub text: &'a str,
+    /// The tool that runs the file.
+    pub layout: crate::input::Layout,
     pub report: bool,
     pub statement: &'a StatementInfo,
     /// The statement's syntax tree (not kept after the statement is
@@ -341,6 +345,7 @@ fn analyse_file(
                     file: fi,
                     path: &input.path,
                     text: &input.text,
+                    layout: input.layout,
                     report: input.report,
                     statement: &info,
                     node: &node,
@@ -378,6 +383,7 @@ fn analyse_file(
         text: input.text,
         lines,
         wrapping: input.wrapping,
+        layout: input.layout,
         report: input.report,
         project: input.project,
         statements,

@@ -109,17 +109,22 @@ fn check(cx: &FileCx, out: &mut Sink) {
         } else {
             None
         };
-        let shown = format!("{fixed}\n{validate}");
+        // The suggested SQL shows VALIDATE where it goes: right after, after
+        // the COMMIT, or in the next migration.
         match place {
             Some(at) => {
                 edits.push(Edit { start: at, end: at, text: format!("\n{validate}") });
-                let where_ = if st.placement.in_transaction { " after this transaction commits" } else { "" };
+                let (where_, shown) = if st.placement.in_transaction {
+                    (" after this transaction commits", format!("{fixed}\n-- after the COMMIT that ends this transaction:\n{validate}"))
+                } else {
+                    ("", format!("{fixed}\n{validate}"))
+                };
                 r.help(format!("add it NOT VALID (instant: only new rows are checked), then VALIDATE it{where_}: validation takes only ShareUpdateExclusiveLock, reads and writes continue"))
                     .fix(shown, edits);
             }
             None => {
                 r.help("add it NOT VALID in this migration and VALIDATE it in the next one (a separate transaction): validation takes only ShareUpdateExclusiveLock")
-                    .suggest(shown);
+                    .suggest(format!("{fixed}\n-- in the next migration (its own transaction):\n{validate}"));
             }
         }
     }

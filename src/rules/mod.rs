@@ -27,6 +27,7 @@ pub mod ignore;
 pub mod meta;
 pub mod problem;
 pub mod sql;
+pub mod tool;
 
 pub use config::Settings;
 pub use meta::RuleMeta;
@@ -233,6 +234,8 @@ pub struct StmtCx<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub wrapping: Wrapping,
+    /// The tool that runs the file (file rules: `FileCx::fa.layout`).
+    pub layout: crate::input::Layout,
     pub stmt: &'a StatementInfo,
     /// The statement's syntax tree.
     pub node: &'a pg_query::NodeEnum,
@@ -544,6 +547,7 @@ pub fn run_with(
             path: v.path,
             text: v.text,
             wrapping: wrappings[v.file],
+            layout: v.layout,
             stmt: v.statement,
             node: v.node,
             cat: v.catalog_before,

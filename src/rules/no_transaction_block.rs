@@ -1,6 +1,6 @@
 //! A statement PostgreSQL refuses inside a transaction block (CREATE INDEX
 //! CONCURRENTLY, VACUUM, ...) placed inside one: the migration fails.
-use super::{Hook, Sink, StmtCx};
+use super::{tool, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
@@ -8,11 +8,23 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     if !cx.stmt.effects.no_transaction_block || !cx.stmt.placement.in_transaction {
         return;
     }
-    let how = if cx.stmt.placement.explicit {
-        "inside the BEGIN ... COMMIT block of this file"
-    } else {
-        "inside the transaction the migration tool wraps around the file"
+    let tool_name = match cx.layout {
+        crate::input::Layout::Psql => "the migration tool",
+        other => tool::tool_name(other),
     };
-    out.emit(cx.span(), format!("{} cannot run inside a transaction block, and this one runs {how}: the migration fails with \"cannot run inside a transaction block\"", cx.stmt.kind))
-        .help("put it in a migration that runs without a transaction (most tools have a per-file switch, e.g. `-- +goose NO TRANSACTION`, `-- migrate:up transaction:false`, flyway `executeInTransaction=false`), alone in that file");
+    let how = if cx.stmt.placement.explicit {
+        "inside the BEGIN ... COMMIT block of this file".to_string()
+    } else if cx.wrapping == crate::input::Wrapping::ImplicitMultiStatement {
+        format!("inside the implicit transaction of the one query string {tool_name} sends the file as")
+    } else {
+        format!("inside the transaction {tool_name} wraps around the file")
+    };
+    let run = tool::Run::of(cx);
+    let r = out.emit(cx.span(), format!("{} cannot run inside a transaction block, and this one runs {how}: the migration fails with \"cannot run inside a transaction block\"", cx.stmt.kind));
+    r.help(tool::advice(&run).to_string());
+    // The tool's switch, where it is read from the file and the statement
+    // is alone there.
+    if let Some((line, edit)) = tool::fix_switch(&run) {
+        r.fix(format!("{line}\n{}", cx.sql()), vec![edit]);
+    }
 }

@@ -1,7 +1,7 @@
 //! DETACH PARTITION without CONCURRENTLY (PostgreSQL 14+).
 use pg_query::protobuf::{node::Node as PN, AlterTableType as T};
 
-use super::{alter, sql, Hook, Sink, StmtCx};
+use super::{alter, sql, tool, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
@@ -27,11 +27,17 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         return;
     }
     let (fixed, edit) = sql::insert_at_end(cx.span().start, cx.sql(), " CONCURRENTLY");
-    if a.cmds.len() != 1 || cx.stmt.placement.in_transaction {
+    if a.cmds.len() != 1 {
         r.help("DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock; it must be the only subcommand and run outside a transaction block")
             .suggest(fixed);
-    } else {
-        r.help("DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock on the parent")
-            .fix(fixed, vec![edit]);
+        return;
     }
+    tool::concurrently(
+        cx,
+        r,
+        "DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock on the parent",
+        "DETACH PARTITION ... CONCURRENTLY only takes ShareUpdateExclusiveLock on the parent",
+        fixed,
+        edit,
+    );
 }

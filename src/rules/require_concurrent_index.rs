@@ -2,7 +2,7 @@
 //! holds a SHARE lock (writes blocked) for as long as it reads the table.
 use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{sql, tool, Hook, Sink, StmtCx};
 use crate::model::catalog::RelKind;
 use crate::model::locks::LockMode;
 
@@ -45,11 +45,12 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         return;
     };
     let r = out.emit(cx.span(), msg);
-    if cx.stmt.placement.in_transaction {
-        r.help("build it CONCURRENTLY (reads and writes continue); CONCURRENTLY cannot run inside a transaction block, so move it to a migration that runs without one")
-            .suggest(fixed);
-    } else {
-        r.help("build it CONCURRENTLY: reads and writes continue while it builds (if it fails, drop the INVALID index and retry)")
-            .fix(fixed, vec![edit]);
-    }
+    tool::concurrently(
+        cx,
+        r,
+        "build it CONCURRENTLY (reads and writes continue)",
+        "build it CONCURRENTLY: reads and writes continue while it builds (if it fails, drop the INVALID index and retry)",
+        fixed,
+        edit,
+    );
 }

@@ -2,7 +2,7 @@
 use pg_query::protobuf::{DropBehavior, ObjectType};
 use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{sql, tool, Hook, Sink, StmtCx};
 use crate::model::catalog::RelKind;
 
 pub const HOOK: Hook = Hook::Statement(check);
@@ -60,10 +60,12 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     else {
         return;
     };
-    if cx.stmt.placement.in_transaction {
-        r.help("drop it CONCURRENTLY, outside a transaction block").suggest(fixed);
-    } else {
-        r.help("drop it CONCURRENTLY: it waits for running queries without blocking new ones")
-            .fix(fixed, vec![edit]);
-    }
+    tool::concurrently(
+        cx,
+        r,
+        "drop it CONCURRENTLY (it waits for running queries without blocking new ones)",
+        "drop it CONCURRENTLY: it waits for running queries without blocking new ones",
+        fixed,
+        edit,
+    );
 }

@@ -2,7 +2,7 @@
 use pg_query::protobuf::ReindexObjectType as K;
 use pg_query::NodeEnum as N;
 
-use super::{sql, Hook, Sink, StmtCx};
+use super::{sql, tool, Hook, Sink, StmtCx};
 
 pub const HOOK: Hook = Hook::Statement(check);
 
@@ -47,10 +47,12 @@ fn check(cx: &StmtCx, out: &mut Sink) {
     let Some((fixed, edit)) = sql::insert_after(cx.span().start, cx.sql(), word, " CONCURRENTLY") else {
         return;
     };
-    if cx.stmt.placement.in_transaction {
-        r.help("use REINDEX ... CONCURRENTLY, outside a transaction block").suggest(fixed);
-    } else {
-        r.help("use REINDEX ... CONCURRENTLY: the new index is built beside the old one")
-            .fix(fixed, vec![edit]);
-    }
+    tool::concurrently(
+        cx,
+        r,
+        "use REINDEX ... CONCURRENTLY (the new index is built beside the old one)",
+        "use REINDEX ... CONCURRENTLY: the new index is built beside the old one",
+        fixed,
+        edit,
+    );
 }

@@ -1,5 +1,7 @@
 //! `SET` (not `SET LOCAL`) inside a transaction: the value outlives the
-//! migration and leaks into whatever reuses the pooled connection.
+//! migration and leaks into whatever reuses the pooled connection. Not for
+//! a tool that runs each file in a session of its own (sqitch starts psql
+//! for every change): the session, and the setting, end with the file.
 use pg_query::protobuf::VariableSetKind as K;
 use pg_query::NodeEnum as N;
 
@@ -10,6 +12,9 @@ pub const HOOK: Hook = Hook::Statement(check);
 
 fn check(cx: &StmtCx, out: &mut Sink) {
     let N::VariableSetStmt(s) = cx.node() else { return };
+    if cx.layout.session_per_file() {
+        return;
+    }
     let kind = K::try_from(s.kind).unwrap_or(K::Undefined);
     if s.is_local || !cx.stmt.placement.in_transaction || !matches!(kind, K::VarSetValue | K::VarSetCurrent | K::VarSetDefault) {
         return;

@@ -113,6 +113,7 @@ impl Part {
             path: self.path,
             text: self.text,
             wrapping: self.wrapping,
+            layout: self.layout,
             report: false,
             map: self.map,
             project: None,

@@ -91,6 +91,7 @@ impl Sources {
                 path: part.path.clone(),
                 text: std::mem::take(&mut part.text),
                 wrapping: part.wrapping,
+                layout: part.layout,
                 report,
                 map: part.map.clone(),
                 project: Some(part.project),

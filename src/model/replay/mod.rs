@@ -138,6 +138,7 @@ mod test_support {
                 path: "001.sql".into(),
                 text: sql.into(),
                 wrapping: Default::default(),
+                layout: Default::default(),
                 report: true,
                 map: None,
                 project: None,

@@ -35,6 +35,30 @@ pub fn plan(sql: &[PathBuf]) -> (Vec<Planned>, Vec<Planned>) {
     (ups, vec![])
 }
 
+/// Where the body of a migration starts: after the headers a committed
+/// migration begins with (`--! Previous:`, `--! Hash:`, `--! Message:`,
+/// capitalised) and the blank line that ends them; 0 for `current.sql`.
+/// `--! no-transaction` must be the body's first line.
+pub fn body_start(text: &str) -> usize {
+    let mut at = 0;
+    let mut headers = false;
+    for (start, line) in super::super::rewrite::lines(text) {
+        let header = line
+            .strip_prefix("--! ")
+            .is_some_and(|h| h.starts_with(|c: char| c.is_ascii_uppercase()));
+        if header {
+            headers = true;
+            at = super::super::rewrite::line_end(text, start);
+        } else {
+            if headers && line.trim().is_empty() {
+                at = super::super::rewrite::line_end(text, start);
+            }
+            break;
+        }
+    }
+    at
+}
+
 pub fn wrapping(path: &Path, text: &str) -> Wrapping {
     let no_tx = text
         .lines()
@@ -44,5 +68,20 @@ pub fn wrapping(path: &Path, text: &str) -> Wrapping {
         Wrapping::ImplicitMultiStatement
     } else {
         Wrapping::Transaction
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_starts_after_the_headers() {
+        assert_eq!(body_start("CREATE TABLE t ();\n"), 0);
+        let committed = "--! Previous: -\n--! Hash: sha1:ab\n\nCREATE TABLE t ();\n";
+        assert_eq!(&committed[body_start(committed)..], "CREATE TABLE t ();\n");
+        let no_blank = "--! Hash: sha1:ab\nCREATE TABLE t ();\n";
+        assert_eq!(&no_blank[body_start(no_blank)..], "CREATE TABLE t ();\n");
+        assert_eq!(body_start("--! no-transaction\nVACUUM;\n"), 0);
     }
 }

@@ -15,7 +15,8 @@ struct Changeset {
     attrs: Vec<(String, String)>,
 }
 
-fn changeset_line(line: &str) -> Option<Vec<(String, String)>> {
+/// The attributes of a `--changeset` line (lower-cased keys).
+pub fn changeset_line(line: &str) -> Option<Vec<(String, String)>> {
     let l = line.trim_start();
     let rest = l.strip_prefix("--")?.trim_start();
     let rest = rest.strip_prefix("changeset")?;

@@ -39,66 +39,11 @@ use crate::input::Wrapping;
 
 use super::ordering::natural_cmp;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Layout {
-    /// Plain SQL run by psql (meta-commands and variables understood).
-    #[value(alias = "plain")]
-    Psql,
-    /// V<version>__name.sql, R__ repeatables; one transaction per file.
-    Flyway,
-    /// N_name.up.sql / .down.sql; one multi-statement exec per file.
-    #[value(name = "golang-migrate", alias = "migrate")]
-    GolangMigrate,
-    /// -- +goose Up/Down, StatementBegin/End, NO TRANSACTION.
-    Goose,
-    /// -- migrate:up / -- migrate:down [transaction:false].
-    Dbmate,
-    /// rubenv/sql-migrate: -- +migrate Up/Down [notransaction].
-    #[value(name = "sql-migrate")]
-    SqlMigrate,
-    /// N_name.sql or .up.sql/.down.sql; -- no-transaction.
-    Sqlx,
-    /// <version>_name/up.sql, down.sql, metadata.toml.
-    Diesel,
-    /// deploy/revert/verify scripts in sqitch.plan order.
-    Sqitch,
-    /// <timestamp>_name/migration.sql.
-    Prisma,
-    /// committed/*.sql, current.sql; --! no-transaction; :PLACEHOLDERS.
-    #[value(name = "graphile-migrate", alias = "graphile")]
-    Graphile,
-    /// gobuffalo/pop, ory/popx: .postgres., .autocommit., Go templates.
-    #[value(alias = "popx")]
-    Pop,
-    /// Output of Django's sqlmigrate (its own BEGIN/COMMIT).
-    Django,
-    /// Output of Alembic's offline mode, --sql (its own BEGIN/COMMIT).
-    Alembic,
-    /// Liquibase formatted SQL: one transaction per --changeset.
-    Liquibase,
-}
+pub use crate::input::Layout;
 
+/// What the source stage knows of each tool beyond its name (the enum
+/// itself is in `crate::input`, so the model can carry it to the rules).
 impl Layout {
-    pub fn name(self) -> &'static str {
-        match self {
-            Layout::Psql => "psql",
-            Layout::Flyway => "flyway",
-            Layout::GolangMigrate => "golang-migrate",
-            Layout::Goose => "goose",
-            Layout::Dbmate => "dbmate",
-            Layout::SqlMigrate => "sql-migrate",
-            Layout::Sqlx => "sqlx",
-            Layout::Diesel => "diesel",
-            Layout::Sqitch => "sqitch",
-            Layout::Prisma => "prisma",
-            Layout::Graphile => "graphile-migrate",
-            Layout::Pop => "pop",
-            Layout::Django => "django",
-            Layout::Alembic => "alembic",
-            Layout::Liquibase => "liquibase",
-        }
-    }
-
     /// The file names the layout runs, for messages.
     pub fn expected(self) -> &'static str {
         match self {
@@ -113,6 +58,13 @@ impl Layout {
             Layout::Graphile => "committed/<n>.sql, current.sql",
             Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
         }
+    }
+
+    /// The tool runs each file in a database session of its own (sqitch
+    /// starts psql for every change): what a file sets for the session
+    /// ends with the file.
+    pub fn session_per_file(self) -> bool {
+        matches!(self, Layout::Sqitch)
     }
 
     /// psql runs the scripts: meta-commands and `:variables` apply.

@@ -6,7 +6,8 @@
 use super::{sections, Unit};
 use crate::input::Wrapping;
 
-fn marker(line: &str) -> Option<(bool, bool)> {
+/// The section a marker line starts: (up?, without a transaction?).
+pub fn marker(line: &str) -> Option<(bool, bool)> {
     let l = line.trim();
     let rest = l
         .strip_prefix("--")?
