@@ -697,3 +697,126 @@ fn corpus_one_finding_per_problem() {
         lost.join("\n")
     );
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let (p, ty) = (e.path(), e.file_type().unwrap());
+        if ty.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else if ty.is_file() {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Applied history on every corpus project (a copy of it): right after
+/// `ddlint init` (with the project's layout) `check` reports nothing;
+/// with the file that has the most findings left out of the lock file
+/// (as a new migration is), `check` reports exactly that file's findings,
+/// as `check --all` does.
+#[test]
+fn corpus_applied_history_is_not_judged() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found (../shared/corpus or $DDLINT_CORPUS): skipped");
+        return;
+    };
+    let bin = env!("CARGO_BIN_EXE_ddlint");
+    let mut failures = Vec::new();
+    for (dir, layout, extra) in PROJECTS {
+        let src = root.join(dir);
+        if !src.is_dir() {
+            continue; // a single file, not a project
+        }
+        let t = tempfile::tempdir().unwrap();
+        let work = t.path().join("p");
+        copy_tree(&src, &work);
+        let run = |args: &[&str]| {
+            let out = Command::new(bin)
+                .current_dir(&work)
+                .args(args)
+                .args(["--layout", layout])
+                .args(*extra)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (code, _, err) = run(&["init"]);
+        assert_eq!(code, Some(0), "{dir}: init: {err}");
+        let findings = |args: &[&str]| -> Vec<serde_json::Value> {
+            let mut a = vec!["check", "--format", "json"];
+            a.extend_from_slice(args);
+            a.push(".");
+            let (code, out, err) = run(&a);
+            assert!(matches!(code, Some(0 | 1)), "{dir}: {err}");
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            v["findings"].as_array().unwrap().clone()
+        };
+        let after_init = findings(&[]);
+        if !after_init.is_empty() {
+            failures.push(format!(
+                "{dir}: {} findings right after init, e.g. {}",
+                after_init.len(),
+                after_init[0]
+            ));
+            continue;
+        }
+        let all = findings(&["--all"]);
+        let mut per_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in &all {
+            per_file
+                .entry(f["path"].as_str().unwrap().to_string())
+                .or_default()
+                .push(format!(
+                    "{} {}:{} {}",
+                    f["rule"], f["line"], f["column"], f["message"]
+                ));
+        }
+        let Some((file, expected)) = per_file
+            .iter()
+            .max_by_key(|(p, v)| (v.len(), std::cmp::Reverse(p.as_str())))
+        else {
+            continue;
+        };
+        // Leave it out of the lock file: a new migration.
+        let lock = work.join("ddlint.lock");
+        let text = std::fs::read_to_string(&lock).unwrap();
+        let name = file.trim_start_matches("./");
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().split(": ").next() != Some(name))
+            .collect();
+        assert_eq!(
+            kept.len() + 1,
+            text.lines().count(),
+            "{dir}: {name} not in the lock file"
+        );
+        std::fs::write(&lock, kept.join("\n") + "\n").unwrap();
+        let mut got: Vec<String> = findings(&[])
+            .iter()
+            .map(|f| {
+                assert_eq!(
+                    f["path"].as_str(),
+                    Some(file.as_str()),
+                    "{dir}: another file reported"
+                );
+                format!(
+                    "{} {}:{} {}",
+                    f["rule"], f["line"], f["column"], f["message"]
+                )
+            })
+            .collect();
+        let mut expected = expected.clone();
+        got.sort();
+        expected.sort();
+        if got != expected {
+            failures.push(format!("{dir}: {file}: {got:#?}\nexpected {expected:#?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -67,15 +67,59 @@ ddlint dry-run --db \"$SNAPSHOT_URL\" --format markdown -o dry-run.md migrations
         #[arg(value_name = "RULE")]
         rule: String,
     },
-    /// Write a commented default configuration (ddlint.yaml).
-    Init {
-        /// Where to write it.
-        #[arg(default_value = "ddlint.yaml", value_name = "FILE")]
-        path: PathBuf,
-        /// Overwrite an existing file.
-        #[arg(long)]
-        force: bool,
-    },
+    /// Start using ddlint in a repository: write a commented default
+    /// configuration (ddlint.yaml) and record the migrations already there
+    /// as applied (ddlint.lock), so that `check` judges only new ones.
+    #[command(
+        after_help = "The migrations are those `ddlint check` finds under the configuration's \
+directory (each project with its detected layout, or --layout). ddlint.lock lists each file with \
+its sha256, per project; commit it. `ddlint check` replays the recorded files for the schema and \
+reports only the others; a recorded file whose content changed is a modified-applied-migration \
+error. After a deploy, `ddlint accept` records the new migrations; `check --all` judges everything."
+    )]
+    Init(InitArgs),
+    /// Record migrations as applied in production (ddlint.lock): `check`
+    /// replays them for the schema but no longer reports them.
+    #[command(
+        after_help = "Run it after a deploy (or in the deploy job) on the migrations that \
+production ran. A file already recorded with another content is recorded with its new content: \
+only accept an edit that changes nothing a database would see (a comment, formatting)."
+    )]
+    Accept(AcceptArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the configuration; ddlint.lock goes next to it.
+    #[arg(default_value = "ddlint.yaml", value_name = "FILE")]
+    pub path: PathBuf,
+    /// Overwrite an existing configuration and lock file.
+    #[arg(long)]
+    pub force: bool,
+    /// Write only the configuration: no ddlint.lock (every migration is
+    /// judged).
+    #[arg(long)]
+    pub no_lock: bool,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AcceptArgs {
+    /// Migration files or directories to record as applied.
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The lock file to update [default: the nearest ddlint.lock from the
+    /// current directory up, else ./ddlint.lock].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Also record down/rollback parts.
+    #[arg(long)]
+    pub include_down: bool,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -104,6 +148,39 @@ pub struct ToolArgs {
     /// `{{ .NAME }}`, graphile `:NAME`); repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+}
+
+/// The applied history: shared by check and dry-run.
+#[derive(clap::Args, Debug)]
+pub struct AppliedArgs {
+    /// The lock file of applied migrations (written by `ddlint init` and
+    /// `ddlint accept`) [default: the nearest ddlint.lock from the current
+    /// directory up]. Recorded files are replayed for the schema but not
+    /// reported; a recorded file whose content changed is an error.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// Judge every migration, also those the lock file records as applied.
+    #[arg(long, conflicts_with = "lock")]
+    pub all: bool,
+}
+
+impl AppliedArgs {
+    /// The lock file to use: `--lock`, else the nearest one, unless `--all`.
+    pub fn lock_file(&self) -> Result<Option<PathBuf>, String> {
+        if self.all {
+            return Ok(None);
+        }
+        if let Some(p) = &self.lock {
+            if !p.is_file() {
+                return Err(format!("--lock {}: no such file", p.display()));
+            }
+            return Ok(Some(p.clone()));
+        }
+        Ok(std::env::current_dir()
+            .ok()
+            .and_then(|d| crate::source::applied::discover(&d)))
+    }
 }
 
 /// Configuration, colour and input limits: shared by check and dry-run.
@@ -158,9 +235,14 @@ pub struct CheckArgs {
 
     /// Lint only migrations added or changed since this git ref (its merge
     /// base with HEAD), replaying the whole history for the catalog; an
-    /// already-applied migration that was edited is an error.
+    /// already-applied migration that was edited is an error. Combines
+    /// with the lock file: a file must be both new to it and changed since
+    /// REF to be reported.
     #[arg(long, value_name = "REF")]
     pub since: Option<String>,
+
+    #[command(flatten)]
+    pub applied: AppliedArgs,
 
     /// Also lint down/rollback parts (replayed after all up parts, newest
     /// first).
@@ -323,6 +405,9 @@ pub struct DryRunArgs {
     /// as applied with --db).
     #[arg(long, value_name = "REF")]
     pub since: Option<String>,
+
+    #[command(flatten)]
+    pub applied: AppliedArgs,
 
     #[command(flatten)]
     pub tool: ToolArgs,

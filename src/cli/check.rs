@@ -32,6 +32,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     if args.fix && args.paths.iter().any(|p| p.as_os_str() == "-") {
         return Err("--fix rewrites files; it cannot rewrite stdin (`-`)".into());
     }
+    let lock = args.applied.lock_file()?;
     let sources = Sources::new(
         &SourceArgs {
             layout: args.tool.layout,
@@ -43,6 +44,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
             max_file_size: args.common.max_file_size,
             variables: &settings.variables,
             assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
+            applied: lock.as_deref(),
         },
         &args.paths,
     )?;
@@ -60,6 +62,14 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
             // are, and the run does not pass (exit status 2).
             for e in &loaded.failed {
                 eprintln!("ddlint: error: {e}");
+            }
+            if let Some(a) = &sources.applied {
+                for g in sources.gone(&loaded) {
+                    eprintln!(
+                        "ddlint: warning: {g} is recorded as applied in {} but is gone; databases that applied it still have its changes",
+                        a.shown()
+                    );
+                }
             }
         }
         let since = match (changes, &args.since) {

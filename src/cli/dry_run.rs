@@ -14,6 +14,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
         if args.assume_in_transaction {
             settings.assume_in_transaction = Some(true);
         }
+        let lock = args.applied.lock_file()?;
         let sources = Sources::new(
             &SourceArgs {
                 layout: args.tool.layout,
@@ -25,6 +26,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
                 max_file_size: args.common.max_file_size,
                 variables: &settings.variables,
                 assume_in_transaction: settings.assume_in_transaction.unwrap_or(false),
+                applied: lock.as_deref(),
             },
             &args.paths,
         )?;

@@ -7,6 +7,7 @@
 //!   `explain`, `init`;
 //! - [`Error`]: why a command could not do its job, printed once here.
 
+mod accept;
 mod args;
 mod check;
 mod dry_run;
@@ -67,7 +68,8 @@ pub fn main() -> i32 {
         Command::DryRun(args) => dry_run::dry_run(*args),
         Command::Rules(args) => Ok(rules::list(args)),
         Command::Explain { rule } => explain::explain(&rule),
-        Command::Init { path, force } => init::init(&path, force),
+        Command::Init(args) => init::init(args),
+        Command::Accept(args) => accept::accept(args),
     };
     match done {
         Ok(code) => code,

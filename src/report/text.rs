@@ -531,8 +531,21 @@ fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding]) {
         .filter(|f| f.severity == Severity::Info)
         .count();
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    // Migrations replayed for the schema but not judged (applied, or
+    // before --since); `--schema` files are not migrations.
+    let history = analysis
+        .files
+        .iter()
+        .filter(|f| !f.report && f.project.is_some())
+        .map(|f| f.path.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let history = match history {
+        0 => String::new(),
+        n => format!(" ({} replayed as history)", plural(n, "earlier file")),
+    };
     let summary = format!(
-        "{}, {}: {}, {}, {}",
+        "{}{history}, {}: {}, {}, {}",
         plural(files, "file"),
         plural(stmts, "statement"),
         plural(errors, "error"),

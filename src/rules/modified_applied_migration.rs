@@ -1,6 +1,7 @@
-//! `--since REF`: a migration that existed at REF (so databases may have
-//! applied it) was edited or renamed. `source::git` says how each file
-//! changed.
+//! A migration databases already applied was edited: the lock file
+//! (`ddlint.lock`, `source::applied`) records it with another sha256, or
+//! with `--since REF` it existed at REF and was edited or renamed
+//! (`source::git` says how each file changed).
 
 use super::{FileCx, Place, Sink};
 use crate::source::git::Change;
@@ -8,6 +9,11 @@ use crate::source::git::Change;
 pub const HOOK: super::Hook = super::Hook::File(check);
 
 fn check(cx: &FileCx, sink: &mut Sink) {
+    super::psql_shell_command::notes(cx, sink, crate::source::NoteKind::ModifiedApplied);
+    // The lock file said it already: git adds nothing.
+    if cx.notes.iter().any(|n| n.kind == crate::source::NoteKind::ModifiedApplied) {
+        return;
+    }
     let Some(since) = cx.since else { return };
     let (reference, commit) = (since.reference, since.commit);
     let short = &commit[..commit.len().min(10)];

@@ -25,6 +25,7 @@
 //! [`Coverage::skipped`] with why (a down part, excluded, not run by its
 //! tool, its project could not be read): nothing is dropped silently.
 
+pub mod applied;
 pub mod discovery;
 pub mod git;
 pub mod layouts;
@@ -145,6 +146,8 @@ pub enum NoteKind {
     /// A psql meta-command changes what runs or how (`\connect`, `\if`,
     /// `\gexec`, `\copy`, `\set AUTOCOMMIT off`).
     MetaCommand,
+    /// A migration the lock file records as applied was changed since.
+    ModifiedApplied,
 }
 
 /// Something that stops a project from being read (an unresolved

@@ -21,6 +21,8 @@ pub struct SourceArgs<'a> {
     pub variables: &'a BTreeMap<String, String>,
     /// The configuration's `assume_in_transaction`.
     pub assume_in_transaction: bool,
+    /// The applied history (`ddlint.lock`) to leave unreported, if any.
+    pub applied: Option<&'a std::path::Path>,
 }
 
 /// The source stage as both commands use it: layout options, the git
@@ -28,6 +30,8 @@ pub struct SourceArgs<'a> {
 pub struct Sources {
     opts: super::Options,
     pub changes: Option<super::git::Changes>,
+    /// The applied history: replayed, not reported.
+    pub applied: Option<super::applied::Applied>,
     schema: Vec<Input>,
 }
 
@@ -66,9 +70,11 @@ impl Sources {
                 .map(super::Part::into_shared_input)
                 .collect()
         };
+        let applied = a.applied.map(super::applied::Applied::load).transpose()?;
         Ok(Sources {
             opts,
             changes,
+            applied,
             schema,
         })
     }
@@ -83,8 +89,25 @@ impl Sources {
     ) -> Result<(super::Loaded, Vec<Input>), SourceError> {
         let mut loaded = super::load_with(paths, &self.opts, skip)?;
         let mut inputs = self.schema.clone();
+        let mut modified: Vec<super::Note> = Vec::new();
         for part in loaded.parts.iter_mut() {
-            let report = super::reported(part, self.changes.as_ref());
+            let mut report = super::reported(part, self.changes.as_ref());
+            let state = match (&self.applied, &part.file) {
+                (Some(a), Some(f)) => a.state(f).map(|s| (a, s)),
+                _ => None,
+            };
+            match state {
+                Some((_, super::applied::State::Applied)) => report = false,
+                Some((a, super::applied::State::Modified { recorded })) => {
+                    // Reported whatever --since says: what a database that
+                    // applied it has is no longer what the file says.
+                    report = true;
+                    if !modified.iter().any(|n| n.path == part.path) {
+                        modified.push(modified_note(part, a, &recorded));
+                    }
+                }
+                None => {}
+            }
             // The text moves to the input (the analysis keeps it); the part
             // keeps where it came from.
             inputs.push(Input {
@@ -97,6 +120,46 @@ impl Sources {
                 project: Some(part.project),
             });
         }
+        loaded.notes.extend(modified);
         Ok((loaded, inputs))
+    }
+
+    /// Files the applied history records for the projects read that are
+    /// gone (relative to the lock file's directory).
+    pub fn gone(&self, loaded: &super::Loaded) -> Vec<String> {
+        let Some(a) = &self.applied else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = loaded
+            .coverage
+            .projects
+            .iter()
+            .flat_map(|p| a.gone(std::path::Path::new(&p.root)))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// The note that a recorded migration changed: on its first line.
+fn modified_note(part: &super::Part, a: &super::applied::Applied, recorded: &str) -> super::Note {
+    let first = part.text.lines().next().unwrap_or("");
+    super::Note {
+        path: part.path.clone(),
+        line: 1,
+        column: 1,
+        end_line: 1,
+        end_column: first.chars().count() + 1,
+        kind: super::NoteKind::ModifiedApplied,
+        message: format!(
+            "{} records this migration as applied (sha256 {}...) but its content changed: databases that applied it will not run the new text, and a fresh database will not match them",
+            a.shown(),
+            &recorded[..recorded.len().min(12)]
+        ),
+        help: Some(format!(
+            "restore the applied text and put the change in a new migration; if the edit is intended (it changes nothing a database would see), record it with `ddlint accept {}`",
+            part.path
+        )),
     }
 }
