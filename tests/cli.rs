@@ -338,3 +338,52 @@ fn fuzz_regressions_render_in_every_format() {
         }
     }
 }
+
+#[test]
+fn a_misspelt_rule_id_gets_the_closest_one_suggested() {
+    let o = ddlint(&["explain", "require-concurent-index"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "ddlint: error: no rule `require-concurent-index`; did you mean \
+         `require-concurrent-index`? (`ddlint rules` lists them)\n"
+    );
+    let o = ddlint(&["explain", "nothing-like-any-rule"]);
+    assert_eq!(
+        stderr(&o),
+        "ddlint: error: no rule `nothing-like-any-rule` (`ddlint rules` lists them)\n"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "001.sql", b"SELECT 1;\n");
+    let o = ddlint(&["check", "--no-config", "--ignore", "lockng", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("`--ignore`: unknown rule or category `lockng`; did you mean `locking`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ddlint(&["check", "--no-config", "--select", "prefer-bigint-key", &f]);
+    assert!(
+        stderr(&o).contains("did you mean `prefer-bigint-keys`?"),
+        "{}",
+        stderr(&o)
+    );
+
+    let config = write(
+        d.path(),
+        "ddlint.yaml",
+        b"severity:\n  require-concurent-index: warning\n",
+    );
+    let o = ddlint(&["check", "--config", &config, &f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "`severity.require-concurent-index`: unknown rule or category \
+             `require-concurent-index`; did you mean `require-concurrent-index`?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
