@@ -259,7 +259,8 @@ pub fn write(
     flush(&mut out)
 }
 
-/// Files named one by one when they are not run by their tool, at most.
+/// Files named one by one when they are not run by their tool (or are
+/// binary, or symlink loops), at most.
 const NOT_RUN_SHOWN: usize = 10;
 
 /// Which projects were read, when there is more than one, and the SQL files
@@ -303,7 +304,7 @@ fn coverage_section(out: &mut String, c: &Coverage) {
     let not_run: Vec<_> = c
         .skipped
         .iter()
-        .filter(|s| s.kind == SkipKind::NotRun)
+        .filter(|s| matches!(s.kind, SkipKind::NotRun | SkipKind::Binary | SkipKind::Loop))
         .collect();
     for s in not_run.iter().take(NOT_RUN_SHOWN) {
         let _ = writeln!(out, "{head} {}: {}", s.path, s.reason);
