@@ -1037,6 +1037,14 @@ fn reports_snapshot() {
         release.join().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let body = String::from_utf8_lossy(&out.stdout).to_string();
+        // The target is named once: in the report, not again on stderr.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            body.matches("database snap").count(),
+            1,
+            "{format}:\n{body}"
+        );
+        assert!(!stderr.contains("database snap"), "{format}: {stderr}");
         settings.bind(|| insta::assert_snapshot!(name, body));
     }
 }
@@ -1102,4 +1110,36 @@ fn throwaway_server_replays_history_and_seeds_rows() {
     );
     assert_eq!(st[0]["observed_locks"][0]["mode"], "ShareLock", "{v:#}");
     assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
+
+    // A Markdown report to a file, the text report on the terminal: each
+    // names the throwaway server once.
+    let md = tmp.path().join("dry-run.md");
+    let out = ddlint(&[
+        "dry-run",
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "-o",
+        md.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(out.stdout.is_empty());
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    for report in [&*text, &markdown] {
+        assert_eq!(
+            report.matches("a throwaway PostgreSQL").count(),
+            1,
+            "{report}"
+        );
+        assert_eq!(report.matches("throwaway").count(), 1, "{report}");
+    }
+    assert!(
+        text.contains("changes: committed as the migration tool would; the server is removed\n"),
+        "{text}"
+    );
 }

@@ -331,7 +331,7 @@ pub struct DryRunArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// No progress line, and no "ddlint dry-run: <target>" line on stderr.
+    /// No progress display on stderr (where it runs, what is running).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 

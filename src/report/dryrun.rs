@@ -92,9 +92,9 @@ fn secs(ms: f64) -> String {
 }
 
 fn mode_line(run: &Run, info: &Info) -> String {
+    // The target already says it is a throwaway server.
     if info.embedded {
-        "ran on a throwaway server, committed as the migration tool would; the server is removed"
-            .into()
+        "committed as the migration tool would; the server is removed".into()
     } else if run.committed {
         "committed (--commit)".into()
     } else {
@@ -787,32 +787,67 @@ fn strip(s: &str) -> String {
     out
 }
 
-/// The live progress line on a terminal (stderr): statement, elapsed, lock
-/// waits. Hidden when stderr is not a terminal.
+/// The live progress display on a terminal (stderr): where it runs, then
+/// the statement, elapsed time, lock waits. Hidden when stderr is not a
+/// terminal, and cleared when the run ends: the report names the target,
+/// once.
 pub struct Progress {
     enabled: bool,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    /// A progress line on stderr when `enabled` and stderr is a terminal.
+    /// A progress display on stderr when `enabled` and stderr is a terminal.
     pub fn new(enabled: bool) -> Progress {
-        Progress { enabled, bar: None }
+        use std::io::IsTerminal;
+        Progress {
+            enabled: enabled && std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    fn style(template: &str) -> indicatif::ProgressStyle {
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+    }
+}
+
+/// A run that stops with an error leaves no progress behind.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }
 
 impl crate::dryrun::outcome::Progress for Progress {
-    fn start(&mut self, total: usize) {
-        use std::io::IsTerminal;
-        if !self.enabled || !std::io::stderr().is_terminal() {
+    fn target(&mut self, target: &str) {
+        if !self.enabled {
             return;
         }
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
+        // History replay, seeding and the pre-flight come first.
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(Progress::style("dry-run: {prefix}\n{spinner} {msg}"));
+        bar.set_prefix(target.to_string());
+        bar.set_message("preparing");
+        bar.enable_steady_tick(Duration::from_millis(100));
         self.bar = Some(bar);
+    }
+
+    fn start(&mut self, total: usize) {
+        if !self.enabled {
+            return;
+        }
+        let bar = self
+            .bar
+            .get_or_insert_with(indicatif::ProgressBar::new_spinner);
+        bar.disable_steady_tick();
+        bar.set_length(total as u64);
+        bar.set_style(Progress::style(
+            "dry-run: {prefix}\n{spinner} [{pos}/{len}] {msg}",
+        ));
+        bar.set_message("");
     }
 
     fn tick(&self, step: &Step, elapsed: Duration, waited: Duration) {
