@@ -1143,3 +1143,53 @@ fn throwaway_server_replays_history_and_seeds_rows() {
         "{text}"
     );
 }
+
+#[test]
+fn markdown_is_cut_to_fit_its_limit() {
+    let Some(pg) = server() else { return };
+    let bin = pg.bin_dir.clone();
+    drop(pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let sql: String = (1..=200)
+        .map(|i| format!("CREATE TABLE t{i} (id int);\n"))
+        .collect();
+    let dir = files(&tmp.path().join("migrations"), &[("0001_tables.sql", &sql)]);
+    let out = ddlint(&[
+        "dry-run",
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--markdown-limit",
+        "4096",
+        dir.to_str().unwrap(),
+    ]);
+    let md = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{md}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        md.len() <= 4096 && md.len() > 3000,
+        "{} bytes:\n{md}",
+        md.len()
+    );
+    let rows = md
+        .lines()
+        .filter(|l| l.contains("| CREATE TABLE |"))
+        .count();
+    assert!(rows > 0 && rows < 200, "{md}");
+    assert!(
+        md.contains(&format!(
+            "\n> **{} of 200 statements are not shown**, to keep this report within 4096 \
+             characters. `ddlint dry-run --format text` (or `--format json`) shows everything, \
+             or raise `--markdown-limit` (`--markdown-limit 1048576` fits a job summary).\n",
+            200 - rows
+        )),
+        "{md}"
+    );
+    // What follows the table is kept.
+    assert!(md.ends_with("\n- committed: every statement\n"), "{md}");
+}

@@ -118,7 +118,9 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
             Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
             Some(Format::Github) => report::github::write(w, &analysis, &findings),
             Some(Format::Junit) => report::junit::write(w, &analysis, &findings, threshold),
-            Some(Format::Markdown) => report::markdown::write(w, &analysis, &findings),
+            Some(Format::Markdown) => {
+                report::markdown::write(w, &analysis, &findings, args.markdown.markdown_limit)
+            }
         }
     };
     // With --output the file gets the chosen format (the terminal report by

@@ -77,6 +77,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             &done.findings,
             &done.run,
             &done.info,
+            args.markdown.markdown_limit,
         )
         .and_then(|_| w.flush())
     };
