@@ -30,6 +30,8 @@ args=(check --pg-version "$pg" "${since[@]}" "${extra[@]}" "${targets[@]}")
 ddlint "${args[@]}" --format github
 status=$?
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    ddlint "${args[@]}" --format markdown >> "$GITHUB_STEP_SUMMARY" || true
+    # A job summary holds up to 1 MiB (a pull-request comment 65536
+    # characters, the default).
+    ddlint "${args[@]}" --format markdown --markdown-limit 1048576 >> "$GITHUB_STEP_SUMMARY" || true
 fi
 exit $status

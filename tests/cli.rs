@@ -338,3 +338,156 @@ fn fuzz_regressions_render_in_every_format() {
         }
     }
 }
+
+#[test]
+fn a_misspelt_rule_id_gets_the_closest_one_suggested() {
+    let o = ddlint(&["explain", "require-concurent-index"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "ddlint: error: no rule `require-concurent-index`; did you mean \
+         `require-concurrent-index`? (`ddlint rules` lists them)\n"
+    );
+    let o = ddlint(&["explain", "nothing-like-any-rule"]);
+    assert_eq!(
+        stderr(&o),
+        "ddlint: error: no rule `nothing-like-any-rule` (`ddlint rules` lists them)\n"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "001.sql", b"SELECT 1;\n");
+    let o = ddlint(&["check", "--no-config", "--ignore", "lockng", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("`--ignore`: unknown rule or category `lockng`; did you mean `locking`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ddlint(&["check", "--no-config", "--select", "prefer-bigint-key", &f]);
+    assert!(
+        stderr(&o).contains("did you mean `prefer-bigint-keys`?"),
+        "{}",
+        stderr(&o)
+    );
+
+    let config = write(
+        d.path(),
+        "ddlint.yaml",
+        b"severity:\n  require-concurent-index: warning\n",
+    );
+    let o = ddlint(&["check", "--config", &config, &f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "`severity.require-concurent-index`: unknown rule or category \
+             `require-concurent-index`; did you mean `require-concurrent-index`?"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn binary_and_non_utf8_files_in_a_directory_are_listed_and_the_rest_is_linted() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("migrations");
+    std::fs::create_dir(&m).unwrap();
+    write(&m, "001_a.sql", b"CREATE TABLE a (id int);\n");
+    write(
+        &m,
+        "002_png.sql",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\xda",
+    );
+    write(
+        &m,
+        "003_latin1.sql",
+        b"-- caf\xe9\nINSERT INTO a VALUES (1); -- na\xefve\n",
+    );
+    write(&m, "004_b.sql", b"CREATE INDEX ON a (id);\n");
+    let dir = m.display().to_string();
+    let binary = format!("{dir}/002_png.sql");
+    let latin1 = format!("{dir}/003_latin1.sql");
+    let located =
+        format!("{latin1}: line 1, column 7: invalid UTF-8 (byte 0xE9); save the file as UTF-8");
+
+    let o = ddlint(&["check", "--format", "json", &dir]);
+    // The file that could not be read fails the run; the others are linted.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(stderr(&o), format!("ddlint: error: {located}\n"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [format!("{dir}/001_a.sql"), format!("{dir}/004_b.sql")]
+    );
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([
+            {"path": binary, "reason": "binary file, not SQL (a NUL byte in its first 8000 bytes)"},
+            {"path": latin1, "reason": located},
+        ])
+    );
+    assert_eq!(
+        v["findings"][0]["rule"], "require-concurrent-index",
+        "the history before the unreadable file is replayed"
+    );
+
+    let o = ddlint(&["check", &dir]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "not read: {binary}: binary file, not SQL (a NUL byte in its first 8000 bytes)\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("not read: 1 file: {located}\n")),
+        "{text}"
+    );
+
+    // Binary files alone are no failure: they are not migrations.
+    std::fs::remove_file(&latin1).unwrap();
+    let o = ddlint(&["check", "--ignore", "all", &dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_symlink_loop_is_listed_once_and_not_followed() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("migrations");
+    std::fs::create_dir_all(m.join("sub")).unwrap();
+    write(&m, "001.sql", b"CREATE TABLE a (id int);\n");
+    write(&m.join("sub"), "002.sql", b"CREATE TABLE b (id int);\n");
+    std::os::unix::fs::symlink(".", m.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", m.join("sub/up")).unwrap();
+    let dir = m.display().to_string();
+    let o = ddlint(&["check", "--format", "json", &dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 2, "each file once");
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([
+            {
+                "path": format!("{dir}/loop"),
+                "reason": "symlink loop (it points to ., a directory it is in): not followed"
+            },
+            {
+                "path": format!("{dir}/sub/up"),
+                "reason": "symlink loop (it points to .., a directory it is in): not followed"
+            },
+        ])
+    );
+    let o = ddlint(&["check", &format!("{dir}/**/*.sql")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.matches("symlink loop").count(), 2, "{text}");
+    assert!(!text.contains("loop/loop"), "{text}");
+}

@@ -1037,6 +1037,14 @@ fn reports_snapshot() {
         release.join().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let body = String::from_utf8_lossy(&out.stdout).to_string();
+        // The target is named once: in the report, not again on stderr.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            body.matches("database snap").count(),
+            1,
+            "{format}:\n{body}"
+        );
+        assert!(!stderr.contains("database snap"), "{format}: {stderr}");
         settings.bind(|| insta::assert_snapshot!(name, body));
     }
 }
@@ -1102,4 +1110,86 @@ fn throwaway_server_replays_history_and_seeds_rows() {
     );
     assert_eq!(st[0]["observed_locks"][0]["mode"], "ShareLock", "{v:#}");
     assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
+
+    // A Markdown report to a file, the text report on the terminal: each
+    // names the throwaway server once.
+    let md = tmp.path().join("dry-run.md");
+    let out = ddlint(&[
+        "dry-run",
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--schema",
+        schema.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "-o",
+        md.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(out.stdout.is_empty());
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    for report in [&*text, &markdown] {
+        assert_eq!(
+            report.matches("a throwaway PostgreSQL").count(),
+            1,
+            "{report}"
+        );
+        assert_eq!(report.matches("throwaway").count(), 1, "{report}");
+    }
+    assert!(
+        text.contains("changes: committed as the migration tool would; the server is removed\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn markdown_is_cut_to_fit_its_limit() {
+    let Some(pg) = server() else { return };
+    let bin = pg.bin_dir.clone();
+    drop(pg);
+    let tmp = tempfile::tempdir().unwrap();
+    let sql: String = (1..=200)
+        .map(|i| format!("CREATE TABLE t{i} (id int);\n"))
+        .collect();
+    let dir = files(&tmp.path().join("migrations"), &[("0001_tables.sql", &sql)]);
+    let out = ddlint(&[
+        "dry-run",
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--markdown-limit",
+        "4096",
+        dir.to_str().unwrap(),
+    ]);
+    let md = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{md}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        md.len() <= 4096 && md.len() > 3000,
+        "{} bytes:\n{md}",
+        md.len()
+    );
+    let rows = md
+        .lines()
+        .filter(|l| l.contains("| CREATE TABLE |"))
+        .count();
+    assert!(rows > 0 && rows < 200, "{md}");
+    assert!(
+        md.contains(&format!(
+            "\n> **{} of 200 statements are not shown**, to keep this report within 4096 \
+             characters. `ddlint dry-run --format text` (or `--format json`) shows everything, \
+             or raise `--markdown-limit` (`--markdown-limit 1048576` fits a job summary).\n",
+            200 - rows
+        )),
+        "{md}"
+    );
+    // What follows the table is kept.
+    assert!(md.ends_with("\n- committed: every statement\n"), "{md}");
 }

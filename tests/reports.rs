@@ -276,3 +276,93 @@ fn quiet_and_statistics_in_every_format() {
     );
     serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("SARIF stays valid JSON");
 }
+
+/// Findings per file, and the summary, from the JSON report.
+fn findings_per_file(dir: &str) -> (Vec<usize>, serde_json::Value) {
+    let o = run(&["check", "--format", "json", dir], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for f in v["findings"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        match counts.iter_mut().find(|(p, _)| p == path) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((path.to_string(), 1)),
+        }
+    }
+    let per_file = counts.into_iter().map(|(_, n)| n).collect();
+    (per_file, v["summary"].clone())
+}
+
+#[test]
+fn markdown_fits_a_pull_request_comment_and_counts_what_it_leaves_out() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("0000_setup.sql"),
+        "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);\n",
+    )
+    .unwrap();
+    // 400 files with the same findings each: far more than 64 KB of them.
+    for i in 1..=400 {
+        std::fs::write(
+            d.path().join(format!("{i:04}_index.sql")),
+            format!("CREATE INDEX orders_total_{i} ON orders (total);\n"),
+        )
+        .unwrap();
+    }
+    let dir = d.path().to_str().unwrap();
+    let (per_file, summary) = findings_per_file(dir);
+    assert_eq!(per_file.len(), 400);
+    let each = per_file[0];
+    assert!(
+        each > 0 && per_file.iter().all(|n| *n == each),
+        "{per_file:?}"
+    );
+    let total = each * 400;
+
+    let o = run(&["check", "--format", "markdown", dir], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let md = stdout(&o);
+    assert!(md.len() <= 65_536, "{} bytes", md.len());
+    assert!(md.chars().count() < 65_536);
+    assert!(md.len() > 60_000, "it fills the room it has: {}", md.len());
+    let shown = md.matches("\n- **").count();
+    assert!(shown < total);
+    // Files are complete until the one that was cut.
+    let files_left = 400 - shown / each;
+    assert!(
+        md.ends_with(&format!(
+            "\n> **{} findings in {files_left} files are not shown**, to keep this report \
+             within 65536 characters. `ddlint check --format text` shows everything, or raise \
+             `--markdown-limit` (`--markdown-limit 1048576` fits a job summary).\n",
+            total - shown
+        )),
+        "{}",
+        &md[md.len() - 400..]
+    );
+    // The header still counts every finding.
+    assert!(
+        md.starts_with(&format!(
+            "## ddlint: {} errors, {} warnings in 401 migration files",
+            summary["errors"], summary["warnings"]
+        )),
+        "{}",
+        &md[..80]
+    );
+
+    // A job summary's limit holds them all.
+    let o = run(
+        &[
+            "check",
+            "--format",
+            "markdown",
+            "--markdown-limit",
+            "1048576",
+            dir,
+        ],
+        &[],
+    );
+    let md = stdout(&o);
+    assert!(md.len() > 65_536 && md.len() <= 1_048_576, "{}", md.len());
+    assert_eq!(md.matches("\n- **").count(), total);
+    assert!(!md.contains("not shown"));
+}

@@ -336,6 +336,9 @@ pub struct CheckArgs {
     /// `lock_timeout_max` in the configuration].
     #[arg(long, value_name = "DURATION")]
     pub lock_timeout_max: Option<String>,
+
+    #[command(flatten)]
+    pub markdown: MarkdownArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -429,12 +432,31 @@ pub struct DryRunArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// No progress line, and no "ddlint dry-run: <target>" line on stderr.
+    /// No progress display on stderr (where it runs, what is running).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
     #[command(flatten)]
     pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub markdown: MarkdownArgs,
+}
+
+/// How long a Markdown report may be: shared by check and dry-run.
+#[derive(clap::Args, Debug)]
+pub struct MarkdownArgs {
+    /// Longest `--format markdown` report, in bytes (never fewer than the
+    /// characters GitHub counts): the default fits a pull-request comment,
+    /// 1048576 a job summary ($GITHUB_STEP_SUMMARY). What does not fit is
+    /// left out, and a closing note says how much and how to see it.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = report::markdown::COMMENT_LIMIT,
+        value_parser = clap::value_parser!(u64).range(1024..)
+    )]
+    pub markdown_limit: u64,
 }
 
 /// `--timezone`: refused here, with the closest names, when PostgreSQL

@@ -138,15 +138,20 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
             }
             Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None),
             Some(Format::Markdown) if args.statistics => {
-                report::markdown::write(w, &analysis, &findings)?;
-                w.write_all(report::statistics_markdown(&findings).as_bytes())
+                // The table counts towards the limit.
+                let stats = report::statistics_markdown(&findings);
+                let limit = args.markdown.markdown_limit.saturating_sub(stats.len() as u64);
+                report::markdown::write(w, &analysis, &findings, limit.max(1024))?;
+                w.write_all(stats.as_bytes())
             }
             Some(Format::Sarif) => report::sarif::write(w, &analysis, &findings),
             Some(Format::Gitlab) => report::gitlab::write(w, &analysis, &findings),
             Some(Format::Concise) => report::concise::write(w, &analysis, &findings),
             Some(Format::Github) => report::github::write(w, &analysis, &findings),
             Some(Format::Junit) => report::junit::write(w, &analysis, &findings, threshold),
-            Some(Format::Markdown) => report::markdown::write(w, &analysis, &findings),
+            Some(Format::Markdown) => {
+                report::markdown::write(w, &analysis, &findings, args.markdown.markdown_limit)
+            }
         }
     };
     // With --output the file gets the chosen format (the terminal report by

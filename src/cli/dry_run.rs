@@ -65,10 +65,11 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             },
             application_name: args.application_name.clone(),
             settings,
-            quiet: args.quiet,
         })
     })();
-    let mut progress = Progress::new(args.format == Format::Text && !args.quiet);
+    // On a terminal, where it runs and what is running, cleared when the
+    // report (which names the target once) is written.
+    let mut progress = Progress::new(!args.quiet);
     let done = crate::dryrun::execute(prepared?, &mut progress).map_err(Error::DryRun)?;
     let write = |format: Format, w: &mut dyn Write| {
         report::dryrun::write(
@@ -78,6 +79,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             &done.findings,
             &done.run,
             &done.info,
+            args.markdown.markdown_limit,
         )
         .and_then(|_| w.flush())
     };

@@ -10,6 +10,10 @@ pub fn explain(id: &str) -> Result<i32, Error> {
             print!("{}", rules::meta::explain(m));
             Ok(0)
         }
-        None => Err(format!("no rule `{id}` (`ddlint rules` lists them)").into()),
+        None => Err(format!(
+            "no rule `{id}`{} (`ddlint rules` lists them)",
+            rules::meta::did_you_mean(rules::meta::closest_rule(id))
+        )
+        .into()),
     }
 }

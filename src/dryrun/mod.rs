@@ -147,8 +147,6 @@ pub struct Request {
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
-    /// No "ddlint dry-run: <where>" line on stderr.
-    pub quiet: bool,
 }
 
 pub use outcome::Progress;
@@ -224,9 +222,8 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
         Some(_) => format!("a throwaway PostgreSQL {version} ({})", target.describe()),
         None => format!("{} (PostgreSQL {version})", target.describe()),
     };
-    if !req.quiet {
-        eprintln!("ddlint dry-run: {where_}");
-    }
+    // Shown while it runs; the report says it once.
+    progress.target(&where_);
     let opts = model::Options {
         pg_version: major.clamp(model::MIN_PG, model::MAX_PG),
         // The session's TimeZone decides whether timestamp <-> timestamptz

@@ -10,8 +10,10 @@ use serde::Serialize;
 use super::plan;
 use crate::model::locks::LockMode;
 
-/// Told how the run goes (a live progress line on a terminal).
+/// Told how the run goes (a live progress display on a terminal).
 pub trait Progress: Sync {
+    /// Connected: where it runs (the report says it too, once).
+    fn target(&mut self, target: &str);
     /// The run starts: this many statements will run.
     fn start(&mut self, statements: usize);
     /// A statement is running: for this long, waiting for a lock that long.

@@ -27,7 +27,8 @@ pub enum Format {
 
 pub use crate::dryrun::outcome::Info;
 
-/// Streams the report to `w`, as every report does.
+/// Streams the report to `w`, as every report does; Markdown stops before
+/// `markdown_limit` bytes (`--markdown-limit`).
 pub fn write(
     w: &mut dyn Write,
     format: Format,
@@ -35,11 +36,12 @@ pub fn write(
     findings: &[Finding],
     run: &Run,
     info: &Info,
+    markdown_limit: u64,
 ) -> io::Result<()> {
     match format {
         Format::Text => text(w, run, info),
         Format::Json => json(w, analysis, findings, run, info),
-        Format::Markdown => markdown(w, run, info),
+        Format::Markdown => markdown(w, run, info, markdown_limit),
     }
 }
 
@@ -92,9 +94,9 @@ fn secs(ms: f64) -> String {
 }
 
 fn mode_line(run: &Run, info: &Info) -> String {
+    // The target already says it is a throwaway server.
     if info.embedded {
-        "ran on a throwaway server, committed as the migration tool would; the server is removed"
-            .into()
+        "committed as the migration tool would; the server is removed".into()
     } else if run.committed {
         "committed (--commit)".into()
     } else {
@@ -576,23 +578,45 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn markdown(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
+/// The Markdown report, at most `limit` bytes. The statement table is what
+/// grows: what follows it (waits, blocking windows, probes, pre-flight,
+/// clean-up, whether the schema changed) is kept whole when it takes at
+/// most half the limit, and rows that do not fit are counted in a note.
+fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result<()> {
+    let total = run.statements.len();
+    let note = |rows: usize, tail: bool| {
+        super::markdown::cut_note(
+            &format!(
+                "{rows} of {total} statement{}{} {}",
+                if total == 1 { "" } else { "s" },
+                if tail {
+                    ", and part of what follows the table,"
+                } else {
+                    ""
+                },
+                if rows == 1 && !tail { "is" } else { "are" }
+            ),
+            limit,
+            "`ddlint dry-run --format text` (or `--format json`)",
+        )
+    };
+    let mut tail = Vec::new();
+    markdown_tail(&mut tail, run)?;
+    let tail = String::from_utf8_lossy(&tail);
+    let keep_tail = (tail.len() as u64) <= limit / 2;
+    let reserve = note(total, true).len() + if keep_tail { tail.len() } else { 0 };
+    let mut out = super::markdown::Budget::new(o, limit, reserve);
     let ok = run.outcome == Outcome::Completed && run.left_behind.is_empty();
-    writeln!(
-        o,
-        "### {} ddlint dry-run\n",
-        if ok { ":white_check_mark:" } else { ":x:" }
-    )?;
-    writeln!(o, "{}  ", strip(&summary_line(run)))?;
-    writeln!(o, "On {} — {}.\n", info.target, mode_line(run, info))?;
-    writeln!(
-        o,
-        "| # | File | Statement | Duration | Locks observed | Waited | Result |"
-    )?;
-    writeln!(
-        o,
-        "|---|------|-----------|---------:|----------------|-------:|--------|"
-    )?;
+    out.put(&format!(
+        "### {} ddlint dry-run\n\n{}  \nOn {} — {}.\n\n\
+         | # | File | Statement | Duration | Locks observed | Waited | Result |\n\
+         |---|------|-----------|---------:|----------------|-------:|--------|\n",
+        if ok { ":white_check_mark:" } else { ":x:" },
+        strip(&summary_line(run)),
+        info.target,
+        mode_line(run, info)
+    ))?;
+    let mut left = 0;
     for s in &run.statements {
         let locks: Vec<String> = s
             .observed_locks
@@ -627,9 +651,8 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
             ),
             _ => "ok".into(),
         };
-        writeln!(
-            o,
-            "| {} | `{}:{}` | {} | {} | {} | {} | {} |",
+        let row = format!(
+            "| {} | `{}:{}` | {} | {} | {} | {} | {} |\n",
             s.number,
             md_escape(&s.path),
             s.line,
@@ -646,8 +669,29 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
             },
             s.wait.as_ref().map_or("-".into(), |w| secs(w.waited_ms)),
             result
-        )?;
+        );
+        if !out.put(&row)? {
+            left += 1;
+        }
     }
+    if keep_tail {
+        if out.full() {
+            out.end(&note(left, false))?;
+        }
+        out.end(&tail)
+    } else {
+        for line in tail.split_inclusive('\n') {
+            out.put(line)?;
+        }
+        if out.full() {
+            out.end(&note(left, true))?;
+        }
+        Ok(())
+    }
+}
+
+/// What follows the Markdown statement table.
+fn markdown_tail(o: &mut dyn Write, run: &Run) -> io::Result<()> {
     let waits: Vec<(usize, &Wait)> = run
         .statements
         .iter()
@@ -787,32 +831,67 @@ fn strip(s: &str) -> String {
     out
 }
 
-/// The live progress line on a terminal (stderr): statement, elapsed, lock
-/// waits. Hidden when stderr is not a terminal.
+/// The live progress display on a terminal (stderr): where it runs, then
+/// the statement, elapsed time, lock waits. Hidden when stderr is not a
+/// terminal, and cleared when the run ends: the report names the target,
+/// once.
 pub struct Progress {
     enabled: bool,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
-    /// A progress line on stderr when `enabled` and stderr is a terminal.
+    /// A progress display on stderr when `enabled` and stderr is a terminal.
     pub fn new(enabled: bool) -> Progress {
-        Progress { enabled, bar: None }
+        use std::io::IsTerminal;
+        Progress {
+            enabled: enabled && std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    fn style(template: &str) -> indicatif::ProgressStyle {
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner())
+    }
+}
+
+/// A run that stops with an error leaves no progress behind.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }
 
 impl crate::dryrun::outcome::Progress for Progress {
-    fn start(&mut self, total: usize) {
-        use std::io::IsTerminal;
-        if !self.enabled || !std::io::stderr().is_terminal() {
+    fn target(&mut self, target: &str) {
+        if !self.enabled {
             return;
         }
-        let bar = indicatif::ProgressBar::new(total as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
+        // History replay, seeding and the pre-flight come first.
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(Progress::style("dry-run: {prefix}\n{spinner} {msg}"));
+        bar.set_prefix(target.to_string());
+        bar.set_message("preparing");
+        bar.enable_steady_tick(Duration::from_millis(100));
         self.bar = Some(bar);
+    }
+
+    fn start(&mut self, total: usize) {
+        if !self.enabled {
+            return;
+        }
+        let bar = self
+            .bar
+            .get_or_insert_with(indicatif::ProgressBar::new_spinner);
+        bar.disable_steady_tick();
+        bar.set_length(total as u64);
+        bar.set_style(Progress::style(
+            "dry-run: {prefix}\n{spinner} [{pos}/{len}] {msg}",
+        ));
+        bar.set_message("");
     }
 
     fn tick(&self, step: &Step, elapsed: Duration, waited: Duration) {

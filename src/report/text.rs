@@ -439,7 +439,8 @@ pub fn write(
     flush(&mut out)
 }
 
-/// Files named one by one when they are not run by their tool, at most.
+/// Files named one by one when they are not run by their tool (or are
+/// binary, or symlink loops), at most.
 const NOT_RUN_SHOWN: usize = 10;
 
 /// Which projects were read, when there is more than one, and the SQL files
@@ -483,7 +484,7 @@ fn coverage_section(out: &mut String, c: &Coverage, projects: bool) {
     let not_run: Vec<_> = c
         .skipped
         .iter()
-        .filter(|s| s.kind == SkipKind::NotRun)
+        .filter(|s| matches!(s.kind, SkipKind::NotRun | SkipKind::Binary | SkipKind::Loop))
         .collect();
     for s in not_run.iter().take(NOT_RUN_SHOWN) {
         let _ = writeln!(out, "{head} {}: {}", s.path, s.reason);

@@ -141,11 +141,24 @@ fn known_selector(s: &str) -> bool {
     s == "all" || Category::parse(s).is_some() || super::rule(s).is_some()
 }
 
+/// "; did you mean `x`?" for an unknown selector: the closest rule id,
+/// category or `all`.
+fn suggestion(s: &str) -> String {
+    let categories = Category::ALL.into_iter().map(|c| c.as_str());
+    let words = super::RULES
+        .iter()
+        .map(|r| r.id)
+        .chain(categories)
+        .chain(["all"]);
+    super::meta::did_you_mean(super::meta::closest(s, words))
+}
+
 fn check_selectors(list: &[String], key: &str, file: &str) -> Result<(), ConfigError> {
     for s in list {
         if !known_selector(s) {
             return Err(ConfigError(format!(
-                "{file}: `{key}`: unknown rule or category `{s}` (see `ddlint rules`)"
+                "{file}: `{key}`: unknown rule or category `{s}`{} (see `ddlint rules`)",
+                suggestion(s)
             )));
         }
     }
@@ -161,7 +174,8 @@ fn levels(
     for (k, val) in map {
         if !known_selector(k) {
             return Err(ConfigError(format!(
-                "{file}: `{key}.{k}`: unknown rule or category `{k}` (see `ddlint rules`)"
+                "{file}: `{key}.{k}`: unknown rule or category `{k}`{} (see `ddlint rules`)",
+                suggestion(k)
             )));
         }
         let level = match val.as_str() {

@@ -153,10 +153,15 @@ pub fn apply(
                         span: *sp,
                         at: None,
                         message: format!("`{id}` is not a ddlint rule"),
-                        help: Some(
-                            "`ddlint rules` lists the rule ids; fix the spelling or remove it"
-                                .into(),
-                        ),
+                        help: Some(match super::meta::closest_rule(id) {
+                            Some(near) => format!(
+                                "did you mean `{near}`? (`ddlint rules` lists the rule ids)"
+                            ),
+                            None => {
+                                "`ddlint rules` lists the rule ids; fix the spelling or remove it"
+                                    .into()
+                            }
+                        }),
                         fix: None,
                         edits: Vec::new(),
                         causes: Vec::new(),

@@ -71,6 +71,43 @@ pub fn all() -> &'static [RuleMeta] {
     })
 }
 
+/// The word of `candidates` closest to `word`, a likely typo of it: the
+/// fewest edits away within 1 + a quarter of its length
+/// (`require-concurent-index` -> `require-concurrent-index`), else the one
+/// candidate that contains it (`concurrent-index-drop`). For "did you mean"
+/// wherever a rule id is given (`explain`, `--select`/`--ignore`,
+/// `ddlint.yaml`, inline ignores).
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let limit = 1 + word.chars().count() / 4;
+    let near = candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c);
+    if near.is_some() || word.len() < 4 {
+        return near;
+    }
+    let mut containing = candidates.into_iter().filter(|c| c.contains(word));
+    match (containing.next(), containing.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// The rule id closest to `id` (see [`closest`]).
+pub fn closest_rule(id: &str) -> Option<&'static str> {
+    closest(id, RULES.iter().map(|r| r.id))
+}
+
+/// "; did you mean `x`?" for an unknown `word`, or nothing.
+pub fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default()
+}
+
 /// `ddlint explain`: the documentation laid out for a terminal.
 pub fn explain(m: &RuleMeta) -> String {
     use colored::Colorize;
@@ -118,4 +155,27 @@ pub fn explain(m: &RuleMeta) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_words() {
+        assert_eq!(
+            closest_rule("require-concurent-index"),
+            Some("require-concurrent-index")
+        );
+        assert_eq!(closest_rule("drop-tabel"), Some("drop-table"));
+        // Contained in exactly one id.
+        assert_eq!(
+            closest_rule("concurrent-index-drop"),
+            Some("require-concurrent-index-drop")
+        );
+        // Contained in several, or nothing like any.
+        assert_eq!(closest_rule("index"), None);
+        assert_eq!(closest_rule("xyz"), None);
+        assert_eq!(did_you_mean(Some("a")), "; did you mean `a`?");
+    }
 }

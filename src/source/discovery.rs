@@ -21,15 +21,39 @@ pub fn is_sql(p: &Path) -> bool {
 /// `walkdir` cannot see, e.g. through a bind mount).
 const MAX_DEPTH: usize = 64;
 
+/// A symlink to a directory it is in (`ln -s . loop`, `ln -s .. up`): not
+/// followed, since everything it leads to is read through the real path
+/// (or lies above the directory given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loop {
+    /// The symlink, as walked.
+    pub link: PathBuf,
+    /// Where it points (its target as written, else the directory it leads
+    /// back to).
+    pub target: PathBuf,
+}
+
+impl Loop {
+    /// Why it is not followed (the source stage's `Coverage::skipped`).
+    pub fn reason(&self) -> String {
+        format!(
+            "symlink loop (it points to {}, a directory it is in): not followed",
+            self.target.display()
+        )
+    }
+}
+
 /// Every file under `dir` that is not a directory (layouts need the non-SQL
 /// siblings too: `metadata.toml`, `sqitch.plan`, `*.sql.conf`), depth
 /// first, each directory's entries in the order the file system lists
-/// them. Symlinks are followed; a broken one, or one that loops back to a
-/// directory above it, is an error naming it. Hidden directories,
-/// `node_modules` and `target` below `dir` are skipped; hidden files are
-/// not.
-pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
-    let walker = walkdir::WalkDir::new(dir)
+/// them. Symlinks are followed, except one that leads back to a directory
+/// it is in (walkdir's loop detection, or a target that holds `dir`):
+/// that one is added to `loops`, once, and not followed. A broken symlink
+/// is an error naming it. Hidden directories, `node_modules` and `target`
+/// below `dir` are skipped; hidden files are not.
+pub fn walk(dir: &Path, out: &mut Vec<PathBuf>, loops: &mut Vec<Loop>) -> Result<(), SourceError> {
+    let root = std::fs::canonicalize(dir).ok();
+    let mut walker = walkdir::WalkDir::new(dir)
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| {
@@ -39,9 +63,40 @@ pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
             let name = e.file_name().to_string_lossy();
             !(name.starts_with('.') || name == "node_modules" || name == "target")
         });
-    for entry in walker {
-        let entry = entry.map_err(|e| walk_error(dir, e))?;
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => match (e.loop_ancestor(), e.path()) {
+                (Some(ancestor), Some(link)) => {
+                    let target = std::fs::read_link(link).unwrap_or_else(|_| ancestor.into());
+                    loops.push(Loop {
+                        link: link.to_path_buf(),
+                        target,
+                    });
+                    continue;
+                }
+                _ => return Err(walk_error(dir, e)),
+            },
+        };
         if entry.file_type().is_dir() {
+            // A link to `dir` or above it: walkdir sees no loop until it
+            // has walked what lies above `dir`.
+            if entry.depth() > 0 && entry.path_is_symlink() {
+                let holds_root = match (&root, std::fs::canonicalize(entry.path())) {
+                    (Some(root), Ok(target)) => root.starts_with(target),
+                    _ => false,
+                };
+                if holds_root {
+                    let target = std::fs::read_link(entry.path())
+                        .unwrap_or_else(|_| entry.path().to_path_buf());
+                    loops.push(Loop {
+                        link: entry.into_path(),
+                        target,
+                    });
+                    walker.skip_current_dir();
+                    continue;
+                }
+            }
             if entry.depth() > MAX_DEPTH {
                 return Err(too_deep(entry.path()));
             }
@@ -52,6 +107,7 @@ pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
     Ok(())
 }
 
+/// A walk too deep to be real: a loop `walk` cannot see (a bind mount).
 fn too_deep(path: &Path) -> SourceError {
     SourceError {
         path: path.display().to_string(),
@@ -92,8 +148,9 @@ pub fn has_glob(s: &str) -> bool {
 /// `[set]` (`!`/`^` negation, ranges) match within one path component,
 /// `**` any number of them; `{`, `}` and `,` are literal. Files are found by
 /// [`walk`] from the pattern's literal prefix, so hidden directories,
-/// `node_modules` and `target` are skipped there too.
-pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, SourceError> {
+/// `node_modules` and `target` are skipped there too, and symlink loops
+/// added to `loops`.
+pub fn expand_glob(pattern: &str, loops: &mut Vec<Loop>) -> Result<Vec<PathBuf>, SourceError> {
     let pattern = pattern.replace('\\', "/");
     let absolute = pattern.starts_with('/');
     let comps: Vec<&str> = pattern
@@ -115,7 +172,18 @@ pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, SourceError> {
     })?;
     let mut files = Vec::new();
     if base.is_dir() {
-        walk(&base, &mut files)?;
+        let mut found = Vec::new();
+        walk(&base, &mut files, &mut found)?;
+        loops.extend(found.into_iter().map(|mut l| {
+            if !absolute {
+                l.link = l
+                    .link
+                    .strip_prefix(".")
+                    .map(Path::to_path_buf)
+                    .unwrap_or(l.link);
+            }
+            l
+        }));
     }
     let mut out: Vec<PathBuf> = files
         .into_iter()
@@ -223,7 +291,7 @@ mod tests {
 
     fn glob(t: &tempfile::TempDir, pattern: &str) -> Vec<String> {
         let full = format!("{}/{pattern}", t.path().display());
-        expand_glob(&full)
+        expand_glob(&full, &mut Vec::new())
             .unwrap()
             .iter()
             .map(|p| {
@@ -285,7 +353,7 @@ mod tests {
         let t = tree(&["real/a.sql", "d/x.sql"]);
         std::os::unix::fs::symlink(t.path().join("real"), t.path().join("d/link")).unwrap();
         let mut out = Vec::new();
-        walk(&t.path().join("d"), &mut out).unwrap();
+        walk(&t.path().join("d"), &mut out, &mut Vec::new()).unwrap();
         out.sort();
         assert_eq!(
             out,
@@ -293,7 +361,7 @@ mod tests {
         );
 
         std::os::unix::fs::symlink(t.path().join("missing"), t.path().join("d/broken")).unwrap();
-        let err = walk(&t.path().join("d"), &mut Vec::new()).unwrap_err();
+        let err = walk(&t.path().join("d"), &mut Vec::new(), &mut Vec::new()).unwrap_err();
         assert_eq!(err.path, t.path().join("d/broken").display().to_string());
         assert!(
             err.message.starts_with("broken or looping symlink ("),
@@ -302,13 +370,34 @@ mod tests {
     }
 
     #[test]
-    fn symlink_loops_are_errors() {
-        let t = tree(&["d/x.sql"]);
-        std::os::unix::fs::symlink(t.path().join("d"), t.path().join("d/up")).unwrap();
-        let err = walk(&t.path().join("d"), &mut Vec::new()).unwrap_err();
+    fn symlink_loops_are_listed_once_and_not_followed() {
+        let t = tree(&["d/x.sql", "d/e/y.sql", "o/z.sql"]);
+        let d = t.path().join("d");
+        // To itself, to the directory above, to the parent of what is
+        // walked, and through a sibling back to `d`.
+        std::os::unix::fs::symlink(".", d.join("self")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("e/up")).unwrap();
+        std::os::unix::fs::symlink("..", d.join("above")).unwrap();
+        std::os::unix::fs::symlink("../o", d.join("o")).unwrap();
+        std::os::unix::fs::symlink("../d", t.path().join("o/d")).unwrap();
+        let (mut out, mut loops) = (Vec::new(), Vec::new());
+        walk(&d, &mut out, &mut loops).unwrap();
+        out.sort();
+        assert_eq!(out, [d.join("e/y.sql"), d.join("o/z.sql"), d.join("x.sql")]);
+        loops.sort_by(|a, b| a.link.cmp(&b.link));
+        let found: Vec<(PathBuf, PathBuf)> = loops
+            .into_iter()
+            .map(|l| (l.link.strip_prefix(&d).unwrap().to_path_buf(), l.target))
+            .collect();
+        let p = |a: &str, b: &str| (PathBuf::from(a), PathBuf::from(b));
         assert_eq!(
-            err.message,
-            "directories nested too deeply (a symlink loop?)"
+            found,
+            [
+                p("above", ".."),
+                p("e/up", ".."),
+                p("o/d", "../d"),
+                p("self", "."),
+            ]
         );
     }
 }

@@ -13,7 +13,8 @@
 //! - `rewrite`: removed text is blanked (offsets unchanged), substituted
 //!   text is recorded in an offset map, so positions are always original.
 //! - `git`: `--since REF`.
-//! - `read`: strict UTF-8 decoding.
+//! - `read`: strict UTF-8 decoding; binary files (a NUL byte in the first
+//!   8000 bytes) are told apart from text that is not UTF-8.
 //! - `sources`: the stage as the commands drive it (options, `--since`,
 //!   `--schema`).
 //!
@@ -23,7 +24,8 @@
 //!
 //! Every SQL file under the paths given is read or listed in
 //! [`Coverage::skipped`] with why (a down part, excluded, not run by its
-//! tool, its project could not be read): nothing is dropped silently.
+//! tool, binary, it or its project could not be read): nothing is dropped
+//! silently. A symlink loop is listed there too, and not followed.
 
 pub mod applied;
 pub mod discovery;
@@ -45,7 +47,7 @@ use std::sync::Arc;
 
 pub use layouts::Layout;
 pub use ordering::natural_cmp;
-pub use read::{decode, read_text, read_text_limited, MAX_FILE_BYTES};
+pub use read::{decode, read_text, read_text_limited, DecodeError, MAX_FILE_BYTES};
 
 use crate::input::Input;
 use crate::input::Wrapping;
@@ -180,12 +182,19 @@ pub enum SkipKind {
     Excluded,
     /// The project's tool does not run it.
     NotRun,
-    /// Its project could not be read (an unresolved placeholder, an
-    /// unreadable migration): the run must not pass.
+    /// It could not be read (not UTF-8, too large), or its project could
+    /// not be (an unresolved placeholder): the run must not pass.
     Failed,
+    /// A binary file (a NUL byte in its first 8000 bytes, as git decides)
+    /// found in a directory: not SQL, so not a migration.
+    Binary,
+    /// A symlink to a directory it is already in: not followed, its files
+    /// are read through the real path.
+    Loop,
 }
 
-/// A SQL file under the paths given that was not read, and why.
+/// A SQL file under the paths given that was not read (or a symlink loop
+/// that was not followed), and why.
 #[derive(Debug, Clone)]
 pub struct Skipped {
     pub path: String,
@@ -207,9 +216,9 @@ pub struct Loaded {
     pub parts: Vec<Part>,
     pub notes: Vec<Note>,
     pub coverage: Coverage,
-    /// Why some projects could not be read (their files are listed in
-    /// `coverage.skipped`). When no project could be read, `load` fails
-    /// instead.
+    /// Why some projects, or some migrations of a project otherwise read,
+    /// could not be read (their files are listed in `coverage.skipped`).
+    /// When no project could be read, `load` fails instead.
     pub failed: Vec<SourceError>,
 }
 
@@ -222,10 +231,12 @@ struct Group {
     explicit: bool,
     /// The project it is read into.
     project: PathBuf,
-    /// The SQL texts of `files` (explicit groups: of every file), and the
-    /// files that could not be read.
+    /// The SQL texts of `files` (explicit groups: of every file), the
+    /// files that could not be read, and the binary ones (not named: a
+    /// named binary file cannot be read).
     texts: BTreeMap<PathBuf, String>,
     unreadable: BTreeMap<PathBuf, SourceError>,
+    binary: std::collections::BTreeSet<PathBuf>,
 }
 
 /// What one path argument names, before files are read.
@@ -236,11 +247,13 @@ enum Named {
     Files(Vec<PathBuf>),
 }
 
-/// Expand one path argument. Excluded SQL files are added to `excluded`.
+/// Expand one path argument. Excluded SQL files are added to `excluded`,
+/// symlink loops (not followed) to `loops`.
 fn name_path(
     p: &Path,
     skip: &dyn Fn(&str) -> bool,
     excluded: &mut Vec<PathBuf>,
+    loops: &mut Vec<discovery::Loop>,
 ) -> Result<Vec<Named>, SourceError> {
     let arg = p.display().to_string();
     let mut keep = |f: &PathBuf| {
@@ -253,7 +266,7 @@ fn name_path(
     match std::fs::metadata(p) {
         Ok(meta) if meta.is_dir() => {
             let mut found = Vec::new();
-            discovery::walk(p, &mut found)?;
+            discovery::walk(p, &mut found, loops)?;
             let had_sql = found.iter().any(|f| discovery::is_sql(f));
             found.retain(&mut keep);
             if had_sql && !found.iter().any(|f| discovery::is_sql(f)) {
@@ -274,7 +287,7 @@ fn name_path(
         Ok(_) if !keep(&p.to_path_buf()) => Ok(vec![]),
         Ok(_) => Ok(vec![Named::Files(vec![p.to_path_buf()])]),
         Err(e) if discovery::has_glob(&arg) => {
-            let mut found = discovery::expand_glob(&arg)?;
+            let mut found = discovery::expand_glob(&arg, loops)?;
             found.retain(&mut keep);
             let mut out = Vec::new();
             let mut files = Vec::new();
@@ -282,7 +295,7 @@ fn name_path(
                 if f.is_dir() {
                     // A directory matched is read as if it were named.
                     let mut inner = Vec::new();
-                    discovery::walk(&f, &mut inner)?;
+                    discovery::walk(&f, &mut inner, loops)?;
                     inner.retain(&mut keep);
                     if inner.iter().any(|f| discovery::is_sql(f)) {
                         out.push(Named::Dir {
@@ -315,27 +328,45 @@ fn name_path(
     }
 }
 
-/// Read `files` (the SQL ones, or all when named): texts and failures.
-fn read_files(
-    files: &[PathBuf],
-    named: bool,
-    opts: &Options,
-) -> (BTreeMap<PathBuf, String>, BTreeMap<PathBuf, SourceError>) {
-    let mut texts = BTreeMap::new();
-    let mut unreadable = BTreeMap::new();
+/// The files read: texts, failures, binary files.
+#[derive(Default)]
+struct Read {
+    texts: BTreeMap<PathBuf, String>,
+    unreadable: BTreeMap<PathBuf, SourceError>,
+    binary: std::collections::BTreeSet<PathBuf>,
+}
+
+/// Read `files` (the SQL ones, or all when named). A binary file found in
+/// a directory is set apart; named, it cannot be read.
+fn read_files(files: &[PathBuf], named: bool, opts: &Options) -> Read {
+    let mut read = Read::default();
     // A file that cannot be read is an error only if the tool would run
     // it (e.g. a latin1 MySQL variant next to the PostgreSQL one is not).
     for f in files.iter().filter(|f| named || discovery::is_sql(f)) {
-        match read_text_limited(f, opts.limit()) {
+        let bytes = match read::read_bytes_limited(f, opts.limit()) {
+            Ok(b) => b,
+            Err(e) => {
+                read.unreadable.insert(f.clone(), e);
+                continue;
+            }
+        };
+        match decode(bytes) {
             Ok(t) => {
-                texts.insert(f.clone(), t);
+                read.texts.insert(f.clone(), t);
+            }
+            Err(DecodeError::Binary) if !named => {
+                read.binary.insert(f.clone());
             }
             Err(e) => {
-                unreadable.insert(f.clone(), e);
+                let e = SourceError {
+                    path: f.display().to_string(),
+                    message: e.to_string(),
+                };
+                read.unreadable.insert(f.clone(), e);
             }
         }
     }
-    (texts, unreadable)
+    read
 }
 
 /// The groups one path argument is read as: a directory split into its
@@ -344,19 +375,25 @@ fn read_files(
 fn groups(named: Named, opts: &Options) -> Vec<Group> {
     match named {
         Named::Dir { dir, files } => {
-            let (mut texts, mut unreadable) = read_files(&files, false, opts);
+            let mut read = read_files(&files, false, opts);
             let found = match opts.layout {
                 Some(_) => vec![projects::Found {
                     root: dir.clone(),
                     files,
                 }],
-                None => projects::split(&dir, files, &texts),
+                None => projects::split(&dir, files, &read.texts),
             };
             found
                 .into_iter()
                 .map(|f| Group {
-                    texts: take_keys(&mut texts, &f.files),
-                    unreadable: take_keys(&mut unreadable, &f.files),
+                    texts: take_keys(&mut read.texts, &f.files),
+                    unreadable: take_keys(&mut read.unreadable, &f.files),
+                    binary: f
+                        .files
+                        .iter()
+                        .filter(|p| read.binary.contains(*p))
+                        .cloned()
+                        .collect(),
                     project: f.root.clone(),
                     root: f.root,
                     files: f.files,
@@ -365,7 +402,11 @@ fn groups(named: Named, opts: &Options) -> Vec<Group> {
                 .collect()
         }
         Named::Files(files) => {
-            let (mut texts, mut unreadable) = read_files(&files, true, opts);
+            let Read {
+                mut texts,
+                mut unreadable,
+                ..
+            } = read_files(&files, true, opts);
             let mut by_project: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
             for f in files {
                 let project = projects::root_of_file(&f, texts.get(&f).map(String::as_str));
@@ -380,6 +421,7 @@ fn groups(named: Named, opts: &Options) -> Vec<Group> {
                     root: project.clone(),
                     texts: take_keys(&mut texts, &files),
                     unreadable: take_keys(&mut unreadable, &files),
+                    binary: Default::default(),
                     files,
                     explicit: true,
                     project,
@@ -404,8 +446,11 @@ struct Reading {
     downs: Vec<Vec<Part>>,
     notes: Vec<Note>,
     problems: Vec<Problem>,
-    /// The first file that stopped it (unreadable, or no migrations).
+    /// What stopped it (no migrations).
     error: Option<SourceError>,
+    /// Its migrations that could not be read (listed as skipped; the rest
+    /// is read, unless nothing is).
+    unreadable: Vec<SourceError>,
     skipped: Vec<Skipped>,
     /// Its SQL files, listed as skipped when it cannot be read.
     sql: Vec<String>,
@@ -416,6 +461,22 @@ impl Reading {
     fn failure(&mut self) -> Option<SourceError> {
         if let Some(e) = self.error.take() {
             return Some(e);
+        }
+        if self.ups.is_empty() && self.downs.is_empty() && !self.unreadable.is_empty() {
+            // Nothing of it could be read.
+            let mut errors = std::mem::take(&mut self.unreadable);
+            return Some(if errors.len() == 1 {
+                errors.remove(0)
+            } else {
+                SourceError {
+                    path: String::new(),
+                    message: errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                }
+            });
         }
         if self.problems.is_empty() {
             return None;
@@ -458,6 +519,7 @@ pub fn load_with(
     // Projects in the order they are first met, by root.
     let mut reading: Vec<(PathBuf, Reading)> = Vec::new();
     let mut excluded = Vec::new();
+    let mut loops = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             let (name, text) = read_stdin(opts)?;
@@ -472,7 +534,7 @@ pub fn load_with(
             read_stdin_part(&name, &text, opts, r);
             continue;
         }
-        for named in name_path(p, skip, &mut excluded)? {
+        for named in name_path(p, skip, &mut excluded, &mut loops)? {
             // Each group is read, and its texts dropped, before the next.
             for g in groups(named, opts) {
                 let r = reading_for(&mut reading, &g.project);
@@ -493,7 +555,19 @@ pub fn load_with(
             reason: "excluded by the configuration (`exclude`)".into(),
             kind: SkipKind::Excluded,
         }));
+    // A loop met twice (a directory and a glob over it) is listed once.
+    loops.sort_by(|a, b| a.link.cmp(&b.link));
+    loops.dedup_by(|a, b| a.link == b.link);
+    loaded
+        .coverage
+        .skipped
+        .extend(loops.iter().map(|l| Skipped {
+            path: l.link.display().to_string(),
+            reason: l.reason(),
+            kind: SkipKind::Loop,
+        }));
     let total = reading.len();
+    let mut projects_failed = 0;
     for mut r in reading {
         if let Some(e) = r.failure() {
             let reason = format!(
@@ -510,8 +584,12 @@ pub fn load_with(
                     kind: SkipKind::Failed,
                 }));
             loaded.failed.push(e);
+            projects_failed += 1;
             continue;
         }
+        // Migrations that could not be read are listed (`r.skipped`) and
+        // fail the run; the rest of the project is read.
+        loaded.failed.append(&mut r.unreadable);
         let id = loaded.coverage.projects.len();
         loaded.coverage.projects.push(ProjectInfo {
             root: r.root,
@@ -536,7 +614,7 @@ pub fn load_with(
         .coverage
         .skipped
         .sort_by(|a, b| natural_cmp(&a.path, &b.path));
-    if total > 0 && loaded.failed.len() == total {
+    if total > 0 && projects_failed == total {
         let mut failed = std::mem::take(&mut loaded.failed);
         return Err(if failed.len() == 1 {
             failed.remove(0)
@@ -662,23 +740,43 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
         let included = psql::include_targets(texts);
         plan.retain(|p| !included.contains(&canonical(&p.path)));
     }
+    // What the tool runs, for `not_run`: files dropped below are not "not
+    // run by the tool".
+    let planned: std::collections::BTreeSet<PathBuf> =
+        plan.iter().map(|p| p.path.clone()).collect();
     if g.explicit {
         // Files named on the command line are linted even when the tool
         // would not pick them up by name.
         for f in &g.files {
-            if let Some(e) = g.unreadable.remove(f) {
-                r.error = Some(e);
-                return;
-            }
             if !plan.iter().any(|x| &x.path == f) {
-                plan.push(default_planned(layout, f, &texts[f]));
+                let text = texts.get(f).map_or("", String::as_str);
+                plan.push(default_planned(layout, f, text));
             }
         }
     }
-    if let Some(e) = plan.iter().find_map(|p| g.unreadable.remove(&p.path)) {
-        r.error = Some(e);
-        return;
-    }
+    // A migration that cannot be read is listed and fails the run; a binary
+    // file found in a directory is listed as such. The rest is read.
+    plan.retain(|p| {
+        let path = p.path.display().to_string();
+        if let Some(e) = g.unreadable.remove(&p.path) {
+            r.skipped.push(Skipped {
+                path,
+                reason: e.to_string(),
+                kind: SkipKind::Failed,
+            });
+            r.unreadable.push(e);
+            false
+        } else if g.binary.contains(&p.path) {
+            r.skipped.push(Skipped {
+                path,
+                reason: DecodeError::Binary.to_string(),
+                kind: SkipKind::Binary,
+            });
+            false
+        } else {
+            true
+        }
+    });
     // Files read through a psql include, besides the planned ones.
     let mut read_too = Vec::new();
     for planned in &plan {
@@ -711,7 +809,7 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
     }
     if !g.explicit {
         r.skipped
-            .extend(not_run(layout, &g, &plan, &read_too, opts.include_down));
+            .extend(not_run(layout, &g, &planned, &read_too, opts.include_down));
     }
 }
 
@@ -719,16 +817,14 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
 fn not_run(
     layout: Layout,
     g: &Group,
-    plan: &[Planned],
+    planned: &std::collections::BTreeSet<PathBuf>,
     read_too: &[PathBuf],
     include_down: bool,
 ) -> Vec<Skipped> {
-    let planned: std::collections::BTreeSet<&Path> =
-        plan.iter().map(|p| p.path.as_path()).collect();
     let mut rest: Vec<&PathBuf> = g
         .files
         .iter()
-        .filter(|f| discovery::is_sql(f) && !planned.contains(f.as_path()))
+        .filter(|f| discovery::is_sql(f) && !planned.contains(*f))
         .filter(|f| read_too.is_empty() || !read_too.contains(&canonical(f)))
         .collect();
     if rest.is_empty() {
