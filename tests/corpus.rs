@@ -820,3 +820,37 @@ fn corpus_applied_history_is_not_judged() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Findings first: the terminal report of lemmy (342 migrations, most of
+/// them flagged) shows a finding on the first screen, and ends with the
+/// one summary line.
+#[test]
+fn first_finding_on_the_first_screen() {
+    let Some(root) = corpus() else {
+        eprintln!("corpus not found (../shared/corpus or $DDLINT_CORPUS): skipped");
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "check",
+            "--no-config",
+            "--color",
+            "never",
+            "--layout",
+            "diesel",
+        ])
+        .arg(root.join("lemmy/migrations"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text
+        .lines()
+        .position(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .expect("lemmy has findings");
+    assert!(first < 30, "first finding on line {}", first + 1);
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.contains(" files") && last.contains(" errors"),
+        "{last}"
+    );
+}

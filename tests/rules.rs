@@ -48,6 +48,7 @@ fn main() {
             exclude_and_variables_are_accepted,
         ),
         ("inline_ignores", inline_ignores),
+        ("one_finding_per_problem", one_finding_per_problem),
         (
             "fix_concurrently_not_valid_lock_timeout_and_using_index",
             fix_concurrently_not_valid_lock_timeout_and_using_index,
@@ -754,4 +755,127 @@ fn categories_agree_in_readme_init_and_rules() {
         let (code, _, err) = ddlint(t.path(), &["check", "--no-config", "--select", c, "-"]);
         assert!(code == 0, "--select {c}: exit {code}: {err}");
     }
+}
+
+/// One finding per problem (`rules::problem`): the rules that found the
+/// same problem in a statement are `related` on the most specific one;
+/// ignoring any of them ignores it (and the ignore counts as used); it
+/// keeps the strongest severity of them, so grouping never changes the
+/// exit status; `--ungrouped` shows each rule on its own.
+fn one_finding_per_problem() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "setup.sql", SETUP);
+    write(
+        t.path(),
+        "m.sql",
+        "CREATE INDEX a ON orders (created_at);\n\
+         ALTER TABLE orders ALTER COLUMN amount TYPE bigint;\n\
+         ALTER TABLE orders DROP COLUMN legacy_code;\n",
+    );
+    let v = json(t.path(), &["--schema", "setup.sql", "m.sql"]);
+    let got: Vec<(String, u64, Vec<String>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let related = f["related"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect();
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                related,
+            )
+        })
+        .collect();
+    let on = |line: u64| -> Vec<&(String, u64, Vec<String>)> {
+        got.iter().filter(|f| f.1 == line).collect()
+    };
+    // The index build: one finding, its timeouts related.
+    let index = on(1);
+    assert_eq!(index.len(), 1, "{got:?}");
+    assert_eq!(index[0].0, "require-concurrent-index");
+    for r in [
+        "require-lock-timeout",
+        "require-statement-timeout",
+        "blocking-lock-during-scan",
+    ] {
+        assert!(index[0].2.iter().any(|x| x == r), "{got:?}");
+    }
+    // The type change that rewrites: the rewrite, the compatibility
+    // change of the same column related.
+    let change = on(2);
+    assert_eq!(change.len(), 1, "{got:?}");
+    assert_eq!(change[0].0, "column-type-change-rewrites");
+    assert!(
+        change[0].2.iter().any(|x| x == "change-column-type"),
+        "{got:?}"
+    );
+    // Dropping a column is another problem than the lock it takes.
+    assert!(on(3).iter().any(|f| f.0 == "drop-column"), "{got:?}");
+    // --ungrouped: every rule on its own.
+    let v = json(t.path(), &["--ungrouped", "--schema", "setup.sql", "m.sql"]);
+    let first: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["line"] == 1)
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        first.len() >= 3 && first.contains(&"require-lock-timeout"),
+        "{first:?}"
+    );
+    // Ignoring a related rule ignores the problem, and the ignore is used.
+    write(
+        t.path(),
+        "n.sql",
+        "-- ddlint: ignore require-lock-timeout -- a tiny table\n\
+         CREATE INDEX a ON orders (created_at);\n",
+    );
+    let v = json(t.path(), &["--schema", "setup.sql", "n.sql"]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "{v}");
+    // The strongest severity of the group: a locking rule made a warning
+    // still fails the run while the timeout rule of the same problem is
+    // an error, as it would on its own.
+    write(
+        t.path(),
+        "ddlint.yaml",
+        "severity:\n  require-concurrent-index: warning\n",
+    );
+    let (code, out, err) = ddlint(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--schema",
+            "setup.sql",
+            "n.sql",
+        ],
+    );
+    assert_eq!(code, 0, "ignored: {out}{err}");
+    write(
+        t.path(),
+        "o.sql",
+        "CREATE INDEX a ON orders (created_at);\n",
+    );
+    let (code, out, _) = ddlint(
+        t.path(),
+        &[
+            "check",
+            "--format",
+            "json",
+            "--schema",
+            "setup.sql",
+            "o.sql",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "require-concurrent-index");
+    assert_eq!(v["findings"][0]["severity"], "error");
 }

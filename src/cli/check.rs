@@ -140,7 +140,10 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
             Some(Format::Markdown) if args.statistics => {
                 // The table counts towards the limit.
                 let stats = report::statistics_markdown(&findings);
-                let limit = args.markdown.markdown_limit.saturating_sub(stats.len() as u64);
+                let limit = args
+                    .markdown
+                    .markdown_limit
+                    .saturating_sub(stats.len() as u64);
                 report::markdown::write(w, &analysis, &findings, limit.max(1024))?;
                 w.write_all(stats.as_bytes())
             }
