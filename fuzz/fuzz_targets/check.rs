@@ -24,12 +24,17 @@ fuzz_target!(|data: &[u8]| {
     let coverage = ddlint::source::Coverage::default();
     ddlint::report::json::write(sink, &analysis, &findings, &coverage, None).expect("json");
     ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
-    ddlint::report::markdown::write(sink, &analysis, &findings).expect("markdown");
+    ddlint::report::markdown::write(sink, &analysis, &findings, 65_536).expect("markdown");
     ddlint::report::gitlab::write(sink, &analysis, &findings).expect("gitlab");
     ddlint::report::github::write(sink, &analysis, &findings).expect("github");
     ddlint::report::concise::write(sink, &analysis, &findings).expect("concise");
     let fail_on = ddlint::rules::Severity::Warning;
     ddlint::report::junit::write(sink, &analysis, &findings, fail_on).expect("junit");
-    let text = ddlint::report::text::TextOptions { all_statements: true, quiet: false };
+    let text = ddlint::report::text::TextOptions {
+        explain: true,
+        all_statements: true,
+        quiet: false,
+        width: 100,
+    };
     ddlint::report::text::write(sink, &analysis, &findings, &coverage, &text).expect("text");
 });
