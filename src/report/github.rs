@@ -26,6 +26,10 @@ pub fn write(
             Severity::Info => "notice",
         };
         let mut msg = f.message.clone();
+        if !f.related.is_empty() {
+            msg.push_str("\n\nalso: ");
+            msg.push_str(&f.related.join(", "));
+        }
         if let Some(h) = &f.help {
             msg.push_str("\n\nhelp: ");
             msg.push_str(h);

@@ -34,6 +34,9 @@ pub fn write(
             Severity::Info => "info",
         };
         let mut description = f.message.clone();
+        if !f.related.is_empty() {
+            description.push_str(&format!(" (also: {})", f.related.join(", ")));
+        }
         if let Some(h) = &f.help {
             description.push_str(" — ");
             description.push_str(h);

@@ -246,6 +246,10 @@ pub fn write(
                 x.line,
                 x.message
             ));
+            if !x.related.is_empty() {
+                let also: Vec<String> = x.related.iter().map(|r| format!("`{r}`")).collect();
+                s.push_str(&format!("  - also: {}\n", also.join(", ")));
+            }
             if let Some(h) = &x.help {
                 s.push_str(&format!("  - {h}\n"));
             }

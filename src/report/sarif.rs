@@ -73,6 +73,10 @@ pub fn write(
     let result = |f: &Finding| -> Value {
         let path = &analysis.files[f.file].path;
         let mut text = f.message.clone();
+        if !f.related.is_empty() {
+            text.push_str("\nalso: ");
+            text.push_str(&f.related.join(", "));
+        }
         if let Some(h) = &f.help {
             text.push_str("\nhelp: ");
             text.push_str(h);
@@ -102,6 +106,9 @@ pub fn write(
         });
         if let Some(fix) = &f.fix {
             r["properties"] = json!({ "suggestedSql": fix });
+        }
+        if !f.related.is_empty() {
+            r["properties"]["related"] = json!(f.related);
         }
         r
     };
