@@ -11,6 +11,7 @@ use pg_query::NodeEnum as N;
 use super::{FileCx, Hook, Sink, StmtCx, StmtFacts};
 use crate::model::catalog::QName;
 use crate::model::locks::LockMode;
+use crate::model::StatementInfo;
 
 pub const HOOK: Hook = Hook::File(check);
 
@@ -64,8 +65,9 @@ pub fn backfill_target(cx: &StmtCx) -> Option<QName> {
 pub struct LongWork {
     pub what: String,
     /// The held locks that block writes of a relation that existed before
-    /// this file and transaction.
-    pub held: Vec<Arc<QName>>,
+    /// this file and transaction: relation, mode, the line they are held
+    /// since.
+    pub held: Vec<(Arc<QName>, LockMode, usize)>,
 }
 
 pub fn facts(cx: &StmtCx, f: &mut StmtFacts) {
@@ -74,56 +76,61 @@ pub fn facts(cx: &StmtCx, f: &mut StmtFacts) {
     }
     // Cheap first: most statements do no long work.
     let Some(what) = long_work(cx) else { return };
-    let held: Vec<Arc<QName>> = cx
+    let held: Vec<(Arc<QName>, LockMode, usize)> = cx
         .stmt
         .held
         .iter()
         .filter(|h| h.mode.blocks_writes() && cx.is_existing(&h.relation))
-        .map(|h| h.relation.clone())
+        .map(|h| (h.relation.clone(), h.mode, h.since_line))
         .collect();
     if !held.is_empty() {
         f.long_work = Some(Box::new(LongWork { what, held }));
     }
 }
 
+/// The locks a statement took that are held during later long steps, and
+/// those steps (line, what), in order.
+#[derive(Default)]
+struct Taken {
+    locks: Vec<(Arc<QName>, LockMode)>,
+    steps: Vec<(usize, String)>,
+}
+
+/// The statement before `before` in transaction `txn` that took the lock
+/// on `rel` held since line `since`: the statements are in text order, so
+/// a binary search finds the line and a short walk back the statement (a
+/// long script holds hundreds of locks over hundreds of steps).
+fn taker(stmts: &[StatementInfo], before: usize, txn: Option<u64>, rel: &QName, since: usize) -> Option<usize> {
+    let end = stmts[..before].partition_point(|s| s.start.0 <= since);
+    stmts[..end]
+        .iter()
+        .enumerate()
+        .rev()
+        .take_while(|(_, s)| s.end.0 >= since)
+        .find(|(_, s)| s.placement.txn == txn && s.effects.locks.contains_key(rel))
+        .map(|(j, _)| j)
+}
+
 fn check(cx: &FileCx, out: &mut Sink) {
     let stmts = &cx.fa.statements;
-    // Per statement that took held locks: the locks, and the later long
-    // steps (line, what) that run while they are held.
-    #[derive(Default)]
-    struct Taken {
-        locks: Vec<(Arc<QName>, LockMode)>,
-        steps: Vec<(usize, String)>,
-    }
     let mut by_taker: BTreeMap<usize, Taken> = BTreeMap::new();
     for (i, st) in stmts.iter().enumerate() {
         let Some(work) = cx.facts.get(i).and_then(|f| f.long_work.as_deref()) else {
             continue;
         };
-        for rel in &work.held {
-            let Some(h) = st.held.iter().find(|h| h.relation == *rel) else {
-                continue;
-            };
-            // The statement of this transaction that took it: the one on
-            // the line the lock is held since, else this long step itself
-            // (the lock came from an earlier part of a psql script).
-            let taker = stmts[..i]
-                .iter()
-                .rposition(|s| {
-                    s.placement.txn == st.placement.txn
-                        && s.start.0 <= h.since_line
-                        && h.since_line <= s.end.0
-                        && s.effects.locks.contains_key(&h.relation)
-                })
-                .unwrap_or(i);
-            let t = by_taker.entry(taker).or_default();
+        for (rel, mode, since) in &work.held {
+            // Else this long step itself: the lock came from an earlier
+            // part of a psql script.
+            let j = taker(stmts, i, st.placement.txn, rel, *since).unwrap_or(i);
+            let t = by_taker.entry(j).or_default();
+            // A statement locks a few relations: a short list.
             match t.locks.iter_mut().find(|(q, _)| q == rel) {
-                Some((_, m)) => *m = (*m).max(h.mode),
-                None => t.locks.push((rel.clone(), h.mode)),
+                Some((_, m)) => *m = (*m).max(*mode),
+                None => t.locks.push((rel.clone(), *mode)),
             }
-            let step = (st.start.0, work.what.clone());
-            if !t.steps.contains(&step) {
-                t.steps.push(step);
+            // Steps arrive in order: one entry per step.
+            if t.steps.last().map(|s| s.0) != Some(st.start.0) {
+                t.steps.push((st.start.0, work.what.clone()));
             }
         }
     }
