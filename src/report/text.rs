@@ -434,7 +434,7 @@ pub fn write(
         coverage_section(&mut out, coverage, explain);
     }
     if !opts.quiet || !findings.is_empty() {
-        summary(&mut out, analysis, findings);
+        summary(&mut out, analysis, findings, coverage);
     }
     flush(&mut out)
 }
@@ -466,21 +466,7 @@ fn coverage_section(out: &mut String, c: &Coverage, projects: bool) {
             format!("{n} {many}")
         }
     };
-    let count = |k: SkipKind| c.skipped.iter().filter(|s| s.kind == k).count();
-    let downs = count(SkipKind::Down);
-    if downs > 0 {
-        let what = plural(downs, "down migration", "down migrations");
-        let them = if downs == 1 { "it" } else { "them" };
-        let _ = writeln!(out, "{head} {what} (--include-down lints {them})");
-    }
-    let excluded = count(SkipKind::Excluded);
-    if excluded > 0 {
-        let what = plural(excluded, "file", "files");
-        let _ = writeln!(
-            out,
-            "{head} {what} excluded by the configuration (`exclude`)"
-        );
-    }
+    // Down parts and excluded files are counted in the summary line.
     let not_run: Vec<_> = c
         .skipped
         .iter()
@@ -511,7 +497,7 @@ fn coverage_section(out: &mut String, c: &Coverage, projects: bool) {
 }
 
 /// The closing line: files, statements, findings by severity.
-fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding]) {
+fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding], c: &Coverage) {
     let files = analysis.files.iter().filter(|f| f.report).count();
     let stmts: usize = analysis
         .files
@@ -545,8 +531,24 @@ fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding]) {
         0 => String::new(),
         n => format!(" ({} replayed as history)", plural(n, "earlier file")),
     };
+    // What was not read as a matter of course (the anomalies have a line
+    // of their own above).
+    let count = |k: SkipKind| c.skipped.iter().filter(|s| s.kind == k).count();
+    let mut not_read = Vec::new();
+    match count(SkipKind::Down) {
+        0 => {}
+        n => not_read.push(format!("{} (--include-down)", plural(n, "down migration"))),
+    }
+    match count(SkipKind::Excluded) {
+        0 => {}
+        n => not_read.push(format!("{} excluded by the configuration", plural(n, "file"))),
+    }
+    let not_read = match not_read.is_empty() {
+        true => String::new(),
+        false => format!("; not read: {}", not_read.join(", ")),
+    };
     let summary = format!(
-        "{}{history}, {}: {}, {}, {}",
+        "{}{history}, {}: {}, {}, {}{not_read}",
         plural(files, "file"),
         plural(stmts, "statement"),
         plural(errors, "error"),
