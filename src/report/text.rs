@@ -541,7 +541,10 @@ fn summary(out: &mut String, analysis: &Analysis, findings: &[Finding], c: &Cove
     }
     match count(SkipKind::Excluded) {
         0 => {}
-        n => not_read.push(format!("{} excluded by the configuration", plural(n, "file"))),
+        n => not_read.push(format!(
+            "{} excluded by the configuration",
+            plural(n, "file")
+        )),
     }
     let not_read = match not_read.is_empty() {
         true => String::new(),
