@@ -269,7 +269,7 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
         // carets under the span.
         let (chars, widths) = shown_line(f.lines.line_text(&f.text, fnd.line));
         let (from, to) = if chars.len() > LONGEST_SHOWN {
-            let from = fnd.column.saturating_sub(41);
+            let from = fnd.column.saturating_sub(41).min(chars.len());
             (from, (from + 120).min(chars.len()))
         } else {
             (0, chars.len())
