@@ -260,7 +260,7 @@ fn quiet_and_statistics_in_every_format() {
             "{format}: {err}"
         );
         assert!(
-            !stdout(&o).contains("add-required-column\n     1"),
+            !stdout(&o).contains("1  error    add-required-column"),
             "{format}"
         );
     }

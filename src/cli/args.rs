@@ -183,11 +183,14 @@ impl AppliedArgs {
     }
 }
 
+/// `--max-file-size` unless given (and what `init` reads with).
+pub const DEFAULT_MAX_FILE_MB: u64 = 16;
+
 /// Configuration, colour and input limits: shared by check and dry-run.
 #[derive(clap::Args, Debug)]
 pub struct CommonArgs {
     /// Largest migration file accepted, in MB.
-    #[arg(long, value_name = "MB", default_value_t = 16)]
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MAX_FILE_MB)]
     pub max_file_size: u64,
 
     /// When to use colour: auto (a terminal, unless NO_COLOR), always, never.

@@ -46,7 +46,7 @@ pub fn init(args: InitArgs) -> Result<i32, Error> {
         &args.tool,
         false,
         &settings,
-        16,
+        super::DEFAULT_MAX_FILE_MB,
     ) {
         Ok(c) => c,
         Err(e) if applied.is_empty() => {

@@ -174,12 +174,13 @@ fn lock_table(out: &mut String, f: &FileAnalysis, opts: &TextOptions) {
         if first == i {
             continue;
         }
-        let mut held: Vec<(String, usize)> = Vec::new();
+        // The first statement to take a lock blocking writes on each
+        // relation.
+        let mut held: Vec<(&crate::model::catalog::QName, &str, usize)> = Vec::new();
         for st in &f.statements[first..=i] {
             for (q, m) in st.effects.existing_locks() {
-                if m.blocks_writes() && !held.iter().any(|(h, _)| h.ends_with(&format!(" on {q}")))
-                {
-                    held.push((format!("{} on {q}", m.pg_name()), st.start.0));
+                if m.blocks_writes() && !held.iter().any(|(h, _, _)| *h == q) {
+                    held.push((q, m.pg_name(), st.start.0));
                 }
             }
         }
@@ -188,7 +189,7 @@ fn lock_table(out: &mut String, f: &FileAnalysis, opts: &TextOptions) {
         }
         let list: Vec<String> = held
             .iter()
-            .map(|(h, line)| format!("{h} (line {line})"))
+            .map(|(q, mode, line)| format!("{mode} on {q} (line {line})"))
             .collect();
         let head = format!("  {:>7}  ", "");
         let text = format!(

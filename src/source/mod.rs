@@ -64,6 +64,23 @@ pub struct SourceError {
     pub message: String,
 }
 
+impl SourceError {
+    /// One error saying all of `errors` (one per line), or the only one.
+    fn combine(mut errors: Vec<SourceError>) -> SourceError {
+        if errors.len() == 1 {
+            return errors.remove(0);
+        }
+        SourceError {
+            path: String::new(),
+            message: errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
 /// How to read the sources.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -464,19 +481,7 @@ impl Reading {
         }
         if self.ups.is_empty() && self.downs.is_empty() && !self.unreadable.is_empty() {
             // Nothing of it could be read.
-            let mut errors = std::mem::take(&mut self.unreadable);
-            return Some(if errors.len() == 1 {
-                errors.remove(0)
-            } else {
-                SourceError {
-                    path: String::new(),
-                    message: errors
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                }
-            });
+            return Some(SourceError::combine(std::mem::take(&mut self.unreadable)));
         }
         if self.problems.is_empty() {
             return None;
@@ -615,19 +620,7 @@ pub fn load_with(
         .skipped
         .sort_by(|a, b| natural_cmp(&a.path, &b.path));
     if total > 0 && projects_failed == total {
-        let mut failed = std::mem::take(&mut loaded.failed);
-        return Err(if failed.len() == 1 {
-            failed.remove(0)
-        } else {
-            SourceError {
-                path: String::new(),
-                message: failed
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            }
-        });
+        return Err(SourceError::combine(std::mem::take(&mut loaded.failed)));
     }
     Ok(loaded)
 }

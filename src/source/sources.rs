@@ -90,10 +90,19 @@ impl Sources {
         let mut loaded = super::load_with(paths, &self.opts, skip)?;
         let mut inputs = self.schema.clone();
         let mut modified: Vec<super::Note> = Vec::new();
+        // A file's parts (up and down) share its state: hash it once.
+        let mut states: std::collections::HashMap<
+            std::path::PathBuf,
+            Option<super::applied::State>,
+        > = std::collections::HashMap::new();
         for part in loaded.parts.iter_mut() {
             let mut report = super::reported(part, self.changes.as_ref());
             let state = match (&self.applied, &part.file) {
-                (Some(a), Some(f)) => a.state(f).map(|s| (a, s)),
+                (Some(a), Some(f)) => states
+                    .entry(f.clone())
+                    .or_insert_with(|| a.state(f))
+                    .clone()
+                    .map(|s| (a, s)),
                 _ => None,
             };
             match state {
