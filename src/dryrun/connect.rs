@@ -779,8 +779,19 @@ impl Target {
             return Ok(MakeTlsConnector::new(b.build()));
         }
         let verify = match &self.sslrootcert {
-            // `SslConnector::builder` loaded the system's trusted CAs.
-            RootCert::System => true,
+            // `SslConnector::builder` loaded OpenSSL's default locations,
+            // which for a statically linked OpenSSL (the prebuilt binaries)
+            // is its own build prefix, not this machine's: add the system's
+            // CA bundle and directory where they are (SSL_CERT_FILE and
+            // SSL_CERT_DIR first, as OpenSSL itself).
+            RootCert::System => {
+                let found = openssl_probe::probe();
+                if found.cert_file.is_some() || found.cert_dir.is_some() {
+                    b.load_verify_locations(found.cert_file.as_deref(), found.cert_dir.as_deref())
+                        .map_err(|e| tls_err("loading the system's trusted CAs", &e))?;
+                }
+                true
+            }
             RootCert::File { path, .. } if path.exists() => {
                 // Only this file: not the system CAs as well (as libpq).
                 let pem = std::fs::read(path)
