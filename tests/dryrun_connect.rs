@@ -362,6 +362,66 @@ fn tls_modes_certificates_and_cancel() {
     );
     assert!(started.elapsed() < Duration::from_secs(8));
     canceller.join().unwrap().expect("cancel over TLS");
+
+    // The command, as cargo builds it (the system's libssl) and as it ships
+    // (OpenSSL built in, scripts/package.sh): every mode from a real dry-run,
+    // and sslrootcert=system finding the CAs where the machine keeps them
+    // (SSL_CERT_FILE names them here, as OpenSSL's own default lookup does).
+    let unpacked = tempfile::tempdir().unwrap();
+    let mut binaries = vec![PathBuf::from(env!("CARGO_BIN_EXE_ddlint"))];
+    if let Some(dist) = support::dist::dir() {
+        binaries.push(support::dist::unpack_binary(&dist, unpacked.path()));
+    }
+    let migration = write_file(
+        files.path(),
+        "001.sql",
+        b"CREATE TABLE t (id int);\n",
+        0o644,
+    );
+    let empty = files.path().join("no-certs");
+    std::fs::create_dir_all(&empty).unwrap();
+    let localhost = format!("host=localhost port={port} user=postgres dbname=postgres");
+    for bin in &binaries {
+        let dry_run = |db: &str, roots: &Path| {
+            let out = std::process::Command::new(bin)
+                .args(["dry-run", "--color", "never", "--db", db])
+                .arg(&migration)
+                .env("SSL_CERT_FILE", roots)
+                .env("SSL_CERT_DIR", &empty)
+                .env_remove("PGSSLMODE")
+                .env_remove("PGSSLROOTCERT")
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        };
+        let what = bin.display();
+        for mode in [
+            "sslmode=disable".to_string(),
+            "sslmode=prefer".to_string(),
+            "sslmode=require".to_string(),
+            format!("sslmode=verify-ca sslrootcert={}", ca_file.display()),
+            format!("sslmode=verify-full sslrootcert={}", ca_file.display()),
+            "sslrootcert=system".to_string(),
+        ] {
+            let (ok, out) = dry_run(&format!("{localhost} {mode}"), &ca_file);
+            assert!(ok, "{what} with {mode}:\n{out}");
+            assert!(out.contains("rolled back"), "{what} with {mode}:\n{out}");
+        }
+        let (ok, out) = dry_run(&format!("{localhost} sslrootcert=system"), &other_ca_file);
+        assert!(
+            !ok,
+            "{what}: the system CAs do not include the server's:\n{out}"
+        );
+        assert!(
+            out.contains("TLS certificate verification"),
+            "{what}:\n{out}"
+        );
+    }
 }
 
 #[test]

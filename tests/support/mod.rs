@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod dist;
 pub mod observe;
 pub mod pg;
