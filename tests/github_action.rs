@@ -4,8 +4,12 @@
 //! migration the pull request adds is annotated and summarised; the one
 //! already on the base branch is replayed but not reported.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
+
+use support::dist;
 
 fn git(dir: &Path, args: &[&str]) {
     let o = Command::new("git")
@@ -106,4 +110,82 @@ fn action_script_annotates_the_pull_request_migrations() {
             && md.contains("require-concurrent-index"),
         "{md}"
     );
+}
+
+/// The Action's install step (`scripts/github-action-install.sh`) with the
+/// default `install: prebuilt`: the pinned wheel is fetched with pip (here
+/// from the locally built artefacts, `PIP_NO_INDEX`), only its binary is kept
+/// in the tool cache that action.yml caches, and the next run takes it from
+/// there. Nothing is compiled: there is no Rust on PATH.
+#[test]
+fn action_installs_the_prebuilt_binary_and_reuses_the_cache() {
+    let Some(dist) = dist::dir() else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scripts/github-action-install.sh");
+    let tmp = tempfile::tempdir().unwrap();
+    let tool_cache = tmp.path().join("tool-cache");
+    let github_path = tmp.path().join("github-path");
+    let path = dist::path_without_rust(&[]);
+    let install = |version: &str, mode: &str| {
+        Command::new("bash")
+            .arg(&script)
+            .env("PATH", &path)
+            .env("RUNNER_TOOL_CACHE", &tool_cache)
+            .env("RUNNER_TEMP", tmp.path())
+            .env("GITHUB_PATH", &github_path)
+            .env("INPUT_VERSION", version)
+            .env("INPUT_INSTALL", mode)
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_FIND_LINKS", &dist)
+            .output()
+            .unwrap()
+    };
+    let version = dist::VERSION;
+    let printed = Command::new("bash")
+        .arg(&script)
+        .arg("--print-version")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), version);
+
+    let first = install("", "prebuilt");
+    let log = String::from_utf8_lossy(&first.stdout).into_owned()
+        + &String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{log}");
+    let dir = tool_cache.join(format!("ddlint/{version}/x64"));
+    assert!(
+        log.contains(&format!("installed in {}", dir.display())),
+        "{log}"
+    );
+    assert!(log.contains(&format!("ddlint {version}")), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap(),
+        format!("{}\n", dir.display())
+    );
+    // The binary is the wheel's, byte for byte.
+    let unpacked = tempfile::tempdir().unwrap();
+    let packaged = dist::unpack_binary(&dist, unpacked.path());
+    assert_eq!(
+        std::fs::read(dir.join("ddlint")).unwrap(),
+        std::fs::read(packaged).unwrap()
+    );
+
+    // A tag-style version, and the cache on the next run.
+    let second = install(&format!("v{version}"), "prebuilt");
+    let log = String::from_utf8_lossy(&second.stdout).into_owned();
+    assert!(second.status.success(), "{log}");
+    assert!(log.contains("from the cache"), "{log}");
+
+    // A version that was never released fails with what to do.
+    let missing = install("0.0.0-nope", "prebuilt");
+    let log = String::from_utf8_lossy(&missing.stdout).into_owned();
+    assert!(!missing.status.success());
+    assert!(
+        log.contains("could not download the ddlint 0.0.0-nope wheel")
+            && log.contains("install: source"),
+        "{log}"
+    );
+    let bad = install("", "compile");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("prebuilt, source or path"));
 }
