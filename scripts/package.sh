@@ -80,7 +80,7 @@ npm_arch() { case "$1" in x86_64) echo x64 ;; aarch64) echo arm64 ;; esac; }
 # artefact of an architecture ships the same bytes.
 build() {
     local arch=$1 triple=$1-unknown-linux-gnu
-    if ! rustup target list --installed | grep -qx "$triple"; then
+    if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$triple"; then
         rustup target add "$triple"
     fi
     echo "package.sh: building ddlint $version for $triple"
