@@ -201,7 +201,7 @@ fn python_hook_installs_the_wheel_without_compiling() {
     let files = walk(home.path());
     let installed: Vec<&PathBuf> = files.iter().filter(|p| p.ends_with("bin/ddlint")).collect();
     assert_eq!(installed.len(), 1, "{files:#?}");
-    assert_eq!(std::fs::read(&installed[0]).unwrap(), packaged);
+    assert_eq!(std::fs::read(installed[0]).unwrap(), packaged);
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
