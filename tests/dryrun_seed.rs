@@ -1,7 +1,7 @@
 //! `--seed-rows`: `ddlint::dryrun::seed::seed_tables` on a real server (the
 //! throwaway server of `ddlint::dryrun::server`).
 
-use ddlint::dryrun::seed::{seed_tables, SeedReport};
+use ddlint::dryrun::seed::{seed_tables, Rows, SeedReport};
 use ddlint::dryrun::server::{find_binaries, EmbeddedServer, ServerOptions};
 
 fn server() -> Option<EmbeddedServer> {
@@ -120,7 +120,7 @@ fn seeds_every_table_in_foreign_key_order() {
     let mut c = server.connect("postgres").expect("connect");
     c.batch_execute(SCHEMA).expect("schema");
 
-    let report = seed_tables(&mut c, 300).expect("seed");
+    let report = seed_tables(&mut c, Rows::Fixed(300), None).expect("seed");
 
     // Referenced tables before the tables that reference them.
     let pos = |t: &str| report.tables.iter().position(|s| s.table == t);
@@ -232,7 +232,7 @@ fn empty_parent_leaves_foreign_keys_null_or_skips() {
          CREATE TABLE unsupported (id integer, p point, c circle NOT NULL);",
     )
     .expect("schema");
-    let report = seed_tables(&mut c, 10).expect("seed");
+    let report = seed_tables(&mut c, Rows::Fixed(10), None).expect("seed");
     assert_eq!(seeded(&report, "public.optional_child"), 10);
     let skipped: Vec<&str> = report.skipped.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
@@ -247,7 +247,7 @@ fn empty_parent_leaves_foreign_keys_null_or_skips() {
     let why = &report.skipped[2].1;
     assert!(why.contains("circle") && why.contains("DEFAULT"), "{why}");
     assert_eq!(
-        seed_tables(&mut c, 0).expect("no rows"),
+        seed_tables(&mut c, Rows::Fixed(0), None).expect("no rows"),
         SeedReport::default()
     );
 }

@@ -18,7 +18,11 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
         &["source", "model", "rules", "report", "dryrun", "cli"],
     ),
     ("source", &["model", "rules", "report", "dryrun", "cli"]),
-    ("model", &["source", "rules", "report", "dryrun", "cli"]),
+    (
+        "model",
+        &["source", "rules", "report", "dryrun", "cli", "stats"],
+    ),
+    ("stats", &["source", "rules", "report", "dryrun", "cli"]),
     ("rules", &["report", "dryrun", "cli"]),
     ("report", &["cli"]),
     ("dryrun", &["report", "cli"]),

@@ -167,7 +167,7 @@ fn registered() -> Vec<String> {
 }
 
 const FRAMEWORK_FILES: &[&str] = &[
-    "mod", "alter", "config", "fix", "ignore", "meta", "problem", "sql", "tool",
+    "mod", "alter", "config", "fix", "ignore", "impact", "meta", "problem", "sql", "tool",
 ];
 
 /// Rules that only fire with git history (`--since REF`); their examples

@@ -59,6 +59,27 @@ ddlint dry-run --db \"$SNAPSHOT_URL\" --probe migrations/0042_orders.sql\n  \
 ddlint dry-run --db \"$SNAPSHOT_URL\" --format markdown -o dry-run.md migrations/0042_orders.sql"
     )]
     DryRun(Box<DryRunArgs>),
+    /// Capture production's shape (sizes, row counts, read/write rates,
+    /// NULL fractions and distinct counts; never data) for `check --stats`
+    /// and `dry-run --stats`.
+    #[command(
+        after_help = "Connects like dry-run --db (a URL, a key=value string, or empty for PGHOST/PGUSER/... \
+and ~/.pgpass; TLS as sslmode says). A role with pg_monitor (or pg_read_all_stats) is enough: \
+column statistics need SELECT on the table (pg_stats shows only readable columns), and what the \
+role cannot read is listed under `unreadable`, not fatal. The session is read-only and waits at \
+most 2 s for a lock (sizes of a locked relation then come from pg_class.relpages).\n\n\
+The file holds no row values: per relation its kind, estimated rows, heap/TOAST/index bytes, \
+each index's size, scans and rows written per second, and per column null_frac and n_distinct. \
+Safe to commit (its format is in the README).\n\n\
+--calibrate RUN.json reads a dry-run report made with --stats (on a snapshot of the same \
+database, or seeded with --seed-rows auto) and prints the stats.throughput block that fits \
+its measurements.\n\n\
+Examples:\n  ddlint stats --db \"$PROD_REPLICA_URL\" -o ddlint-stats.json\n  \
+ddlint check --stats ddlint-stats.json migrations/\n  \
+ddlint dry-run --stats ddlint-stats.json --seed-rows auto migrations/\n  \
+ddlint stats --calibrate dry-run.json"
+    )]
+    Stats(StatsArgs),
     /// List every rule: id, category, default severity and summary.
     Rules(RulesArgs),
     /// Show a rule's documentation: why it matters and what to write instead.
@@ -86,6 +107,37 @@ production ran. A file already recorded with another content is recorded with it
 only accept an edit that changes nothing a database would see (a comment, formatting)."
     )]
     Accept(AcceptArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatsArgs {
+    /// The database to read: a URL (postgres://user@host/db?sslmode=require)
+    /// or key=value string; empty or absent: PGHOST, PGUSER, ... and
+    /// ~/.pgpass.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Write the statistics to FILE [default: stdout].
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// How long to watch the activity counters for read and write rates;
+    /// 0: their averages since the last statistics reset.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub sample: String,
+
+    /// Instead of capturing: fit the model's throughputs to a dry-run's
+    /// JSON report (made with --stats) and print the `stats.throughput`
+    /// block for ddlint.yaml.
+    #[arg(long, value_name = "RUN.json", conflicts_with_all = ["db", "output"])]
+    pub calibrate: Option<PathBuf>,
+
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -340,6 +392,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION")]
     pub lock_timeout_max: Option<String>,
 
+    /// Production statistics written by `ddlint stats` [default:
+    /// `stats.file` in the configuration]: locking findings then say the
+    /// relation's size, the estimated duration of the blocking work and the
+    /// reads and writes that would wait, and their severity follows size
+    /// (`stats.small_table`, `stats.large_table`).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+
     #[command(flatten)]
     pub markdown: MarkdownArgs,
 }
@@ -398,9 +458,24 @@ pub struct DryRunArgs {
     pub long_transaction: String,
 
     /// Throwaway server only: fill each table that exists before the
-    /// dry-run with N synthetic rows, so durations mean something.
-    #[arg(long, value_name = "N")]
-    pub seed_rows: Option<u64>,
+    /// dry-run with N synthetic rows, so durations mean something; `auto`:
+    /// production's row count from --stats (at most --seed-max). With
+    /// --stats, columns get production's share of NULLs and number of
+    /// distinct values, so NOT NULL and unique failures show up.
+    #[arg(long, value_name = "N|auto", value_parser = seed_rows_arg)]
+    pub seed_rows: Option<SeedRows>,
+
+    /// The most rows `--seed-rows auto` puts in one table.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub seed_max: u64,
+
+    /// Production statistics written by `ddlint stats` [default:
+    /// `stats.file` in the configuration]: findings and statements carry
+    /// estimates (printed next to the measured durations; `ddlint stats
+    /// --calibrate` fits the model to them), and seeding follows
+    /// production's shape.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
 
     /// Directory with initdb and pg_ctl for the throwaway server.
     #[arg(long, value_name = "DIR")]
@@ -503,6 +578,23 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// `--seed-rows N|auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedRows {
+    Fixed(u64),
+    Auto,
+}
+
+fn seed_rows_arg(s: &str) -> Result<SeedRows, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(SeedRows::Auto);
+    }
+    s.replace('_', "")
+        .parse::<u64>()
+        .map(SeedRows::Fixed)
+        .map_err(|_| format!("expected a number of rows or `auto`, got `{s}`"))
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

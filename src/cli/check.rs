@@ -22,6 +22,8 @@ fn settings_for(args: &CheckArgs) -> Result<rules::Settings, String> {
         s.lock_timeout_max = rules::config::parse_duration(t)
             .ok_or_else(|| format!("--lock-timeout-max: `{t}` is not a duration (e.g. 5s)"))?;
     }
+    s.load_stats(args.stats.as_deref())
+        .map_err(|e| e.to_string())?;
     s.with_cli(&args.select, &args.ignore)
         .map_err(|e| e.to_string())
 }

@@ -14,6 +14,12 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
         if args.assume_in_transaction {
             settings.assume_in_transaction = Some(true);
         }
+        settings
+            .load_stats(args.stats.as_deref())
+            .map_err(|e| e.to_string())?;
+        if args.seed_rows == Some(super::SeedRows::Auto) && settings.stats.is_none() {
+            return Err("--seed-rows auto takes each table's row count from production statistics: give --stats FILE (written by `ddlint stats`)".into());
+        }
         let lock = args.applied.lock_file()?;
         let sources = Sources::new(
             &SourceArgs {
@@ -51,7 +57,12 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             coverage: loaded.coverage,
             db: args.db.clone(),
             pg_bin: args.pg_bin.clone(),
-            seed_rows: args.seed_rows,
+            seed_rows: args.seed_rows.map(|r| match r {
+                super::SeedRows::Fixed(n) => crate::dryrun::seed::Rows::Fixed(n),
+                super::SeedRows::Auto => {
+                    crate::dryrun::seed::Rows::FromStats { max: args.seed_max }
+                }
+            }),
             config: crate::dryrun::run::Config {
                 commit: args.commit,
                 lock_timeout: duration_arg("lock-timeout", &args.lock_timeout)?,

@@ -14,6 +14,7 @@ mod dry_run;
 mod explain;
 mod init;
 mod rules;
+mod stats;
 
 use clap::Parser;
 
@@ -66,6 +67,7 @@ pub fn main() -> i32 {
     let done = match cli.command {
         Command::Check(args) => check::check(*args),
         Command::DryRun(args) => dry_run::dry_run(*args),
+        Command::Stats(args) => stats::stats(args),
         Command::Rules(args) => Ok(rules::list(args)),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Init(args) => init::init(args),

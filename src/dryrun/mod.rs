@@ -17,6 +17,7 @@
 //!
 //! Rendering lives in `report::dryrun`, driven by `cli::dry_run`.
 
+pub mod capture;
 pub mod connect;
 pub mod monitor;
 pub mod observe;
@@ -136,6 +137,36 @@ pub fn fingerprint(client: &mut postgres::Client) -> Result<String, postgres::Er
     Ok(client.query_one(&sql, &[])?.get(0))
 }
 
+/// Each statement's estimated blocking work (`--stats`), from the impact of
+/// the findings on it.
+fn attach_estimates(analysis: &model::Analysis, findings: &[rules::Finding], run: &mut run::Run) {
+    for s in &mut run.statements {
+        let Some(st) = analysis
+            .files
+            .get(s.file)
+            .and_then(|f| f.statements.get(s.stmt))
+        else {
+            continue;
+        };
+        let best = findings
+            .iter()
+            .filter(|f| f.file == s.file && f.line >= st.start.0 && f.line <= st.end.0)
+            .filter_map(|f| f.impact.as_deref())
+            .filter(|i| i.estimated_seconds.is_some())
+            .max_by(|a, b| {
+                a.estimated_seconds
+                    .partial_cmp(&b.estimated_seconds)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        if let Some(i) = best {
+            s.estimate = Some(outcome::Estimate {
+                seconds: i.estimated_seconds.unwrap_or(0.0),
+                work: i.work.clone(),
+            });
+        }
+    }
+}
+
 /// Everything `ddlint dry-run` was asked to do.
 pub struct Request {
     pub inputs: Vec<Input>,
@@ -143,7 +174,7 @@ pub struct Request {
     pub coverage: crate::source::Coverage,
     pub db: Option<String>,
     pub pg_bin: Option<PathBuf>,
-    pub seed_rows: Option<u64>,
+    pub seed_rows: Option<seed::Rows>,
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
@@ -274,11 +305,32 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             ));
         }
         if let Some(rows) = req.seed_rows {
-            let seeded = seed::seed_tables(&mut client, rows)?;
-            notes.push(format!(
-                "seeded {} table(s) with {rows} synthetic rows each",
-                seeded.tables.len()
-            ));
+            let stats = req.settings.stats.as_ref().map(|m| &m.stats);
+            let seeded = seed::seed_tables(&mut client, rows, stats)?;
+            let shape = match stats {
+                Some(s) => format!(
+                    ", NULLs and distinct values as in {} (captured {})",
+                    s.path.display(),
+                    s.snapshot.captured_at
+                ),
+                None => String::new(),
+            };
+            notes.push(match rows {
+                seed::Rows::Fixed(n) => format!(
+                    "seeded {} table(s) with {n} synthetic rows each{shape}",
+                    seeded.tables.len()
+                ),
+                seed::Rows::FromStats { max } => format!(
+                    "seeded {} table(s) with production's row counts (at most {max}){shape}: {}",
+                    seeded.tables.len(),
+                    seeded
+                        .tables
+                        .iter()
+                        .map(|t| format!("{} {}", t.table, t.rows))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
             for (t, why) in &seeded.skipped {
                 notes.push(format!("could not seed {t}: {why}"));
             }
@@ -331,6 +383,7 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
     );
     RUNNING.store(false, Ordering::SeqCst);
     let mut result = result?;
+    attach_estimates(&analysis, &findings, &mut result);
     progress.finish();
     if let Ok(mut g) = CANCEL.lock() {
         *g = None;

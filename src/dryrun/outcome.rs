@@ -152,6 +152,18 @@ pub struct StatementRun {
     pub transaction: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What `check --stats` estimated for the statement's blocking work
+    /// (with `--stats`): shown next to the measured duration, and what
+    /// `ddlint stats --calibrate` fits the throughputs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
+}
+
+/// An estimate from production statistics (`crate::stats`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Estimate {
+    pub seconds: f64,
+    pub work: Vec<crate::stats::Work>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -403,6 +403,7 @@ fn not_run(s: &Step) -> StatementRun {
         disagreements: Vec::new(),
         transaction: s.txn,
         notes: Vec::new(),
+        estimate: None,
     }
 }
 

@@ -24,6 +24,15 @@
 //! - a nullable column of a type ddlint cannot generate is NULL; a NOT NULL
 //!   one without a default makes the table skipped.
 //!
+//! With production statistics (`--stats`, [`Rows::FromStats`] for
+//! `--seed-rows auto`), each table gets production's estimated row count
+//! (capped), and each column production's shape: a `null_frac` share of
+//! its rows NULL (spread over the rows by a multiplicative hash of `g`) and
+//! `n_distinct` distinct values (`g` folded onto `1..k`), so that the
+//! failures only production data reveals (SET NOT NULL on a column with
+//! NULLs, a unique index over duplicates) happen in the dry-run too. A
+//! column without statistics keeps distinct, non-NULL values.
+//!
 //! Partitions get their rows through their partitioned table (rows that fit
 //! no partition fail the insert). When an insert fails (a CHECK constraint,
 //! a domain, partition bounds, a trigger), it is retried once with every
@@ -62,6 +71,8 @@ struct Table {
     oid: i64,
     /// `schema.name` for the report.
     name: String,
+    schema: String,
+    relname: String,
     /// Quoted, schema-qualified, for SQL.
     qname: String,
     columns: Vec<Column>,
@@ -133,17 +144,33 @@ fn db_err(what: &str, e: postgres::Error) -> String {
     format!("{what}: {}", db_message(&e))
 }
 
+/// How many rows each table gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// The same number for every table (`--seed-rows N`).
+    Fixed(u64),
+    /// Production's estimated row count from the statistics, at most `max`
+    /// (`--seed-rows auto --seed-max M`).
+    FromStats { max: u64 },
+}
+
 /// Fills every user table (ordinary and partitioned, not the partitions)
-/// with `rows` synthetic rows, referenced tables first, then analyses them.
+/// with synthetic rows, referenced tables first, then analyses them; with
+/// `stats`, shaped like production's (see the module's documentation).
 /// Only reading the catalog can fail; a table that cannot be seeded is
 /// listed in [`SeedReport::skipped`].
-pub fn seed_tables(client: &mut Client, rows: u64) -> Result<SeedReport, String> {
+pub fn seed_tables(
+    client: &mut Client,
+    rows: Rows,
+    stats: Option<&crate::stats::Stats>,
+) -> Result<SeedReport, String> {
     let mut report = SeedReport::default();
-    if rows == 0 {
+    if rows == Rows::Fixed(0) {
         return Ok(report);
     }
-    let rows = i64::try_from(rows)
-        .map_err(|_| format!("--seed-rows {rows} is too large: use at most {}", i64::MAX))?;
+    if let (Rows::FromStats { .. }, None) = (rows, stats) {
+        return Err("--seed-rows auto takes each table's row count from --stats FILE".into());
+    }
     let version: i32 = client
         .query_one("SELECT current_setting('server_version_num')::int4", &[])
         .map_err(|e| db_err("cannot read the server version", e))?
@@ -160,8 +187,39 @@ pub fn seed_tables(client: &mut Client, rows: u64) -> Result<SeedReport, String>
             continue;
         };
         let table_fks: Vec<&ForeignKey> = fks.iter().filter(|f| f.child == oid).collect();
+        let profile = stats.and_then(|s| {
+            s.relation(&crate::model::catalog::QName::new(
+                table.schema.as_str(),
+                table.relname.as_str(),
+            ))
+        });
+        let n = match (rows, profile) {
+            (Rows::Fixed(n), _) => n,
+            (Rows::FromStats { max }, Some(p)) => match p.rows {
+                Some(n) => n.min(max),
+                None => {
+                    report.skipped.push((
+                        table.name.clone(),
+                        "production's row count is unknown (never analysed): not seeded".into(),
+                    ));
+                    continue;
+                }
+            },
+            (Rows::FromStats { .. }, None) => {
+                report.skipped.push((
+                    table.name.clone(),
+                    "not in the statistics file: not seeded".into(),
+                ));
+                continue;
+            }
+        };
+        if n == 0 {
+            continue;
+        }
+        let n = i64::try_from(n)
+            .map_err(|_| format!("--seed-rows {n} is too large: use at most {}", i64::MAX))?;
         let started = Instant::now();
-        match seed_one(client, &table, &table_fks, &types, rows) {
+        match seed_one(client, &table, &table_fks, &types, n, profile) {
             Ok(n) => {
                 report.tables.push(SeededTable {
                     table: table.name.clone(),
@@ -222,7 +280,7 @@ fn load_tables(client: &mut Client, version: i32) -> Result<Vec<Table>, String> 
         "false"
     };
     let sql = format!(
-        "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, \
+        "SELECT c.oid::int8, n.nspname::text || '.' || c.relname::text, n.nspname::text, c.relname::text, \
                 format('%I.%I', n.nspname, c.relname), \
                 a.attnum, quote_ident(a.attname), a.attname::text, a.attnotnull, \
                 a.atthasdef OR a.attidentity::text <> '' OR {generated}, \
@@ -247,24 +305,26 @@ fn load_tables(client: &mut Client, version: i32) -> Result<Vec<Table>, String> 
             tables.push(Table {
                 oid,
                 name: r.get(1),
-                qname: r.get(2),
+                schema: r.get(2),
+                relname: r.get(3),
+                qname: r.get(4),
                 columns: Vec::new(),
             });
         }
-        let Some(attnum) = r.get::<_, Option<i16>>(3) else {
+        let Some(attnum) = r.get::<_, Option<i16>>(5) else {
             continue; // a table without columns
         };
         if let Some(t) = tables.last_mut() {
             t.columns.push(Column {
                 attnum,
-                qname: r.get(4),
-                name: r.get(5),
-                not_null: r.get(6),
-                defaulted: r.get(7),
-                never_written: r.get(8),
-                type_sql: r.get(9),
-                type_oid: r.get(10),
-                typmod: r.get(11),
+                qname: r.get(6),
+                name: r.get(7),
+                not_null: r.get(8),
+                defaulted: r.get(9),
+                never_written: r.get(10),
+                type_sql: r.get(11),
+                type_oid: r.get(12),
+                typmod: r.get(13),
             });
         }
     }
@@ -470,6 +530,7 @@ fn seed_one(
     fks: &[&ForeignKey],
     types: &HashMap<i64, TypeInfo>,
     rows: i64,
+    profile: Option<&crate::stats::RelationStats>,
 ) -> Result<u64, String> {
     let g = "g.g";
     let mut fills: Vec<Fill> = Vec::with_capacity(table.columns.len());
@@ -477,8 +538,17 @@ fn seed_one(
         let fill = if c.never_written || c.defaulted {
             Fill::Default
         } else {
-            match value_expr(types, c.type_oid, c.typmod, g) {
-                Some(e) => Fill::Expr(e),
+            let shape = profile.and_then(|p| p.column(&c.name));
+            let folded = shape.and_then(|s| distinct_values(s.n_distinct, rows));
+            let source = match folded {
+                Some(k) => format!("((({g}) - 1) % {k} + 1)"),
+                None => g.to_string(),
+            };
+            match value_expr(types, c.type_oid, c.typmod, &source) {
+                Some(e) => Fill::Expr(match shape {
+                    Some(s) if !c.not_null && s.null_frac > 0.0 => with_nulls(&e, s.null_frac, g),
+                    _ => e,
+                }),
                 None if !c.not_null => Fill::Null,
                 None => {
                     return Err(format!(
@@ -607,9 +677,44 @@ fn seed_one(
     }
 }
 
+/// How many distinct values `n_distinct` means for `rows` rows (`None`:
+/// as many as rows, or unknown).
+fn distinct_values(n_distinct: f64, rows: i64) -> Option<i64> {
+    let k = if n_distinct > 0.0 {
+        n_distinct.round()
+    } else if n_distinct < 0.0 {
+        (-n_distinct * rows as f64).ceil()
+    } else {
+        return None;
+    };
+    let k = (k as i64).max(1);
+    (k < rows).then_some(k)
+}
+
+/// `e`, NULL on a `frac` share of the rows, spread over them (Knuth's
+/// multiplicative hash of g modulo a prime).
+fn with_nulls(e: &str, frac: f64, g: &str) -> String {
+    const P: i64 = 1_000_003;
+    let cut = (frac.clamp(0.0, 1.0) * P as f64).round() as i64;
+    format!("CASE WHEN (({g}) * 2654435761) % {P} < {cut} THEN NULL ELSE {e} END")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn production_shape() {
+        assert_eq!(distinct_values(3.0, 1000), Some(3));
+        assert_eq!(distinct_values(-0.5, 1000), Some(500));
+        assert_eq!(distinct_values(-1.0, 1000), None);
+        assert_eq!(distinct_values(0.0, 1000), None);
+        assert_eq!(distinct_values(5000.0, 1000), None);
+        assert_eq!(
+            with_nulls("(g)", 0.25, "g"),
+            "CASE WHEN ((g) * 2654435761) % 1000003 < 250001 THEN NULL ELSE (g) END"
+        );
+    }
 
     #[test]
     fn numeric_values_fit_precision_and_scale() {

@@ -36,6 +36,18 @@ impl fmt::Display for QName {
     }
 }
 
+/// `schema.name` as Display writes it (the first dot splits: JSON read
+/// back by ddlint itself, e.g. `stats --calibrate`).
+impl<'de> serde::Deserialize<'de> for QName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.split_once('.') {
+            Some((a, b)) => Ok(QName::new(a, b)),
+            None => Ok(QName::new("public", s)),
+        }
+    }
+}
+
 impl serde::Serialize for QName {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

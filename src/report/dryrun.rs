@@ -300,7 +300,14 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
             .to_string(),
         Status::NotRun => "not run".dimmed().to_string(),
     };
-    writeln!(o, "{head} {status}")?;
+    match &s.estimate {
+        Some(e) if s.status != Status::NotRun => writeln!(
+            o,
+            "{head} {status} (estimated {} from production statistics)",
+            crate::stats::pretty_seconds(e.seconds)
+        )?,
+        _ => writeln!(o, "{head} {status}")?,
+    }
     if s.status == Status::NotRun {
         return Ok(());
     }
@@ -526,6 +533,9 @@ fn json(
         m.insert("disagreements".into(), json!(s.disagreements));
         if !s.notes.is_empty() {
             m.insert("run_notes".into(), json!(s.notes));
+        }
+        if let Some(e) = &s.estimate {
+            m.insert("estimate".into(), json!(e));
         }
         m
     };

@@ -30,6 +30,10 @@ pub fn write(
             msg.push_str("\n\nalso: ");
             msg.push_str(&f.related.join(", "));
         }
+        if let Some(i) = &f.impact {
+            msg.push_str("\n\nproduction: ");
+            msg.push_str(&i.summary);
+        }
         if let Some(h) = &f.help {
             msg.push_str("\n\nhelp: ");
             msg.push_str(h);

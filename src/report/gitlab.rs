@@ -37,6 +37,10 @@ pub fn write(
         if !f.related.is_empty() {
             description.push_str(&format!(" (also: {})", f.related.join(", ")));
         }
+        if let Some(i) = &f.impact {
+            description.push_str(" — production: ");
+            description.push_str(&i.summary);
+        }
         if let Some(h) = &f.help {
             description.push_str(" — ");
             description.push_str(h);

@@ -112,6 +112,9 @@ struct FindingOut<'a> {
     /// Other rules that found the same problem (one finding per problem).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     related: &'a [&'static str],
+    /// Production size and traffic (`--stats`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<&'a crate::rules::impact::Impact>,
 }
 
 #[derive(Serialize)]
@@ -198,6 +201,7 @@ pub fn write(
             help: f.help.as_deref(),
             fix: f.fix.as_deref(),
             related: &f.related,
+            impact: f.impact.as_deref(),
         })
         .collect();
     let summary = Summary {

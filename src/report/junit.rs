@@ -74,6 +74,9 @@ pub fn write(
                         x.rule,
                         x.message
                     );
+                    if let Some(i) = &x.impact {
+                        l.push_str(&format!("\n  production: {}", i.summary));
+                    }
                     if let Some(h) = &x.help {
                         l.push_str(&format!("\n  help: {h}"));
                     }

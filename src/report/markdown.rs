@@ -250,6 +250,9 @@ pub fn write(
                 let also: Vec<String> = x.related.iter().map(|r| format!("`{r}`")).collect();
                 s.push_str(&format!("  - also: {}\n", also.join(", ")));
             }
+            if let Some(i) = &x.impact {
+                s.push_str(&format!("  - production: {}\n", i.summary));
+            }
             if let Some(h) = &x.help {
                 s.push_str(&format!("  - {h}\n"));
             }

@@ -77,6 +77,10 @@ pub fn write(
             text.push_str("\nalso: ");
             text.push_str(&f.related.join(", "));
         }
+        if let Some(i) = &f.impact {
+            text.push_str("\nproduction: ");
+            text.push_str(&i.summary);
+        }
         if let Some(h) = &f.help {
             text.push_str("\nhelp: ");
             text.push_str(h);
@@ -109,6 +113,9 @@ pub fn write(
         }
         if !f.related.is_empty() {
             r["properties"]["related"] = json!(f.related);
+        }
+        if let Some(i) = &f.impact {
+            r["properties"]["impact"] = json!(i);
         }
         r
     };

@@ -380,6 +380,16 @@ pub fn render_finding(out: &mut String, analysis: &Analysis, fnd: &Finding) {
             fnd.related.join(", ")
         );
     }
+    if let Some(i) = &fnd.impact {
+        let _ = writeln!(
+            out,
+            "{:>gutter$} {} {}: {}",
+            "",
+            "=".blue().bold(),
+            "production".bold(),
+            i.summary
+        );
+    }
     if let Some(h) = &fnd.help {
         let _ = writeln!(
             out,

@@ -39,6 +39,9 @@ pub struct ConfigFile {
     /// Template / psql variables (used by the migration-tool layouts).
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// Production statistics (`ddlint stats`) and the size/time model.
+    #[serde(default)]
+    pub stats: crate::stats::Config,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -93,6 +96,10 @@ pub struct Settings {
     /// Report every rule's finding on its own instead of one per problem
     /// (`--ungrouped`, for measuring what grouping merges).
     pub ungrouped: bool,
+    /// `stats:` (its `file` made relative to the current directory).
+    pub stats_config: crate::stats::Config,
+    /// The loaded statistics and model (`--stats` or `stats.file`).
+    pub stats: Option<std::sync::Arc<crate::stats::Model>>,
 }
 
 impl Default for Settings {
@@ -109,6 +116,8 @@ impl Default for Settings {
             cli: Policy::default(),
             root: None,
             ungrouped: false,
+            stats_config: crate::stats::Config::default(),
+            stats: None,
         }
     }
 }
@@ -240,6 +249,27 @@ impl Settings {
             })?;
         }
         s.variables = cf.variables;
+        s.stats_config = cf.stats;
+        if let (Some(f), Some(root)) = (&s.stats_config.file, &s.root) {
+            if f.is_relative() {
+                s.stats_config.file = Some(root.join(f));
+            }
+        }
+        for (k, v) in [
+            ("scan", s.stats_config.throughput.scan),
+            (
+                "validate_foreign_key",
+                s.stats_config.throughput.validate_foreign_key,
+            ),
+            ("index_build", s.stats_config.throughput.index_build),
+            ("rewrite", s.stats_config.throughput.rewrite),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(ConfigError(format!(
+                    "{name}: `stats.throughput.{k}`: {v} is not a throughput (MB/s above 0)"
+                )));
+            }
+        }
         s.exclude = globs(&cf.exclude, "exclude", &name)?;
         check_selectors(&cf.rules.enable, "rules.enable", &name)?;
         check_selectors(&cf.rules.disable, "rules.disable", &name)?;
@@ -263,6 +293,23 @@ impl Settings {
             ));
         }
         Ok(s)
+    }
+
+    /// Load the statistics: `--stats FILE`, else `stats.file` of the
+    /// configuration; none without either.
+    pub fn load_stats(&mut self, cli: Option<&Path>) -> Result<(), ConfigError> {
+        let Some(path) = cli
+            .map(Path::to_path_buf)
+            .or_else(|| self.stats_config.file.clone())
+        else {
+            return Ok(());
+        };
+        let stats = crate::stats::Stats::load(&path).map_err(|e| ConfigError(e.to_string()))?;
+        self.stats = Some(std::sync::Arc::new(crate::stats::Model::new(
+            stats,
+            &self.stats_config,
+        )));
+        Ok(())
     }
 
     pub fn load(file: &Path) -> Result<Settings, ConfigError> {
@@ -421,4 +468,14 @@ overrides: []
 
 # Variables substituted in migration templates (${name}, :name).
 variables: {}
+
+# Production statistics (written by `ddlint stats --db URL -o FILE`): locking
+# findings then say how large the table is, how long the blocking work lasts
+# and how many queries would wait; severity follows size.
+#stats:
+#  file: ddlint-stats.json
+#  small_table: 10000        # rows (or 50MB): findings below become info
+#  large_table: 10000000     # rows (or 10GB): findings above are errors
+#  pool_size: 100            # default: the server's max_connections
+#  throughput: {scan: 1900, validate_foreign_key: 570, index_build: 180, rewrite: 90}   # MB/s
 "#;

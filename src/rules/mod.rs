@@ -24,6 +24,7 @@ pub mod alter;
 pub mod config;
 pub mod fix;
 pub mod ignore;
+pub mod impact;
 pub mod meta;
 pub mod problem;
 pub mod sql;
@@ -133,6 +134,10 @@ pub struct Finding {
     /// The edits `--fix` applies (empty when the fix is not mechanical).
     #[serde(skip)]
     pub edits: Vec<Edit>,
+    /// Production size and traffic (`check --stats`), on findings whose
+    /// cause is the traffic a statement blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Box<impact::Impact>>,
 }
 
 /// A finding before configuration (severity, ignores) is applied.
@@ -538,6 +543,9 @@ pub fn run_with(
     // Findings per file, in the order rules emitted them.
     let mut raws: Vec<Vec<Raw>> = paths.iter().map(|_| Vec::new()).collect();
     let mut facts: Vec<FileFacts> = paths.iter().map(|_| FileFacts::default()).collect();
+    // With production statistics: each statement's blocking work, priced.
+    let mut work: std::collections::HashMap<(usize, usize), Vec<crate::stats::Work>> =
+        std::collections::HashMap::new();
     let mut visit = |v: &StatementView| {
         if !v.report {
             return;
@@ -555,6 +563,12 @@ pub fn run_with(
             settings,
         };
         take_facts(&cx, &mut facts[v.file]);
+        if let Some(model) = &settings.stats {
+            let w = impact::work_of(&cx, model);
+            if !w.is_empty() {
+                work.insert((v.file, v.statement.index), w);
+            }
+        }
         for (i, r) in RULES.iter().enumerate() {
             if let Hook::Statement(f) = r.hook {
                 if active[v.file][i] {
@@ -642,10 +656,33 @@ pub fn run_with(
             let m = meta(r.rule)?;
             let fa = &analysis.files[r.file];
             // A group is as severe as its most severe member.
-            let severity = std::iter::once(m)
+            let mut severity = std::iter::once(m)
                 .chain(r.related.iter().filter_map(|id| meta(id)))
                 .filter_map(|m| settings.severity(m, &fa.path))
                 .max()?;
+            // Production's size and traffic, on findings about traffic.
+            let mut impact = None;
+            if let Some(model) = &settings.stats {
+                let traffic = problem::causes(&r).contains(&Cause::Traffic);
+                if let Some(st) = traffic
+                    .then(|| problem::statement_of(fa, &r))
+                    .flatten()
+                    .map(|i| &fa.statements[i])
+                {
+                    let w = work
+                        .get(&(r.file, st.index))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    let (found, sized) =
+                        impact::assess(model, st, w, analysis.catalog(fa.project), &analysis.files);
+                    if let Some(s) = sized {
+                        severity = s;
+                    }
+                    if !found.summary.is_empty() {
+                        impact = Some(Box::new(found));
+                    }
+                }
+            }
             let at = r.at.unwrap_or_else(|| {
                 let start = fa.lines.line_col(&fa.text, r.span.start);
                 let end = fa.lines.line_col(&fa.text, r.span.end);
@@ -670,6 +707,7 @@ pub fn run_with(
                 fix: r.fix,
                 related: r.related,
                 edits: r.edits,
+                impact,
             })
         })
         .collect();

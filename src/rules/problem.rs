@@ -49,7 +49,7 @@ pub const GENERAL: &[&str] = &[
 
 /// The causes of a finding: its rule's category says whether it is about
 /// traffic; the rule may add causes of its own.
-fn causes(r: &Raw) -> Vec<Cause> {
+pub(crate) fn causes(r: &Raw) -> Vec<Cause> {
     let mut c = r.causes.clone();
     // What ddlint could not model is not a problem of the migration's: it
     // stays a note of its own.
@@ -67,7 +67,7 @@ fn causes(r: &Raw) -> Vec<Cause> {
 }
 
 /// Which statement of the file a finding is on (`None`: not on one).
-fn statement_of(fa: &FileAnalysis, r: &Raw) -> Option<usize> {
+pub(crate) fn statement_of(fa: &FileAnalysis, r: &Raw) -> Option<usize> {
     if r.at.is_some() {
         return None;
     }
