@@ -614,3 +614,93 @@ fn seeding_from_stats_reproduces_production_failures() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--stats FILE"), "{}", stderr(&o));
 }
+
+/// The capture's queries on every major the harness has (11-18):
+/// partitioned tables sum their partitions, partitions name their parent,
+/// a table never analysed has no row estimate and says so.
+#[test]
+fn capture_on_every_major() {
+    let majors = PgServer::available_majors();
+    if majors.is_empty() {
+        assert!(
+            std::env::var("DDLINT_REQUIRE_PG").is_err(),
+            "PostgreSQL is required"
+        );
+        return;
+    }
+    for major in majors {
+        let pg = PgServer::start(major).unwrap_or_else(|e| panic!("{major}: {e}"));
+        let mut c = pg.connect().unwrap();
+        c.batch_execute(
+            "CREATE TABLE m (id int, at date NOT NULL, v text) PARTITION BY RANGE (at);
+             CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+             CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+             INSERT INTO m SELECT g, date '2025-06-01' + (g % 400), CASE WHEN g % 2 = 0 THEN 'x' END
+               FROM generate_series(1, 3000) g;
+             CREATE INDEX m_id ON m (id);
+             CREATE MATERIALIZED VIEW mv AS SELECT id FROM m_2025;
+             CREATE TABLE fresh (id int PRIMARY KEY);",
+        )
+        .unwrap();
+        for q in [
+            "VACUUM ANALYZE m_2025",
+            "VACUUM ANALYZE m_2026",
+            "ANALYZE m",
+            "ANALYZE mv",
+        ] {
+            c.batch_execute(q).unwrap();
+        }
+        let o = ddlint(&[
+            "stats",
+            "--db",
+            &pg.conn_string("postgres"),
+            "--sample",
+            "0",
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{major}: {}", stderr(&o));
+        let v = json(&o);
+        let rel = |name: &str| -> Value {
+            v["relations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name)
+                .cloned()
+                .unwrap_or_else(|| panic!("{major}: no {name}: {v:#}"))
+        };
+        let (a, b, parent) = (rel("m_2025"), rel("m_2026"), rel("m"));
+        assert_eq!(parent["kind"], "partitioned table", "{major}");
+        assert_eq!(a["parent"]["name"], "m", "{major}");
+        let sum = a["rows"].as_u64().unwrap() + b["rows"].as_u64().unwrap();
+        assert_eq!(sum, 3000, "{major}");
+        assert_eq!(parent["rows"].as_u64(), Some(sum), "{major}: {parent:#}");
+        assert_eq!(
+            parent["heap_bytes"].as_u64().unwrap(),
+            a["heap_bytes"].as_u64().unwrap() + b["heap_bytes"].as_u64().unwrap(),
+            "{major}"
+        );
+        // The partitioned table's columns are the inherited statistics.
+        let v_col = parent["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "v")
+            .cloned()
+            .unwrap_or_else(|| panic!("{major}: {parent:#}"));
+        assert!(
+            (v_col["null_frac"].as_f64().unwrap() - 0.5).abs() < 0.05,
+            "{major}"
+        );
+        assert_eq!(rel("mv")["kind"], "materialized view", "{major}");
+        assert_eq!(a["indexes"][0]["name"], "m_2025_id_idx", "{major}");
+        if major >= 14 {
+            // reltuples is -1 until the first VACUUM or ANALYZE (14+).
+            assert!(rel("fresh").get("rows").is_none(), "{major}");
+            assert!(
+                v["unreadable"].to_string().contains("public.fresh"),
+                "{major}"
+            );
+        }
+    }
+}

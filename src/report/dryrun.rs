@@ -667,10 +667,14 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result
             md_escape(&s.path),
             s.line,
             md_escape(&s.kind),
-            if s.status == Status::NotRun {
-                "-".into()
-            } else {
-                secs(s.duration_ms)
+            match (&s.status, &s.estimate) {
+                (Status::NotRun, _) => "-".into(),
+                (_, Some(e)) => format!(
+                    "{} (estimated {})",
+                    secs(s.duration_ms),
+                    crate::stats::pretty_seconds(e.seconds)
+                ),
+                _ => secs(s.duration_ms),
             },
             if locks.is_empty() {
                 "-".into()
