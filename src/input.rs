@@ -103,6 +103,28 @@ pub struct Input {
     /// each other's objects. `None` is history every project shares
     /// (`--schema`): it builds the catalog each project starts from.
     pub project: Option<usize>,
+    /// The session the migration runner prepares before running it
+    /// (`session:` in ddlint.yaml): the model starts the file from it.
+    pub session: Option<std::sync::Arc<RunnerSession>>,
+}
+
+/// Settings a migration runner applies before each migration (a script,
+/// connection options, role or database defaults), as `session:` in
+/// ddlint.yaml gives them. `None` fields are the server's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunnerSession {
+    /// `Some(None)`: set to 0 (no limit).
+    pub lock_timeout: Option<Option<std::time::Duration>>,
+    pub statement_timeout: Option<Option<std::time::Duration>>,
+    pub search_path: Option<Vec<String>>,
+    pub timezone: Option<String>,
+    pub role: Option<String>,
+}
+
+impl RunnerSession {
+    pub fn is_empty(&self) -> bool {
+        *self == RunnerSession::default()
+    }
 }
 
 /// The names of ddlint's configuration file: `rules::config` reads it, and

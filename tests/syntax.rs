@@ -217,6 +217,7 @@ fn check_invariants(text: &str) -> Result<(), TestCaseError> {
         report: true,
         map: None,
         project: Some(0),
+        session: None,
     }];
     let (_, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let lines = LineIndex::new(text);

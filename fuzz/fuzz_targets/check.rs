@@ -15,8 +15,8 @@ fuzz_target!(|data: &[u8]| {
         _ => Wrapping::ImplicitMultiStatement,
     };
     let inputs = vec![
-        Input { path: "001_setup.sql".into(), text: "CREATE TABLE t (id int PRIMARY KEY, v text);".into(), wrapping, layout: Default::default(), report: false, map: None, project: Some(0) },
-        Input { path: "002_fuzz.sql".into(), text, wrapping, layout: Default::default(), report: true, map: None, project: Some(0) },
+        Input { path: "001_setup.sql".into(), text: "CREATE TABLE t (id int PRIMARY KEY, v text);".into(), wrapping, layout: Default::default(), report: false, map: None, project: Some(0), session: None },
+        Input { path: "002_fuzz.sql".into(), text, wrapping, layout: Default::default(), report: true, map: None, project: Some(0), session: None },
     ];
     let opts = Options { pg_version: pg, timezone_utc: true };
     let (analysis, findings) = rules::run(inputs, &opts, &Settings::default());

@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let source::Loaded { parts, coverage, .. } = loaded;
     let inputs: Vec<Input> = parts
         .into_iter()
-        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, layout: p.layout, report: true, map: p.map, project: Some(p.project) })
+        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, layout: p.layout, report: true, map: p.map, project: Some(p.project), session: None })
         .collect();
     let (analysis, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let sink = &mut std::io::sink();

@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
         report: true,
         map: None,
         project: Some(0),
+        session: None,
     }];
     let (_, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let lines = LineIndex::new(&text);

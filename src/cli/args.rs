@@ -421,13 +421,15 @@ pub struct DryRunArgs {
     #[arg(long)]
     pub commit: bool,
 
-    /// lock_timeout for the migration session ("off" or 0 to wait forever).
-    #[arg(long, value_name = "DURATION", default_value = "2s")]
-    pub lock_timeout: String,
+    /// lock_timeout for the migration session ("off" or 0 to wait forever)
+    /// [default: `session.lock_timeout` in the configuration, else 2s].
+    #[arg(long, value_name = "DURATION")]
+    pub lock_timeout: Option<String>,
 
-    /// statement_timeout for the migration session.
-    #[arg(long, value_name = "DURATION", default_value = "off")]
-    pub statement_timeout: String,
+    /// statement_timeout for the migration session [default:
+    /// `session.statement_timeout` in the configuration, else off].
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
 
     /// deadlock_timeout (also how soon log_lock_waits logs a wait), where
     /// the role may set it.
@@ -449,7 +451,8 @@ pub struct DryRunArgs {
     pub probe: bool,
 
     /// TimeZone of the migration session, where the migration tool's
-    /// connection sets one (JDBC sends the JVM's) [default: the server's].
+    /// connection sets one (JDBC sends the JVM's) [default:
+    /// `session.timezone` in the configuration, else the server's].
     #[arg(long, value_name = "ZONE", value_parser = timezone_arg, allow_hyphen_values = true)]
     pub timezone: Option<String>,
 

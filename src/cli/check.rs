@@ -58,7 +58,8 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     let warned = std::cell::Cell::new(false);
     type Checked = (model::Analysis, Vec<rules::Finding>, source::Loaded);
     let run = || -> Result<Checked, source::SourceError> {
-        let (mut loaded, inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        let (mut loaded, mut inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        settings.prepare_sessions(&mut inputs);
         if !warned.replace(true) {
             // Projects that could not be read are not linted; the others
             // are, and the run does not pass (exit status 2).

@@ -36,7 +36,24 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             },
             &args.paths,
         )?;
-        let (loaded, inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        let (loaded, mut inputs) = sources.load(&args.paths, &|p| settings.excluded(p))?;
+        settings.prepare_sessions(&mut inputs);
+        // One session runs every file: the runner's for the first file run.
+        let reported: Vec<&crate::input::Input> = inputs.iter().filter(|i| i.report).collect();
+        let runner = reported
+            .first()
+            .and_then(|i| i.session.as_deref())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(other) = reported
+            .iter()
+            .find(|i| i.session.as_deref().cloned().unwrap_or_default() != runner)
+        {
+            eprintln!(
+                "ddlint: warning: `session:` overrides give {} another session than {}; dry-run runs every file in one session, with {}'s settings",
+                other.path, reported[0].path, reported[0].path
+            );
+        }
         if let Some(e) = loaded.failed.first() {
             return Err(e.clone().into());
         }
@@ -65,14 +82,24 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             }),
             config: crate::dryrun::run::Config {
                 commit: args.commit,
-                lock_timeout: duration_arg("lock-timeout", &args.lock_timeout)?,
-                statement_timeout: duration_arg("statement-timeout", &args.statement_timeout)?,
+                lock_timeout: match &args.lock_timeout {
+                    Some(v) => duration_arg("lock-timeout", v)?,
+                    None => runner
+                        .lock_timeout
+                        .unwrap_or(Some(std::time::Duration::from_secs(2))),
+                },
+                statement_timeout: match &args.statement_timeout {
+                    Some(v) => duration_arg("statement-timeout", v)?,
+                    None => runner.statement_timeout.unwrap_or(None),
+                },
                 deadlock_timeout: duration_arg("deadlock-timeout", &args.deadlock_timeout)?,
                 log_lock_waits: !args.no_log_lock_waits,
                 probe: args.probe,
                 long_transaction: duration_arg("long-transaction", &args.long_transaction)?
                     .unwrap_or(std::time::Duration::from_secs(60)),
-                timezone: args.timezone.clone(),
+                timezone: args.timezone.clone().or(runner.timezone.clone()),
+                search_path: runner.search_path.clone(),
+                role: runner.role.clone(),
             },
             application_name: args.application_name.clone(),
             settings,

@@ -359,6 +359,15 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             ));
         }
     }
+    for (name, value, at) in run::target_defaults(&mut client) {
+        notes.push(format!(
+            "the target already sets {name} = {value} for the {at} (ALTER ... SET): a runner that sets nothing runs with it{}",
+            match name.to_ascii_lowercase().as_str() {
+                "lock_timeout" | "statement_timeout" => "; `session:` in ddlint.yaml tells check the same",
+                _ => "",
+            }
+        ));
+    }
     let settings = run::apply_settings(&mut client, &req.config);
     if let Ok(mut g) = CANCEL.lock() {
         *g = Some((target.clone(), client.cancel_token()));

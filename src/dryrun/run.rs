@@ -43,6 +43,10 @@ pub struct Config {
     /// TimeZone for the migration session (`--timezone`), as the tool's
     /// connection would set it; None keeps the server's.
     pub timezone: Option<String>,
+    /// search_path the runner sets (`session.search_path`), as a list.
+    pub search_path: Option<Vec<String>>,
+    /// The role the runner switches to (`session.role`): SET ROLE.
+    pub role: Option<String>,
 }
 
 /// How to open more sessions to the same database (monitor, probes,
@@ -68,6 +72,32 @@ fn duration_setting(d: Option<Duration>) -> String {
 /// Applies the session settings; a setting the role may not change is
 /// reported, not fatal.
 pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
+    let mut done = Vec::new();
+    // The role first: what it may set, and its defaults, follow it.
+    if let Some(role) = &cfg.role {
+        let quoted = role.replace('"', "\"\"");
+        let res = client.batch_execute(&format!("SET ROLE \"{quoted}\""));
+        done.push(SettingResult {
+            name: "role",
+            value: role.clone(),
+            applied: res.is_ok(),
+            note: res.as_ref().err().map(db_error_text),
+        });
+    }
+    if let Some(path) = &cfg.search_path {
+        let value = path
+            .iter()
+            .map(|s| format!("\"{}\"", s.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let res = client.execute("SELECT set_config('search_path', $1, false)", &[&value]);
+        done.push(SettingResult {
+            name: "search_path",
+            value,
+            applied: res.is_ok(),
+            note: res.as_ref().err().map(db_error_text),
+        });
+    }
     let mut wanted: Vec<(&'static str, String)> = vec![
         ("lock_timeout", duration_setting(cfg.lock_timeout)),
         ("statement_timeout", duration_setting(cfg.statement_timeout)),
@@ -81,29 +111,53 @@ pub fn apply_settings(client: &mut Client, cfg: &Config) -> Vec<SettingResult> {
             wanted.push(("deadlock_timeout", duration_setting(Some(d))));
         }
     }
-    wanted
-        .into_iter()
-        .map(|(name, value)| {
-            let quoted = value.replace('\'', "''");
-            let res = client.batch_execute(&format!("SET {name} = '{quoted}'"));
-            let note = res.as_ref().err().map(|e| {
-                if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
-                    format!(
-                        "the role may not set {name} (needs superuser, or GRANT SET ON PARAMETER \
+    done.extend(wanted.into_iter().map(|(name, value)| {
+        let quoted = value.replace('\'', "''");
+        let res = client.batch_execute(&format!("SET {name} = '{quoted}'"));
+        let note = res.as_ref().err().map(|e| {
+            if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                format!(
+                    "the role may not set {name} (needs superuser, or GRANT SET ON PARAMETER \
                          {name} on PostgreSQL 15+); the server's value stays"
-                    )
-                } else {
-                    db_error_text(e)
-                }
-            });
-            SettingResult {
-                name,
-                value,
-                applied: res.is_ok(),
-                note,
+                )
+            } else {
+                db_error_text(e)
             }
-        })
-        .collect()
+        });
+        SettingResult {
+            name,
+            value,
+            applied: res.is_ok(),
+            note,
+        }
+    }));
+    done
+}
+
+/// Defaults the target's role or database already set (`ALTER ROLE ...
+/// SET`, `ALTER DATABASE ... SET`) for the settings the run cares about:
+/// `(setting, value, where)`. Read before the run's own SETs.
+pub fn target_defaults(client: &mut Client) -> Vec<(String, String, String)> {
+    let rows = client.query(
+        "SELECT split_part(c, '=', 1), substr(c, strpos(c, '=') + 1), \
+                CASE WHEN s.setrole <> 0 AND s.setdatabase <> 0 THEN 'role ' || current_user || ' in database ' || current_database() \
+                     WHEN s.setrole <> 0 THEN 'role ' || current_user \
+                     ELSE 'database ' || current_database() END \
+         FROM pg_db_role_setting s, unnest(s.setconfig) c \
+         WHERE s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user)) \
+           AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database())) \
+           AND NOT (s.setrole = 0 AND s.setdatabase = 0) \
+           AND lower(split_part(c, '=', 1)) IN ('lock_timeout', 'statement_timeout', 'search_path', 'timezone') \
+         ORDER BY 1",
+        &[],
+    );
+    match rows {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Runs the history (files before `--since`, `--schema` files) as the

@@ -1614,6 +1614,7 @@ mod tests {
             report: true,
             map: None,
             project: None,
+            session: None,
         };
         let a = analyse(
             vec![input("001.sql", history), input("002.sql", change)],

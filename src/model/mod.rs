@@ -234,7 +234,7 @@ fn analyse_file(
         Some(m) => LineIndex::mapped(m.clone()),
         None => LineIndex::new(&input.text),
     };
-    let mut session = Session::new(opts.timezone_utc);
+    let mut session = Session::prepared(opts.timezone_utc, input.session.as_deref());
     // A query string holding one statement forms no implicit transaction
     // block (exec_simple_query groups statements only when there are
     // several): such a file runs like autocommit, so CREATE INDEX
@@ -584,6 +584,7 @@ fn set_setting(
                 value: v,
                 local,
                 at,
+                runner: false,
             });
         }
         "session_replication_role" => {
@@ -591,6 +592,7 @@ fn set_setting(
                 value: v.eq_ignore_ascii_case("replica"),
                 local,
                 at,
+                runner: false,
             });
         }
         "statement_timeout" => {
@@ -598,6 +600,7 @@ fn set_setting(
                 value: v,
                 local,
                 at,
+                runner: false,
             });
         }
         _ => {}

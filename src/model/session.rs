@@ -9,8 +9,11 @@ pub struct Setting<T> {
     pub value: T,
     /// Set with SET LOCAL: reverts at the end of the transaction.
     pub local: bool,
-    /// Byte offset of the statement that set it.
+    /// Byte offset of the statement that set it (0 for the runner's).
     pub at: usize,
+    /// Set by the migration runner before the file (`session:` in
+    /// ddlint.yaml), not by the file.
+    pub runner: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -33,6 +36,32 @@ impl Session {
             statement_timeout: None,
             replica: None,
         }
+    }
+
+    /// The session the runner prepares for a file: the server's defaults,
+    /// then what `session:` in ddlint.yaml sets.
+    pub fn prepared(timezone_utc: bool, runner: Option<&crate::input::RunnerSession>) -> Self {
+        let mut s = Session::new(timezone_utc);
+        let Some(r) = runner else { return s };
+        let set = |v: Option<Duration>| Setting {
+            value: v,
+            local: false,
+            at: 0,
+            runner: true,
+        };
+        s.lock_timeout = r.lock_timeout.map(set);
+        s.statement_timeout = r.statement_timeout.map(set);
+        if let Some(p) = &r.search_path {
+            s.search_path = p
+                .iter()
+                .filter(|x| !x.is_empty() && *x != "$user" && *x != "pg_catalog")
+                .cloned()
+                .collect();
+        }
+        if let Some(z) = &r.timezone {
+            s.timezone_utc = is_utc_zone(z);
+        }
+        s
     }
 
     /// Foreign-key triggers fire (not in replica mode).

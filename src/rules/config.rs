@@ -42,6 +42,102 @@ pub struct ConfigFile {
     /// Production statistics (`ddlint stats`) and the size/time model.
     #[serde(default)]
     pub stats: crate::stats::Config,
+    /// What the migration runner sets before each migration.
+    #[serde(default)]
+    pub session: SessionConfig,
+}
+
+/// `session:`: settings the migration runner applies before each
+/// migration (a script it runs first, connection options, `ALTER ROLE ...
+/// SET`). The model starts each file from them; `dry-run` applies them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    pub lock_timeout: Option<Scalar>,
+    pub statement_timeout: Option<Scalar>,
+    /// A list, or one comma-separated string as `SET search_path` takes.
+    pub search_path: Option<SearchPath>,
+    pub timezone: Option<String>,
+    pub role: Option<String>,
+}
+
+/// A YAML scalar written as a number (`0`, milliseconds) or a string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(u64),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SearchPath {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl SessionConfig {
+    /// The runner's session, checked: `key` names it in errors.
+    fn resolve(&self, key: &str, file: &str) -> Result<crate::input::RunnerSession, ConfigError> {
+        let duration =
+            |k: &str, v: &Option<Scalar>| -> Result<Option<Option<Duration>>, ConfigError> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => crate::model::session::parse_duration_ms(&v.text())
+                        .map(Some)
+                        .ok_or_else(|| {
+                            ConfigError(format!(
+                            "{file}: `{key}.{k}`: `{}` is not a duration (e.g. 3s, 500ms, 1min, 0)",
+                            v.text()
+                        ))
+                        }),
+                }
+            };
+        if let Some(z) = &self.timezone {
+            crate::model::timezone::parse(z)
+                .map_err(|e| ConfigError(format!("{file}: `{key}.timezone`: {e}")))?;
+        }
+        Ok(crate::input::RunnerSession {
+            lock_timeout: duration("lock_timeout", &self.lock_timeout)?,
+            statement_timeout: duration("statement_timeout", &self.statement_timeout)?,
+            search_path: self.search_path.as_ref().map(|p| match p {
+                SearchPath::List(v) => v.iter().map(|s| s.trim().to_string()).collect(),
+                SearchPath::Text(s) => s
+                    .split(',')
+                    .map(|x| x.trim().trim_matches('"').to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect(),
+            }),
+            timezone: self.timezone.clone(),
+            role: self.role.clone(),
+        })
+    }
+}
+
+/// Later layers' fields win.
+fn merge_session(
+    base: &crate::input::RunnerSession,
+    over: &crate::input::RunnerSession,
+) -> crate::input::RunnerSession {
+    crate::input::RunnerSession {
+        lock_timeout: over.lock_timeout.or(base.lock_timeout),
+        statement_timeout: over.statement_timeout.or(base.statement_timeout),
+        search_path: over
+            .search_path
+            .clone()
+            .or_else(|| base.search_path.clone()),
+        timezone: over.timezone.clone().or_else(|| base.timezone.clone()),
+        role: over.role.clone().or_else(|| base.role.clone()),
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -64,6 +160,9 @@ pub struct Override {
     pub rules: RuleSelection,
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
+    /// The runner's session for these paths (fields given here win).
+    #[serde(default)]
+    pub session: SessionConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +176,7 @@ struct Policy {
     enable: Vec<String>,
     disable: Vec<String>,
     severity: Vec<(String, Level)>,
+    session: crate::input::RunnerSession,
 }
 
 /// The effective configuration.
@@ -277,6 +377,7 @@ impl Settings {
             enable: cf.rules.enable,
             disable: cf.rules.disable,
             severity: levels(&cf.severity, "severity", &name)?,
+            session: cf.session.resolve("session", &name)?,
         };
         for (i, o) in cf.overrides.into_iter().enumerate() {
             let key = format!("overrides[{i}]");
@@ -289,6 +390,7 @@ impl Settings {
                     enable: o.rules.enable,
                     disable: o.rules.disable,
                     severity: levels(&o.severity, &format!("{key}.severity"), &name)?,
+                    session: o.session.resolve(&format!("{key}.session"), &name)?,
                 },
             ));
         }
@@ -371,6 +473,42 @@ impl Settings {
         }
         v.push(&self.cli);
         v
+    }
+
+    /// Give each input the session its runner prepares (`--schema` files,
+    /// the dump of what exists, start from the server's defaults).
+    pub fn prepare_sessions(&self, inputs: &mut [crate::input::Input]) {
+        let any = std::iter::once(&self.base)
+            .chain(self.overrides.iter().map(|(_, p)| p))
+            .any(|p| !p.session.is_empty());
+        if !any {
+            return;
+        }
+        let mut shared: Vec<std::sync::Arc<crate::input::RunnerSession>> = Vec::new();
+        for i in inputs.iter_mut().filter(|i| i.project.is_some()) {
+            i.session =
+                self.session_for(&i.path)
+                    .map(|s| match shared.iter().find(|x| ***x == s) {
+                        Some(x) => x.clone(),
+                        None => {
+                            let a = std::sync::Arc::new(s);
+                            shared.push(a.clone());
+                            a
+                        }
+                    });
+        }
+    }
+
+    /// The session the runner prepares for a file (`session:`, then the
+    /// overrides matching it); `None` when nothing is configured.
+    pub fn session_for(&self, path: &str) -> Option<crate::input::RunnerSession> {
+        let s = self
+            .policies(path)
+            .iter()
+            .fold(crate::input::RunnerSession::default(), |acc, p| {
+                merge_session(&acc, &p.session)
+            });
+        (!s.is_empty()).then_some(s)
     }
 
     /// Whether a rule runs on a file.
@@ -468,6 +606,13 @@ overrides: []
 
 # Variables substituted in migration templates (${name}, :name).
 variables: {}
+
+# What the migration runner sets before each migration (a script, connection
+# options, ALTER ROLE ... SET): files then need not set it themselves, and the
+# timeout rules judge these values. Overrides may set their own `session:`.
+#session:
+#  lock_timeout: 3s
+#  statement_timeout: 15min
 
 # Production statistics (written by `ddlint stats --db URL -o FILE`): locking
 # findings then say how large the table is, how long the blocking work lasts

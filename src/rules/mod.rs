@@ -185,6 +185,11 @@ impl Sink<'_> {
         self.out.last_mut().expect("just pushed")
     }
 
+    /// Whether this rule already reported something in this file.
+    pub fn emitted(&self) -> bool {
+        self.out.iter().any(|r| r.rule == self.rule)
+    }
+
     /// A finding at a place in the original file rather than in the
     /// parsed text (what the source stage saw: it has no span there).
     pub fn emit_at(&mut self, at: Place, message: impl Into<String>) -> &mut Raw {

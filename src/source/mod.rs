@@ -137,6 +137,7 @@ impl Part {
             report: false,
             map: self.map,
             project: None,
+            session: None,
         }
     }
 }

@@ -127,6 +127,7 @@ impl Sources {
                 report,
                 map: part.map.clone(),
                 project: Some(part.project),
+                session: None,
             });
         }
         loaded.notes.extend(modified);

@@ -142,6 +142,7 @@ mod test_support {
                 report: true,
                 map: None,
                 project: None,
+                session: None,
             }],
             &Options::default(),
         );
