@@ -80,6 +80,24 @@ ddlint dry-run --stats ddlint-stats.json --seed-rows auto migrations/\n  \
 ddlint stats --calibrate dry-run.json"
     )]
     Stats(StatsArgs),
+    /// The deploy gate: which migrations the database has applied, which
+    /// are pending, changed or failed, and whether one is running now.
+    #[command(
+        after_help = "Reads the migration tool's own history table on the database (dbmate and \
+golang-migrate schema_migrations, goose_db_version, flyway_schema_history, _sqlx_migrations, \
+__diesel_schema_migrations, _prisma_migrations, graphile_migrate.migrations, gorp_migrations, \
+pop's schema_migration, sqitch.changes) and compares it with the files: applied, pending, \
+changed (the checksum the tool recorded no longer matches the file: flyway, sqlx, prisma, \
+graphile-migrate) or failed (dirty, success = false, unfinished). pg_stat_activity and pg_locks \
+show migrations running right now (DDL, the tools' advisory locks, the history table, locks \
+that block writes).\n\n\
+Exit status: 0 every migration applied and none running; 1 pending or running (do not promote \
+code that needs them yet); 2 changed or failed (stop: fix the database or the files first); \
+3 could not tell (no connection, no history table, a tool whose table ddlint does not read).\n\n\
+Example (after the migrate step of a deploy):\n  \
+until ddlint status --db \"$DATABASE_URL\" migrations/; do [ $? -eq 1 ] || exit 1; sleep 10; done"
+    )]
+    Status(StatusArgs),
     /// List every rule: id, category, default severity and summary.
     Rules(RulesArgs),
     /// Show a rule's documentation: why it matters and what to write instead.
@@ -107,6 +125,35 @@ production ran. A file already recorded with another content is recorded with it
 only accept an edit that changes nothing a database would see (a comment, formatting)."
     )]
     Accept(AcceptArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// Migration files or directories (as for check).
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The database: a URL or key=value string; empty or absent: PGHOST,
+    /// PGUSER, ... and ~/.pgpass.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+
+    #[command(flatten)]
+    pub tool: ToolArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(clap::Args, Debug)]

@@ -102,6 +102,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
                 role: runner.role.clone(),
             },
             application_name: args.application_name.clone(),
+            pending_from_history: args.db.is_some() && args.since.is_none() && lock.is_none(),
             settings,
         })
     })();

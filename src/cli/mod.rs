@@ -15,6 +15,7 @@ mod explain;
 mod init;
 mod rules;
 mod stats;
+mod status;
 
 use clap::Parser;
 
@@ -68,6 +69,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::check(*args),
         Command::DryRun(args) => dry_run::dry_run(*args),
         Command::Stats(args) => stats::stats(args),
+        Command::Status(args) => Ok(status::status(args)),
         Command::Rules(args) => Ok(rules::list(args)),
         Command::Explain { rule } => explain::explain(&rule),
         Command::Init(args) => init::init(args),

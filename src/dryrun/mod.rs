@@ -19,6 +19,7 @@
 
 pub mod capture;
 pub mod connect;
+pub mod history;
 pub mod monitor;
 pub mod observe;
 pub mod outcome;
@@ -178,9 +179,101 @@ pub struct Request {
     pub config: run::Config,
     pub application_name: String,
     pub settings: rules::Settings,
+    /// With --db and neither --since nor a lock file: run only what the
+    /// tool's history table on the target does not list as applied.
+    pub pending_from_history: bool,
 }
 
 pub use outcome::Progress;
+
+/// Marks the files the tool's history table lists as applied as history
+/// (not run), and says what it found.
+fn pending_from_history(
+    client: &mut postgres::Client,
+    inputs: &mut [Input],
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    use crate::source::history::{self as h, State};
+    let mut projects: Vec<(usize, crate::input::Layout)> = Vec::new();
+    for i in inputs.iter().filter(|i| i.report) {
+        if let Some(p) = i.project {
+            if !projects.iter().any(|(q, _)| *q == p) {
+                projects.push((p, i.layout));
+            }
+        }
+    }
+    for (project, layout) in projects {
+        if layout == crate::input::Layout::Psql {
+            continue; // plain scripts: no tool, no history table
+        }
+        let Some(spec) = h::spec(layout) else {
+            notes.push(format!(
+                "ddlint does not read {}'s history table yet: every file given is run (use --since or ddlint.lock to leave applied ones out)",
+                layout.name()
+            ));
+            continue;
+        };
+        let Some(entries) = history::read(client, &spec)? else {
+            notes.push(format!(
+                "no {} table on the target: is this the right database? {} has not run here, so every file given is run",
+                spec.table,
+                layout.name()
+            ));
+            continue;
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let texts: Vec<(String, String)> = inputs
+            .iter()
+            .filter(|i| i.project == Some(project) && i.report && seen.insert(i.path.clone()))
+            .map(|i| {
+                (
+                    i.path.clone(),
+                    std::fs::read_to_string(&i.path).unwrap_or_else(|_| i.text.clone()),
+                )
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (states, _) = h::classify(&spec, layout, &pairs, &entries);
+        let mut applied = Vec::new();
+        let mut pending = Vec::new();
+        for (path, _, state) in &states {
+            match state {
+                State::Pending => pending.push(path.to_string()),
+                State::Applied => applied.push(path.to_string()),
+                State::Changed { recorded, file } => {
+                    applied.push(path.to_string());
+                    notes.push(format!(
+                        "{path} is applied ({}) but changed since: recorded {recorded}, the file's is {file}; it is not run, and the database has the old version",
+                        spec.table
+                    ));
+                }
+                State::Failed => {
+                    applied.push(path.to_string());
+                    notes.push(format!(
+                        "{path} failed or is dirty in {}: {}",
+                        spec.table, spec.failed_help
+                    ));
+                }
+            }
+        }
+        for i in inputs.iter_mut().filter(|i| i.project == Some(project)) {
+            if applied.contains(&i.path) {
+                i.report = false;
+            }
+        }
+        notes.push(format!(
+            "{} on the target lists {} of the {} file(s) given as applied (taken as history, not run); pending: {}",
+            spec.table,
+            applied.len(),
+            states.len(),
+            if pending.is_empty() { "none".to_string() } else { pending.join(", ") }
+        ));
+    }
+    Ok(())
+}
 
 /// A dry-run that ran: what to report. The throwaway server, if any, stops
 /// when this is dropped (after the report is written).
@@ -264,7 +357,11 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             req.config.timezone.as_deref().unwrap_or(&server_zone),
         ),
     };
-    let inputs = std::mem::take(&mut req.inputs);
+    let mut inputs = std::mem::take(&mut req.inputs);
+    let mut history_notes = Vec::new();
+    if req.pending_from_history && embedded.is_none() {
+        pending_from_history(&mut client, &mut inputs, &mut history_notes)?;
+    }
     let (analysis, findings) = rules::run(inputs, &opts, &req.settings);
     // A file with a syntax error cannot be split into statements the way
     // the server would run it (the history counts only when it runs).
@@ -296,7 +393,7 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             unsupported.join("\n  ")
         ));
     }
-    let mut notes = Vec::new();
+    let mut notes = history_notes;
     if embedded.is_some() {
         let n = run::replay_history(&mut client, &steps)?;
         if n > 0 {
@@ -336,7 +433,7 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             }
         }
     } else {
-        if steps.iter().any(|s| s.history) {
+        if steps.iter().any(|s| s.history) && !req.pending_from_history {
             notes.push(
                 "files before --since (and --schema files) are taken as already applied on this \
                  database: not run"

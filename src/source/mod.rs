@@ -30,6 +30,7 @@
 pub mod applied;
 pub mod discovery;
 pub mod git;
+pub mod history;
 pub mod layouts;
 pub mod ordering;
 pub mod projects;

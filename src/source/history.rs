@@ -1,0 +1,490 @@
+//! What each migration tool records in the database about what it ran: its
+//! history table, how a row names a migration file, the checksum it keeps
+//! and how the tool computes it, and what a failed or dirty row means.
+//! Reading the table is the dry-run's and `ddlint status`'s business
+//! (`dryrun::history`); this module only knows the tools.
+//!
+//! | tool | table | a file's key | checksum | failure |
+//! |---|---|---|---|---|
+//! | dbmate | `schema_migrations(version)` | leading digits | - | - |
+//! | golang-migrate | `schema_migrations(version, dirty)`: one row, the current version | version number | - | `dirty` |
+//! | goose | `goose_db_version(version_id, is_applied)`: the newest row per version | version number | - | - |
+//! | flyway | `flyway_schema_history(version, script, checksum, success)` | `V<ver>__`: the version (`_` as `.`); `R__`: the script | CRC32 over the lines without line endings, signed | `success = false` |
+//! | sqlx | `_sqlx_migrations(version, checksum, success)` | version number | SHA-384 of the file | `success = false` |
+//! | diesel | `__diesel_schema_migrations(version)` | directory name before `_`, without `-` | - | - |
+//! | prisma | `_prisma_migrations(migration_name, checksum, finished_at, rolled_back_at)` | directory name | SHA-256 of migration.sql (hex) | `finished_at IS NULL` |
+//! | graphile-migrate | `graphile_migrate.migrations(filename, hash)` | committed file name | `sha1:` of the previous hash, a newline and the body | - |
+//! | sql-migrate | `gorp_migrations(id)` | file name | - | - |
+//! | pop / popx | `schema_migration(version)` | leading digits | - | - |
+//! | sqitch | `sqitch.changes(change)` | change name | - | - |
+//!
+//! Sources: dbmate `pkg/driver/postgres/postgres.go` (CreateMigrationsTable,
+//! SelectMigrations); golang-migrate `database/postgres/postgres.go`
+//! (SetVersion, Version: one row, `dirty`); goose `internal/dialect/dialectquery`
+//! (postgres: `goose_db_version`, newest row per version_id decides);
+//! flyway `flyway-core/.../resolver/ChecksumCalculator.java` and
+//! `resource/Resource.calculateChecksum` (CRC32 of each line read by
+//! `BufferedReader.readLine`, BOM stripped); sqlx
+//! `sqlx-core/src/migrate/migration.rs` (`Sha384::digest(sql)`) and
+//! `sqlx-postgres/src/migrate.rs`; diesel `diesel_migrations` (version =
+//! the directory name's part before `_`, `-` removed); prisma
+//! `_prisma_migrations` as prisma-engines' `schema-connector` creates it
+//! (checksum: SHA-256 of the script); graphile-migrate `src/hash.ts`
+//! (`sha1` of `(previousHash + "\n" + body).trim() + "\n"`) and
+//! `src/migration.ts` (header lines, then a blank line, then the body);
+//! sql-migrate `migrate.go` (`gorp_migrations`, id = file name); pop
+//! `fizz`/`popx` (`schema_migration.version`); sqitch `sqitch.changes`.
+
+use crate::input::Layout;
+
+/// A tool's history table.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec {
+    /// As the tool names it (with its schema when it has one).
+    pub table: &'static str,
+    /// Rows of `(key, checksum, ok)`: one per applied (or failed)
+    /// migration, in the tool's order.
+    pub query: &'static str,
+    pub checksum: Option<Checksum>,
+    /// The table holds only the current version: every file up to it is
+    /// applied (golang-migrate).
+    pub up_to: bool,
+    /// What the tool requires before the next deploy after a failure.
+    pub failed_help: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    /// Flyway: CRC32 of every line's UTF-8 bytes without line endings, as a
+    /// signed 32-bit integer.
+    FlywayCrc32,
+    /// sqlx: SHA-384 of the file, hex.
+    Sha384,
+    /// prisma: SHA-256 of the file, hex.
+    Sha256,
+    /// graphile-migrate: `sha1:` + SHA-1 of the previous hash, a newline
+    /// and the body (after the header), trimmed, plus a newline.
+    Graphile,
+}
+
+impl Checksum {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Checksum::FlywayCrc32 => "CRC32",
+            Checksum::Sha384 => "SHA-384",
+            Checksum::Sha256 => "SHA-256",
+            Checksum::Graphile => "graphile hash",
+        }
+    }
+}
+
+/// The history table of a tool, if ddlint reads it.
+pub fn spec(layout: Layout) -> Option<Spec> {
+    let none = "";
+    Some(match layout {
+        Layout::Dbmate => Spec {
+            table: "schema_migrations",
+            query: "SELECT version::text, NULL::text, true FROM schema_migrations ORDER BY version",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::GolangMigrate => Spec {
+            table: "schema_migrations",
+            query: "SELECT version::text, NULL::text, NOT dirty FROM schema_migrations",
+            checksum: None,
+            up_to: true,
+            failed_help: "golang-migrate refuses to run until the dirty version is fixed by hand and \
+                          marked with `migrate force <version>`",
+        },
+        Layout::Goose => Spec {
+            table: "goose_db_version",
+            query: "SELECT version_id::text, NULL::text, true FROM ( \
+                      SELECT DISTINCT ON (version_id) version_id, is_applied FROM goose_db_version \
+                      WHERE version_id > 0 ORDER BY version_id, id DESC) v WHERE is_applied \
+                    ORDER BY version_id",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Flyway => Spec {
+            table: "flyway_schema_history",
+            query: "SELECT COALESCE(version, script), checksum::text, success FROM flyway_schema_history \
+                    WHERE type NOT IN ('BASELINE', 'SCHEMA', 'DELETE') ORDER BY installed_rank",
+            checksum: Some(Checksum::FlywayCrc32),
+            up_to: false,
+            failed_help: "flyway refuses to migrate until the failed row is removed with \
+                          `flyway repair` (after undoing what the migration did)",
+        },
+        Layout::Sqlx => Spec {
+            table: "_sqlx_migrations",
+            query: "SELECT version::text, encode(checksum, 'hex'), success FROM _sqlx_migrations \
+                    ORDER BY version",
+            checksum: Some(Checksum::Sha384),
+            up_to: false,
+            failed_help: "sqlx refuses to run (`migration ... is partially applied`) until the row \
+                          is deleted from _sqlx_migrations and the database fixed by hand",
+        },
+        Layout::Diesel => Spec {
+            table: "__diesel_schema_migrations",
+            query: "SELECT version::text, NULL::text, true FROM __diesel_schema_migrations ORDER BY version",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Prisma => Spec {
+            table: "_prisma_migrations",
+            query: "SELECT migration_name::text, checksum::text, finished_at IS NOT NULL \
+                    FROM _prisma_migrations WHERE rolled_back_at IS NULL ORDER BY started_at",
+            checksum: Some(Checksum::Sha256),
+            up_to: false,
+            failed_help: "prisma migrate deploy refuses to run (P3009) until the failed migration is \
+                          resolved with `prisma migrate resolve --rolled-back` or `--applied`",
+        },
+        Layout::Graphile => Spec {
+            table: "graphile_migrate.migrations",
+            query: "SELECT filename::text, hash::text, true FROM graphile_migrate.migrations ORDER BY filename",
+            checksum: Some(Checksum::Graphile),
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::SqlMigrate => Spec {
+            table: "gorp_migrations",
+            query: "SELECT id::text, NULL::text, true FROM gorp_migrations ORDER BY id",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Pop => Spec {
+            table: "schema_migration",
+            query: "SELECT version::text, NULL::text, true FROM schema_migration ORDER BY version",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Sqitch => Spec {
+            table: "sqitch.changes",
+            query: "SELECT change::text, NULL::text, true FROM sqitch.changes ORDER BY committed_at",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => return None,
+    })
+}
+
+/// The leading digits of a name, as a number (`000042_x` -> `42`).
+fn number(name: &str) -> Option<String> {
+    let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.is_empty() {
+        return None;
+    }
+    let trimmed = digits.trim_start_matches('0');
+    Some(if trimmed.is_empty() { "0" } else { trimmed }.to_string())
+}
+
+/// The name under which the tool records the file at `path` (its path as
+/// the source stage shows it); `None`: the tool does not record it (a
+/// down part, graphile's current.sql, ...).
+pub fn key(layout: Layout, path: &str) -> Option<String> {
+    let p = std::path::Path::new(path);
+    let file = p.file_name()?.to_str()?;
+    let dir = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|d| d.to_str())
+        .unwrap_or("");
+    match layout {
+        Layout::Dbmate => {
+            let d: String = file.chars().take_while(|c| c.is_ascii_digit()).collect();
+            (!d.is_empty()).then_some(d)
+        }
+        Layout::GolangMigrate | Layout::Goose | Layout::Sqlx => number(file),
+        Layout::Flyway => {
+            if let Some(rest) = file.strip_prefix('V') {
+                let (ver, _) = rest.split_once("__")?;
+                Some(ver.replace('_', "."))
+            } else if file.starts_with("R__") {
+                Some(file.to_string())
+            } else {
+                None
+            }
+        }
+        Layout::Diesel => Some(dir.split('_').next()?.replace('-', "")),
+        Layout::Prisma => Some(dir.to_string()),
+        Layout::Graphile => (dir == "committed").then(|| file.to_string()),
+        Layout::SqlMigrate => Some(file.to_string()),
+        Layout::Pop => Some(file.split('_').next()?.to_string()),
+        Layout::Sqitch => {
+            // deploy/<change>.sql, the change possibly in subdirectories.
+            let i = path.rfind("deploy/")?;
+            Some(
+                path[i + "deploy/".len()..]
+                    .trim_end_matches(".sql")
+                    .to_string(),
+            )
+        }
+        Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => None,
+    }
+}
+
+/// Whether two keys name the same migration (numbers compare as numbers).
+pub fn same_key(a: &str, b: &str) -> bool {
+    a == b
+        || matches!((number(a), number(b)), (Some(x), Some(y)) if x == y && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `a <= b` for golang-migrate's versions.
+pub fn up_to(a: &str, b: &str) -> bool {
+    match (a.parse::<u128>(), b.parse::<u128>()) {
+        (Ok(x), Ok(y)) => x <= y,
+        _ => a <= b,
+    }
+}
+
+/// The checksum the tool computes for a file's content, as the history
+/// table stores it (`None`: the file cannot be checked this way, e.g. a
+/// graphile migration without its header, or a flyway repeatable).
+pub fn checksum(kind: Checksum, text: &str) -> Option<String> {
+    match kind {
+        Checksum::FlywayCrc32 => {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let mut h = crc32fast::Hasher::new();
+            // BufferedReader.readLine: \n, \r and \r\n end a line.
+            let mut rest = text;
+            while !rest.is_empty() {
+                let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+                h.update(&rest.as_bytes()[..end]);
+                rest = &rest[end..];
+                if rest.starts_with("\r\n") {
+                    rest = &rest[2..];
+                } else if !rest.is_empty() {
+                    rest = &rest[1..];
+                }
+            }
+            Some((h.finalize() as i32).to_string())
+        }
+        Checksum::Sha384 => Some(hex(&openssl::sha::sha384(text.as_bytes()))),
+        Checksum::Sha256 => Some(hex(&openssl::sha::sha256(text.as_bytes()))),
+        Checksum::Graphile => {
+            let (previous, body) = graphile_parts(text)?;
+            let mut s = previous.unwrap_or("").to_string();
+            s.push('\n');
+            s.push_str(body);
+            let input = format!("{}\n", s.trim());
+            let mut h = openssl::sha::Sha1::new();
+            h.update(input.as_bytes());
+            Some(format!("sha1:{}", hex(&h.finish())))
+        }
+    }
+}
+
+/// A committed graphile migration's previous hash and body: header lines
+/// (`--! Name: value`), a blank line, the body.
+fn graphile_parts(text: &str) -> Option<(Option<&str>, &str)> {
+    let mut previous = None;
+    let mut at = 0;
+    loop {
+        let rest = &text[at..];
+        let end = rest.find('\n')?;
+        let line = &rest[..end];
+        if line.is_empty() {
+            return Some((previous, &text[at + 1..]));
+        }
+        let header = line.strip_prefix("--! ")?;
+        if let Some(v) = header.strip_prefix("Previous: ") {
+            previous = (v != "-").then_some(v);
+        }
+        at += end + 1;
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(
+            key(Layout::Dbmate, "db/migrations/20240101120000_init.sql").as_deref(),
+            Some("20240101120000")
+        );
+        assert_eq!(
+            key(Layout::GolangMigrate, "m/000042_x.up.sql").as_deref(),
+            Some("42")
+        );
+        assert_eq!(
+            key(Layout::Flyway, "sql/V1_2__add.sql").as_deref(),
+            Some("1.2")
+        );
+        assert_eq!(
+            key(Layout::Flyway, "sql/R__views.sql").as_deref(),
+            Some("R__views.sql")
+        );
+        assert_eq!(
+            key(Layout::Diesel, "migrations/2024-01-01-000000_init/up.sql").as_deref(),
+            Some("20240101000000")
+        );
+        assert_eq!(
+            key(
+                Layout::Prisma,
+                "prisma/migrations/20240101_init/migration.sql"
+            )
+            .as_deref(),
+            Some("20240101_init")
+        );
+        assert_eq!(
+            key(Layout::Graphile, "migrations/committed/000001.sql").as_deref(),
+            Some("000001.sql")
+        );
+        assert_eq!(key(Layout::Graphile, "migrations/current.sql"), None);
+        assert_eq!(
+            key(Layout::Sqitch, "proj/deploy/app/users.sql").as_deref(),
+            Some("app/users")
+        );
+        assert!(up_to("9", "10"));
+        assert!(same_key("0042", "42"));
+    }
+
+    #[test]
+    fn checksums_as_the_tools_compute_them() {
+        // CRC32 ignores line endings and a BOM.
+        let a = checksum(
+            Checksum::FlywayCrc32,
+            "CREATE TABLE t (id int);\nSELECT 1;\n",
+        )
+        .unwrap();
+        let b = checksum(
+            Checksum::FlywayCrc32,
+            "\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;",
+        )
+        .unwrap();
+        assert_eq!(a, b);
+        // java.util.zip.CRC32 of "SELECT 1;" is 0x7e3a0a9d... as a signed int.
+        let crc = checksum(Checksum::FlywayCrc32, "SELECT 1;").unwrap();
+        assert_eq!(crc, (crc32fast::hash(b"SELECT 1;") as i32).to_string());
+        assert_eq!(
+            checksum(Checksum::Sha256, "").unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(checksum(Checksum::Sha384, "abc").unwrap().len(), 96);
+        let g = "--! Previous: -\n--! Hash: sha1:x\n\ncreate table t();\n";
+        assert!(checksum(Checksum::Graphile, g)
+            .unwrap()
+            .starts_with("sha1:"));
+        assert_eq!(checksum(Checksum::Graphile, "no header\n"), None);
+    }
+}
+
+/// One row of a history table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub key: String,
+    pub checksum: Option<String>,
+    /// false: failed, dirty or unfinished.
+    pub ok: bool,
+}
+
+/// Where a migration file stands against the history table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    Applied,
+    Pending,
+    /// Applied, and the file no longer matches the recorded checksum.
+    Changed {
+        recorded: String,
+        file: String,
+    },
+    /// The row says it failed (or is dirty, or never finished).
+    Failed,
+}
+
+impl State {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Changed { .. } => "changed",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// A file (path), its key in the table, its state.
+pub type Classified<'a> = (&'a str, Option<String>, State);
+
+/// The state of each file (path, its text) of one tool, and the rows that
+/// name no file given.
+pub fn classify<'a>(
+    spec: &Spec,
+    layout: Layout,
+    files: &[(&'a str, &'a str)],
+    entries: &[Entry],
+) -> (Vec<Classified<'a>>, Vec<Entry>) {
+    let mut out = Vec::new();
+    let mut used = vec![false; entries.len()];
+    for (path, text) in files {
+        let Some(k) = key(layout, path) else {
+            continue;
+        };
+        let state = if spec.up_to {
+            match entries.first() {
+                Some(e) if same_key(&k, &e.key) => {
+                    used[0] = true;
+                    if e.ok {
+                        State::Applied
+                    } else {
+                        State::Failed
+                    }
+                }
+                Some(e) if up_to(&k, &e.key) => {
+                    used[0] = true;
+                    State::Applied
+                }
+                _ => State::Pending,
+            }
+        } else {
+            // The last row for the key wins (a repeatable runs again).
+            match entries.iter().rposition(|e| same_key(&k, &e.key)) {
+                None => State::Pending,
+                Some(i) => {
+                    for (j, e) in entries.iter().enumerate() {
+                        if same_key(&k, &e.key) {
+                            used[j] = true;
+                        }
+                    }
+                    let e = &entries[i];
+                    let repeatable = layout == Layout::Flyway && k.starts_with("R__");
+                    let computed = spec.checksum.and_then(|c| checksum(c, text));
+                    let matches = |recorded: &str, file: &str| {
+                        recorded == file
+                            // prisma accepts the script with LF line endings too.
+                            || (spec.checksum == Some(Checksum::Sha256)
+                                && checksum(Checksum::Sha256, &text.replace("\r\n", "\n")).as_deref()
+                                    == Some(recorded))
+                    };
+                    match (&e.checksum, computed) {
+                        _ if !e.ok => State::Failed,
+                        (Some(r), Some(f)) if !repeatable && !matches(r, &f) => State::Changed {
+                            recorded: r.clone(),
+                            file: f,
+                        },
+                        _ => State::Applied,
+                    }
+                }
+            }
+        };
+        out.push((*path, Some(k), state));
+    }
+    let orphans = entries
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(e, _)| e.clone())
+        .collect();
+    (out, orphans)
+}

@@ -1,0 +1,525 @@
+//! The migration tools' history tables: `ddlint status` (the deploy gate)
+//! and `dry-run --db` running only what is pending.
+//!
+//! Real tools where a registry this project reaches ships them: dbmate and
+//! graphile-migrate from npm apply the migrations, then ddlint reads their
+//! tables (pending, applied, an edited applied file, a migration running
+//! in another session). Tools that cannot run here (golang-migrate, goose,
+//! flyway, sqlx, prisma need Go, Java, a Rust build or downloads outside
+//! the registries) get their tables created as their source defines them,
+//! rows written as the tool writes them, checksums computed by independent
+//! programs (Python's zlib and hashlib).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::pg::PgServer;
+
+fn required() -> bool {
+    std::env::var("DDLINT_REQUIRE_PG").is_ok_and(|v| v == "1")
+}
+
+fn server() -> Option<PgServer> {
+    match PgServer::start(15) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            assert!(!required(), "PostgreSQL 15 is required: {e}");
+            eprintln!("skipped: no PostgreSQL 15 ({e})");
+            None
+        }
+    }
+}
+
+/// dbmate and graphile-migrate from npm, installed once per target dir.
+fn tools() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-tools");
+    let bin = dir.join("node_modules/.bin");
+    if bin.join("dbmate").exists() && bin.join("graphile-migrate").exists() {
+        return Some(bin);
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            dir.to_str().unwrap(),
+            "dbmate@2.36.0",
+            "graphile-migrate@1.4.1",
+        ])
+        .output();
+    match o {
+        Ok(o) if o.status.success() => Some(bin),
+        other => {
+            assert!(
+                !required(),
+                "npm install dbmate graphile-migrate failed: {other:?}"
+            );
+            eprintln!("skipped: cannot install dbmate/graphile-migrate: {other:?}");
+            None
+        }
+    }
+}
+
+fn ddlint_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ddlint")
+}
+
+fn status(dir: &Path, db: &str, path: &str) -> (i32, Value) {
+    // The directory name says which tool (sqlx's N_name.sql alone does not).
+    let mut args = vec![
+        "status",
+        "--no-config",
+        "--db",
+        db,
+        "--format",
+        "json",
+        path,
+    ];
+    if path == "sqlx" {
+        args.extend(["--layout", "sqlx"]);
+    }
+    let o = ddlint_in(dir, &args);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap(), v)
+}
+
+fn states(v: &Value) -> Vec<(String, String)> {
+    v["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["migrations"].as_array().unwrap().iter())
+        .map(|m| {
+            let path = m["path"].as_str().unwrap();
+            let name = path.rsplit('/').next().unwrap().to_string();
+            (name, m["state"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn database(pg: &PgServer, name: &str) -> String {
+    pg.connect()
+        .unwrap()
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    pg.conn_string(name)
+}
+
+/// `postgres://` URL of a database, for the tools.
+fn url(pg: &PgServer, name: &str) -> String {
+    format!(
+        "postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable",
+        pg.port
+    )
+}
+
+#[test]
+fn dbmate_pending_running_and_the_gate() {
+    let Some(pg) = server() else { return };
+    let Some(bin) = tools() else { return };
+    let db = database(&pg, "dbm");
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("db/migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    std::fs::write(
+        m.join("20240101000000_init.sql"),
+        "-- migrate:up\nCREATE TABLE t (id bigint PRIMARY KEY, v text);\n-- migrate:down\nDROP TABLE t;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("20240102000000_index.sql"),
+        "-- migrate:up\nCREATE INDEX t_v ON t (v);\n-- migrate:down\nDROP INDEX t_v;\n",
+    )
+    .unwrap();
+    let dbmate = |args: &[&str]| {
+        let o = Command::new(bin.join("dbmate"))
+            .args(["--no-dump-schema"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url(&pg, "dbm"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "dbmate: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    dbmate(&["up"]);
+    std::fs::write(
+        m.join("20240103000000_column.sql"),
+        "-- migrate:up\nALTER TABLE t ADD COLUMN w int;\n-- migrate:down\nALTER TABLE t DROP COLUMN w;\n",
+    )
+    .unwrap();
+
+    let (code, v) = status(dir.path(), &db, "db/migrations");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["status"], "pending");
+    assert_eq!(
+        states(&v),
+        [
+            ("20240101000000_init.sql".into(), "applied".into()),
+            ("20240102000000_index.sql".into(), "applied".into()),
+            ("20240103000000_column.sql".into(), "pending".into()),
+        ]
+    );
+    assert_eq!(v["projects"][0]["table"], "schema_migrations");
+
+    // dry-run --db runs exactly the pending migration.
+    let o = ddlint_in(
+        dir.path(),
+        &[
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "db/migrations",
+        ],
+    );
+    let run: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{run:#}");
+    let ran: Vec<&str> = run["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s.get("status").is_some())
+        })
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, ["db/migrations/20240103000000_column.sql"], "{run:#}");
+    assert!(run
+        .to_string()
+        .contains("lists 2 of the 3 file(s) given as applied"));
+
+    // Everything applied; then a migration running in another session:
+    // exit 1 while it runs, 0 after.
+    dbmate(&["up"]);
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let holder = std::thread::spawn(move || {
+        c.batch_execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT")
+            .unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, v) = status(dir.path(), &db, "db/migrations");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["status"], "running", "{v:#}");
+    let r = &v["running"][0];
+    assert!(
+        r["holds"].to_string().contains("AccessExclusiveLock on t"),
+        "{r:#}"
+    );
+    holder.join().unwrap();
+    let (code, v) = status(dir.path(), &db, "db/migrations");
+    assert_eq!(code, 0, "{v:#}");
+    // The text report says what to do.
+    let o = ddlint_in(
+        dir.path(),
+        &["status", "--no-config", "--db", &db, "db/migrations"],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("safe to promote (exit 0)"), "{text}");
+
+    // The wrong database: no table, cannot tell.
+    let other = database(&pg, "empty");
+    let (code, v) = status(dir.path(), &other, "db/migrations");
+    assert_eq!(code, 3);
+    assert!(v["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("no schema_migrations table"));
+}
+
+#[test]
+fn graphile_migrate_hashes_and_an_edited_migration() {
+    let Some(pg) = server() else { return };
+    let Some(bin) = tools() else { return };
+    let db = database(&pg, "gm");
+    let dir = tempfile::tempdir().unwrap();
+    let committed = dir.path().join("migrations/committed");
+    std::fs::create_dir_all(&committed).unwrap();
+    std::fs::write(
+        dir.path().join(".gmrc"),
+        format!("{{ \"connectionString\": \"{}\" }}", url(&pg, "gm")),
+    )
+    .unwrap();
+    // Committed migrations with their headers, hashed by Python's hashlib
+    // as graphile-migrate's src/hash.ts does (graphile-migrate checks it).
+    let py = Command::new("python3")
+        .arg("-c")
+        .arg(
+            r#"
+import hashlib, sys
+d = sys.argv[1]
+def h(body, prev):
+    return "sha1:" + hashlib.sha1((((prev or "") + "\n" + body).strip() + "\n").encode()).hexdigest()
+prev = None
+for i, body in enumerate(["create table t (id bigint primary key, v text);\n", "create index t_v on t (v);\n"], 1):
+    cur = h(body, prev)
+    open(f"{d}/{i:06}.sql", "w").write(f"--! Previous: {prev or '-'}\n--! Hash: {cur}\n\n{body}")
+    prev = cur
+"#,
+        )
+        .arg(&committed)
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let o = Command::new(bin.join("graphile-migrate"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "graphile-migrate: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let (code, v) = status(dir.path(), &db, "migrations");
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        states(&v),
+        [
+            ("000001.sql".into(), "applied".into()),
+            ("000002.sql".into(), "applied".into())
+        ]
+    );
+    // Edited after it ran: graphile-migrate would refuse; ddlint says so
+    // with both hashes, without git.
+    let f = committed.join("000002.sql");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, text.replace("(v)", "(v, id)")).unwrap();
+    let (code, v) = status(dir.path(), &db, "migrations");
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["status"], "changed");
+    let m = &v["projects"][0]["migrations"][1];
+    assert_eq!(m["state"], "changed");
+    assert!(m["recorded_checksum"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha1:"));
+    assert_ne!(m["recorded_checksum"], m["file_checksum"]);
+}
+
+/// Python computes what the tools store (independent of ddlint's code).
+fn python(code: &str, file: &Path) -> String {
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+const FLYWAY_CRC: &str = r#"
+import sys, zlib
+text = open(sys.argv[1], encoding="utf-8").read()
+if text.startswith("\ufeff"): text = text[1:]
+crc = 0
+for line in text.splitlines():
+    crc = zlib.crc32(line.encode(), crc)
+print(crc - (1 << 32) if crc >= (1 << 31) else crc)
+"#;
+const SHA384: &str =
+    "import sys, hashlib; print(hashlib.sha384(open(sys.argv[1], 'rb').read()).hexdigest())";
+const SHA256: &str =
+    "import sys, hashlib; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())";
+
+#[test]
+fn tables_of_the_tools_that_cannot_run_here() {
+    let Some(pg) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| -> PathBuf {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+
+    // golang-migrate: one row, the current version; dirty = failed.
+    write("gm/000001_init.up.sql", "CREATE TABLE a (id int);\n");
+    write("gm/000002_more.up.sql", "ALTER TABLE a ADD COLUMN b int;\n");
+    write("gm/000003_last.up.sql", "ALTER TABLE a ADD COLUMN c int;\n");
+    let db = database(&pg, "golang");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // database/postgres/postgres.go ensureVersionTable.
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, false);",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "gm");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        ["applied", "applied", "pending"]
+    );
+    c.batch_execute("UPDATE schema_migrations SET version = 3, dirty = true")
+        .unwrap();
+    let (code, v) = status(dir.path(), &db, "gm");
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["status"], "failed");
+    assert!(v.to_string().contains("migrate force"), "{v:#}");
+
+    // goose: the newest row per version decides (a rollback writes
+    // is_applied = false).
+    write(
+        "goose/00001_a.sql",
+        "-- +goose Up\nCREATE TABLE g (id int);\n",
+    );
+    write(
+        "goose/00002_b.sql",
+        "-- +goose Up\nALTER TABLE g ADD COLUMN x int;\n",
+    );
+    let db = database(&pg, "goose");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id));
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (2, false);",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "goose");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        ["applied", "pending"]
+    );
+
+    // flyway: CRC32 of the lines; success = false is failed.
+    let v1 = write(
+        "fw/V1__init.sql",
+        "CREATE TABLE f (id int);\r\nCREATE TABLE f2 (id int);\r\n",
+    );
+    let v2 = write("fw/V2__more.sql", "ALTER TABLE f ADD COLUMN x int;\n");
+    let db = database(&pg, "flyway");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let crc1: i32 = python(FLYWAY_CRC, &v1).parse().unwrap();
+    let crc2: i32 = python(FLYWAY_CRC, &v2).parse().unwrap();
+    c.batch_execute(
+        "CREATE TABLE flyway_schema_history (installed_rank int NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+           type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+           installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)",
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', $1, 'me', now(), 5, true),
+                                                  (2, '2', 'more', 'SQL', 'V2__more.sql', $2, 'me', now(), 5, true)",
+        &[&crc1, &crc2],
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "fw");
+    assert_eq!(code, 0, "{v:#}");
+    std::fs::write(&v2, "ALTER TABLE f ADD COLUMN x bigint;\n").unwrap();
+    let (code, v) = status(dir.path(), &db, "fw");
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(
+        v["projects"][0]["migrations"][1]["recorded_checksum"],
+        crc2.to_string()
+    );
+
+    // sqlx: SHA-384 of the file.
+    let s1 = write("sqlx/20240101000000_init.sql", "CREATE TABLE s (id int);\n");
+    write(
+        "sqlx/20240102000000_more.sql",
+        "ALTER TABLE s ADD COLUMN x int;\n",
+    );
+    let db = database(&pg, "sqlx");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+           installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL,
+           execution_time BIGINT NOT NULL)",
+    )
+    .unwrap();
+    let sha = python(SHA384, &s1);
+    c.execute(
+        "INSERT INTO _sqlx_migrations VALUES (20240101000000, 'init', now(), true, decode($1, 'hex'), 1)",
+        &[&sha],
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "sqlx");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        ["applied", "pending"]
+    );
+    c.batch_execute("UPDATE _sqlx_migrations SET success = false")
+        .unwrap();
+    let (code, _) = status(dir.path(), &db, "sqlx");
+    assert_eq!(code, 2);
+
+    // prisma: SHA-256 of migration.sql; finished_at NULL is failed.
+    let p1 = write(
+        "prisma/migrations/20240101000000_init/migration.sql",
+        "CREATE TABLE p (id int);\n",
+    );
+    write(
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"postgresql\"\n",
+    );
+    let db = database(&pg, "prisma");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE \"_prisma_migrations\" (\"id\" VARCHAR(36) PRIMARY KEY NOT NULL, \"checksum\" VARCHAR(64) NOT NULL,
+           \"finished_at\" TIMESTAMPTZ, \"migration_name\" VARCHAR(255) NOT NULL, \"logs\" TEXT, \"rolled_back_at\" TIMESTAMPTZ,
+           \"started_at\" TIMESTAMPTZ NOT NULL DEFAULT now(), \"applied_steps_count\" INTEGER NOT NULL DEFAULT 0)",
+    )
+    .unwrap();
+    let sha = python(SHA256, &p1);
+    c.execute(
+        "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('x', $1, now(), '20240101000000_init')",
+        &[&sha],
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "prisma/migrations");
+    assert_eq!(code, 0, "{v:#}");
+    c.batch_execute("UPDATE _prisma_migrations SET finished_at = NULL")
+        .unwrap();
+    let (code, v) = status(dir.path(), &db, "prisma/migrations");
+    assert_eq!(code, 2, "{v:#}");
+    assert!(v.to_string().contains("prisma migrate resolve"));
+
+    // A tool whose table ddlint does not read: cannot tell.
+    write(
+        "lb/changelog.sql",
+        "--liquibase formatted sql\n--changeset me:1\nCREATE TABLE l (id int);\n",
+    );
+    let (code, v) = status(dir.path(), &db, "lb");
+    assert_eq!(code, 3, "{v:#}");
+    // No connection: cannot tell.
+    let (code, _) = status(
+        dir.path(),
+        "host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2",
+        "sqlx",
+    );
+    assert_eq!(code, 3);
+}
