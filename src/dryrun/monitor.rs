@@ -33,6 +33,22 @@ pub struct Watch {
     /// Other wait events seen (e.g. "Lock:virtualxid" while CREATE INDEX
     /// CONCURRENTLY waits for older transactions).
     pub wait_events: BTreeSet<String>,
+    /// Other sessions seen waiting on the migration's backend (row locks,
+    /// relation locks), by pid.
+    pub victims: std::collections::BTreeMap<i32, Victim>,
+}
+
+/// A session that waited on the migration (`pg_blocking_pids`).
+#[derive(Clone, Debug, Default)]
+pub struct Victim {
+    /// `transactionid` or `tuple` (row locks), `relation`, ...
+    pub wait_event: String,
+    /// The relation it waited for (relation locks) or touched (row locks,
+    /// when the tuple lock names it).
+    pub relation: Option<u32>,
+    /// The longest wait seen, in seconds (since its query started).
+    pub waited_s: f64,
+    pub query: String,
 }
 
 pub struct Monitor {
@@ -236,8 +252,34 @@ fn poll(
     let mut wait_since: Option<Instant> = None;
     let mut last_progress = start;
     let mut seen_blockers: BTreeSet<i32> = BTreeSet::new();
+    let mut last_victims = start - Duration::from_secs(1);
     loop {
         let now = Instant::now();
+        // Sessions waiting on the migration: pg_blocking_pids costs a look
+        // at the lock manager, so every 50 ms.
+        if now - last_victims >= Duration::from_millis(50) {
+            last_victims = now;
+            if let Ok(rows) = client.query(
+                "SELECT a.pid, coalesce(a.wait_event, ''), \
+                        (SELECT l.relation FROM pg_catalog.pg_locks l WHERE l.pid = a.pid \
+                          AND l.relation IS NOT NULL AND (NOT l.granted OR l.locktype = 'tuple') LIMIT 1), \
+                        coalesce(extract(epoch FROM now() - a.query_start), 0)::float8, \
+                        left(coalesce(a.query, ''), 200) \
+                 FROM pg_catalog.pg_stat_activity a \
+                 WHERE a.wait_event_type = 'Lock' AND $1 = ANY(pg_catalog.pg_blocking_pids(a.pid))",
+                &[&pid],
+            ) {
+                for r in rows {
+                    let v = w.victims.entry(r.get(0)).or_default();
+                    v.wait_event = r.get(1);
+                    if let Some(rel) = r.get::<_, Option<u32>>(2) {
+                        v.relation = Some(rel);
+                    }
+                    v.waited_s = v.waited_s.max(r.get(3));
+                    v.query = r.get::<_, String>(4).split_whitespace().collect::<Vec<_>>().join(" ");
+                }
+            }
+        }
         let state = client.query_opt(
             "SELECT coalesce(wait_event_type, ''), coalesce(wait_event, '') \
              FROM pg_catalog.pg_stat_activity WHERE pid = $1",

@@ -96,6 +96,11 @@ impl Snapshot {
         self.by_name.get(name).copied()
     }
 
+    /// `schema.name` of a relation.
+    pub fn name_of(&self, oid: u32) -> Option<String> {
+        self.rels.get(&oid).map(|r| r.name.clone())
+    }
+
     pub fn by_name(&self, name: &str) -> Option<&Rel> {
         self.oid_of(name).and_then(|o| self.rels.get(&o))
     }

@@ -157,6 +157,28 @@ pub struct StatementRun {
     /// `ddlint stats --calibrate` fits the throughputs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<Estimate>,
+    /// Other sessions that waited on the migration while this statement
+    /// ran: row locks its transaction holds (UPDATE/DELETE) as well as
+    /// relation locks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_sessions: Vec<BlockedSession>,
+    /// WAL written on the server while it ran (what replicas replay; on a
+    /// busy target other sessions' WAL counts too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wal_bytes: Option<u64>,
+}
+
+/// A session the migration kept waiting (seen through `pg_blocking_pids`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct BlockedSession {
+    pub pid: i32,
+    /// `row lock` (transactionid / tuple waits) or `relation lock`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<String>,
+    /// The longest wait seen.
+    pub waited_ms: f64,
+    pub query: String,
 }
 
 /// An estimate from production statistics (`crate::stats`).

@@ -458,6 +458,8 @@ fn not_run(s: &Step) -> StatementRun {
         transaction: s.txn,
         notes: Vec::new(),
         estimate: None,
+        blocked_sessions: Vec::new(),
+        wal_bytes: None,
     }
 }
 
@@ -687,6 +689,12 @@ impl<'a> Exec<'a> {
         let client = &mut self.client;
         let tick = |elapsed: Duration, waited: Duration| progress(s, elapsed, waited);
         // The statement's own time: observation queries are not counted.
+        // WAL position before: what the statement writes for replicas to
+        // replay (on a quiet target, the statement's own).
+        let lsn0: Option<String> = client
+            .query_one("SELECT pg_catalog.pg_current_wal_insert_lsn()::text", &[])
+            .ok()
+            .map(|r| r.get(0));
         let t0 = Instant::now();
         let (res, watch) = self.monitor.watch(pid, bare, &tick, || {
             let res = client.batch_execute(&s.sql);
@@ -695,6 +703,21 @@ impl<'a> Exec<'a> {
         let (res, took) = res;
         r.duration_ms = ms(took);
         r.wait = wait_of(&watch, &before);
+        r.blocked_sessions = watch
+            .victims
+            .iter()
+            .map(|(pid, v)| super::outcome::BlockedSession {
+                pid: *pid,
+                kind: match v.wait_event.as_str() {
+                    "transactionid" | "tuple" => "row lock".to_string(),
+                    "relation" => "relation lock".to_string(),
+                    other => format!("{other} lock"),
+                },
+                relation: v.relation.and_then(|o| before.name_of(o)),
+                waited_ms: (v.waited_s * 1000.0).round(),
+                query: v.query.clone(),
+            })
+            .collect();
         if let Err(e) = res {
             // A lock request waiting in the queue already blocks every
             // later request that conflicts with it.
@@ -724,6 +747,16 @@ impl<'a> Exec<'a> {
             self.held = now;
             new
         };
+        if let Some(l) = &lsn0 {
+            r.wal_bytes = self
+                .client
+                .query_one(
+                    "SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_insert_lsn(), $1::text::pg_lsn)::int8",
+                    &[l],
+                )
+                .ok()
+                .and_then(|row| u64::try_from(row.get::<_, i64>(0)).ok());
+        }
         let after = Snapshot::take(&mut self.client)?;
         let ch = observe::changes(&before, &after);
         if bare {
@@ -997,10 +1030,24 @@ fn error_info(e: &postgres::Error, wait: Option<&Wait>) -> ErrorInfo {
     });
     let explanation = match code.as_str() {
         "55P03" => Some(match (wait.and_then(|w| w.waiting_for.clone()), blockers) {
-            (Some(what), Some(b)) if !b.is_empty() => format!(
-                "lock_timeout: waiting for {what}, it would have queued behind {b}, and every \
-                 query on the table would have queued behind it"
-            ),
+            (Some(what), Some(b)) if !b.is_empty() => {
+                // What queues behind a waiting request depends on its mode.
+                let behind = match what
+                    .split_whitespace()
+                    .next()
+                    .and_then(LockMode::from_pg_name)
+                {
+                    Some(m) if m.blocks_reads() => "every query on the table",
+                    Some(m) if m.blocks_writes() => {
+                        "every write (INSERT, UPDATE, DELETE) on the table (reads go on)"
+                    }
+                    _ => "every conflicting lock request on the table",
+                };
+                format!(
+                    "lock_timeout: waiting for {what}, it would have queued behind {b}, and \
+                     {behind} would have queued behind it"
+                )
+            }
             (_, Some(b)) if !b.is_empty() => {
                 format!("lock_timeout: it would have queued behind {b}")
             }

@@ -311,6 +311,39 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
     if s.status == Status::NotRun {
         return Ok(());
     }
+    if let Some(w) = s.wal_bytes.filter(|w| *w >= 1 << 20) {
+        writeln!(
+            o,
+            "        wal       {} written (replicas replay it; a rewrite writes the whole table)",
+            crate::stats::pretty_bytes(w)
+        )?;
+    }
+    if !s.blocked_sessions.is_empty() {
+        let longest = s
+            .blocked_sessions
+            .iter()
+            .map(|b| b.waited_ms)
+            .fold(0.0, f64::max);
+        let mut kinds: Vec<String> = s
+            .blocked_sessions
+            .iter()
+            .map(|b| match &b.relation {
+                Some(r) => format!("{} on {r}", b.kind),
+                None => b.kind.clone(),
+            })
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        writeln!(
+            o,
+            "        {}   {} other session(s) waited on the migration ({}), the longest {}: {}",
+            "blocked".red().bold(),
+            s.blocked_sessions.len(),
+            kinds.join(", "),
+            secs(longest),
+            s.blocked_sessions[0].query
+        )?;
+    }
     let list = |m: &std::collections::BTreeMap<String, crate::model::locks::LockMode>| {
         m.iter()
             .map(|(r, m)| format!("{} on {r}", m.pg_name()))
@@ -486,6 +519,15 @@ fn summary_line(run: &Run) -> String {
         .bold()
         .to_string(),
     };
+    let wal: u64 = run.statements.iter().filter_map(|s| s.wal_bytes).sum();
+    let head = if wal >= 1 << 20 {
+        format!(
+            "{head}; {} of WAL written (replicas replay it)",
+            crate::stats::pretty_bytes(wal)
+        )
+    } else {
+        head
+    };
     let d = run.disagreements();
     if d > 0 {
         format!("{head}; {d} observation(s) differ from ddlint check's prediction")
@@ -537,6 +579,12 @@ fn json(
         if let Some(e) = &s.estimate {
             m.insert("estimate".into(), json!(e));
         }
+        if !s.blocked_sessions.is_empty() {
+            m.insert("blocked_sessions".into(), json!(s.blocked_sessions));
+        }
+        if let Some(w) = s.wal_bytes {
+            m.insert("wal_bytes".into(), json!(w));
+        }
         m
     };
     let mut top = Map::new();
@@ -565,6 +613,14 @@ fn json(
     summary.insert("failed".into(), json!(count(Status::Failed)));
     summary.insert("not_run".into(), json!(count(Status::NotRun)));
     summary.insert("disagreements".into(), json!(run.disagreements()));
+    summary.insert(
+        "wal_bytes".into(),
+        json!(run
+            .statements
+            .iter()
+            .filter_map(|s| s.wal_bytes)
+            .sum::<u64>()),
+    );
     crate::report::json::write(
         w,
         analysis,

@@ -1,0 +1,124 @@
+//! Blocking that relation locks do not show: sessions waiting on the rows
+//! a migration's transaction has updated (transaction-id waits), seen
+//! through `pg_blocking_pids` while the dry-run runs.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::pg::PgServer;
+
+#[test]
+fn row_locks_held_by_a_backfill_are_reported() {
+    let pg = match PgServer::start(15) {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(
+                std::env::var("DDLINT_REQUIRE_PG").is_err(),
+                "PostgreSQL 15 is required: {e}"
+            );
+            return;
+        }
+    };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text);
+         INSERT INTO events SELECT g, 'k' FROM generate_series(1, 10000) g;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001_backfill.sql");
+    std::fs::write(
+        &file,
+        "BEGIN;\nUPDATE events SET kind = 'x' WHERE id <= 1000;\nSELECT pg_sleep(3);\nCOMMIT;\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    // The application updates a row the backfill holds, a second in.
+    let app = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1000));
+            let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+            c.execute("UPDATE events SET kind = 'y' WHERE id = 5", &[])
+                .unwrap();
+        })
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    app.join().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+    });
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    let blocked: Vec<&Value> = v["files"][0]["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("blocked_sessions"))
+        .flat_map(|b| b.as_array().unwrap())
+        .collect();
+    assert_eq!(blocked.len(), 1, "{v:#}");
+    assert_eq!(blocked[0]["kind"], "row lock");
+    assert_eq!(blocked[0]["relation"], "public.events");
+    assert!(blocked[0]["waited_ms"].as_f64().unwrap() > 500.0, "{v:#}");
+    assert!(blocked[0]["query"]
+        .as_str()
+        .unwrap()
+        .contains("WHERE id = 5"));
+}
+
+/// A rewrite writes the whole table to the WAL: the dry-run says how much.
+#[test]
+fn wal_written_by_a_rewrite_is_measured() {
+    let Ok(pg) = PgServer::start(15) else {
+        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
+        return;
+    };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 50000) g;",
+    )
+    .unwrap();
+    let size: i64 = c
+        .query_one("SELECT pg_relation_size('t')", &[])
+        .unwrap()
+        .get(0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(&file, "ALTER TABLE t ALTER COLUMN id TYPE bigint;\n").unwrap();
+    let db = pg.conn_string("postgres");
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let wal = v["files"][0]["statements"][0]["wal_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(wal as i64 > size, "{wal} <= {size}");
+    assert_eq!(v["summary"]["wal_bytes"].as_u64(), Some(wal));
+}
