@@ -122,3 +122,56 @@ fn wal_written_by_a_rewrite_is_measured() {
     assert!(wal as i64 > size, "{wal} <= {size}");
     assert_eq!(v["summary"]["wal_bytes"].as_u64(), Some(wal));
 }
+
+/// With --db, the prediction starts from the target's schema (pg_dump): a
+/// column already bigint is not "predicted rewrite" against an observed
+/// nothing.
+#[test]
+fn predictions_start_from_the_targets_schema() {
+    let Ok(pg) = PgServer::start(15) else {
+        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
+        return;
+    };
+    if Command::new("pg_dump").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("DDLINT_REQUIRE_PG").is_err(),
+            "pg_dump is needed (postgresql-client)"
+        );
+        return;
+    }
+    let mut c = pg.connect().unwrap();
+    c.batch_execute("CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(&file, "ALTER TABLE t ALTER COLUMN id TYPE bigint;\n").unwrap();
+    let db = pg.conn_string("postgres");
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
+    assert!(
+        v.to_string().contains("starts from the target's schema"),
+        "{v:#}"
+    );
+    // The finding knows the column: no rewrite predicted.
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "column-type-change-rewrites"),
+        "{v:#}"
+    );
+}

@@ -673,6 +673,55 @@ impl Target {
     /// sessions so it can tell them apart; an `application_name` or
     /// `PGAPPNAME` given by the user is accepted but not used), and the
     /// `options` if given.
+    /// The same target as libpq parameters for a client program
+    /// (`pg_dump`): the connection string, and the environment to set (the
+    /// password goes there, never on a command line).
+    pub fn libpq(&self) -> (String, Vec<(&'static str, String)>) {
+        let q = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+        let mut parts = vec![
+            format!("host={}", q(&self.host)),
+            format!("port={}", self.port),
+            format!("user={}", q(&self.user)),
+            format!("dbname={}", q(&self.dbname)),
+            format!("sslmode={}", self.sslmode.as_str()),
+        ];
+        if let Some(a) = self.hostaddr {
+            parts.push(format!("hostaddr={a}"));
+        }
+        let mut env = Vec::new();
+        match &self.sslrootcert {
+            RootCert::File {
+                path,
+                explicit: true,
+            } => parts.push(format!("sslrootcert={}", q(&path.display().to_string()))),
+            // libpq before 16 does not know `system`: the probed bundle.
+            RootCert::System => {
+                let probe = openssl_probe::probe();
+                if let Some(f) = probe.cert_file {
+                    parts.push(format!("sslrootcert={}", q(&f.display().to_string())));
+                }
+            }
+            RootCert::File { .. } | RootCert::None => {}
+        }
+        // Default client files are libpq's defaults too.
+        if let Some(c) = self.sslcert.as_ref().filter(|c| c.explicit) {
+            parts.push(format!("sslcert={}", q(&c.path.display().to_string())));
+        }
+        if let Some(k) = self.sslkey.as_ref().filter(|k| k.explicit) {
+            parts.push(format!("sslkey={}", q(&k.path.display().to_string())));
+        }
+        if let Some(t) = self.connect_timeout {
+            parts.push(format!("connect_timeout={}", t.as_secs().max(1)));
+        }
+        if let Some(o) = &self.options {
+            parts.push(format!("options={}", q(o)));
+        }
+        if let Some(p) = &self.password {
+            env.push(("PGPASSWORD", p.clone()));
+        }
+        (parts.join(" "), env)
+    }
+
     pub fn connect(&self, application_name: &str) -> Result<postgres::Client, ConnectError> {
         let attempt = |mode: PgSslMode| self.try_connect(application_name, mode);
         let result = if self.is_unix_socket() {

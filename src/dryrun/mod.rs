@@ -168,6 +168,43 @@ fn attach_estimates(analysis: &model::Analysis, findings: &[rules::Finding], run
     }
 }
 
+/// The target's schema as `pg_dump --schema-only` writes it, psql
+/// meta-commands (`\restrict`, `\connect`) blanked.
+fn target_schema(target: &Target) -> Result<String, String> {
+    let (conninfo, env) = target.libpq();
+    let mut cmd = std::process::Command::new("pg_dump");
+    // pg_dump takes ACCESS SHARE on every table: never queue behind a
+    // session's lock (or a queued request) for long.
+    cmd.args([
+        "--schema-only",
+        "--no-owner",
+        "--no-privileges",
+        "--no-comments",
+        "--lock-wait-timeout=2000",
+        "-d",
+    ])
+    .arg(&conninfo)
+    .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run pg_dump: {e}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or("").trim().to_string();
+        return Err(format!("pg_dump failed: {first}"));
+    }
+    let text =
+        String::from_utf8(out.stdout).map_err(|_| "pg_dump wrote non-UTF-8 text".to_string())?;
+    Ok(text
+        .lines()
+        .map(|l| if l.starts_with('\\') { "" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
 /// Everything `ddlint dry-run` was asked to do.
 pub struct Request {
     pub inputs: Vec<Input>,
@@ -359,6 +396,34 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
     };
     let mut inputs = std::mem::take(&mut req.inputs);
     let mut history_notes = Vec::new();
+    // The prediction shown next to the observations starts from the
+    // target's own schema (else a column already bigint "would rewrite").
+    if embedded.is_none() && !inputs.iter().any(|i| i.project.is_none()) {
+        match target_schema(&target) {
+            Ok(text) => {
+                history_notes.push(
+                    "ddlint check's prediction starts from the target's schema (pg_dump --schema-only; --schema FILE replaces it)"
+                        .into(),
+                );
+                inputs.insert(
+                    0,
+                    Input {
+                        path: format!("{} (pg_dump --schema-only)", target.dbname()),
+                        text,
+                        wrapping: crate::input::Wrapping::Autocommit,
+                        layout: crate::input::Layout::Psql,
+                        report: false,
+                        map: None,
+                        project: None,
+                        session: None,
+                    },
+                );
+            }
+            Err(why) => history_notes.push(format!(
+                "ddlint check's prediction starts from the migrations alone, not the target's schema ({why}); give --schema with a pg_dump --schema-only of it"
+            )),
+        }
+    }
     if req.pending_from_history && embedded.is_none() {
         pending_from_history(&mut client, &mut inputs, &mut history_notes)?;
     }
