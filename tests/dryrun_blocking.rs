@@ -175,3 +175,75 @@ fn predictions_start_from_the_targets_schema() {
         "{v:#}"
     );
 }
+
+/// A foreign key that times out waiting for the referenced table held its
+/// own table meanwhile: both get a blocking window.
+#[test]
+fn locks_held_while_waiting_count_in_the_windows() {
+    let Ok(pg) = PgServer::start(15) else {
+        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
+        return;
+    };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);
+         CREATE TABLE events (id bigint PRIMARY KEY, account_id bigint);",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let holder = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+            c.batch_execute(
+                "BEGIN; LOCK TABLE accounts IN ROW EXCLUSIVE MODE; SELECT pg_sleep(2.5); COMMIT",
+            )
+            .unwrap();
+        })
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(
+        &file,
+        "ALTER TABLE events ADD CONSTRAINT events_fk FOREIGN KEY (account_id) REFERENCES accounts (id);\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--lock-timeout",
+            "800ms",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    holder.join().unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{v:#}");
+    let windows: Vec<(String, String)> = v["blocking_windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["relation"].as_str().unwrap().to_string(),
+                w["blocked"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        windows.contains(&("public.events".into(), "writes".into())),
+        "{windows:?}"
+    );
+    assert!(
+        windows.contains(&("public.accounts".into(), "writes".into())),
+        "{windows:?}"
+    );
+}

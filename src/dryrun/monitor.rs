@@ -33,6 +33,9 @@ pub struct Watch {
     /// Other wait events seen (e.g. "Lock:virtualxid" while CREATE INDEX
     /// CONCURRENTLY waits for older transactions).
     pub wait_events: BTreeSet<String>,
+    /// Relation locks the migration's backend held while it waited for
+    /// another (what it blocked meanwhile, also when the wait times out).
+    pub held_while_waiting: BTreeSet<(u32, LockMode)>,
     /// Other sessions seen waiting on the migration's backend (row locks,
     /// relation locks), by pid.
     pub victims: std::collections::BTreeMap<i32, Victim>,
@@ -292,6 +295,11 @@ fn poll(
             Err(_) => break,
         };
         if wtype == "Lock" {
+            if wait_since.is_none() {
+                if let Ok(locks) = super::observe::locks_of(client, pid) {
+                    w.held_while_waiting.extend(locks);
+                }
+            }
             wait_since.get_or_insert(now);
             if wevent != "relation" {
                 w.wait_events.insert(format!("Lock:{wevent}"));

@@ -726,6 +726,15 @@ impl<'a> Exec<'a> {
                     self.window_locks.push((s.number, oid, mode));
                 }
             }
+            // What it had already taken blocked others for the whole wait
+            // (a foreign key holds its table while it waits for the other).
+            for (oid, mode) in &watch.held_while_waiting {
+                if !held_before.contains(&(*oid, *mode))
+                    && initial.rels.get(oid).is_some_and(|r| !r.is_index())
+                {
+                    self.window_locks.push((s.number, *oid, *mode));
+                }
+            }
             self.snapshot = before;
             if bare && !self.client.is_closed() {
                 // A failed CREATE INDEX CONCURRENTLY leaves an INVALID
