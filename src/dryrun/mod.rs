@@ -555,6 +555,21 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
     RUNNING.store(false, Ordering::SeqCst);
     let mut result = result?;
     attach_estimates(&analysis, &findings, &mut result);
+    if req.config.probe
+        && !req.config.commit
+        && result
+            .statements
+            .iter()
+            .any(|s| s.transaction.is_none() && s.status != outcome::Status::NotRun)
+    {
+        result.notes.push(
+            "this run rolls back, so statements the tool runs outside a transaction ran inside \
+             one here and their locks piled up until the end: the probes measured that (an upper \
+             bound), while the blocking windows follow the tool's own transactions; --commit on a \
+             copy (or a throwaway server) gives probe figures the deploy would see"
+                .into(),
+        );
+    }
     progress.finish();
     if let Ok(mut g) = CANCEL.lock() {
         *g = None;
