@@ -247,3 +247,51 @@ fn locks_held_while_waiting_count_in_the_windows() {
         "{windows:?}"
     );
 }
+
+/// `--clients`: a pool of application connections fills up behind a lock.
+#[test]
+fn clients_exhaust_a_pool_behind_a_lock() {
+    let Ok(pg) = PgServer::start(15) else {
+        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
+        return;
+    };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(
+        &file,
+        "BEGIN;\nLOCK TABLE t IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(1);\nCOMMIT;\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            &db,
+            "--clients",
+            "5",
+            "--rate",
+            "50",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+    });
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    let c = &v["clients"];
+    assert_eq!(c["clients"], 5);
+    assert_eq!(c["peak_in_use"], 5, "{c:#}");
+    assert!(c["longest_wait_ms"].as_f64().unwrap() > 500.0, "{c:#}");
+    assert!(c["exhausted_after_ms"].is_number(), "{c:#}");
+    assert!(c["without_connection"].as_u64().unwrap() > 0, "{c:#}");
+    assert_eq!(c["failed"], 0, "{c:#}");
+}

@@ -497,6 +497,28 @@ pub struct DryRunArgs {
     #[arg(long)]
     pub probe: bool,
 
+    /// Application-like traffic while it runs: N sessions (a connection
+    /// pool) reading and writing (no-op) the tables the migration touches,
+    /// waiting as an application does (no lock_timeout); reports the peak
+    /// number waiting, the longest wait and when the pool ran out.
+    #[arg(long, value_name = "N")]
+    pub clients: Option<usize>,
+
+    /// Requests per second of --clients traffic, in all [default: the read
+    /// and write rates of the touched tables in --stats, else 20 per
+    /// client].
+    #[arg(long, value_name = "R", requires = "clients")]
+    pub rate: Option<f64>,
+
+    /// The application's own timeout for a --clients request.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        requires = "clients"
+    )]
+    pub client_timeout: String,
+
     /// TimeZone of the migration session, where the migration tool's
     /// connection sets one (JDBC sends the JVM's) [default:
     /// `session.timezone` in the configuration, else the server's].

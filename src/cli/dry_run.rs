@@ -69,6 +69,7 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             )
             .into());
         }
+        let rate_from_stats = production_rate(&settings, &inputs);
         Ok(crate::dryrun::Request {
             inputs,
             coverage: loaded.coverage,
@@ -100,6 +101,25 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
                 timezone: args.timezone.clone().or(runner.timezone.clone()),
                 search_path: runner.search_path.clone(),
                 role: runner.role.clone(),
+                clients: match args.clients {
+                    Some(n) if n > 0 => Some((
+                        n,
+                        match args.rate {
+                            Some(r) if r > 0.0 && r.is_finite() => r,
+                            Some(r) => {
+                                return Err(format!(
+                                    "--rate {r}: expected requests per second above 0"
+                                )
+                                .into())
+                            }
+                            None => rate_from_stats.unwrap_or(20.0 * n as f64),
+                        },
+                    )),
+                    Some(_) => return Err("--clients 0: give at least one client".into()),
+                    None => None,
+                },
+                client_timeout: duration_arg("client-timeout", &args.client_timeout)?
+                    .unwrap_or(std::time::Duration::from_secs(3600)),
             },
             application_name: args.application_name.clone(),
             pending_from_history: args.db.is_some() && args.since.is_none() && lock.is_none(),
@@ -142,4 +162,28 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
     }
     // The throwaway server stops once the report is out.
     Ok(done.exit_code())
+}
+
+/// Reads and writes per second that production's statistics give for the
+/// tables the reported migrations name (capped at 2,000/s).
+fn production_rate(
+    settings: &crate::rules::Settings,
+    inputs: &[crate::input::Input],
+) -> Option<f64> {
+    let model = settings.stats.as_ref()?;
+    let text: String = inputs
+        .iter()
+        .filter(|i| i.report)
+        .map(|i| i.text.to_ascii_lowercase())
+        .collect();
+    let total: f64 = model
+        .stats
+        .snapshot
+        .relations
+        .iter()
+        .filter(|r| r.parent.is_none() && text.contains(&r.name.to_ascii_lowercase()))
+        .filter_map(|r| r.rates)
+        .map(|r| r.reads() + r.writes())
+        .sum();
+    (total > 0.0).then_some(total.min(2000.0))
 }

@@ -18,6 +18,7 @@
 //! Rendering lives in `report::dryrun`, driven by `cli::dry_run`.
 
 pub mod capture;
+pub mod clients;
 pub mod connect;
 pub mod history;
 pub mod monitor;

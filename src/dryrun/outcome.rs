@@ -223,6 +223,9 @@ pub struct Run {
     pub blocking_windows: Vec<Window>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeResult>,
+    /// `--clients`: the application-like traffic and what it felt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<ClientsResult>,
     pub outcome: Outcome,
     /// What was done to leave the database as it was.
     pub cleanup: Vec<String>,
@@ -327,4 +330,30 @@ pub struct Disagreement {
     pub what: &'static str,
     pub predicted: String,
     pub observed: String,
+}
+
+/// What `--clients N --rate R` traffic felt during the run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ClientsResult {
+    pub clients: usize,
+    pub rate_per_second: f64,
+    pub client_timeout_ms: f64,
+    pub requests: u64,
+    /// Requests that took 50 ms or more (waited on a lock).
+    pub waited: u64,
+    /// Requests that failed (the client timeout, or the table went away).
+    pub failed: u64,
+    /// The most connections in use at once.
+    pub peak_in_use: usize,
+    pub longest_wait_ms: f64,
+    /// When every connection was in use and a request found none (from
+    /// the start of the run, and from the first request that waited).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhausted_after_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhausted_after_first_wait_ms: Option<f64>,
+    /// Requests that arrived when no connection was free.
+    pub without_connection: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }

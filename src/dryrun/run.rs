@@ -47,6 +47,10 @@ pub struct Config {
     pub search_path: Option<Vec<String>>,
     /// The role the runner switches to (`session.role`): SET ROLE.
     pub role: Option<String>,
+    /// `--clients N --rate R`: application-like traffic during the run.
+    pub clients: Option<(usize, f64)>,
+    /// The application's client-side timeout for that traffic.
+    pub client_timeout: Duration,
 }
 
 /// How to open more sessions to the same database (monitor, probes,
@@ -334,6 +338,29 @@ pub fn execute(
     } else {
         None
     };
+    let clients = match cfg.clients {
+        Some((n, rate)) if n > 0 => {
+            let tables: Vec<u32> = touched
+                .iter()
+                .copied()
+                .filter(|o| initial.rels.get(o).is_some_and(|r| r.is_table()))
+                .collect();
+            let names = quoted_names(&mut exec.client, &tables).map_err(|e| db_error_text(&e))?;
+            let named: Vec<(String, String)> = tables
+                .iter()
+                .zip(names)
+                .map(|(o, q)| (initial.rels[o].name.clone(), q))
+                .collect();
+            Some(super::clients::start(
+                &named,
+                n,
+                rate,
+                cfg.client_timeout,
+                &|| connect("ddlint-client"),
+            )?)
+        }
+        _ => None,
+    };
 
     let mut runs: Vec<StatementRun> = Vec::with_capacity(steps.len());
     let mut outcome = Outcome::Completed;
@@ -374,6 +401,7 @@ pub fn execute(
     let mut notes = Vec::new();
     exec.finish(&outcome, &mut cleanup, &mut left_behind, connect);
     let probe_results = probes.map(|p| p.finish()).unwrap_or_default();
+    let clients_result = clients.map(|c| c.finish());
 
     let schema_unchanged = match fingerprint_before {
         Some(before) => {
@@ -420,6 +448,7 @@ pub fn execute(
         statements: runs,
         blocking_windows,
         probes: probe_results,
+        clients: clients_result,
         outcome,
         cleanup,
         left_behind,

@@ -260,6 +260,14 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
             writeln!(o)?;
         }
     }
+    if let Some(c) = &run.clients {
+        writeln!(
+            o,
+            "\n{}",
+            "clients (application-like traffic while it ran):".bold()
+        )?;
+        writeln!(o, "  {}", clients_line(c))?;
+    }
     for n in &run.notes {
         writeln!(o, "{} {n}", "note:".cyan())?;
     }
@@ -288,6 +296,44 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
         None => {}
     }
     Ok(())
+}
+
+/// What `--clients` traffic felt, in one sentence.
+fn clients_line(c: &crate::dryrun::outcome::ClientsResult) -> String {
+    let mut s = format!(
+        "{} connections, {:.0} requests/s, client timeout {}: {} requests, {} waited, at most {} \
+         connections in use at once, longest wait {}",
+        c.clients,
+        c.rate_per_second,
+        secs(c.client_timeout_ms),
+        c.requests,
+        c.waited,
+        c.peak_in_use,
+        secs(c.longest_wait_ms)
+    );
+    match (c.exhausted_after_first_wait_ms, c.exhausted_after_ms) {
+        (Some(w), _) => s.push_str(&format!(
+            "; a pool of {} connections was exhausted after {} of blocking, {} requests found none",
+            c.clients,
+            secs(w),
+            c.without_connection
+        )),
+        (None, Some(t)) => s.push_str(&format!(
+            "; a pool of {} connections was exhausted {} into the run, {} requests found none",
+            c.clients,
+            secs(t),
+            c.without_connection
+        )),
+        _ => s.push_str(&format!("; a pool of {} connections was enough", c.clients)),
+    }
+    if c.failed > 0 {
+        s.push_str(&format!(
+            "; {} failed ({})",
+            c.failed,
+            c.errors.first().map(String::as_str).unwrap_or("")
+        ));
+    }
+    s
 }
 
 fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
@@ -608,6 +654,9 @@ fn json(
     );
     top.insert("blocking_windows".into(), json!(run.blocking_windows));
     top.insert("probes".into(), json!(run.probes));
+    if let Some(c) = &run.clients {
+        top.insert("clients".into(), json!(c));
+    }
     let mut summary = Map::new();
     let count = |st: Status| run.statements.iter().filter(|s| s.status == st).count();
     summary.insert("failed".into(), json!(count(Status::Failed)));
@@ -806,6 +855,9 @@ fn markdown_tail(o: &mut dyn Write, run: &Run) -> io::Result<()> {
                 w.mode.pg_name()
             )?;
         }
+    }
+    if let Some(c) = &run.clients {
+        writeln!(o, "\n**Clients**: {}\n", clients_line(c))?;
     }
     if !run.probes.is_empty() {
         writeln!(o, "\n**Probes** (measured)\n")?;
