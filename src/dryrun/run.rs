@@ -1116,7 +1116,7 @@ fn error_info(e: &postgres::Error, wait: Option<&Wait>) -> ErrorInfo {
 }
 
 /// (start ms, end ms, statement number, mode) of one blocking lock.
-type Span = (f64, f64, usize, LockMode);
+type Span = (f64, f64, usize, usize, LockMode);
 
 /// Blocking windows: for each relation that existed before the run, from
 /// the start of the first statement that took a lock blocking reads
@@ -1131,11 +1131,16 @@ fn windows(
     initial: &Snapshot,
 ) -> Vec<Window> {
     let by_number: BTreeMap<usize, &StatementRun> = runs.iter().map(|r| (r.number, r)).collect();
+    // Each transaction's end, and the last statement that ran in it (the
+    // window's label names the statements that really hold the lock).
     let mut unit_end: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut unit_last: BTreeMap<u64, usize> = BTreeMap::new();
     for r in runs.iter().filter(|r| r.status != Status::NotRun) {
         if let Some(t) = r.transaction {
             let e = unit_end.entry(t).or_insert(0.0);
             *e = e.max(r.started_ms + r.duration_ms);
+            let l = unit_last.entry(t).or_insert(0);
+            *l = (*l).max(r.number);
         }
     }
     // (relation oid, blocked) -> intervals (start, end, statement, mode)
@@ -1149,6 +1154,11 @@ fn windows(
             .transaction
             .and_then(|t| unit_end.get(&t).copied())
             .unwrap_or(r.started_ms + r.duration_ms);
+        let last = r
+            .transaction
+            .and_then(|t| unit_last.get(&t).copied())
+            .unwrap_or(*number)
+            .max(*number);
         for (blocks, what) in [
             (mode.blocks_reads(), Blocked::Reads),
             (mode.blocks_writes(), Blocked::Writes),
@@ -1157,7 +1167,7 @@ fn windows(
                 spans
                     .entry((*oid, what))
                     .or_default()
-                    .push((start, end, *number, *mode));
+                    .push((start, end, *number, last, *mode));
             }
         }
     }
@@ -1171,11 +1181,11 @@ fn windows(
         let mut cur: Option<Window> = None;
         let mut cur_end = 0.0;
         let mut cur_start = 0.0;
-        for (start, end, number, mode) in v {
+        for (start, end, number, last, mode) in v {
             match &mut cur {
                 Some(w) if start <= cur_end => {
                     cur_end = f64::max(cur_end, end);
-                    w.statements.1 = w.statements.1.max(number);
+                    w.statements.1 = w.statements.1.max(last);
                     w.mode = w.mode.max(mode);
                 }
                 _ => {
@@ -1189,7 +1199,7 @@ fn windows(
                         relation: name.clone(),
                         blocked,
                         duration_ms: 0.0,
-                        statements: (number, number),
+                        statements: (number, last),
                         mode,
                     });
                 }
