@@ -334,6 +334,12 @@ pub struct StmtFacts {
     /// backfill-in-schema-transaction: UPDATE / DELETE / MERGE /
     /// INSERT ... SELECT.
     pub backfill: bool,
+    /// UPDATE / DELETE / MERGE of an existing table's rows with no key
+    /// range bounding them: its row locks cover an unknown number of rows.
+    pub unbounded_rows: Option<Box<crate::model::catalog::QName>>,
+    /// Slow work in a transaction (a scan, rewrite or backfill of an
+    /// existing table, a sleep): what it does.
+    pub slow_work: Option<Box<String>>,
     /// A TRANSACTION statement; `commit` when it is COMMIT.
     pub transaction: bool,
     pub commit: bool,
