@@ -532,6 +532,24 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
         ));
     }
     let settings = run::apply_settings(&mut client, &req.config);
+    // What the session really runs with, after the target's and role's
+    // defaults and the run's own settings: what decides name resolution and
+    // timestamp conversions.
+    let effective = client
+        .query_one(
+            "SELECT current_user::text, current_setting('TimeZone'), current_setting('search_path')",
+            &[],
+        )
+        .ok()
+        .map(|row| {
+            let (user, zone, path): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+            outcome::Effective {
+                utc: model::session::is_utc_zone(&zone),
+                user,
+                timezone: zone,
+                search_path: path,
+            }
+        });
     if let Ok(mut g) = CANCEL.lock() {
         *g = Some((target.clone(), client.cancel_token()));
     }
@@ -556,6 +574,7 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
     RUNNING.store(false, Ordering::SeqCst);
     let mut result = result?;
     attach_estimates(&analysis, &findings, &mut result);
+    result.effective = effective;
     if req.config.probe
         && !req.config.commit
         && result

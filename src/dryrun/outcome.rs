@@ -223,6 +223,9 @@ pub struct Run {
     pub blocking_windows: Vec<Window>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub probes: Vec<ProbeResult>,
+    /// The role, TimeZone and search_path the migration session ran with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective: Option<Effective>,
     /// `--clients`: the application-like traffic and what it felt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clients: Option<ClientsResult>,
@@ -356,4 +359,15 @@ pub struct ClientsResult {
     pub without_connection: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+}
+
+/// What the migration session ran with, after the target's and role's
+/// defaults and the run's own settings.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Effective {
+    pub user: String,
+    pub timezone: String,
+    pub search_path: String,
+    /// TimeZone behaves as UTC (timestamp <-> timestamptz needs no rewrite).
+    pub utc: bool,
 }

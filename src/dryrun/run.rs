@@ -449,6 +449,7 @@ pub fn execute(
         blocking_windows,
         probes: probe_results,
         clients: clients_result,
+        effective: None,
         outcome,
         cleanup,
         left_behind,

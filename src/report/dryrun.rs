@@ -167,6 +167,20 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
         })
         .collect();
     writeln!(o, "session: {}", settings.join(" "))?;
+    if let Some(e) = &run.effective {
+        writeln!(
+            o,
+            "  runs as {} with TimeZone={} and search_path={}{}",
+            e.user,
+            e.timezone,
+            e.search_path,
+            if e.utc {
+                ""
+            } else {
+                " (not UTC: timestamp <-> timestamptz changes rewrite; `ddlint check` assumes UTC unless --timezone says otherwise)"
+            }
+        )?;
+    }
     for s in run.settings.iter().filter(|s| !s.applied) {
         if let Some(n) = &s.note {
             writeln!(o, "  {} {n}", "note:".yellow())?;
@@ -656,6 +670,9 @@ fn json(
     top.insert("probes".into(), json!(run.probes));
     if let Some(c) = &run.clients {
         top.insert("clients".into(), json!(c));
+    }
+    if let Some(e) = &run.effective {
+        top.insert("session_effective".into(), json!(e));
     }
     let mut summary = Map::new();
     let count = |st: Status| run.statements.iter().filter(|s| s.status == st).count();
