@@ -60,6 +60,9 @@ pub enum Layout {
     Alembic,
     /// Liquibase formatted SQL: one transaction per --changeset.
     Liquibase,
+    /// drizzle-kit: <tag>.sql in meta/_journal.json order, `--> statement-breakpoint`.
+    #[value(alias = "drizzle-kit")]
+    Drizzle,
 }
 
 impl Layout {
@@ -80,6 +83,7 @@ impl Layout {
             Layout::Django => "django",
             Layout::Alembic => "alembic",
             Layout::Liquibase => "liquibase",
+            Layout::Drizzle => "drizzle",
         }
     }
 }

@@ -364,6 +364,251 @@ changelog.sql [transaction] DROP TABLE@6:12, DROP TABLE@7:12
     );
 }
 
+/// The `skipped` list: (path under `base`, reason).
+fn skipped(v: &serde_json::Value, base: &str) -> Vec<(String, String)> {
+    v["skipped"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let p = s["path"].as_str().unwrap();
+                    (
+                        Path::new(p)
+                            .strip_prefix(base)
+                            .unwrap_or(Path::new(p))
+                            .display()
+                            .to_string(),
+                        s["reason"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (rule, file name, line) of each finding.
+fn found(v: &serde_json::Value) -> Vec<(String, String, u64)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                Path::new(f["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const DRIZZLE: &str = "
+0000_init.sql [transaction] CREATE TABLE@1:1
+0001_orders.sql [transaction] CREATE TABLE@1:1, ALTER TABLE@7:1, CREATE INDEX CONCURRENTLY@8:1
+0002_backfill.sql [transaction] UPDATE@2:1, ALTER TABLE@4:1
+";
+
+#[test]
+fn drizzle() {
+    // meta/_journal.json decides which files run and in which order; each
+    // file is one transaction (drizzle runs every pending one in a single
+    // transaction), so the CREATE INDEX CONCURRENTLY drizzle-kit generated
+    // for `.concurrently()` fails there. A custom migration's pieces need
+    // no `;` before a breakpoint. A file the journal does not list is not
+    // run.
+    check("drizzle", &[], DRIZZLE);
+    check("drizzle", &["--layout", "drizzle"], DRIZZLE);
+    let (_, v, _) = ddlint(&["fixtures/layouts/drizzle"]);
+    assert_eq!(
+        skipped(&v, "fixtures/layouts/drizzle"),
+        vec![(
+            "0003_draft.sql".to_string(),
+            "not listed in fixtures/layouts/drizzle/meta/_journal.json: drizzle-kit migrate runs only the migrations its journal lists".to_string()
+        )]
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "no-transaction-block")
+        .unwrap();
+    assert_eq!(
+        (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()),
+        ("fixtures/layouts/drizzle/0001_orders.sql", 8)
+    );
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("the one transaction drizzle-kit runs every pending migration in"),
+        "{msg}"
+    );
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("outside `drizzle-kit migrate`"),
+        "{f}"
+    );
+}
+
+/// A migration named on the command line (an editor, pre-commit) is read
+/// with the tool whose journal or sum file sits beside it.
+#[test]
+fn a_named_file_beside_a_journal_or_sum_file() {
+    let (_, v, err) = ddlint(&["fixtures/layouts/drizzle/0001_orders.sql"]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{err}"))
+        .iter()
+        .find(|f| f["rule"] == "no-transaction-block")
+        .unwrap();
+    assert!(
+        f["message"].as_str().unwrap().contains("drizzle-kit"),
+        "{f}"
+    );
+}
+
+#[test]
+fn drizzle_journal_that_drizzle_refuses_is_an_error_at_its_line() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("drizzle");
+    std::fs::create_dir_all(d.join("meta")).unwrap();
+    std::fs::write(d.join("0000_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    let journal = d.join("meta/_journal.json");
+    let run = |text: &str| {
+        std::fs::write(&journal, text).unwrap();
+        let (code, _, err) = ddlint(&[d.to_str().unwrap()]);
+        assert_eq!(code, 2, "{text}: {err}");
+        err
+    };
+    let shown = journal.display().to_string();
+    let err = run("{\n  \"entries\": [\n    { \"idx\": 0, \"tag\": \"0000_a\" },\n  ]\n}\n");
+    assert!(err.contains(&format!("{shown}:4:3: drizzle-kit's journal is not what drizzle-kit migrate reads (trailing comma)")), "{err}");
+    let err = run("{\n  \"entries\": [\n    {\n      \"idx\": 0\n    }\n  ]\n}\n");
+    assert!(
+        err.contains(&format!("{shown}:5:5:")) && err.contains("missing field `tag`"),
+        "{err}"
+    );
+    let err = run("{\n  \"entries\": [\n    {\n      \"idx\": 0,\n      \"tag\": \"0000_a\"\n    },\n    {\n      \"idx\": 1,\n      \"tag\": \"0001_b\"\n    }\n  ]\n}\n");
+    assert!(
+        err.contains(&format!("{shown}:9:1: the journal lists `0001_b`, but ")),
+        "{err}"
+    );
+    let err = run("[]");
+    assert!(err.contains(&format!("{shown}:1:")), "{err}");
+    // A folder without a journal, read as drizzle.
+    std::fs::remove_file(&journal).unwrap();
+    let (code, _, err) = ddlint(&["--layout", "drizzle", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read drizzle-kit's journal"), "{err}");
+}
+
+/// The committed fixture is what `drizzle-kit generate` writes, and
+/// drizzle-kit's real output reads the same: this test installs
+/// drizzle-kit with npm, generates the two migrations of the fixture from
+/// a schema, compares the SQL byte for byte with the fixture's and lints
+/// the folder. Skipped (with a message) when npm is missing or cannot
+/// install (offline).
+#[test]
+fn drizzle_kit_generate_output() {
+    let Ok(npm) = which_npm() else {
+        eprintln!("npm not found: drizzle-kit's real output not checked");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("package.json"), "{ \"private\": true }\n").unwrap();
+    let install = Command::new(&npm)
+        .current_dir(d)
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+            "--fetch-retries=1",
+            "drizzle-kit@0.31.11",
+            "drizzle-orm@0.44.7",
+        ])
+        .output()
+        .unwrap();
+    if !install.status.success() {
+        eprintln!(
+            "npm could not install drizzle-kit (offline?): its real output not checked\n{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return;
+    }
+    std::fs::write(
+        d.join("drizzle.config.ts"),
+        "import { defineConfig } from \"drizzle-kit\";\nexport default defineConfig({ dialect: \"postgresql\", schema: \"./schema.ts\", out: \"./drizzle\" });\n",
+    )
+    .unwrap();
+    let users = "import { pgTable, serial, text, integer, timestamp, index } from \"drizzle-orm/pg-core\";\n\nexport const users = pgTable(\"users\", {\n  id: serial(\"id\").primaryKey(),\n  email: text(\"email\").notNull(),\n});\n";
+    let orders = "\nexport const orders = pgTable(\"orders\", {\n  id: serial(\"id\").primaryKey(),\n  userId: integer(\"user_id\").notNull().references(() => users.id),\n  createdAt: timestamp(\"created_at\", { withTimezone: true }).defaultNow(),\n}, (t) => [index(\"orders_user_id_idx\").on(t.userId).concurrently()]);\n";
+    let generate = |schema: String, name: &str| {
+        std::fs::write(d.join("schema.ts"), schema).unwrap();
+        let out = Command::new("node")
+            .current_dir(d)
+            .args([
+                "node_modules/drizzle-kit/bin.cjs",
+                "generate",
+                "--name",
+                name,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "drizzle-kit generate: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    generate(users.to_string(), "init");
+    generate(format!("{users}{orders}"), "orders");
+    let out = d.join("drizzle");
+    for f in ["0000_init.sql", "0001_orders.sql"] {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/drizzle");
+        assert_eq!(
+            std::fs::read_to_string(out.join(f)).unwrap(),
+            std::fs::read_to_string(fixture.join(f)).unwrap(),
+            "{f}: drizzle-kit writes another text than the fixture's"
+        );
+    }
+    let (code, v, err) = ddlint(&[out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        summary(&v, out.to_str().unwrap()).trim(),
+        "0000_init.sql [transaction] CREATE TABLE@1:1\n0001_orders.sql [transaction] CREATE TABLE@1:1, ALTER TABLE@7:1, CREATE INDEX CONCURRENTLY@8:1"
+    );
+    assert!(
+        found(&v).contains(&(
+            "no-transaction-block".to_string(),
+            "0001_orders.sql".to_string(),
+            8
+        )),
+        "{v}"
+    );
+}
+
+fn which_npm() -> Result<std::path::PathBuf, ()> {
+    let ok = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ok("npm") && ok("node") {
+        Ok("npm".into())
+    } else {
+        Err(())
+    }
+}
+
 #[test]
 fn layouts_are_detected() {
     // Every fixture but the ambiguous golang-migrate/sqlx pair is detected

@@ -172,6 +172,17 @@ fn projects() -> Vec<Project> {
                 ("revert/idx.sql", "DROP INDEX orders_created_at;\n".into()),
             ],
         ),
+        p(
+            "drizzle",
+            "drizzle",
+            vec![
+                ("0000_idx.sql", INDEX.to_string()),
+                (
+                    "meta/_journal.json",
+                    "{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [\n    {\n      \"idx\": 0,\n      \"version\": \"7\",\n      \"when\": 1704067200000,\n      \"tag\": \"0000_idx\",\n      \"breakpoints\": true\n    }\n  ]\n}".into(),
+                ),
+            ],
+        ),
         Project {
             layout: "psql",
             dir: "psql-assumed-in-transaction",

@@ -18,6 +18,7 @@
 //! | Django | `atomic = False` on the `Migration` class | operation by operation |
 //! | Alembic | `with op.get_context().autocommit_block():` | that block outside the transaction |
 //! | golang-migrate, Prisma | none: the file is always one query string | alone in a file, outside one |
+//! | drizzle-kit | none: every pending migration runs in one transaction | outside drizzle-kit migrate |
 //! | psql, sqitch | the script's own BEGIN/COMMIT | outside them |
 //!
 //! One query string holding several statements is still one implicit
@@ -69,6 +70,7 @@ pub fn tool_name(layout: Layout) -> &'static str {
         Layout::Django => "Django",
         Layout::Alembic => "Alembic",
         Layout::Liquibase => "Liquibase",
+        Layout::Drizzle => "drizzle-kit",
         other => other.name(),
     }
 }
@@ -137,7 +139,10 @@ pub fn switch(layout: Layout, path: Option<&str>) -> Option<String> {
             "run the script outside that transaction (e.g. without psql's `--single-transaction`)"
                 .to_string()
         }
-        Layout::GolangMigrate | Layout::Prisma | Layout::Sqitch => return None,
+        Layout::GolangMigrate
+        | Layout::Prisma
+        | Layout::Sqitch
+        | Layout::Drizzle => return None,
     })
 }
 
@@ -193,9 +198,11 @@ pub fn advice(r: &Run) -> Advice {
             };
             let why = match r.layout {
                 Layout::Psql => "the configuration's `assume_in_transaction` says this script runs in a transaction".to_string(),
+                Layout::Drizzle => format!("{tool} runs every pending migration in one transaction"),
                 _ => format!("{tool} runs this {unit} in a transaction"),
             };
             let what = match switch(r.layout, r.alone.then_some(r.path)) {
+                None if r.layout == Layout::Drizzle => "it has no switch to run a migration outside it, so run the statement outside `drizzle-kit migrate` (e.g. with psql, after it), not in a migration file".to_string(),
                 None => "move it to a migration that runs without a transaction".to_string(),
                 Some(sw) if r.alone => sw,
                 Some(sw) if one_query_without_transaction(r.layout) => format!("move the statement to a migration of its own and {sw} ({tool} then sends that file as one query string, and statements sent together still share an implicit transaction)"),

@@ -716,6 +716,13 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
         .layout
         .unwrap_or_else(|| layouts::detect(&g.files, texts));
     add_layout(r, layout);
+    // The tool's own files (a journal): one it would refuse
+    // stops the project, as it stops the tool.
+    let problems = layouts::check(layout, &g.root);
+    if !problems.is_empty() {
+        r.problems.extend(problems);
+        return;
+    }
     let mut plan = layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
     if plan.is_empty() && !g.explicit {
         r.error = Some(SourceError {
@@ -841,7 +848,10 @@ fn not_run(
                     "a down migration: --include-down lints it".to_string(),
                 )
             } else {
-                (SkipKind::NotRun, layouts::why_not_run(layout, f, &g.files))
+                (
+                    SkipKind::NotRun,
+                    layouts::why_not_run(layout, f, &g.root, &g.files),
+                )
             };
             Skipped {
                 path: f.display().to_string(),

@@ -18,12 +18,14 @@
 //! | django | `sqlmigrate` output | - | the file's own BEGIN/COMMIT |
 //! | alembic | `--sql` offline output | - | the file's own BEGIN/COMMIT |
 //! | liquibase | `--liquibase formatted sql` | `--rollback` (comments) | one per changeset; `runInTransaction:false`: autocommit |
+//! | drizzle | `<tag>.sql` in `meta/_journal.json` order | - | all pending in one (modelled per file) |
 //!
 //! Down parts (only with `--include-down`) are replayed after every up
 //! part, newest first: the order a full rollback runs them in.
 
 pub mod dbmate;
 pub mod diesel;
+pub mod drizzle;
 pub mod flyway;
 pub mod goose;
 pub mod graphile;
@@ -57,6 +59,7 @@ impl Layout {
             Layout::Prisma => "<timestamp>_<name>/migration.sql",
             Layout::Graphile => "committed/<n>.sql, current.sql",
             Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
+            Layout::Drizzle => "the <tag>.sql files meta/_journal.json lists",
         }
     }
 
@@ -180,10 +183,11 @@ fn graphile_root(dir: &Path) -> bool {
 
 /// The directory a file shows to be the root of one migration project,
 /// when its name or its contents decide the tool: the directory of a
-/// flyway, golang-migrate or pop file and of a file with goose, dbmate,
-/// sql-migrate, Liquibase, sqlx, Alembic or Django markers; the parent of
-/// diesel's and prisma's `<version>_<name>/` directories, of graphile's
-/// `committed/`, of sqitch's `deploy/` (or the directory of `sqitch.plan`).
+/// flyway, golang-migrate or pop file, of a file with goose, dbmate,
+/// sql-migrate, Liquibase, sqlx, Alembic or Django markers; the
+/// parent of drizzle-kit's `meta/` (`meta/_journal.json`), of diesel's and
+/// prisma's `<version>_<name>/` directories, of graphile's `committed/`,
+/// of sqitch's `deploy/` (or the directory of `sqitch.plan`).
 /// `None` for a file any tool could run (a plain script): where such files
 /// belong is decided by the directories around them.
 ///
@@ -198,8 +202,14 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
     if name == "sqitch.plan" {
         return Some(dir.to_path_buf());
     }
+    if drizzle::is_journal(path) {
+        return above.map(Path::to_path_buf);
+    }
     if !super::discovery::is_sql(path) {
         return None;
+    }
+    if drizzle::is_root(dir) {
+        return Some(dir.to_path_buf());
     }
     if let Some(up) = above {
         let diesel_or_prisma = matches!(name, "up.sql" | "down.sql" | "migration.sql");
@@ -244,6 +254,16 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     };
     if names.contains(&"sqitch.plan") || (in_dir("deploy") && in_dir("revert")) {
         return Layout::Sqitch;
+    }
+    // The tool's own file decides, whether it was found with the
+    // migrations or sits beside the ones named on the command line.
+    let beside = |is_root: fn(&Path) -> bool| {
+        files
+            .iter()
+            .any(|p| super::discovery::is_sql(p) && p.parent().is_some_and(is_root))
+    };
+    if files.iter().any(|p| drizzle::is_journal(p)) || beside(drizzle::is_root) {
+        return Layout::Drizzle;
     }
     if any_text(liquibase_text) {
         return Layout::Liquibase;
@@ -350,6 +370,7 @@ pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) 
         Layout::Sqitch => sqitch::plan(root, files, &sql),
         Layout::Pop => pop::plan(&sql),
         Layout::Graphile => graphile::plan(&sql),
+        Layout::Drizzle => drizzle::plan(root, &sql),
         Layout::Prisma => (
             sql.iter()
                 .filter(|p| file_name(p) == "migration.sql")
@@ -420,7 +441,18 @@ pub fn units(layout: Layout, p: &Planned, text: &str, include_down: bool) -> Vec
             vec![Unit::whole(text, w, p.down)]
         }
         Layout::Liquibase => liquibase::units(text, include_down),
+        Layout::Drizzle => drizzle::units(text, p),
         _ => vec![Unit::whole(text, p.wrapping, p.down)],
+    }
+}
+
+/// What a tool's own files say about the project before it is read: a
+/// journal the tool would refuse is a problem at its line (the project is
+/// not read, as the tool would not run).
+pub fn check(layout: Layout, root: &Path) -> Vec<super::Problem> {
+    match layout {
+        Layout::Drizzle => drizzle::read_journal(root).err().into_iter().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -450,7 +482,7 @@ pub(crate) fn sections(
 
 /// Why the tool does not run a SQL file of its project that is not a down
 /// part (for the list of files not read).
-pub fn why_not_run(layout: Layout, path: &Path, files: &[PathBuf]) -> String {
+pub fn why_not_run(layout: Layout, path: &Path, root: &Path, files: &[PathBuf]) -> String {
     let name = file_name(path);
     if layout == Layout::Pop {
         if let Some(n) = pop::parse_name(name) {
@@ -477,6 +509,9 @@ pub fn why_not_run(layout: Layout, path: &Path, files: &[PathBuf]) -> String {
     }
     if layout.is_psql() {
         return "included by a script (`\\i`) that is not linted".into();
+    }
+    if layout == Layout::Drizzle {
+        return drizzle::why_not_run(root);
     }
     format!(
         "{} does not run it (it runs {})",
