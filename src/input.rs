@@ -63,6 +63,9 @@ pub enum Layout {
     /// drizzle-kit: <tag>.sql in meta/_journal.json order, `--> statement-breakpoint`.
     #[value(alias = "drizzle-kit")]
     Drizzle,
+    /// node-pg-migrate SQL migrations: -- Up Migration / -- Down Migration.
+    #[value(name = "node-pg-migrate")]
+    NodePgMigrate,
 }
 
 impl Layout {
@@ -84,6 +87,7 @@ impl Layout {
             Layout::Alembic => "alembic",
             Layout::Liquibase => "liquibase",
             Layout::Drizzle => "drizzle",
+            Layout::NodePgMigrate => "node-pg-migrate",
         }
     }
 }

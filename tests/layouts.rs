@@ -609,6 +609,76 @@ fn which_npm() -> Result<std::path::PathBuf, ()> {
     }
 }
 
+const NODE_PG_MIGRATE: &str = "
+1699000000000_orders.sql [transaction] CREATE TABLE@2:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@2:1
+1700000000000_orders_created_at.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+";
+
+#[test]
+fn node_pg_migrate() {
+    // Ordered by numeric prefix as node-pg-migrate reads it: 17 digits are
+    // a UTC time (2023-11-10 09:00, between the two millisecond
+    // prefixes), not a bigger number. Up parts from `-- Up Migration`;
+    // every migration in a transaction, so CONCURRENTLY fails.
+    check("node-pg-migrate", &[], NODE_PG_MIGRATE);
+    check(
+        "node-pg-migrate",
+        &["--layout", "node-pg-migrate", "--include-down"],
+        "
+1699000000000_orders.sql [transaction] CREATE TABLE@2:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@2:1
+1700000000000_orders_created_at.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+1700000000000_orders_created_at.sql [transaction] DROP INDEX CONCURRENTLY@5:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@5:1
+1699000000000_orders.sql [transaction] DROP TABLE@5:1
+",
+    );
+    let (_, v, _) = ddlint(&["fixtures/layouts/node-pg-migrate"]);
+    assert!(
+        found(&v).contains(&(
+            "no-transaction-block".to_string(),
+            "1700000000000_orders_created_at.sql".to_string(),
+            2
+        )),
+        "{v}"
+    );
+    // What node-pg-migrate does not run, and why.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let m = "-- Up Migration\nSELECT 1;\n";
+    for f in ["1_a.sql", "notes.sql", ".2_hidden.sql", "sub/3_b.sql"] {
+        std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+        std::fs::write(d.join(f), m).unwrap();
+    }
+    let (_, v, err) = ddlint(&[d.to_str().unwrap()]);
+    assert_eq!(
+        summary(&v, d.to_str().unwrap()).trim(),
+        "1_a.sql [transaction] SELECT@2:1",
+        "{err}"
+    );
+    let reasons: Vec<(String, String)> = skipped(&v, d.to_str().unwrap());
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == ".2_hidden.sql" && r.contains("starts with `.`")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == "notes.sql" && r.contains("Cannot determine numeric prefix")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == "sub/3_b.sql" && r.contains("directly in its migrations directory")),
+        "{reasons:?}"
+    );
+}
+
 #[test]
 fn layouts_are_detected() {
     // Every fixture but the ambiguous golang-migrate/sqlx pair is detected

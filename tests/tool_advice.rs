@@ -183,6 +183,14 @@ fn projects() -> Vec<Project> {
                 ),
             ],
         ),
+        p(
+            "node-pg-migrate",
+            "node-pg-migrate",
+            vec![(
+                "1704067200000_idx.sql",
+                format!("-- Up Migration\n{INDEX}\n\n-- Down Migration\nDROP INDEX orders_created_at;\n"),
+            )],
+        ),
         Project {
             layout: "psql",
             dir: "psql-assumed-in-transaction",

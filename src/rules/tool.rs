@@ -19,6 +19,7 @@
 //! | Alembic | `with op.get_context().autocommit_block():` | that block outside the transaction |
 //! | golang-migrate, Prisma | none: the file is always one query string | alone in a file, outside one |
 //! | drizzle-kit | none: every pending migration runs in one transaction | outside drizzle-kit migrate |
+//! | node-pg-migrate | none for SQL: a JavaScript/TypeScript migration calling `pgm.noTransaction()` | statement by statement |
 //! | psql, sqitch | the script's own BEGIN/COMMIT | outside them |
 //!
 //! One query string holding several statements is still one implicit
@@ -142,7 +143,8 @@ pub fn switch(layout: Layout, path: Option<&str>) -> Option<String> {
         Layout::GolangMigrate
         | Layout::Prisma
         | Layout::Sqitch
-        | Layout::Drizzle => return None,
+        | Layout::Drizzle
+        | Layout::NodePgMigrate => return None,
     })
 }
 
@@ -198,11 +200,12 @@ pub fn advice(r: &Run) -> Advice {
             };
             let why = match r.layout {
                 Layout::Psql => "the configuration's `assume_in_transaction` says this script runs in a transaction".to_string(),
-                Layout::Drizzle => format!("{tool} runs every pending migration in one transaction"),
+                Layout::Drizzle | Layout::NodePgMigrate => format!("{tool} runs every pending migration in one transaction"),
                 _ => format!("{tool} runs this {unit} in a transaction"),
             };
             let what = match switch(r.layout, r.alone.then_some(r.path)) {
                 None if r.layout == Layout::Drizzle => "it has no switch to run a migration outside it, so run the statement outside `drizzle-kit migrate` (e.g. with psql, after it), not in a migration file".to_string(),
+                None if r.layout == Layout::NodePgMigrate => "an SQL migration always runs in a transaction (with --no-single-transaction too), so move the statement to a JavaScript or TypeScript migration of its own that calls `pgm.noTransaction()` and runs it with `pgm.sql(...)`".to_string(),
                 None => "move it to a migration that runs without a transaction".to_string(),
                 Some(sw) if r.alone => sw,
                 Some(sw) if one_query_without_transaction(r.layout) => format!("move the statement to a migration of its own and {sw} ({tool} then sends that file as one query string, and statements sent together still share an implicit transaction)"),

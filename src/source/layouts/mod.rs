@@ -19,6 +19,7 @@
 //! | alembic | `--sql` offline output | - | the file's own BEGIN/COMMIT |
 //! | liquibase | `--liquibase formatted sql` | `--rollback` (comments) | one per changeset; `runInTransaction:false`: autocommit |
 //! | drizzle | `<tag>.sql` in `meta/_journal.json` order | - | all pending in one (modelled per file) |
+//! | node-pg-migrate | `<number>_name.sql` by number | `-- Up/Down Migration` | all pending in one (modelled per file) |
 //!
 //! Down parts (only with `--include-down`) are replayed after every up
 //! part, newest first: the order a full rollback runs them in.
@@ -30,6 +31,7 @@ pub mod flyway;
 pub mod goose;
 pub mod graphile;
 pub mod liquibase;
+pub mod node_pg_migrate;
 pub mod pop;
 pub mod sqitch;
 pub mod sql_migrate;
@@ -60,6 +62,7 @@ impl Layout {
             Layout::Graphile => "committed/<n>.sql, current.sql",
             Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
             Layout::Drizzle => "the <tag>.sql files meta/_journal.json lists",
+            Layout::NodePgMigrate => "<number>_<name>.sql with -- Up Migration",
         }
     }
 
@@ -184,10 +187,10 @@ fn graphile_root(dir: &Path) -> bool {
 /// The directory a file shows to be the root of one migration project,
 /// when its name or its contents decide the tool: the directory of a
 /// flyway, golang-migrate or pop file, of a file with goose, dbmate,
-/// sql-migrate, Liquibase, sqlx, Alembic or Django markers; the
-/// parent of drizzle-kit's `meta/` (`meta/_journal.json`), of diesel's and
-/// prisma's `<version>_<name>/` directories, of graphile's `committed/`,
-/// of sqitch's `deploy/` (or the directory of `sqitch.plan`).
+/// sql-migrate, Liquibase, node-pg-migrate, sqlx, Alembic or Django
+/// markers; the parent of drizzle-kit's `meta/` (`meta/_journal.json`), of
+/// diesel's and prisma's `<version>_<name>/` directories, of graphile's
+/// `committed/`, of sqitch's `deploy/` (or the directory of `sqitch.plan`).
 /// `None` for a file any tool could run (a plain script): where such files
 /// belong is decided by the directories around them.
 ///
@@ -235,6 +238,7 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
         || graphile_text(t)
         || pop_text(t)
         || liquibase_text(t)
+        || node_pg_migrate::detects(t)
         || first_line_has(t, "-- no-transaction")
         || (t.contains("alembic_version") && t.contains("-- Running upgrade"))
         || t.contains("\n-- Create model ")
@@ -276,6 +280,9 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     }
     if any_text(dbmate_text) {
         return Layout::Dbmate;
+    }
+    if any_text(node_pg_migrate::detects) {
+        return Layout::NodePgMigrate;
     }
     if any_text(graphile_text)
         || (in_dir("committed") && (names.contains(&"afterReset.sql") || in_dir("current")))
@@ -371,6 +378,7 @@ pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) 
         Layout::Pop => pop::plan(&sql),
         Layout::Graphile => graphile::plan(&sql),
         Layout::Drizzle => drizzle::plan(root, &sql),
+        Layout::NodePgMigrate => node_pg_migrate::plan(root, &sql),
         Layout::Prisma => (
             sql.iter()
                 .filter(|p| file_name(p) == "migration.sql")
@@ -442,6 +450,7 @@ pub fn units(layout: Layout, p: &Planned, text: &str, include_down: bool) -> Vec
         }
         Layout::Liquibase => liquibase::units(text, include_down),
         Layout::Drizzle => drizzle::units(text, p),
+        Layout::NodePgMigrate => node_pg_migrate::units(text, include_down),
         _ => vec![Unit::whole(text, p.wrapping, p.down)],
     }
 }
@@ -510,8 +519,10 @@ pub fn why_not_run(layout: Layout, path: &Path, root: &Path, files: &[PathBuf]) 
     if layout.is_psql() {
         return "included by a script (`\\i`) that is not linted".into();
     }
-    if layout == Layout::Drizzle {
-        return drizzle::why_not_run(root);
+    match layout {
+        Layout::Drizzle => return drizzle::why_not_run(root),
+        Layout::NodePgMigrate => return node_pg_migrate::why_not_run(path, root),
+        _ => {}
     }
     format!(
         "{} does not run it (it runs {})",
