@@ -63,6 +63,8 @@ pub enum Layout {
     /// drizzle-kit: <tag>.sql in meta/_journal.json order, `--> statement-breakpoint`.
     #[value(alias = "drizzle-kit")]
     Drizzle,
+    /// Atlas versioned migrations: <version>_<name>.sql, atlas.sum, `-- atlas:txmode`.
+    Atlas,
     /// node-pg-migrate SQL migrations: -- Up Migration / -- Down Migration.
     #[value(name = "node-pg-migrate")]
     NodePgMigrate,
@@ -87,6 +89,7 @@ impl Layout {
             Layout::Alembic => "alembic",
             Layout::Liquibase => "liquibase",
             Layout::Drizzle => "drizzle",
+            Layout::Atlas => "atlas",
             Layout::NodePgMigrate => "node-pg-migrate",
         }
     }

@@ -469,6 +469,9 @@ fn a_named_file_beside_a_journal_or_sum_file() {
         f["message"].as_str().unwrap().contains("drizzle-kit"),
         "{f}"
     );
+    // psql would run it statement by statement; atlas in a transaction.
+    let (_, v, err) = ddlint(&["fixtures/layouts/atlas/20240101000000_init.sql"]);
+    assert_eq!(v["files"][0]["wrapping"], "transaction", "{err}");
 }
 
 #[test]
@@ -609,6 +612,186 @@ fn which_npm() -> Result<std::path::PathBuf, ()> {
     }
 }
 
+const ATLAS: &str = "
+20240101000000_init.sql [transaction] CREATE TABLE@2:1
+20240102000000_orders_created_at.sql [autocommit] CREATE INDEX CONCURRENTLY@4:1 (autocommit)
+20240103000000_orders_note.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+";
+
+#[test]
+fn atlas() {
+    // Files by name beside atlas.sum, one transaction each; `-- atlas:txmode
+    // none` is a directive only when an empty line detaches it from the
+    // statement (20240103's is not, so its CONCURRENTLY fails); files in a
+    // subdirectory are not run; atlas.sum matches.
+    check("atlas", &[], ATLAS);
+    check("atlas", &["--layout", "atlas"], ATLAS);
+    let (_, v, _) = ddlint(&["fixtures/layouts/atlas"]);
+    assert_eq!(
+        found(&v),
+        vec![(
+            "no-transaction-block".to_string(),
+            "20240103000000_orders_note.sql".to_string(),
+            2
+        )]
+    );
+    assert_eq!(
+        skipped(&v, "fixtures/layouts/atlas"),
+        vec![(
+            "seed/orders.sql".to_string(),
+            "atlas runs only the *.sql files directly in its migration directory (beside atlas.sum)".to_string()
+        )]
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A file that no longer matches atlas.sum is `modified-applied-migration`
+/// (atlas refuses to run, and databases that applied the old text would
+/// never run the new one); only the first mismatch, as atlas reports it
+/// (the hashes are cumulative). An atlas.sum atlas cannot read is an
+/// error at its line.
+#[test]
+fn atlas_sum_mismatch_and_a_bad_sum_file() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("migrations");
+    copy_dir(Path::new("fixtures/layouts/atlas"), &d);
+    let p = d.to_str().unwrap();
+    let modified = |v: &serde_json::Value| -> Vec<(String, u64, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "modified-applied-migration")
+            .map(|f| {
+                (
+                    Path::new(f["path"].as_str().unwrap())
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    f["line"].as_u64().unwrap(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let edit = d.join("20240101000000_init.sql");
+    let original = std::fs::read_to_string(&edit).unwrap();
+    std::fs::write(&edit, format!("{original}-- edited\n")).unwrap();
+    let (code, v, err) = ddlint(&[p]);
+    assert_eq!(code, 1, "{err}");
+    let m = modified(&v);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!((m[0].0.as_str(), m[0].1), ("20240101000000_init.sql", 1));
+    assert!(
+        m[0].2
+            .contains("atlas.sum (line 2) records another hash for this migration"),
+        "{}",
+        m[0].2
+    );
+    std::fs::write(&edit, &original).unwrap();
+    // A new file atlas.sum does not list.
+    std::fs::write(
+        d.join("20240104000000_more.sql"),
+        "ALTER TABLE \"orders\" ADD COLUMN \"total\" integer NULL;\n",
+    )
+    .unwrap();
+    let (_, v, _) = ddlint(&[p]);
+    let m = modified(&v);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].0, "20240104000000_more.sql");
+    assert!(
+        m[0].2.starts_with("this migration is not in "),
+        "{}",
+        m[0].2
+    );
+    std::fs::remove_file(d.join("20240104000000_more.sql")).unwrap();
+    let (_, v, _) = ddlint(&[p]);
+    assert!(modified(&v).is_empty(), "{v}");
+    // atlas.sum itself: a line without a hash, then a first line that does
+    // not sum the others.
+    let sum = d.join("atlas.sum");
+    let good = std::fs::read_to_string(&sum).unwrap();
+    std::fs::write(&sum, good.replacen(" h1:", " ", 1)).unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}:2:1: not `<file> h1:<hash>`", sum.display())),
+        "{err}"
+    );
+    std::fs::write(&sum, good.replacen("h1:", "h1:A", 1)).unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}:1:1: the sum on the first line", sum.display())),
+        "{err}"
+    );
+}
+
+/// A checkpoint starts a new database: the files before it are not run.
+/// `txmode all` in a file, or two txmode directives, are refused as atlas
+/// refuses them.
+#[test]
+fn atlas_checkpoints_and_txmode_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("atlas.sum"), "").unwrap();
+    std::fs::write(d.join("1_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    std::fs::write(
+        d.join("2_ck.sql"),
+        "-- atlas:checkpoint v2\n\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("3_c.sql"), "ALTER TABLE b ADD COLUMN n int;\n").unwrap();
+    // An empty atlas.sum does not sum anything: refused.
+    let (code, _, err) = ddlint(&[d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_file(d.join("atlas.sum")).unwrap();
+    let (code, v, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert_eq!(
+        summary(&v, d.to_str().unwrap()).trim(),
+        "2_ck.sql [transaction] CREATE TABLE@3:1, CREATE TABLE@4:1\n3_c.sql [transaction] ALTER TABLE@1:1"
+    );
+    assert_eq!(
+        skipped(&v, d.to_str().unwrap()),
+        vec![("1_a.sql".to_string(), "before the checkpoint 2_ck.sql: atlas starts a new database from its last checkpoint, which holds what this file did".to_string())]
+    );
+    std::fs::write(
+        d.join("3_c.sql"),
+        "-- atlas:txmode all\n\nALTER TABLE b ADD COLUMN n int;\n",
+    )
+    .unwrap();
+    let (code, _, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("3_c.sql:1:1: `atlas:txmode all` is not allowed in a file"),
+        "{err}"
+    );
+    std::fs::write(
+        d.join("3_c.sql"),
+        "-- atlas:txmode none\n# atlas:txmode file\n\nALTER TABLE b ADD COLUMN n int;\n",
+    )
+    .unwrap();
+    let (code, _, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("3_c.sql:2:1: a second `atlas:txmode` directive"),
+        "{err}"
+    );
+}
+
 const NODE_PG_MIGRATE: &str = "
 1699000000000_orders.sql [transaction] CREATE TABLE@2:1
 20231110090000000_orders_email.sql [transaction] ALTER TABLE@2:1
@@ -677,6 +860,33 @@ fn node_pg_migrate() {
             .any(|(p, r)| p == "sub/3_b.sql" && r.contains("directly in its migrations directory")),
         "{reasons:?}"
     );
+}
+
+/// The three tools side by side in one directory: each project is found
+/// from its markers (meta/_journal.json, atlas.sum, `-- Up Migration`)
+/// and read as checking it alone does.
+#[test]
+fn drizzle_atlas_and_node_pg_migrate_side_by_side() {
+    let t = tempfile::tempdir().unwrap();
+    for l in ["drizzle", "atlas", "node-pg-migrate"] {
+        copy_dir(
+            &Path::new("fixtures/layouts").join(l),
+            &t.path().join("services").join(l),
+        );
+    }
+    let root = t.path().to_str().unwrap();
+    let (code, v, err) = ddlint(&[root]);
+    assert_eq!(code, 1, "{err}");
+    let got = summary(&v, &format!("{root}/services"));
+    let want: String = [
+        ("atlas", ATLAS),
+        ("drizzle", DRIZZLE),
+        ("node-pg-migrate", NODE_PG_MIGRATE),
+    ]
+    .iter()
+    .flat_map(|(l, s)| s.trim().lines().map(move |line| format!("{l}/{line}\n")))
+    .collect();
+    assert_eq!(got, want);
 }
 
 #[test]

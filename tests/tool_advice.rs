@@ -183,6 +183,15 @@ fn projects() -> Vec<Project> {
                 ),
             ],
         ),
+        p("atlas", "atlas", vec![("20240101000000_idx.sql", format!("-- Create index \"orders_created_at\" to table: \"orders\"\n{INDEX}\n"))]),
+        p(
+            "atlas",
+            "atlas-with-more",
+            vec![(
+                "20240101000000_idx.sql",
+                format!("{INDEX}\nALTER TABLE orders ADD COLUMN note text;\n"),
+            )],
+        ),
         p(
             "node-pg-migrate",
             "node-pg-migrate",
@@ -294,6 +303,7 @@ fn fix_writes_the_tools_switch_and_lints_clean() {
                 | "graphile-migrate"
                 | "liquibase"
                 | "flyway"
+                | "atlas"
         )
     }) {
         let mut args = vec!["--ignore", "all", "--layout", p.layout, "--fix"];

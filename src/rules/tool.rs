@@ -17,6 +17,7 @@
 //! | pop / popx | `.autocommit.` in the file name | as one query string |
 //! | Django | `atomic = False` on the `Migration` class | operation by operation |
 //! | Alembic | `with op.get_context().autocommit_block():` | that block outside the transaction |
+//! | Atlas | `-- atlas:txmode none` first in the file, an empty line after it | statement by statement |
 //! | golang-migrate, Prisma | none: the file is always one query string | alone in a file, outside one |
 //! | drizzle-kit | none: every pending migration runs in one transaction | outside drizzle-kit migrate |
 //! | node-pg-migrate | none for SQL: a JavaScript/TypeScript migration calling `pgm.noTransaction()` | statement by statement |
@@ -30,7 +31,7 @@ use std::path::Path;
 
 use super::{Edit, Raw, StmtCx};
 use crate::input::{Layout, Wrapping};
-use crate::source::layouts::{dbmate, flyway, graphile, liquibase, sql_migrate};
+use crate::source::layouts::{atlas, dbmate, flyway, graphile, liquibase, sql_migrate};
 use crate::source::rewrite::lines;
 
 /// Where a statement that cannot run in a transaction block runs.
@@ -72,6 +73,7 @@ pub fn tool_name(layout: Layout) -> &'static str {
         Layout::Alembic => "Alembic",
         Layout::Liquibase => "Liquibase",
         Layout::Drizzle => "drizzle-kit",
+        Layout::Atlas => "Atlas",
         other => other.name(),
     }
 }
@@ -140,6 +142,9 @@ pub fn switch(layout: Layout, path: Option<&str>) -> Option<String> {
             "run the script outside that transaction (e.g. without psql's `--single-transaction`)"
                 .to_string()
         }
+        Layout::Atlas => format!(
+            "start {file} with the line `-- atlas:txmode none` and an empty line after it (Atlas reads directives only from the comments a file starts with, and only when an empty line follows them), then run `atlas migrate hash`"
+        ),
         Layout::GolangMigrate
         | Layout::Prisma
         | Layout::Sqitch
@@ -272,6 +277,17 @@ pub fn fix_switch(r: &Run) -> Option<(String, Edit)> {
             |l| liquibase::changeset_line(l).is_some(),
             " runInTransaction:false",
         ),
+        Layout::Atlas => {
+            let (at, text) = atlas::no_transaction_edit(r.text)?;
+            Some((
+                "-- atlas:txmode none".to_string(),
+                Edit {
+                    start: at,
+                    end: at,
+                    text: text.to_string(),
+                },
+            ))
+        }
         _ => None,
     }
 }

@@ -167,6 +167,9 @@ pub enum NoteKind {
     MetaCommand,
     /// A migration the lock file records as applied was changed since.
     ModifiedApplied,
+    /// A migration that does not match the tool's own integrity file
+    /// (Atlas's `atlas.sum`): edited after it was hashed, or not in it.
+    ChecksumMismatch,
 }
 
 /// Something that stops a project from being read (an unresolved
@@ -716,13 +719,14 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
         .layout
         .unwrap_or_else(|| layouts::detect(&g.files, texts));
     add_layout(r, layout);
-    // The tool's own files (a journal): one it would refuse
+    // The tool's own files (a journal, a sum file): one it would refuse
     // stops the project, as it stops the tool.
-    let problems = layouts::check(layout, &g.root);
+    let (problems, notes) = layouts::check(layout, &g.root, &g.files, texts);
     if !problems.is_empty() {
         r.problems.extend(problems);
         return;
     }
+    r.notes.extend(notes);
     let mut plan = layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
     if plan.is_empty() && !g.explicit {
         r.error = Some(SourceError {

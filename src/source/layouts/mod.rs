@@ -19,11 +19,13 @@
 //! | alembic | `--sql` offline output | - | the file's own BEGIN/COMMIT |
 //! | liquibase | `--liquibase formatted sql` | `--rollback` (comments) | one per changeset; `runInTransaction:false`: autocommit |
 //! | drizzle | `<tag>.sql` in `meta/_journal.json` order | - | all pending in one (modelled per file) |
+//! | atlas | `*.sql` beside `atlas.sum`, by name, from the last checkpoint | - | one per file; `-- atlas:txmode none`: autocommit |
 //! | node-pg-migrate | `<number>_name.sql` by number | `-- Up/Down Migration` | all pending in one (modelled per file) |
 //!
 //! Down parts (only with `--include-down`) are replayed after every up
 //! part, newest first: the order a full rollback runs them in.
 
+pub mod atlas;
 pub mod dbmate;
 pub mod diesel;
 pub mod drizzle;
@@ -62,6 +64,7 @@ impl Layout {
             Layout::Graphile => "committed/<n>.sql, current.sql",
             Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
             Layout::Drizzle => "the <tag>.sql files meta/_journal.json lists",
+            Layout::Atlas => "<version>_<name>.sql beside atlas.sum",
             Layout::NodePgMigrate => "<number>_<name>.sql with -- Up Migration",
         }
     }
@@ -188,9 +191,10 @@ fn graphile_root(dir: &Path) -> bool {
 /// when its name or its contents decide the tool: the directory of a
 /// flyway, golang-migrate or pop file, of a file with goose, dbmate,
 /// sql-migrate, Liquibase, node-pg-migrate, sqlx, Alembic or Django
-/// markers; the parent of drizzle-kit's `meta/` (`meta/_journal.json`), of
-/// diesel's and prisma's `<version>_<name>/` directories, of graphile's
-/// `committed/`, of sqitch's `deploy/` (or the directory of `sqitch.plan`).
+/// markers, of Atlas's `atlas.sum` (and the SQL files beside it); the
+/// parent of drizzle-kit's `meta/` (`meta/_journal.json`), of diesel's and
+/// prisma's `<version>_<name>/` directories, of graphile's `committed/`,
+/// of sqitch's `deploy/` (or the directory of `sqitch.plan`).
 /// `None` for a file any tool could run (a plain script): where such files
 /// belong is decided by the directories around them.
 ///
@@ -202,7 +206,7 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
     let dir = path.parent()?;
     let dir_name = file_name(dir);
     let above = dir.parent();
-    if name == "sqitch.plan" {
+    if name == "sqitch.plan" || name == atlas::SUM_FILE {
         return Some(dir.to_path_buf());
     }
     if drizzle::is_journal(path) {
@@ -211,7 +215,7 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
     if !super::discovery::is_sql(path) {
         return None;
     }
-    if drizzle::is_root(dir) {
+    if drizzle::is_root(dir) || atlas::is_root(dir) {
         return Some(dir.to_path_buf());
     }
     if let Some(up) = above {
@@ -268,6 +272,9 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     };
     if files.iter().any(|p| drizzle::is_journal(p)) || beside(drizzle::is_root) {
         return Layout::Drizzle;
+    }
+    if names.contains(&atlas::SUM_FILE) || beside(atlas::is_root) {
+        return Layout::Atlas;
     }
     if any_text(liquibase_text) {
         return Layout::Liquibase;
@@ -378,6 +385,7 @@ pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) 
         Layout::Pop => pop::plan(&sql),
         Layout::Graphile => graphile::plan(&sql),
         Layout::Drizzle => drizzle::plan(root, &sql),
+        Layout::Atlas => atlas::plan(root, &sql),
         Layout::NodePgMigrate => node_pg_migrate::plan(root, &sql),
         Layout::Prisma => (
             sql.iter()
@@ -450,19 +458,49 @@ pub fn units(layout: Layout, p: &Planned, text: &str, include_down: bool) -> Vec
         }
         Layout::Liquibase => liquibase::units(text, include_down),
         Layout::Drizzle => drizzle::units(text, p),
+        Layout::Atlas => atlas::units(text, p),
         Layout::NodePgMigrate => node_pg_migrate::units(text, include_down),
         _ => vec![Unit::whole(text, p.wrapping, p.down)],
     }
 }
 
 /// What a tool's own files say about the project before it is read: a
-/// journal the tool would refuse is a problem at its line (the project is
-/// not read, as the tool would not run).
-pub fn check(layout: Layout, root: &Path) -> Vec<super::Problem> {
+/// journal or sum file the tool would refuse (each a problem at its line:
+/// the project is not read, as the tool would not run), and notes for the
+/// rules (a file that no longer matches `atlas.sum`). `files` are the
+/// group's files, `texts` the SQL ones read.
+pub fn check(
+    layout: Layout,
+    root: &Path,
+    files: &[PathBuf],
+    texts: &BTreeMap<PathBuf, String>,
+) -> (Vec<super::Problem>, Vec<super::Note>) {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
     match layout {
-        Layout::Drizzle => drizzle::read_journal(root).err().into_iter().collect(),
-        _ => Vec::new(),
+        Layout::Drizzle => {
+            if let Err(p) = drizzle::read_journal(root) {
+                problems.push(p);
+            }
+        }
+        Layout::Atlas => {
+            // The files atlas would run (from the last checkpoint on).
+            let from = atlas::last_checkpoint(root);
+            problems.extend(
+                texts
+                    .iter()
+                    .filter(|(p, _)| p.parent() == Some(root))
+                    .filter(|(p, _)| from.as_deref().is_none_or(|ck| file_name(p) >= ck))
+                    .filter_map(|(p, t)| atlas::txmode_problem(p, t)),
+            );
+            match atlas::check_sum(root, files) {
+                Ok(note) => notes.extend(note),
+                Err(p) => problems.push(p),
+            }
+        }
+        _ => {}
     }
+    (problems, notes)
 }
 
 /// Split a file into marker-delimited sections: `marker(line)` says which
@@ -521,6 +559,7 @@ pub fn why_not_run(layout: Layout, path: &Path, root: &Path, files: &[PathBuf]) 
     }
     match layout {
         Layout::Drizzle => return drizzle::why_not_run(root),
+        Layout::Atlas => return atlas::why_not_run(path, root),
         Layout::NodePgMigrate => return node_pg_migrate::why_not_run(path, root),
         _ => {}
     }
