@@ -737,6 +737,11 @@ fn atlas_sum_mismatch_and_a_bad_sum_file() {
         err.contains(&format!("{}:1:1: the sum on the first line", sum.display())),
         "{err}"
     );
+    // Not text at all: still no panic, an error at its first line.
+    std::fs::write(&sum, b"\xff\xfe\x00h1:\n").unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{}:1:1:", sum.display())), "{err}");
 }
 
 /// A checkpoint starts a new database: the files before it are not run.

@@ -377,8 +377,18 @@ fn mismatch(recorded: &[Line], actual: &[Line]) -> Option<Mismatch> {
 /// are the files being read, as they are reported.
 pub fn check_sum(root: &Path, read: &[PathBuf]) -> Result<Option<Note>, Problem> {
     let sum_path = root.join(SUM_FILE);
-    let Ok(text) = std::fs::read_to_string(&sum_path) else {
-        return Ok(None);
+    let text = match std::fs::read(&sum_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Problem {
+                path: sum_path.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read it: {}", super::super::read::io_message(&e)),
+            })
+        }
+        // Atlas compares bytes: text that is not UTF-8 cannot match.
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
     };
     let recorded = parse_sum(&text).map_err(|(line, message)| Problem {
         path: sum_path.display().to_string(),

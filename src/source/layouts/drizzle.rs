@@ -43,14 +43,12 @@ pub const JOURNAL: &str = "meta/_journal.json";
 /// drizzle-orm's statement separator (`readMigrationFiles` splits on it).
 pub const BREAKPOINT: &str = "--> statement-breakpoint";
 
-/// One `entries` item (the fields drizzle reads; the others are ignored).
+/// One `entries` item: only `tag` decides what runs (`idx`, `when`,
+/// `breakpoints` are not read here, so a value drizzle tolerates there is
+/// tolerated too).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Entry {
     pub tag: String,
-    #[serde(default)]
-    pub idx: Option<u64>,
-    #[serde(default)]
-    pub breakpoints: Option<bool>,
 }
 
 #[derive(Debug, serde::Deserialize)]
