@@ -60,6 +60,14 @@ pub enum Layout {
     Alembic,
     /// Liquibase formatted SQL: one transaction per --changeset.
     Liquibase,
+    /// drizzle-kit: <tag>.sql in meta/_journal.json order, `--> statement-breakpoint`.
+    #[value(alias = "drizzle-kit")]
+    Drizzle,
+    /// Atlas versioned migrations: <version>_<name>.sql, atlas.sum, `-- atlas:txmode`.
+    Atlas,
+    /// node-pg-migrate SQL migrations: -- Up Migration / -- Down Migration.
+    #[value(name = "node-pg-migrate")]
+    NodePgMigrate,
 }
 
 impl Layout {
@@ -80,6 +88,9 @@ impl Layout {
             Layout::Django => "django",
             Layout::Alembic => "alembic",
             Layout::Liquibase => "liquibase",
+            Layout::Drizzle => "drizzle",
+            Layout::Atlas => "atlas",
+            Layout::NodePgMigrate => "node-pg-migrate",
         }
     }
 }

@@ -364,6 +364,536 @@ changelog.sql [transaction] DROP TABLE@6:12, DROP TABLE@7:12
     );
 }
 
+/// The `skipped` list: (path under `base`, reason).
+fn skipped(v: &serde_json::Value, base: &str) -> Vec<(String, String)> {
+    v["skipped"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let p = s["path"].as_str().unwrap();
+                    (
+                        Path::new(p)
+                            .strip_prefix(base)
+                            .unwrap_or(Path::new(p))
+                            .display()
+                            .to_string(),
+                        s["reason"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// (rule, file name, line) of each finding.
+fn found(v: &serde_json::Value) -> Vec<(String, String, u64)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                Path::new(f["path"].as_str().unwrap())
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const DRIZZLE: &str = "
+0000_init.sql [transaction] CREATE TABLE@1:1
+0001_orders.sql [transaction] CREATE TABLE@1:1, ALTER TABLE@7:1, CREATE INDEX CONCURRENTLY@8:1
+0002_backfill.sql [transaction] UPDATE@2:1, ALTER TABLE@4:1
+";
+
+#[test]
+fn drizzle() {
+    // meta/_journal.json decides which files run and in which order; each
+    // file is one transaction (drizzle runs every pending one in a single
+    // transaction), so the CREATE INDEX CONCURRENTLY drizzle-kit generated
+    // for `.concurrently()` fails there. A custom migration's pieces need
+    // no `;` before a breakpoint. A file the journal does not list is not
+    // run.
+    check("drizzle", &[], DRIZZLE);
+    check("drizzle", &["--layout", "drizzle"], DRIZZLE);
+    let (_, v, _) = ddlint(&["fixtures/layouts/drizzle"]);
+    assert_eq!(
+        skipped(&v, "fixtures/layouts/drizzle"),
+        vec![(
+            "0003_draft.sql".to_string(),
+            "not listed in fixtures/layouts/drizzle/meta/_journal.json: drizzle-kit migrate runs only the migrations its journal lists".to_string()
+        )]
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "no-transaction-block")
+        .unwrap();
+    assert_eq!(
+        (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap()),
+        ("fixtures/layouts/drizzle/0001_orders.sql", 8)
+    );
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("the one transaction drizzle-kit runs every pending migration in"),
+        "{msg}"
+    );
+    assert!(
+        f["help"]
+            .as_str()
+            .unwrap()
+            .contains("outside `drizzle-kit migrate`"),
+        "{f}"
+    );
+}
+
+/// A migration named on the command line (an editor, pre-commit) is read
+/// with the tool whose journal or sum file sits beside it.
+#[test]
+fn a_named_file_beside_a_journal_or_sum_file() {
+    let (_, v, err) = ddlint(&["fixtures/layouts/drizzle/0001_orders.sql"]);
+    let f = v["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{err}"))
+        .iter()
+        .find(|f| f["rule"] == "no-transaction-block")
+        .unwrap();
+    assert!(
+        f["message"].as_str().unwrap().contains("drizzle-kit"),
+        "{f}"
+    );
+    // psql would run it statement by statement; atlas in a transaction.
+    let (_, v, err) = ddlint(&["fixtures/layouts/atlas/20240101000000_init.sql"]);
+    assert_eq!(v["files"][0]["wrapping"], "transaction", "{err}");
+}
+
+#[test]
+fn drizzle_journal_that_drizzle_refuses_is_an_error_at_its_line() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("drizzle");
+    std::fs::create_dir_all(d.join("meta")).unwrap();
+    std::fs::write(d.join("0000_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    let journal = d.join("meta/_journal.json");
+    let run = |text: &str| {
+        std::fs::write(&journal, text).unwrap();
+        let (code, _, err) = ddlint(&[d.to_str().unwrap()]);
+        assert_eq!(code, 2, "{text}: {err}");
+        err
+    };
+    let shown = journal.display().to_string();
+    let err = run("{\n  \"entries\": [\n    { \"idx\": 0, \"tag\": \"0000_a\" },\n  ]\n}\n");
+    assert!(err.contains(&format!("{shown}:4:3: drizzle-kit's journal is not what drizzle-kit migrate reads (trailing comma)")), "{err}");
+    let err = run("{\n  \"entries\": [\n    {\n      \"idx\": 0\n    }\n  ]\n}\n");
+    assert!(
+        err.contains(&format!("{shown}:5:5:")) && err.contains("missing field `tag`"),
+        "{err}"
+    );
+    let err = run("{\n  \"entries\": [\n    {\n      \"idx\": 0,\n      \"tag\": \"0000_a\"\n    },\n    {\n      \"idx\": 1,\n      \"tag\": \"0001_b\"\n    }\n  ]\n}\n");
+    assert!(
+        err.contains(&format!("{shown}:9:1: the journal lists `0001_b`, but ")),
+        "{err}"
+    );
+    let err = run("[]");
+    assert!(err.contains(&format!("{shown}:1:")), "{err}");
+    // A folder without a journal, read as drizzle.
+    std::fs::remove_file(&journal).unwrap();
+    let (code, _, err) = ddlint(&["--layout", "drizzle", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read drizzle-kit's journal"), "{err}");
+}
+
+/// The committed fixture is what `drizzle-kit generate` writes, and
+/// drizzle-kit's real output reads the same: this test installs
+/// drizzle-kit with npm, generates the two migrations of the fixture from
+/// a schema, compares the SQL byte for byte with the fixture's and lints
+/// the folder. Skipped (with a message) when npm is missing or cannot
+/// install (offline).
+#[test]
+fn drizzle_kit_generate_output() {
+    let Ok(npm) = which_npm() else {
+        eprintln!("npm not found: drizzle-kit's real output not checked");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("package.json"), "{ \"private\": true }\n").unwrap();
+    let install = Command::new(&npm)
+        .current_dir(d)
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+            "--fetch-retries=1",
+            "drizzle-kit@0.31.11",
+            "drizzle-orm@0.44.7",
+        ])
+        .output()
+        .unwrap();
+    if !install.status.success() {
+        eprintln!(
+            "npm could not install drizzle-kit (offline?): its real output not checked\n{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        return;
+    }
+    std::fs::write(
+        d.join("drizzle.config.ts"),
+        "import { defineConfig } from \"drizzle-kit\";\nexport default defineConfig({ dialect: \"postgresql\", schema: \"./schema.ts\", out: \"./drizzle\" });\n",
+    )
+    .unwrap();
+    let users = "import { pgTable, serial, text, integer, timestamp, index } from \"drizzle-orm/pg-core\";\n\nexport const users = pgTable(\"users\", {\n  id: serial(\"id\").primaryKey(),\n  email: text(\"email\").notNull(),\n});\n";
+    let orders = "\nexport const orders = pgTable(\"orders\", {\n  id: serial(\"id\").primaryKey(),\n  userId: integer(\"user_id\").notNull().references(() => users.id),\n  createdAt: timestamp(\"created_at\", { withTimezone: true }).defaultNow(),\n}, (t) => [index(\"orders_user_id_idx\").on(t.userId).concurrently()]);\n";
+    let generate = |schema: String, name: &str| {
+        std::fs::write(d.join("schema.ts"), schema).unwrap();
+        let out = Command::new("node")
+            .current_dir(d)
+            .args([
+                "node_modules/drizzle-kit/bin.cjs",
+                "generate",
+                "--name",
+                name,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "drizzle-kit generate: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    generate(users.to_string(), "init");
+    generate(format!("{users}{orders}"), "orders");
+    let out = d.join("drizzle");
+    for f in ["0000_init.sql", "0001_orders.sql"] {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/layouts/drizzle");
+        assert_eq!(
+            std::fs::read_to_string(out.join(f)).unwrap(),
+            std::fs::read_to_string(fixture.join(f)).unwrap(),
+            "{f}: drizzle-kit writes another text than the fixture's"
+        );
+    }
+    let (code, v, err) = ddlint(&[out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        summary(&v, out.to_str().unwrap()).trim(),
+        "0000_init.sql [transaction] CREATE TABLE@1:1\n0001_orders.sql [transaction] CREATE TABLE@1:1, ALTER TABLE@7:1, CREATE INDEX CONCURRENTLY@8:1"
+    );
+    assert!(
+        found(&v).contains(&(
+            "no-transaction-block".to_string(),
+            "0001_orders.sql".to_string(),
+            8
+        )),
+        "{v}"
+    );
+}
+
+fn which_npm() -> Result<std::path::PathBuf, ()> {
+    let ok = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ok("npm") && ok("node") {
+        Ok("npm".into())
+    } else {
+        Err(())
+    }
+}
+
+const ATLAS: &str = "
+20240101000000_init.sql [transaction] CREATE TABLE@2:1
+20240102000000_orders_created_at.sql [autocommit] CREATE INDEX CONCURRENTLY@4:1 (autocommit)
+20240103000000_orders_note.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+";
+
+#[test]
+fn atlas() {
+    // Files by name beside atlas.sum, one transaction each; `-- atlas:txmode
+    // none` is a directive only when an empty line detaches it from the
+    // statement (20240103's is not, so its CONCURRENTLY fails); files in a
+    // subdirectory are not run; atlas.sum matches.
+    check("atlas", &[], ATLAS);
+    check("atlas", &["--layout", "atlas"], ATLAS);
+    let (_, v, _) = ddlint(&["fixtures/layouts/atlas"]);
+    assert_eq!(
+        found(&v),
+        vec![(
+            "no-transaction-block".to_string(),
+            "20240103000000_orders_note.sql".to_string(),
+            2
+        )]
+    );
+    assert_eq!(
+        skipped(&v, "fixtures/layouts/atlas"),
+        vec![(
+            "seed/orders.sql".to_string(),
+            "atlas runs only the *.sql files directly in its migration directory (beside atlas.sum)".to_string()
+        )]
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A file that no longer matches atlas.sum is `modified-applied-migration`
+/// (atlas refuses to run, and databases that applied the old text would
+/// never run the new one); only the first mismatch, as atlas reports it
+/// (the hashes are cumulative). An atlas.sum atlas cannot read is an
+/// error at its line.
+#[test]
+fn atlas_sum_mismatch_and_a_bad_sum_file() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("migrations");
+    copy_dir(Path::new("fixtures/layouts/atlas"), &d);
+    let p = d.to_str().unwrap();
+    let modified = |v: &serde_json::Value| -> Vec<(String, u64, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "modified-applied-migration")
+            .map(|f| {
+                (
+                    Path::new(f["path"].as_str().unwrap())
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                    f["line"].as_u64().unwrap(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let edit = d.join("20240101000000_init.sql");
+    let original = std::fs::read_to_string(&edit).unwrap();
+    std::fs::write(&edit, format!("{original}-- edited\n")).unwrap();
+    let (code, v, err) = ddlint(&[p]);
+    assert_eq!(code, 1, "{err}");
+    let m = modified(&v);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!((m[0].0.as_str(), m[0].1), ("20240101000000_init.sql", 1));
+    assert!(
+        m[0].2
+            .contains("atlas.sum (line 2) records another hash for this migration"),
+        "{}",
+        m[0].2
+    );
+    std::fs::write(&edit, &original).unwrap();
+    // A new file atlas.sum does not list.
+    std::fs::write(
+        d.join("20240104000000_more.sql"),
+        "ALTER TABLE \"orders\" ADD COLUMN \"total\" integer NULL;\n",
+    )
+    .unwrap();
+    let (_, v, _) = ddlint(&[p]);
+    let m = modified(&v);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].0, "20240104000000_more.sql");
+    assert!(
+        m[0].2.starts_with("this migration is not in "),
+        "{}",
+        m[0].2
+    );
+    std::fs::remove_file(d.join("20240104000000_more.sql")).unwrap();
+    let (_, v, _) = ddlint(&[p]);
+    assert!(modified(&v).is_empty(), "{v}");
+    // atlas.sum itself: a line without a hash, then a first line that does
+    // not sum the others.
+    let sum = d.join("atlas.sum");
+    let good = std::fs::read_to_string(&sum).unwrap();
+    std::fs::write(&sum, good.replacen(" h1:", " ", 1)).unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}:2:1: not `<file> h1:<hash>`", sum.display())),
+        "{err}"
+    );
+    std::fs::write(&sum, good.replacen("h1:", "h1:A", 1)).unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}:1:1: the sum on the first line", sum.display())),
+        "{err}"
+    );
+    // Not text at all: still no panic, an error at its first line.
+    std::fs::write(&sum, b"\xff\xfe\x00h1:\n").unwrap();
+    let (code, _, err) = ddlint(&[p]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("{}:1:1:", sum.display())), "{err}");
+}
+
+/// A checkpoint starts a new database: the files before it are not run.
+/// `txmode all` in a file, or two txmode directives, are refused as atlas
+/// refuses them.
+#[test]
+fn atlas_checkpoints_and_txmode_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::write(d.join("atlas.sum"), "").unwrap();
+    std::fs::write(d.join("1_a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    std::fs::write(
+        d.join("2_ck.sql"),
+        "-- atlas:checkpoint v2\n\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("3_c.sql"), "ALTER TABLE b ADD COLUMN n int;\n").unwrap();
+    // An empty atlas.sum does not sum anything: refused.
+    let (code, _, err) = ddlint(&[d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_file(d.join("atlas.sum")).unwrap();
+    let (code, v, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert_eq!(
+        summary(&v, d.to_str().unwrap()).trim(),
+        "2_ck.sql [transaction] CREATE TABLE@3:1, CREATE TABLE@4:1\n3_c.sql [transaction] ALTER TABLE@1:1"
+    );
+    assert_eq!(
+        skipped(&v, d.to_str().unwrap()),
+        vec![("1_a.sql".to_string(), "before the checkpoint 2_ck.sql: atlas starts a new database from its last checkpoint, which holds what this file did".to_string())]
+    );
+    std::fs::write(
+        d.join("3_c.sql"),
+        "-- atlas:txmode all\n\nALTER TABLE b ADD COLUMN n int;\n",
+    )
+    .unwrap();
+    let (code, _, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("3_c.sql:1:1: `atlas:txmode all` is not allowed in a file"),
+        "{err}"
+    );
+    std::fs::write(
+        d.join("3_c.sql"),
+        "-- atlas:txmode none\n# atlas:txmode file\n\nALTER TABLE b ADD COLUMN n int;\n",
+    )
+    .unwrap();
+    let (code, _, err) = ddlint(&["--layout", "atlas", d.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("3_c.sql:2:1: a second `atlas:txmode` directive"),
+        "{err}"
+    );
+}
+
+const NODE_PG_MIGRATE: &str = "
+1699000000000_orders.sql [transaction] CREATE TABLE@2:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@2:1
+1700000000000_orders_created_at.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+";
+
+#[test]
+fn node_pg_migrate() {
+    // Ordered by numeric prefix as node-pg-migrate reads it: 17 digits are
+    // a UTC time (2023-11-10 09:00, between the two millisecond
+    // prefixes), not a bigger number. Up parts from `-- Up Migration`;
+    // every migration in a transaction, so CONCURRENTLY fails.
+    check("node-pg-migrate", &[], NODE_PG_MIGRATE);
+    check(
+        "node-pg-migrate",
+        &["--layout", "node-pg-migrate", "--include-down"],
+        "
+1699000000000_orders.sql [transaction] CREATE TABLE@2:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@2:1
+1700000000000_orders_created_at.sql [transaction] CREATE INDEX CONCURRENTLY@2:1
+1700000000000_orders_created_at.sql [transaction] DROP INDEX CONCURRENTLY@5:1
+20231110090000000_orders_email.sql [transaction] ALTER TABLE@5:1
+1699000000000_orders.sql [transaction] DROP TABLE@5:1
+",
+    );
+    let (_, v, _) = ddlint(&["fixtures/layouts/node-pg-migrate"]);
+    assert!(
+        found(&v).contains(&(
+            "no-transaction-block".to_string(),
+            "1700000000000_orders_created_at.sql".to_string(),
+            2
+        )),
+        "{v}"
+    );
+    // What node-pg-migrate does not run, and why.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let m = "-- Up Migration\nSELECT 1;\n";
+    for f in ["1_a.sql", "notes.sql", ".2_hidden.sql", "sub/3_b.sql"] {
+        std::fs::create_dir_all(d.join(f).parent().unwrap()).unwrap();
+        std::fs::write(d.join(f), m).unwrap();
+    }
+    let (_, v, err) = ddlint(&[d.to_str().unwrap()]);
+    assert_eq!(
+        summary(&v, d.to_str().unwrap()).trim(),
+        "1_a.sql [transaction] SELECT@2:1",
+        "{err}"
+    );
+    let reasons: Vec<(String, String)> = skipped(&v, d.to_str().unwrap());
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == ".2_hidden.sql" && r.contains("starts with `.`")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == "notes.sql" && r.contains("Cannot determine numeric prefix")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|(p, r)| p == "sub/3_b.sql" && r.contains("directly in its migrations directory")),
+        "{reasons:?}"
+    );
+}
+
+/// The three tools side by side in one directory: each project is found
+/// from its markers (meta/_journal.json, atlas.sum, `-- Up Migration`)
+/// and read as checking it alone does.
+#[test]
+fn drizzle_atlas_and_node_pg_migrate_side_by_side() {
+    let t = tempfile::tempdir().unwrap();
+    for l in ["drizzle", "atlas", "node-pg-migrate"] {
+        copy_dir(
+            &Path::new("fixtures/layouts").join(l),
+            &t.path().join("services").join(l),
+        );
+    }
+    let root = t.path().to_str().unwrap();
+    let (code, v, err) = ddlint(&[root]);
+    assert_eq!(code, 1, "{err}");
+    let got = summary(&v, &format!("{root}/services"));
+    let want: String = [
+        ("atlas", ATLAS),
+        ("drizzle", DRIZZLE),
+        ("node-pg-migrate", NODE_PG_MIGRATE),
+    ]
+    .iter()
+    .flat_map(|(l, s)| s.trim().lines().map(move |line| format!("{l}/{line}\n")))
+    .collect();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn layouts_are_detected() {
     // Every fixture but the ambiguous golang-migrate/sqlx pair is detected

@@ -172,6 +172,34 @@ fn projects() -> Vec<Project> {
                 ("revert/idx.sql", "DROP INDEX orders_created_at;\n".into()),
             ],
         ),
+        p(
+            "drizzle",
+            "drizzle",
+            vec![
+                ("0000_idx.sql", INDEX.to_string()),
+                (
+                    "meta/_journal.json",
+                    "{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [\n    {\n      \"idx\": 0,\n      \"version\": \"7\",\n      \"when\": 1704067200000,\n      \"tag\": \"0000_idx\",\n      \"breakpoints\": true\n    }\n  ]\n}".into(),
+                ),
+            ],
+        ),
+        p("atlas", "atlas", vec![("20240101000000_idx.sql", format!("-- Create index \"orders_created_at\" to table: \"orders\"\n{INDEX}\n"))]),
+        p(
+            "atlas",
+            "atlas-with-more",
+            vec![(
+                "20240101000000_idx.sql",
+                format!("{INDEX}\nALTER TABLE orders ADD COLUMN note text;\n"),
+            )],
+        ),
+        p(
+            "node-pg-migrate",
+            "node-pg-migrate",
+            vec![(
+                "1704067200000_idx.sql",
+                format!("-- Up Migration\n{INDEX}\n\n-- Down Migration\nDROP INDEX orders_created_at;\n"),
+            )],
+        ),
         Project {
             layout: "psql",
             dir: "psql-assumed-in-transaction",
@@ -275,6 +303,7 @@ fn fix_writes_the_tools_switch_and_lints_clean() {
                 | "graphile-migrate"
                 | "liquibase"
                 | "flyway"
+                | "atlas"
         )
     }) {
         let mut args = vec!["--ignore", "all", "--layout", p.layout, "--fix"];

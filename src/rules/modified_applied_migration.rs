@@ -1,7 +1,8 @@
 //! A migration databases already applied was edited: the lock file
-//! (`ddlint.lock`, `source::applied`) records it with another sha256, or
-//! with `--since REF` it existed at REF and was edited or renamed
-//! (`source::git` says how each file changed).
+//! (`ddlint.lock`, `source::applied`) records it with another sha256, the
+//! tool's own sum file no longer matches it (Atlas's `atlas.sum`:
+//! `source::layouts::atlas`), or with `--since REF` it existed at REF and
+//! was edited or renamed (`source::git` says how each file changed).
 
 use super::{FileCx, Place, Sink};
 use crate::source::git::Change;
@@ -9,9 +10,16 @@ use crate::source::git::Change;
 pub const HOOK: super::Hook = super::Hook::File(check);
 
 fn check(cx: &FileCx, sink: &mut Sink) {
-    super::psql_shell_command::notes(cx, sink, crate::source::NoteKind::ModifiedApplied);
-    // The lock file said it already: git adds nothing.
-    if cx.notes.iter().any(|n| n.kind == crate::source::NoteKind::ModifiedApplied) {
+    use crate::source::NoteKind;
+    super::psql_shell_command::notes(cx, sink, NoteKind::ModifiedApplied);
+    super::psql_shell_command::notes(cx, sink, NoteKind::ChecksumMismatch);
+    // The lock file or the tool's sum file said it already: git adds
+    // nothing.
+    if cx
+        .notes
+        .iter()
+        .any(|n| matches!(n.kind, NoteKind::ModifiedApplied | NoteKind::ChecksumMismatch))
+    {
         return;
     }
     let Some(since) = cx.since else { return };

@@ -16,6 +16,11 @@ fn check(cx: &StmtCx, out: &mut Sink) {
         "inside the BEGIN ... COMMIT block of this file".to_string()
     } else if cx.wrapping == crate::input::Wrapping::ImplicitMultiStatement {
         format!("inside the implicit transaction of the one query string {tool_name} sends the file as")
+    } else if matches!(
+        cx.layout,
+        crate::input::Layout::Drizzle | crate::input::Layout::NodePgMigrate
+    ) {
+        format!("inside the one transaction {tool_name} runs every pending migration in")
     } else {
         format!("inside the transaction {tool_name} wraps around the file")
     };

@@ -17,7 +17,10 @@
 //! | pop / popx | `.autocommit.` in the file name | as one query string |
 //! | Django | `atomic = False` on the `Migration` class | operation by operation |
 //! | Alembic | `with op.get_context().autocommit_block():` | that block outside the transaction |
+//! | Atlas | `-- atlas:txmode none` first in the file, an empty line after it | statement by statement |
 //! | golang-migrate, Prisma | none: the file is always one query string | alone in a file, outside one |
+//! | drizzle-kit | none: every pending migration runs in one transaction | outside drizzle-kit migrate |
+//! | node-pg-migrate | none for SQL: a JavaScript/TypeScript migration calling `pgm.noTransaction()` | statement by statement |
 //! | psql, sqitch | the script's own BEGIN/COMMIT | outside them |
 //!
 //! One query string holding several statements is still one implicit
@@ -28,7 +31,7 @@ use std::path::Path;
 
 use super::{Edit, Raw, StmtCx};
 use crate::input::{Layout, Wrapping};
-use crate::source::layouts::{dbmate, flyway, graphile, liquibase, sql_migrate};
+use crate::source::layouts::{atlas, dbmate, flyway, graphile, liquibase, sql_migrate};
 use crate::source::rewrite::lines;
 
 /// Where a statement that cannot run in a transaction block runs.
@@ -69,6 +72,8 @@ pub fn tool_name(layout: Layout) -> &'static str {
         Layout::Django => "Django",
         Layout::Alembic => "Alembic",
         Layout::Liquibase => "Liquibase",
+        Layout::Drizzle => "drizzle-kit",
+        Layout::Atlas => "Atlas",
         other => other.name(),
     }
 }
@@ -137,7 +142,14 @@ pub fn switch(layout: Layout, path: Option<&str>) -> Option<String> {
             "run the script outside that transaction (e.g. without psql's `--single-transaction`)"
                 .to_string()
         }
-        Layout::GolangMigrate | Layout::Prisma | Layout::Sqitch => return None,
+        Layout::Atlas => format!(
+            "start {file} with the line `-- atlas:txmode none` and an empty line after it (Atlas reads directives only from the comments a file starts with, and only when an empty line follows them), then run `atlas migrate hash`"
+        ),
+        Layout::GolangMigrate
+        | Layout::Prisma
+        | Layout::Sqitch
+        | Layout::Drizzle
+        | Layout::NodePgMigrate => return None,
     })
 }
 
@@ -193,9 +205,12 @@ pub fn advice(r: &Run) -> Advice {
             };
             let why = match r.layout {
                 Layout::Psql => "the configuration's `assume_in_transaction` says this script runs in a transaction".to_string(),
+                Layout::Drizzle | Layout::NodePgMigrate => format!("{tool} runs every pending migration in one transaction"),
                 _ => format!("{tool} runs this {unit} in a transaction"),
             };
             let what = match switch(r.layout, r.alone.then_some(r.path)) {
+                None if r.layout == Layout::Drizzle => "it has no switch to run a migration outside it, so run the statement outside `drizzle-kit migrate` (e.g. with psql, after it), not in a migration file".to_string(),
+                None if r.layout == Layout::NodePgMigrate => "an SQL migration always runs in a transaction (with --no-single-transaction too), so move the statement to a JavaScript or TypeScript migration of its own that calls `pgm.noTransaction()` and runs it with `pgm.sql(...)`".to_string(),
                 None => "move it to a migration that runs without a transaction".to_string(),
                 Some(sw) if r.alone => sw,
                 Some(sw) if one_query_without_transaction(r.layout) => format!("move the statement to a migration of its own and {sw} ({tool} then sends that file as one query string, and statements sent together still share an implicit transaction)"),
@@ -262,6 +277,17 @@ pub fn fix_switch(r: &Run) -> Option<(String, Edit)> {
             |l| liquibase::changeset_line(l).is_some(),
             " runInTransaction:false",
         ),
+        Layout::Atlas => {
+            let (at, text) = atlas::no_transaction_edit(r.text)?;
+            Some((
+                "-- atlas:txmode none".to_string(),
+                Edit {
+                    start: at,
+                    end: at,
+                    text: text.to_string(),
+                },
+            ))
+        }
         _ => None,
     }
 }

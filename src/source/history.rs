@@ -17,6 +17,8 @@
 //! | sql-migrate | `gorp_migrations(id)` | file name | - | - |
 //! | pop / popx | `schema_migration(version)` | leading digits | - | - |
 //! | sqitch | `sqitch.changes(change)` | change name | - | - |
+//! | node-pg-migrate | `pgmigrations(name)` | file name without `.sql` | - | - |
+//! | atlas | `atlas_schema_revisions.atlas_schema_revisions(version, applied, total, error)` | version (before `_`) | - | `applied < total` or an error |
 //!
 //! Sources: dbmate `pkg/driver/postgres/postgres.go` (CreateMigrationsTable,
 //! SelectMigrations); golang-migrate `database/postgres/postgres.go`
@@ -33,7 +35,11 @@
 //! (`sha1` of `(previousHash + "\n" + body).trim() + "\n"`) and
 //! `src/migration.ts` (header lines, then a blank line, then the body);
 //! sql-migrate `migrate.go` (`gorp_migrations`, id = file name); pop
-//! `fizz`/`popx` (`schema_migration.version`); sqitch `sqitch.changes`.
+//! `fizz`/`popx` (`schema_migration.version`); sqitch `sqitch.changes`;
+//! node-pg-migrate `src/migration.ts` (`pgmigrations`, name = file name
+//! without extension); atlas: `atlas_schema_revisions` as atlas creates it
+//! (version, applied of total statements, error), from schema dumps of
+//! projects that use it (a baseline revision is not interpreted).
 
 use crate::input::Layout;
 
@@ -169,7 +175,29 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             up_to: false,
             failed_help: none,
         },
-        Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => return None,
+        Layout::NodePgMigrate => Spec {
+            table: "pgmigrations",
+            query: "SELECT name::text, NULL::text, true FROM pgmigrations ORDER BY run_on, id",
+            checksum: None,
+            up_to: false,
+            failed_help: none,
+        },
+        Layout::Atlas => Spec {
+            table: "atlas_schema_revisions.atlas_schema_revisions",
+            query: "SELECT version::text, NULL::text, applied = total AND coalesce(error, '') = '' \
+                    FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version",
+            checksum: None,
+            up_to: false,
+            failed_help: "atlas refuses to continue until the partially applied revision is fixed \
+                          by hand and resolved with `atlas migrate set`",
+        },
+        // drizzle's table keeps only each migration's hash and journal time,
+        // not its name: not read yet.
+        Layout::Drizzle
+        | Layout::Psql
+        | Layout::Django
+        | Layout::Alembic
+        | Layout::Liquibase => return None,
     })
 }
 
@@ -224,7 +252,11 @@ pub fn key(layout: Layout, path: &str) -> Option<String> {
                     .to_string(),
             )
         }
-        Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => None,
+        Layout::NodePgMigrate => Some(file.trim_end_matches(".sql").to_string()),
+        Layout::Atlas => Some(file.split('_').next()?.trim_end_matches(".sql").to_string()),
+        Layout::Drizzle | Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => {
+            None
+        }
     }
 }
 

@@ -169,6 +169,9 @@ pub enum NoteKind {
     MetaCommand,
     /// A migration the lock file records as applied was changed since.
     ModifiedApplied,
+    /// A migration that does not match the tool's own integrity file
+    /// (Atlas's `atlas.sum`): edited after it was hashed, or not in it.
+    ChecksumMismatch,
 }
 
 /// Something that stops a project from being read (an unresolved
@@ -718,6 +721,14 @@ fn read_group(mut g: Group, opts: &Options, r: &mut Reading) {
         .layout
         .unwrap_or_else(|| layouts::detect(&g.files, texts));
     add_layout(r, layout);
+    // The tool's own files (a journal, a sum file): one it would refuse
+    // stops the project, as it stops the tool.
+    let (problems, notes) = layouts::check(layout, &g.root, &g.files, texts);
+    if !problems.is_empty() {
+        r.problems.extend(problems);
+        return;
+    }
+    r.notes.extend(notes);
     let mut plan = layouts::plan(layout, &g.root, &g.files, opts.include_down || g.explicit);
     if plan.is_empty() && !g.explicit {
         r.error = Some(SourceError {
@@ -843,7 +854,10 @@ fn not_run(
                     "a down migration: --include-down lints it".to_string(),
                 )
             } else {
-                (SkipKind::NotRun, layouts::why_not_run(layout, f, &g.files))
+                (
+                    SkipKind::NotRun,
+                    layouts::why_not_run(layout, f, &g.root, &g.files),
+                )
             };
             Skipped {
                 path: f.display().to_string(),

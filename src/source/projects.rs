@@ -5,9 +5,11 @@
 //!
 //! - A project's root is the nearest directory whose files' names or
 //!   markers decide a tool ([`layouts::marked_root`]: flyway and
-//!   golang-migrate names, goose/dbmate/sql-migrate markers, the parent of
-//!   diesel's and prisma's version directories, of graphile's `committed/`,
-//!   `sqitch.plan`'s directory, ...), or a directory below the one given
+//!   golang-migrate names, goose/dbmate/sql-migrate/node-pg-migrate
+//!   markers, the parent of diesel's and prisma's version directories, of
+//!   graphile's `committed/` and of drizzle-kit's `meta/_journal.json`,
+//!   the directory of `sqitch.plan` or `atlas.sum`, ...), or a directory
+//!   below the one given
 //!   that holds a `ddlint.yaml` (the user's way to say "this is one
 //!   project"). Everything below a root belongs to it: the outermost root
 //!   wins, as the tools read their directories.

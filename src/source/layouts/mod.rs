@@ -18,16 +18,22 @@
 //! | django | `sqlmigrate` output | - | the file's own BEGIN/COMMIT |
 //! | alembic | `--sql` offline output | - | the file's own BEGIN/COMMIT |
 //! | liquibase | `--liquibase formatted sql` | `--rollback` (comments) | one per changeset; `runInTransaction:false`: autocommit |
+//! | drizzle | `<tag>.sql` in `meta/_journal.json` order | - | all pending in one (modelled per file) |
+//! | atlas | `*.sql` beside `atlas.sum`, by name, from the last checkpoint | - | one per file; `-- atlas:txmode none`: autocommit |
+//! | node-pg-migrate | `<number>_name.sql` by number | `-- Up/Down Migration` | all pending in one (modelled per file) |
 //!
 //! Down parts (only with `--include-down`) are replayed after every up
 //! part, newest first: the order a full rollback runs them in.
 
+pub mod atlas;
 pub mod dbmate;
 pub mod diesel;
+pub mod drizzle;
 pub mod flyway;
 pub mod goose;
 pub mod graphile;
 pub mod liquibase;
+pub mod node_pg_migrate;
 pub mod pop;
 pub mod sqitch;
 pub mod sql_migrate;
@@ -57,6 +63,9 @@ impl Layout {
             Layout::Prisma => "<timestamp>_<name>/migration.sql",
             Layout::Graphile => "committed/<n>.sql, current.sql",
             Layout::Pop => "<version>_<name>[.postgres][.autocommit].up.sql",
+            Layout::Drizzle => "the <tag>.sql files meta/_journal.json lists",
+            Layout::Atlas => "<version>_<name>.sql beside atlas.sum",
+            Layout::NodePgMigrate => "<number>_<name>.sql with -- Up Migration",
         }
     }
 
@@ -180,10 +189,12 @@ fn graphile_root(dir: &Path) -> bool {
 
 /// The directory a file shows to be the root of one migration project,
 /// when its name or its contents decide the tool: the directory of a
-/// flyway, golang-migrate or pop file and of a file with goose, dbmate,
-/// sql-migrate, Liquibase, sqlx, Alembic or Django markers; the parent of
-/// diesel's and prisma's `<version>_<name>/` directories, of graphile's
-/// `committed/`, of sqitch's `deploy/` (or the directory of `sqitch.plan`).
+/// flyway, golang-migrate or pop file, of a file with goose, dbmate,
+/// sql-migrate, Liquibase, node-pg-migrate, sqlx, Alembic or Django
+/// markers, of Atlas's `atlas.sum` (and the SQL files beside it); the
+/// parent of drizzle-kit's `meta/` (`meta/_journal.json`), of diesel's and
+/// prisma's `<version>_<name>/` directories, of graphile's `committed/`,
+/// of sqitch's `deploy/` (or the directory of `sqitch.plan`).
 /// `None` for a file any tool could run (a plain script): where such files
 /// belong is decided by the directories around them.
 ///
@@ -195,11 +206,17 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
     let dir = path.parent()?;
     let dir_name = file_name(dir);
     let above = dir.parent();
-    if name == "sqitch.plan" {
+    if name == "sqitch.plan" || name == atlas::SUM_FILE {
         return Some(dir.to_path_buf());
+    }
+    if drizzle::is_journal(path) {
+        return above.map(Path::to_path_buf);
     }
     if !super::discovery::is_sql(path) {
         return None;
+    }
+    if drizzle::is_root(dir) || atlas::is_root(dir) {
+        return Some(dir.to_path_buf());
     }
     if let Some(up) = above {
         let diesel_or_prisma = matches!(name, "up.sql" | "down.sql" | "migration.sql");
@@ -225,6 +242,7 @@ pub fn marked_root(path: &Path, text: Option<&str>) -> Option<PathBuf> {
         || graphile_text(t)
         || pop_text(t)
         || liquibase_text(t)
+        || node_pg_migrate::detects(t)
         || first_line_has(t, "-- no-transaction")
         || (t.contains("alembic_version") && t.contains("-- Running upgrade"))
         || t.contains("\n-- Create model ")
@@ -245,6 +263,19 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     if names.contains(&"sqitch.plan") || (in_dir("deploy") && in_dir("revert")) {
         return Layout::Sqitch;
     }
+    // The tool's own file decides, whether it was found with the
+    // migrations or sits beside the ones named on the command line.
+    let beside = |is_root: fn(&Path) -> bool| {
+        files
+            .iter()
+            .any(|p| super::discovery::is_sql(p) && p.parent().is_some_and(is_root))
+    };
+    if files.iter().any(|p| drizzle::is_journal(p)) || beside(drizzle::is_root) {
+        return Layout::Drizzle;
+    }
+    if names.contains(&atlas::SUM_FILE) || beside(atlas::is_root) {
+        return Layout::Atlas;
+    }
     if any_text(liquibase_text) {
         return Layout::Liquibase;
     }
@@ -256,6 +287,9 @@ pub fn detect(files: &[PathBuf], texts: &BTreeMap<PathBuf, String>) -> Layout {
     }
     if any_text(dbmate_text) {
         return Layout::Dbmate;
+    }
+    if any_text(node_pg_migrate::detects) {
+        return Layout::NodePgMigrate;
     }
     if any_text(graphile_text)
         || (in_dir("committed") && (names.contains(&"afterReset.sql") || in_dir("current")))
@@ -350,6 +384,9 @@ pub fn plan(layout: Layout, root: &Path, files: &[PathBuf], include_down: bool) 
         Layout::Sqitch => sqitch::plan(root, files, &sql),
         Layout::Pop => pop::plan(&sql),
         Layout::Graphile => graphile::plan(&sql),
+        Layout::Drizzle => drizzle::plan(root, &sql),
+        Layout::Atlas => atlas::plan(root, &sql),
+        Layout::NodePgMigrate => node_pg_migrate::plan(root, &sql),
         Layout::Prisma => (
             sql.iter()
                 .filter(|p| file_name(p) == "migration.sql")
@@ -420,8 +457,50 @@ pub fn units(layout: Layout, p: &Planned, text: &str, include_down: bool) -> Vec
             vec![Unit::whole(text, w, p.down)]
         }
         Layout::Liquibase => liquibase::units(text, include_down),
+        Layout::Drizzle => drizzle::units(text, p),
+        Layout::Atlas => atlas::units(text, p),
+        Layout::NodePgMigrate => node_pg_migrate::units(text, include_down),
         _ => vec![Unit::whole(text, p.wrapping, p.down)],
     }
+}
+
+/// What a tool's own files say about the project before it is read: a
+/// journal or sum file the tool would refuse (each a problem at its line:
+/// the project is not read, as the tool would not run), and notes for the
+/// rules (a file that no longer matches `atlas.sum`). `files` are the
+/// group's files, `texts` the SQL ones read.
+pub fn check(
+    layout: Layout,
+    root: &Path,
+    files: &[PathBuf],
+    texts: &BTreeMap<PathBuf, String>,
+) -> (Vec<super::Problem>, Vec<super::Note>) {
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    match layout {
+        Layout::Drizzle => {
+            if let Err(p) = drizzle::read_journal(root) {
+                problems.push(p);
+            }
+        }
+        Layout::Atlas => {
+            // The files atlas would run (from the last checkpoint on).
+            let from = atlas::last_checkpoint(root);
+            problems.extend(
+                texts
+                    .iter()
+                    .filter(|(p, _)| p.parent() == Some(root))
+                    .filter(|(p, _)| from.as_deref().is_none_or(|ck| file_name(p) >= ck))
+                    .filter_map(|(p, t)| atlas::txmode_problem(p, t)),
+            );
+            match atlas::check_sum(root, files) {
+                Ok(note) => notes.extend(note),
+                Err(p) => problems.push(p),
+            }
+        }
+        _ => {}
+    }
+    (problems, notes)
 }
 
 /// Split a file into marker-delimited sections: `marker(line)` says which
@@ -450,7 +529,7 @@ pub(crate) fn sections(
 
 /// Why the tool does not run a SQL file of its project that is not a down
 /// part (for the list of files not read).
-pub fn why_not_run(layout: Layout, path: &Path, files: &[PathBuf]) -> String {
+pub fn why_not_run(layout: Layout, path: &Path, root: &Path, files: &[PathBuf]) -> String {
     let name = file_name(path);
     if layout == Layout::Pop {
         if let Some(n) = pop::parse_name(name) {
@@ -477,6 +556,12 @@ pub fn why_not_run(layout: Layout, path: &Path, files: &[PathBuf]) -> String {
     }
     if layout.is_psql() {
         return "included by a script (`\\i`) that is not linted".into();
+    }
+    match layout {
+        Layout::Drizzle => return drizzle::why_not_run(root),
+        Layout::Atlas => return atlas::why_not_run(path, root),
+        Layout::NodePgMigrate => return node_pg_migrate::why_not_run(path, root),
+        _ => {}
     }
     format!(
         "{} does not run it (it runs {})",
