@@ -35,19 +35,30 @@ fn cache() -> PathBuf {
 
 /// pre-commit from PyPI, in a virtual environment kept between runs.
 fn pre_commit() -> Option<PathBuf> {
+    // The tests run in parallel: one creates the environment, the others
+    // wait for it (two `venv` + `pip install` in one directory break).
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let venv = cache().join("venv");
     let bin = venv.join("bin/pre-commit");
     if bin.exists() {
         return Some(bin);
     }
-    let ok = sh(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+    let venv_out = sh(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    let pip_out = venv_out
         .status
         .success()
-        && sh(Command::new(venv.join("bin/pip")).args(["install", "-q", "pre-commit"]))
-            .status
-            .success();
+        .then(|| sh(Command::new(venv.join("bin/pip")).args(["install", "-q", "pre-commit"])));
+    let ok = pip_out.as_ref().is_some_and(|o| o.status.success());
     if !ok {
-        assert!(!required(), "could not install pre-commit from PyPI");
+        assert!(
+            !required(),
+            "could not install pre-commit from PyPI: {}{}",
+            String::from_utf8_lossy(&venv_out.stderr),
+            pip_out
+                .map(|o| String::from_utf8_lossy(&o.stderr).to_string())
+                .unwrap_or_default()
+        );
         eprintln!("skipping: pre-commit could not be installed");
     }
     ok.then_some(bin)
