@@ -242,6 +242,10 @@ fn dbmate_pending_running_and_the_gate() {
     );
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("safe to promote (exit 0)"), "{text}");
+    assert!(
+        text.contains("schema_migrations records no checksums"),
+        "{text}"
+    );
 
     // The wrong database: no table, cannot tell.
     let other = database(&pg, "empty");

@@ -38,6 +38,9 @@ struct Project {
     unknown_rows: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
+    /// Said when the tool keeps no checksums (edits go unseen here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -141,6 +144,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
             migrations: Vec::new(),
             unknown_rows: Vec::new(),
             problem: None,
+            note: None,
         };
         let Some(spec) = history::spec(layout) else {
             project.problem = Some(format!(
@@ -151,6 +155,12 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
             continue;
         };
         project.table = Some(spec.table);
+        if spec.checksum.is_none() {
+            project.note = Some(format!(
+                "{} records no checksums: an applied migration edited since is not seen here (ddlint.lock or `check --since` catches it)",
+                spec.table
+            ));
+        }
         tables.push(spec.table);
         let entries = match crate::dryrun::history::read(&mut client, &spec)? {
             Some(e) => e,
@@ -281,6 +291,9 @@ fn text(o: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         )?;
         if let Some(problem) = &p.problem {
             writeln!(o, "  {} {problem}", "cannot tell:".yellow().bold())?;
+        }
+        if let (Some(n), None) = (&p.note, &p.problem) {
+            writeln!(o, "  {} {n}", "note:".cyan())?;
         }
         for m in &p.migrations {
             let state = match m.state {
