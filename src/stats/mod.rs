@@ -187,7 +187,12 @@ impl Stats {
             path: path.display().to_string(),
             why,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            err(format!(
+                "{e}: write the statistics with `ddlint stats --db URL -o {}`",
+                path.display()
+            ))
+        })?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| err(format!("not a ddlint stats file: {e}")))?;
         if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
