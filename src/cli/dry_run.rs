@@ -69,7 +69,6 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
             )
             .into());
         }
-        let rate_from_stats = production_rate(&settings, &inputs);
         Ok(crate::dryrun::Request {
             inputs,
             coverage: loaded.coverage,
@@ -105,14 +104,15 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
                     Some(n) if n > 0 => Some((
                         n,
                         match args.rate {
-                            Some(r) if r > 0.0 && r.is_finite() => r,
+                            Some(r) if r > 0.0 && r.is_finite() => Some(r),
                             Some(r) => {
                                 return Err(format!(
                                     "--rate {r}: expected requests per second above 0"
                                 )
                                 .into())
                             }
-                            None => rate_from_stats.unwrap_or(20.0 * n as f64),
+                            // From --stats once the touched tables are known.
+                            None => None,
                         },
                     )),
                     Some(_) => return Err("--clients 0: give at least one client".into()),
@@ -162,28 +162,4 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
     }
     // The throwaway server stops once the report is out.
     Ok(done.exit_code())
-}
-
-/// Reads and writes per second that production's statistics give for the
-/// tables the reported migrations name (capped at 2,000/s).
-fn production_rate(
-    settings: &crate::rules::Settings,
-    inputs: &[crate::input::Input],
-) -> Option<f64> {
-    let model = settings.stats.as_ref()?;
-    let text: String = inputs
-        .iter()
-        .filter(|i| i.report)
-        .map(|i| i.text.to_ascii_lowercase())
-        .collect();
-    let total: f64 = model
-        .stats
-        .snapshot
-        .relations
-        .iter()
-        .filter(|r| r.parent.is_none() && text.contains(&r.name.to_ascii_lowercase()))
-        .filter_map(|r| r.rates)
-        .map(|r| r.reads() + r.writes())
-        .sum();
-    (total > 0.0).then_some(total.min(2000.0))
 }

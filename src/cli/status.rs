@@ -175,22 +175,11 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
                 continue;
             }
         };
-        // The files as the tool reads them: their bytes on disk.
-        let texts: Vec<(String, String)> = files
-            .iter()
-            .map(|i| {
-                let t = std::fs::read_to_string(&i.path).unwrap_or_else(|_| i.text.clone());
-                (i.path.clone(), t)
-            })
-            .collect();
-        let pairs: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let (states, orphans) = history::classify(&spec, layout, &pairs, &entries);
+        let (states, orphans) =
+            crate::dryrun::history::classify_inputs(&spec, layout, files, &entries);
         for (path, key, state) in states {
             let mut m = Migration {
-                path: path.to_string(),
+                path,
                 key: key.unwrap_or_default(),
                 state: state.as_str(),
                 recorded_checksum: None,

@@ -5,7 +5,11 @@
 use postgres::Client;
 
 use super::db_error_text;
-use crate::source::history::{Entry, Spec};
+use crate::input::{Input, Layout};
+use crate::source::history::{self, Entry, Spec, State};
+
+/// A file (its path), its key in the history table, its state.
+pub type FileState = (String, Option<String>, State);
 
 /// The rows of the tool's history table; `Ok(None)` when the table does
 /// not exist on the target (as the session's search_path resolves it).
@@ -29,6 +33,33 @@ pub fn read(client: &mut Client, spec: &Spec) -> Result<Option<Vec<Entry>>, Stri
             })
             .collect(),
     ))
+}
+
+/// Where each file of a tool's project stands against its history rows
+/// (each path once, its bytes on disk: what the tool checksums), and the
+/// rows that name no file.
+pub fn classify_inputs<'a>(
+    spec: &Spec,
+    layout: Layout,
+    inputs: impl IntoIterator<Item = &'a Input>,
+    entries: &[Entry],
+) -> (Vec<FileState>, Vec<Entry>) {
+    let mut seen = std::collections::BTreeSet::new();
+    let texts: Vec<(&str, String)> = inputs
+        .into_iter()
+        .filter(|i| seen.insert(i.path.as_str()))
+        .map(|i| {
+            let text = std::fs::read_to_string(&i.path).unwrap_or_else(|_| i.text.clone());
+            (i.path.as_str(), text)
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let (states, orphans) = history::classify(spec, layout, &pairs, entries);
+    let states = states
+        .into_iter()
+        .map(|(p, k, s)| (p.to_string(), k, s))
+        .collect();
+    (states, orphans)
 }
 
 /// A session of another client that looks like a migration at work.

@@ -259,22 +259,14 @@ fn pending_from_history(
             ));
             continue;
         };
-        let mut seen = std::collections::BTreeSet::new();
-        let texts: Vec<(String, String)> = inputs
-            .iter()
-            .filter(|i| i.project == Some(project) && i.report && seen.insert(i.path.clone()))
-            .map(|i| {
-                (
-                    i.path.clone(),
-                    std::fs::read_to_string(&i.path).unwrap_or_else(|_| i.text.clone()),
-                )
-            })
-            .collect();
-        let pairs: Vec<(&str, &str)> = texts
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let (states, _) = h::classify(&spec, layout, &pairs, &entries);
+        let (states, _) = history::classify_inputs(
+            &spec,
+            layout,
+            inputs
+                .iter()
+                .filter(|i| i.project == Some(project) && i.report),
+            &entries,
+        );
         let mut applied = Vec::new();
         let mut pending = Vec::new();
         for (path, _, state) in &states {
@@ -450,6 +442,35 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             "the migrations have syntax errors; fix them first (ddlint check shows them):\n  {}",
             syntax.join("\n  ")
         ));
+    }
+    // --clients without --rate: production's rates on the relations the
+    // migrations lock, from --stats.
+    if let (Some((n, None)), Some(model)) = (req.config.clients, &req.settings.stats) {
+        let locked: std::collections::BTreeSet<crate::model::catalog::QName> = analysis
+            .files
+            .iter()
+            .filter(|f| f.report)
+            .flat_map(|f| &f.statements)
+            .flat_map(|s| s.effects.existing_locks().map(|(q, _)| q.clone()))
+            .collect();
+        // A partitioned table's rates already sum its partitions'.
+        let rate: f64 = locked
+            .iter()
+            .filter_map(|q| model.stats.relation(q))
+            .filter(|r| {
+                r.parent.as_ref().is_none_or(|p| {
+                    !locked.contains(&crate::model::catalog::QName::new(
+                        p.schema.as_str(),
+                        p.name.as_str(),
+                    ))
+                })
+            })
+            .filter_map(|r| r.rates)
+            .map(|r| r.reads() + r.writes())
+            .sum();
+        if rate > 0.0 {
+            req.config.clients = Some((n, Some(rate.min(2000.0))));
+        }
     }
     let steps = plan::steps(&analysis);
     let unsupported = plan::unsupported(&steps, embedded.is_some());

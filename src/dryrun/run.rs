@@ -47,8 +47,9 @@ pub struct Config {
     pub search_path: Option<Vec<String>>,
     /// The role the runner switches to (`session.role`): SET ROLE.
     pub role: Option<String>,
-    /// `--clients N --rate R`: application-like traffic during the run.
-    pub clients: Option<(usize, f64)>,
+    /// `--clients N --rate R`: application-like traffic during the run
+    /// (no rate: 20 requests per second per client).
+    pub clients: Option<(usize, Option<f64>)>,
     /// The application's client-side timeout for that traffic.
     pub client_timeout: Duration,
 }
@@ -354,7 +355,7 @@ pub fn execute(
             Some(super::clients::start(
                 &named,
                 n,
-                rate,
+                rate.unwrap_or(20.0 * n as f64),
                 cfg.client_timeout,
                 &|| connect("ddlint-client"),
             )?)
