@@ -4,24 +4,51 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 use support::pg::PgServer;
 
-#[test]
-fn row_locks_held_by_a_backfill_are_reported() {
-    let pg = match PgServer::start(15) {
-        Ok(s) => s,
+/// A PostgreSQL 15 server, or None (skipped) unless DDLINT_REQUIRE_PG.
+fn pg15() -> Option<PgServer> {
+    match PgServer::start(15) {
+        Ok(s) => Some(s),
         Err(e) => {
             assert!(
                 std::env::var("DDLINT_REQUIRE_PG").is_err(),
                 "PostgreSQL 15 is required: {e}"
             );
-            return;
+            None
         }
-    };
+    }
+}
+
+/// `ddlint dry-run --db DB --format json FILE EXTRA...`: exit code, report.
+fn dry_run(db: &str, file: &Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
+        .args([
+            "dry-run",
+            "--no-config",
+            "--db",
+            db,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .args(extra)
+        .arg(file)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code(), v)
+}
+
+#[test]
+fn row_locks_held_by_a_backfill_are_reported() {
+    let Some(pg) = pg15() else { return };
     let mut c = pg.connect().unwrap();
     c.batch_execute(
         "CREATE TABLE events (id bigint PRIMARY KEY, kind text);
@@ -46,24 +73,9 @@ fn row_locks_held_by_a_backfill_are_reported() {
                 .unwrap();
         })
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args([
-            "dry-run",
-            "--no-config",
-            "--db",
-            &db,
-            "--format",
-            "json",
-            "-q",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let (code, v) = dry_run(&db, &file, &[]);
     app.join().unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
-    });
-    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert_eq!(code, Some(0), "{v:#}");
     let blocked: Vec<&Value> = v["files"][0]["statements"]
         .as_array()
         .unwrap()
@@ -84,10 +96,7 @@ fn row_locks_held_by_a_backfill_are_reported() {
 /// A rewrite writes the whole table to the WAL: the dry-run says how much.
 #[test]
 fn wal_written_by_a_rewrite_is_measured() {
-    let Ok(pg) = PgServer::start(15) else {
-        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
-        return;
-    };
+    let Some(pg) = pg15() else { return };
     let mut c = pg.connect().unwrap();
     c.batch_execute(
         "CREATE TABLE t (id int PRIMARY KEY, v text);
@@ -102,20 +111,7 @@ fn wal_written_by_a_rewrite_is_measured() {
     let file = dir.path().join("001.sql");
     std::fs::write(&file, "ALTER TABLE t ALTER COLUMN id TYPE bigint;\n").unwrap();
     let db = pg.conn_string("postgres");
-    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args([
-            "dry-run",
-            "--no-config",
-            "--db",
-            &db,
-            "--format",
-            "json",
-            "-q",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (_, v) = dry_run(&db, &file, &[]);
     let wal = v["files"][0]["statements"][0]["wal_bytes"]
         .as_u64()
         .unwrap();
@@ -128,10 +124,7 @@ fn wal_written_by_a_rewrite_is_measured() {
 /// nothing.
 #[test]
 fn predictions_start_from_the_targets_schema() {
-    let Ok(pg) = PgServer::start(15) else {
-        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
-        return;
-    };
+    let Some(pg) = pg15() else { return };
     if Command::new("pg_dump").arg("--version").output().is_err() {
         assert!(
             std::env::var("DDLINT_REQUIRE_PG").is_err(),
@@ -146,20 +139,7 @@ fn predictions_start_from_the_targets_schema() {
     let file = dir.path().join("001.sql");
     std::fs::write(&file, "ALTER TABLE t ALTER COLUMN id TYPE bigint;\n").unwrap();
     let db = pg.conn_string("postgres");
-    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args([
-            "dry-run",
-            "--no-config",
-            "--db",
-            &db,
-            "--format",
-            "json",
-            "-q",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (_, v) = dry_run(&db, &file, &[]);
     assert_eq!(v["summary"]["disagreements"], 0, "{v:#}");
     assert!(
         v.to_string().contains("starts from the target's schema"),
@@ -180,10 +160,7 @@ fn predictions_start_from_the_targets_schema() {
 /// own table meanwhile: both get a blocking window.
 #[test]
 fn locks_held_while_waiting_count_in_the_windows() {
-    let Ok(pg) = PgServer::start(15) else {
-        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
-        return;
-    };
+    let Some(pg) = pg15() else { return };
     let mut c = pg.connect().unwrap();
     c.batch_execute(
         "CREATE TABLE accounts (id bigint PRIMARY KEY);
@@ -209,24 +186,9 @@ fn locks_held_while_waiting_count_in_the_windows() {
         "ALTER TABLE events ADD CONSTRAINT events_fk FOREIGN KEY (account_id) REFERENCES accounts (id);\n",
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args([
-            "dry-run",
-            "--no-config",
-            "--db",
-            &db,
-            "--lock-timeout",
-            "800ms",
-            "--format",
-            "json",
-            "-q",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let (code, v) = dry_run(&db, &file, &["--lock-timeout", "800ms"]);
     holder.join().unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(o.status.code(), Some(1), "{v:#}");
+    assert_eq!(code, Some(1), "{v:#}");
     let windows: Vec<(String, String)> = v["blocking_windows"]
         .as_array()
         .unwrap()
@@ -251,10 +213,7 @@ fn locks_held_while_waiting_count_in_the_windows() {
 /// `--clients`: a pool of application connections fills up behind a lock.
 #[test]
 fn clients_exhaust_a_pool_behind_a_lock() {
-    let Ok(pg) = PgServer::start(15) else {
-        assert!(std::env::var("DDLINT_REQUIRE_PG").is_err());
-        return;
-    };
+    let Some(pg) = pg15() else { return };
     let mut c = pg.connect().unwrap();
     c.batch_execute("CREATE TABLE t (id int PRIMARY KEY)")
         .unwrap();
@@ -266,27 +225,8 @@ fn clients_exhaust_a_pool_behind_a_lock() {
     )
     .unwrap();
     let db = pg.conn_string("postgres");
-    let o = Command::new(env!("CARGO_BIN_EXE_ddlint"))
-        .args([
-            "dry-run",
-            "--no-config",
-            "--db",
-            &db,
-            "--clients",
-            "5",
-            "--rate",
-            "50",
-            "--format",
-            "json",
-            "-q",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
-    });
-    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    let (code, v) = dry_run(&db, &file, &["--clients", "5", "--rate", "50"]);
+    assert_eq!(code, Some(0), "{v:#}");
     let c = &v["clients"];
     assert_eq!(c["clients"], 5);
     assert_eq!(c["peak_in_use"], 5, "{c:#}");
