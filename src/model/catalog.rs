@@ -9,6 +9,8 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use super::relset::RelSet;
 use super::types::TypeRef;
@@ -525,12 +527,14 @@ pub struct FuncUse {
 /// date before the next lookup.
 #[derive(Clone, Debug, Default)]
 pub struct Relations {
-    /// Boxed: a relation is ~700 bytes and the table keeps up to half of
-    /// its slots empty.
-    map: HashMap<QName, Box<Relation>>,
+    /// Behind a pointer: a relation is ~700 bytes and the table keeps up to
+    /// half of its slots empty.
+    /// Each relation shared too: a copy of the catalog that changes one
+    /// relation copies that one.
+    map: Shared<HashMap<QName, Arc<Relation>>>,
     /// Number of relations per schema.
-    per_schema: HashMap<String, usize>,
-    links: RefCell<Links>,
+    per_schema: Shared<HashMap<String, usize>>,
+    links: RefCell<Shared<Links>>,
 }
 
 /// For each relation name, the relations that may hold it (in any field
@@ -551,8 +555,13 @@ struct Links {
 }
 
 impl Links {
+    /// Something changed since the links were brought up to date.
+    fn stale(&self) -> bool {
+        self.all_dirty || !self.dirty.is_empty()
+    }
+
     /// Bring the links of what changed up to date.
-    fn flush(&mut self, map: &HashMap<QName, Box<Relation>>) {
+    fn flush(&mut self, map: &HashMap<QName, Arc<Relation>>) {
         if self.all_dirty {
             self.to.clear();
             self.fn_to.clear();
@@ -571,7 +580,7 @@ impl Links {
         }
     }
 
-    fn mark(&mut self, q: &QName, map: &HashMap<QName, Box<Relation>>) {
+    fn mark(&mut self, q: &QName, map: &HashMap<QName, Arc<Relation>>) {
         if self.all_dirty {
             return;
         }
@@ -627,6 +636,11 @@ fn link(map: &mut HashMap<QName, RelSet>, to: &QName, from: &QName) {
     }
 }
 
+/// The relation itself, copied if a copy of the catalog still holds it.
+fn unshare(r: Arc<Relation>) -> Relation {
+    Arc::try_unwrap(r).unwrap_or_else(|r| (*r).clone())
+}
+
 impl Relations {
     pub fn get(&self, q: &QName) -> Option<&Relation> {
         self.map.get(q).map(|r| &**r)
@@ -661,26 +675,26 @@ impl Relations {
             return None;
         }
         self.links.get_mut().mark(q, &self.map);
-        self.map.get_mut(q).map(|r| &mut **r)
+        self.map.get_mut(q).map(Arc::make_mut)
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Relation> {
         self.links.get_mut().all_dirty = true;
-        self.map.values_mut().map(|r| &mut **r)
+        self.map.values_mut().map(Arc::make_mut)
     }
 
     pub fn insert(&mut self, q: QName, r: Relation) -> Option<Relation> {
         self.links.get_mut().mark(&q, &self.map);
         let schema = q.schema.clone();
-        let old = self.map.insert(q, Box::new(r));
+        let old = self.map.insert(q, Arc::new(r));
         if old.is_none() {
             *self.per_schema.entry(schema).or_insert(0) += 1;
         }
-        old.map(|r| *r)
+        old.map(unshare)
     }
 
     pub fn remove(&mut self, q: &QName) -> Option<Relation> {
-        let old = self.map.remove(q).map(|r| *r);
+        let old = self.map.remove(q).map(unshare);
         if old.is_some() {
             if let Some(n) = self.per_schema.get_mut(&q.schema) {
                 *n -= 1;
@@ -711,7 +725,10 @@ impl Relations {
     /// superset, in name order: check each against what it holds).
     pub fn using_function(&self, f: &QName) -> Vec<QName> {
         let mut links = self.links.borrow_mut();
-        links.flush(&self.map);
+        // Only a change copies links a copy of the catalog shares.
+        if links.stale() {
+            links.flush(&self.map);
+        }
         links
             .fn_to
             .get(f)
@@ -723,7 +740,10 @@ impl Relations {
     /// each against what it holds).
     pub fn pointing_at(&self, q: &QName) -> Vec<QName> {
         let mut links = self.links.borrow_mut();
-        links.flush(&self.map);
+        // Only a change copies links a copy of the catalog shares.
+        if links.stale() {
+            links.flush(&self.map);
+        }
         links
             .to
             .get(q)
@@ -732,28 +752,57 @@ impl Relations {
     }
 }
 
+/// A part of the catalog shared between copies until one of them changes
+/// it. Following a PL/pgSQL call works on a copy of the catalog (thrown
+/// away if the call cannot be followed), and a call per statement is
+/// common (`SELECT create_index(...)` helpers): copying pointers instead of
+/// every relation and function body keeps that cheap. Reading goes
+/// through `Deref`; `DerefMut` copies the part first if another catalog
+/// still shares it.
+#[derive(Debug, Default)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
 /// Everything replayed so far.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub relations: Relations,
-    pub schemas: BTreeMap<String, Origin>,
-    pub enums: HashMap<QName, EnumType>,
+    pub schemas: Shared<BTreeMap<String, Origin>>,
+    pub enums: Shared<HashMap<QName, EnumType>>,
     /// Domains: base type and whether they carry CHECK / NOT NULL constraints.
-    pub domains: HashMap<QName, (TypeRef, bool)>,
+    pub domains: Shared<HashMap<QName, (TypeRef, bool)>>,
     /// Functions and procedures the history created, by name (overloads
     /// and schemas share an entry; see [`Catalog::lookup_function`]).
-    pub functions: HashMap<String, Vec<Function>>,
+    pub functions: Shared<HashMap<String, Vec<Function>>>,
     /// Extended statistics objects and their table.
-    pub statistics: HashMap<QName, QName>,
+    pub statistics: Shared<HashMap<QName, QName>>,
     /// What the history did to relations it does not create (they existed
     /// before it): the columns, constraints and indexes it added. Kept
     /// apart from `relations` because a missing column or constraint here
     /// means "not known", never "absent"; only code that uses a fact the
     /// history proves (a validated CHECK before SET NOT NULL, a column's
     /// type) looks here, through [`Catalog::known_facts`].
-    pub unseen: HashMap<QName, Box<Relation>>,
+    pub unseen: Shared<HashMap<QName, Box<Relation>>>,
     /// Composite types (CREATE TYPE ... AS (...)) and their attributes.
-    pub composites: HashMap<QName, Vec<Column>>,
+    pub composites: Shared<HashMap<QName, Vec<Column>>>,
     /// Set when code ran that may have changed the schema in ways the
     /// catalog does not show (a PL/pgSQL call or DO block that could not
     /// be followed, see `pleval.rs`): why. From then on, queries over
@@ -1148,7 +1197,7 @@ impl Catalog {
         self.relations.renamed(from, &to);
         for h in &holders {
             let key = if h == from { &to } else { h };
-            let Some(r) = self.relations.map.get_mut(key) else {
+            let Some(r) = self.relations.map.get_mut(key).map(Arc::make_mut) else {
                 continue;
             };
             for x in r
