@@ -1005,9 +1005,9 @@ pub fn run_effects(f: &Function, cx: &Ctx) -> Effects {
     }
     DEPTH.set(depth + 1);
     match (f.language.as_str(), f.body.as_deref()) {
-        ("sql", Some(body)) => match crate::parse::parse_statements_only(body) {
+        ("sql", Some(body)) => match crate::parse::memo::statements(body) {
             Some(stmts) => {
-                for st in &stmts {
+                for st in stmts.iter() {
                     fx.merge(effects(st, cx));
                 }
             }
@@ -1018,15 +1018,15 @@ pub fn run_effects(f: &Function, cx: &Ctx) -> Effects {
                 let mut touches: Vec<String> = Vec::new();
                 let mut worst = Effects::default();
                 for sql in &sqls {
-                    for st in parse_sql_or_expr(sql) {
-                        let refs = super::ast::collect_refs(&st);
+                    for st in parse_sql_or_expr(sql).iter() {
+                        let refs = super::ast::collect_refs(st);
                         for rv in &refs.relations {
                             let q = cx.resolve(rv).to_string();
                             if !touches.contains(&q) {
                                 touches.push(q);
                             }
                         }
-                        walk(&st, &mut |n| {
+                        walk(st, &mut |n| {
                             if let N::FuncCall(c) = n {
                                 if let Callee::User(u) = callee(cx.cat, &cx.session.search_path, c)
                                 {
@@ -1040,7 +1040,7 @@ pub fn run_effects(f: &Function, cx: &Ctx) -> Effects {
                         });
                         // As if every statement and branch ran: the worst
                         // case, listed with the unknown.
-                        for (q, m) in effects(&st, cx).locks {
+                        for (q, m) in effects(st, cx).locks {
                             worst.lock(&q, m);
                         }
                     }
@@ -1081,10 +1081,10 @@ pub(crate) fn returns_clause(f: &Function) -> String {
 }
 
 /// A PL/pgSQL statement or expression as SQL statements.
-fn parse_sql_or_expr(sql: &str) -> Vec<N> {
-    crate::parse::parse_statements_only(sql)
-        .or_else(|| crate::parse::parse_statements_only(&format!("SELECT {sql}")))
-        .unwrap_or_default()
+fn parse_sql_or_expr(sql: &str) -> std::rc::Rc<[N]> {
+    crate::parse::memo::statements(sql)
+        .or_else(|| crate::parse::memo::statements(&format!("SELECT {sql}")))
+        .unwrap_or_else(|| std::rc::Rc::from(Vec::new()))
 }
 
 /// When the calls left in a planned expression run.

@@ -24,6 +24,8 @@
 //! the caller then keeps what a static reading says (unknown effects) and
 //! the catalog is left as it was (the follow runs on a copy).
 
+use std::rc::Rc;
+
 use pg_query::protobuf::{self as pb, node::Node as N, Node};
 use serde_json::Value;
 
@@ -159,13 +161,13 @@ pub fn follow_do(
 /// The PL/pgSQL grammar's tree of a body, wrapped as `CREATE <header>
 /// <returns> LANGUAGE plpgsql AS $tag$<body>$tag$` (line 1 of the body is
 /// line 1 of the wrapping, so line numbers are the body's).
-fn parse_body(body: &str, header: &str, returns: &str) -> Result<Value, Stop> {
+fn parse_body(body: &str, header: &str, returns: &str) -> Result<Rc<Value>, Stop> {
     let mut tag = "ddlint".to_string();
     while body.contains(&format!("${tag}$")) {
         tag.push('x');
     }
     let wrapped = format!("CREATE {header} {returns} LANGUAGE plpgsql AS ${tag}${body}${tag}$");
-    pg_query::parse_plpgsql(&wrapped)
+    crate::parse::memo::plpgsql(&wrapped)
         .map_err(|e| Stop::new(format!("its PL/pgSQL body does not parse: {e}")))
 }
 
@@ -218,7 +220,7 @@ fn expr_mode(v: Option<&Value>) -> i64 {
 
 /// `"int4"` as a type.
 fn type_named(typname: &str) -> Option<TypeRef> {
-    let stmts = crate::parse::parse_statements_only(&format!("SELECT NULL::{typname}"))?;
+    let stmts = crate::parse::memo::statements(&format!("SELECT NULL::{typname}"))?;
     let N::SelectStmt(s) = stmts.first()? else {
         return None;
     };
@@ -909,7 +911,7 @@ impl<'s> Run<'s> {
         line: i64,
         dynamic: bool,
     ) -> Result<Option<Vec<Vec<Val>>>, Stop> {
-        let stmts = crate::parse::parse_statements_only(sql).ok_or_else(|| {
+        let stmts = crate::parse::memo::statements(sql).ok_or_else(|| {
             Stop::new(if dynamic {
                 format!("EXECUTE of SQL that does not parse (the statement fails): {sql}")
             } else {
@@ -922,7 +924,7 @@ impl<'s> Run<'s> {
             return Ok(Some(Vec::new()));
         }
         let mut rows = Some(Vec::new());
-        for st in &stmts {
+        for st in stmts.iter() {
             rows = self.sql(frame, st, line)?;
         }
         Ok(rows)

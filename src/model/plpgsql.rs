@@ -49,7 +49,7 @@ fn extract(d: &DoStmt) -> Body {
     let wrapped = format!(
         "CREATE FUNCTION ddlint_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$"
     );
-    let json = match pg_query::parse_plpgsql(&wrapped) {
+    let json = match crate::parse::memo::plpgsql(&wrapped) {
         Ok(j) => j,
         Err(e) => {
             return Body {
@@ -65,8 +65,8 @@ fn extract(d: &DoStmt) -> Body {
     let dynamic = unknown.is_some();
     let mut statements = Vec::new();
     for sql in sqls {
-        match crate::parse::parse_statements_only(&sql) {
-            Some(nodes) => statements.extend(nodes),
+        match crate::parse::memo::statements(&sql) {
+            Some(nodes) => statements.extend(nodes.iter().cloned()),
             None => {
                 unknown.get_or_insert_with(|| {
                     "a statement inside the DO block could not be parsed".to_string()
@@ -101,7 +101,7 @@ pub fn function_sql(body: &str, returns: &str) -> Result<Vec<String>, String> {
     };
     let wrapped =
         format!("CREATE {kind} ddlint_fn() {returns} LANGUAGE plpgsql AS ${tag}${body}${tag}$");
-    let json = pg_query::parse_plpgsql(&wrapped)
+    let json = crate::parse::memo::plpgsql(&wrapped)
         .map_err(|e| format!("its PL/pgSQL body does not parse: {e}"))?;
     let mut out = Vec::new();
     let mut dynamic = None;

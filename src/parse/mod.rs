@@ -13,6 +13,7 @@
 mod ffi;
 pub mod lex;
 pub mod lines;
+pub mod memo;
 pub mod scan;
 pub mod split;
 
