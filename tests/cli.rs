@@ -199,7 +199,60 @@ fn transactions_make_held_locks_visible() {
     let st = v["files"][1]["statements"].as_array().unwrap();
     assert_eq!(st[2]["kind"], "UPDATE");
     assert_eq!(st[2]["in_transaction"], true);
-    let held: Vec<(String, String)> = st[2]["held_locks"]
+    // The locks a statement runs under: its transaction's entries whose
+    // statement range includes it.
+    let held = |i: usize| -> Vec<(String, String)> {
+        let Some(id) = st[i]["transaction"].as_u64() else {
+            return Vec::new();
+        };
+        v["files"][1]["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["id"] == id)
+            .flat_map(|t| t["locks"].as_array().unwrap())
+            .filter(|h| {
+                h["from"].as_u64().unwrap() as usize <= i && i <= h["to"].as_u64().unwrap() as usize
+            })
+            .map(|h| {
+                (
+                    h["relation"].as_str().unwrap().into(),
+                    h["mode"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(v["version"], 2);
+    assert!(
+        held(2).contains(&("public.a".into(), "ShareRowExclusiveLock".into())),
+        "{:?}",
+        held(2)
+    );
+    // Nothing is held before the lock is taken, or after COMMIT.
+    assert!(held(1).is_empty(), "{:?}", held(1));
+    assert_eq!(st[4]["in_transaction"], false);
+    assert!(held(4).is_empty());
+}
+
+#[test]
+fn savepoints_release_what_they_roll_back() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "001.sql",
+        b"CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n",
+    );
+    write(
+        d.path(),
+        "002.sql",
+        b"BEGIN;\nLOCK a IN SHARE MODE;\nSAVEPOINT s;\nLOCK b;\nSELECT 1;\nROLLBACK TO SAVEPOINT s;\nSELECT 2;\nLOCK a;\nSELECT 3;\nCOMMIT;\n",
+    );
+    let o = ddlint(&["check", "--format", "json", &d.path().display().to_string()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Compact: not a terminal.
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+    let t = &v["files"][1]["transactions"][0]["locks"];
+    let entries: Vec<(String, String, u64, u64)> = t
         .as_array()
         .unwrap()
         .iter()
@@ -207,15 +260,22 @@ fn transactions_make_held_locks_visible() {
             (
                 h["relation"].as_str().unwrap().into(),
                 h["mode"].as_str().unwrap().into(),
+                h["from"].as_u64().unwrap(),
+                h["to"].as_u64().unwrap(),
             )
         })
         .collect();
-    assert!(
-        held.contains(&("public.a".into(), "ShareRowExclusiveLock".into())),
-        "{held:?}"
+    assert_eq!(
+        entries,
+        vec![
+            // SHARE on a from the SAVEPOINT until LOCK a upgrades it.
+            ("public.a".into(), "ShareLock".into(), 2, 7),
+            // b from SELECT 1 until the rollback to the savepoint.
+            ("public.b".into(), "AccessExclusiveLock".into(), 4, 5),
+            ("public.a".into(), "AccessExclusiveLock".into(), 8, 9),
+        ],
+        "{t:#}"
     );
-    assert_eq!(st[4]["in_transaction"], false);
-    assert!(st[4]["held_locks"].as_array().unwrap().is_empty());
 }
 
 #[test]

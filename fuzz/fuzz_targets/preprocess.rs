@@ -22,22 +22,43 @@ const LAYOUTS: &[(Layout, &str)] = &[
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     let (layout, name) = LAYOUTS[sel as usize % LAYOUTS.len()];
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(name);
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(rest)).expect("write");
-    let mut opts = source::Options { layout: Some(layout), include_down: sel & 0x80 != 0, ..Default::default() };
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(rest))
+        .expect("write");
+    let mut opts = source::Options {
+        layout: Some(layout),
+        include_down: sel & 0x80 != 0,
+        ..Default::default()
+    };
     opts.vars.insert("name".into(), "public".into());
     opts.vars.insert("NAME".into(), "x'y".into());
-    let Ok(loaded) = source::load(&[path], &opts) else { return };
-    let source::Loaded { parts, coverage, .. } = loaded;
+    let Ok(loaded) = source::load(&[path], &opts) else {
+        return;
+    };
+    let source::Loaded {
+        parts, coverage, ..
+    } = loaded;
     let inputs: Vec<Input> = parts
         .into_iter()
-        .map(|p| Input { path: p.path, text: p.text, wrapping: p.wrapping, layout: p.layout, report: true, map: p.map, project: Some(p.project), session: None })
+        .map(|p| Input {
+            path: p.path,
+            text: p.text,
+            wrapping: p.wrapping,
+            layout: p.layout,
+            report: true,
+            map: p.map,
+            project: Some(p.project),
+            session: None,
+        })
         .collect();
     let (analysis, findings) = rules::run(inputs, &Options::default(), &Settings::default());
     let sink = &mut std::io::sink();
-    ddlint::report::json::write(sink, &analysis, &findings, &coverage, None).expect("json");
+    ddlint::report::json::write(sink, &analysis, &findings, &coverage, None, false).expect("json");
     ddlint::report::sarif::write(sink, &analysis, &findings).expect("sarif");
 });

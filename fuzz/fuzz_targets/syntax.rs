@@ -11,7 +11,9 @@ use ddlint::rules::{self, Settings};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = ddlint::source::decode(data.to_vec()) else { return };
+    let Ok(text) = ddlint::source::decode(data.to_vec()) else {
+        return;
+    };
     let items = parse::parse(&text);
     if let Some(at) = parse::uncovered_by(&text, &items) {
         panic!("byte {at} is in no statement and no error");

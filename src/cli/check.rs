@@ -113,7 +113,8 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     // Reports are written as they are produced, not built as one string: a
     // monorepo's report can be larger than everything else ddlint holds.
     // `None` is the terminal report.
-    let emit = |format: Option<Format>, w: &mut dyn Write| -> std::io::Result<()> {
+    // JSON is indented for a terminal, compact for a file or a pipe.
+    let emit = |format: Option<Format>, w: &mut dyn Write, tty: bool| -> std::io::Result<()> {
         match format {
             None | Some(Format::Text) => {
                 let opts = report::text::TextOptions {
@@ -137,9 +138,9 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
                     top,
                     summary: serde_json::Map::new(),
                 };
-                report::json::write(w, &analysis, &findings, coverage, Some(&ext))
+                report::json::write(w, &analysis, &findings, coverage, Some(&ext), tty)
             }
-            Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None),
+            Some(Format::Json) => report::json::write(w, &analysis, &findings, coverage, None, tty),
             Some(Format::Markdown) if args.statistics => {
                 // The table counts towards the limit.
                 let stats = report::statistics_markdown(&findings);
@@ -166,7 +167,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     if let Some(path) = &args.output {
         let written = std::fs::File::create(path).and_then(|f| {
             let mut w = std::io::BufWriter::new(f);
-            emit(args.format, &mut w)?;
+            emit(args.format, &mut w, false)?;
             w.flush()
         });
         if let Err(e) = written {
@@ -192,10 +193,11 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     if args.statistics && machine {
         eprint!("{}", report::render_statistics(&findings));
     }
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let written = to_stdout
         .iter()
-        .try_for_each(|f| emit(*f, &mut stdout))
+        .try_for_each(|f| emit(*f, &mut stdout, tty))
         .and_then(|_| stdout.flush());
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

@@ -697,6 +697,8 @@ fn json(
             top,
             summary,
         }),
+        // A dry-run's report is small: indented wherever it goes.
+        true,
     )
 }
 

@@ -1,8 +1,14 @@
-//! The JSON contract (version 1), documented in README.md: one object on
+//! The JSON contract (version 2), documented in README.md: one object on
 //! stdout with `files[].statements[]` (locks, rewrites, scans and the
-//! transaction they run in), `findings[]`, `summary`, and `skipped[]` (the
-//! SQL files under the paths given that were not read, with why; left out
-//! when there are none).
+//! transaction they run in), `files[].transactions[]` (the locks each
+//! transaction holds, and during which of its statements), `findings[]`,
+//! `summary`, and `skipped[]` (the SQL files under the paths given that
+//! were not read, with why; left out when there are none).
+//!
+//! Version 2 moved the locks a statement runs under from every statement
+//! (`held_locks`, repeated on each statement of a long transaction: 70% of
+//! a large history's report) to its transaction, once per lock, and
+//! leaves out empty `rewrites` and `scans`.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -47,6 +53,27 @@ struct File<'a> {
     path: &'a str,
     wrapping: crate::model::txn::Wrapping,
     statements: Vec<Statement<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    transactions: Vec<Transaction<'a>>,
+}
+
+/// The locks a transaction holds while its statements run: each taken by
+/// the statement at `since_line` and held from statement `from` to `to`
+/// (indexes into the file's `statements`, inclusive). A statement's held
+/// locks are those of its transaction whose range includes it.
+#[derive(Serialize)]
+struct Transaction<'a> {
+    id: u64,
+    locks: Vec<Held<'a>>,
+}
+
+#[derive(Serialize)]
+struct Held<'a> {
+    relation: &'a QName,
+    mode: LockMode,
+    since_line: usize,
+    from: usize,
+    to: usize,
 }
 
 #[derive(Serialize)]
@@ -70,12 +97,12 @@ struct Statement<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     transaction: Option<u64>,
     locks: Vec<Lock<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     rewrites: Vec<&'a QName>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     scans: Vec<&'a QName>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     index_rebuilds: Vec<&'a QName>,
-    /// Locks taken earlier in the same transaction, held while it runs.
-    held_locks: &'a [HeldLock],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     new_relations: Vec<&'a QName>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -136,6 +163,7 @@ pub fn write(
     findings: &[Finding],
     coverage: &Coverage,
     ext: Option<&Extension>,
+    pretty: bool,
 ) -> std::io::Result<()> {
     let files: Vec<File> = analysis
         .files
@@ -173,7 +201,6 @@ pub fn write(
                         rewrites: fx.rewrites.iter().collect(),
                         scans: fx.scans.iter().collect(),
                         index_rebuilds: fx.index_rebuilds.iter().collect(),
-                        held_locks: &s.held,
                         new_relations: fx.new_relations.iter().collect(),
                         unknown_relations: fx.unknown_relations.iter().collect(),
                         unseen_index_tables: fx.unseen_index_tables.iter().collect(),
@@ -184,6 +211,7 @@ pub fn write(
                     }
                 })
                 .collect(),
+            transactions: transactions(&f.statements),
         })
         .collect();
     let out: Vec<FindingOut> = findings
@@ -222,7 +250,7 @@ pub fn write(
         extra: ext.map(|e| e.summary.clone()).unwrap_or_default(),
     };
     let report = Report {
-        version: 1,
+        version: 2,
         pg_version: analysis.pg_version,
         files,
         findings: out,
@@ -237,6 +265,57 @@ pub fn write(
             .collect(),
         extra: ext.map(|e| e.top.clone()).unwrap_or_default(),
     };
-    serde_json::to_writer_pretty(&mut *w, &report)?;
+    if pretty {
+        serde_json::to_writer_pretty(&mut *w, &report)?;
+    } else {
+        serde_json::to_writer(&mut *w, &report)?;
+    }
     w.write_all(b"\n")
+}
+
+/// The held locks of every statement, once per lock and transaction:
+/// a lock enters when a statement of the transaction first runs under it
+/// and leaves when one runs without it (ROLLBACK TO SAVEPOINT), or is
+/// replaced by a stronger mode.
+fn transactions(statements: &[crate::model::StatementInfo]) -> Vec<Transaction<'_>> {
+    let mut out: Vec<Transaction> = Vec::new();
+    // The current transaction's open entries: (relation, mode, line) ->
+    // index into its `locks`.
+    let mut open: Vec<(&HeldLock, usize)> = Vec::new();
+    let mut current: Option<u64> = None;
+    for (si, s) in statements.iter().enumerate() {
+        let txn = s.placement.txn.filter(|_| !s.held.is_empty());
+        if txn != current {
+            open.clear();
+            current = txn;
+            if let Some(id) = txn {
+                if out.last().is_none_or(|t| t.id != id) {
+                    out.push(Transaction {
+                        id,
+                        locks: Vec::new(),
+                    });
+                }
+            }
+        }
+        let Some(t) = out.last_mut().filter(|_| txn.is_some()) else {
+            continue;
+        };
+        open.retain(|(h, _)| s.held.contains(h));
+        for h in s.held.iter() {
+            match open.iter().find(|(o, _)| *o == h) {
+                Some(&(_, i)) => t.locks[i].to = si,
+                None => {
+                    open.push((h, t.locks.len()));
+                    t.locks.push(Held {
+                        relation: &h.relation,
+                        mode: h.mode,
+                        since_line: h.since_line,
+                        from: si,
+                        to: si,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
