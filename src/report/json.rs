@@ -276,17 +276,27 @@ pub fn write(
 /// The held locks of every statement, once per lock and transaction:
 /// a lock enters when a statement of the transaction first runs under it
 /// and leaves when one runs without it (ROLLBACK TO SAVEPOINT), or is
-/// replaced by a stronger mode.
+/// replaced by a stronger mode. Linear in the statements and locks: a
+/// statement's held set is shared with the one before it while nothing
+/// changes, and sets are ordered by relation, so a change is a merge.
 fn transactions(statements: &[crate::model::StatementInfo]) -> Vec<Transaction<'_>> {
     let mut out: Vec<Transaction> = Vec::new();
-    // The current transaction's open entries: (relation, mode, line) ->
-    // index into its `locks`.
-    let mut open: Vec<(&HeldLock, usize)> = Vec::new();
+    // The current transaction's held set as last seen, and for each of its
+    // locks (in the same order) the index of its entry in `locks`.
+    let mut prev: Option<&std::sync::Arc<[HeldLock]>> = None;
+    let mut open: Vec<usize> = Vec::new();
     let mut current: Option<u64> = None;
+    let mut last = 0;
     for (si, s) in statements.iter().enumerate() {
         let txn = s.placement.txn.filter(|_| !s.held.is_empty());
         if txn != current {
+            if let Some(t) = out.last_mut().filter(|_| current.is_some()) {
+                for &i in &open {
+                    t.locks[i].to = last;
+                }
+            }
             open.clear();
+            prev = None;
             current = txn;
             if let Some(id) = txn {
                 if out.last().is_none_or(|t| t.id != id) {
@@ -300,22 +310,61 @@ fn transactions(statements: &[crate::model::StatementInfo]) -> Vec<Transaction<'
         let Some(t) = out.last_mut().filter(|_| txn.is_some()) else {
             continue;
         };
-        open.retain(|(h, _)| s.held.contains(h));
-        for h in s.held.iter() {
-            match open.iter().find(|(o, _)| *o == h) {
-                Some(&(_, i)) => t.locks[i].to = si,
-                None => {
-                    open.push((h, t.locks.len()));
-                    t.locks.push(Held {
-                        relation: &h.relation,
-                        mode: h.mode,
-                        since_line: h.since_line,
-                        from: si,
-                        to: si,
-                    });
+        if prev.is_some_and(|p| std::sync::Arc::ptr_eq(p, &s.held)) {
+            last = si;
+            continue;
+        }
+        let old: &[HeldLock] = prev.map(|p| &p[..]).unwrap_or(&[]);
+        let mut next_open = Vec::with_capacity(s.held.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < s.held.len() {
+            let ord = match (old.get(i), s.held.get(j)) {
+                (Some(o), Some(n)) => o.relation.cmp(&n.relation),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match ord {
+                std::cmp::Ordering::Equal if old[i] == s.held[j] => {
+                    next_open.push(open[i]);
+                    i += 1;
+                    j += 1;
+                }
+                std::cmp::Ordering::Less => {
+                    t.locks[open[i]].to = last;
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    next_open.push(start_entry(t, &s.held[j], si));
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    // Same relation, another mode or taker.
+                    t.locks[open[i]].to = last;
+                    next_open.push(start_entry(t, &s.held[j], si));
+                    i += 1;
+                    j += 1;
                 }
             }
         }
+        open = next_open;
+        prev = Some(&s.held);
+        last = si;
+    }
+    if let Some(t) = out.last_mut().filter(|_| current.is_some()) {
+        for &i in &open {
+            t.locks[i].to = last;
+        }
     }
     out
+}
+
+fn start_entry<'a>(t: &mut Transaction<'a>, h: &'a HeldLock, si: usize) -> usize {
+    t.locks.push(Held {
+        relation: &h.relation,
+        mode: h.mode,
+        since_line: h.since_line,
+        from: si,
+        to: si,
+    });
+    t.locks.len() - 1
 }
