@@ -479,6 +479,25 @@ struct Reading {
 }
 
 impl Reading {
+    /// Add what one more group of the project read, as if it had been read
+    /// into this one: after an error only its SQL files count.
+    fn absorb(&mut self, g: Reading) {
+        self.sql.extend(g.sql);
+        if self.error.is_some() {
+            return;
+        }
+        for l in g.layouts {
+            add_layout(self, l);
+        }
+        self.ups.extend(g.ups);
+        self.downs.extend(g.downs);
+        self.notes.extend(g.notes);
+        self.problems.extend(g.problems);
+        self.error = g.error;
+        self.unreadable.extend(g.unreadable);
+        self.skipped.extend(g.skipped);
+    }
+
     /// What stops the project from being read, if anything.
     fn failure(&mut self) -> Option<SourceError> {
         if let Some(e) = self.error.take() {
@@ -530,8 +549,44 @@ pub fn load_with(
     let mut reading: Vec<(PathBuf, Reading)> = Vec::new();
     let mut excluded = Vec::new();
     let mut loops = Vec::new();
+    enum Job {
+        Stdin,
+        Named(Named),
+    }
+    let mut jobs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
+            jobs.push(Job::Stdin);
+            continue;
+        }
+        jobs.extend(
+            name_path(p, skip, &mut excluded, &mut loops)?
+                .into_iter()
+                .map(Job::Named),
+        );
+    }
+    // Directories are read and their projects planned in parallel (each
+    // group into a reading of its own), then gathered in the order given.
+    use rayon::prelude::*;
+    let read: Vec<Option<Vec<(PathBuf, Reading)>>> = jobs
+        .par_iter_mut()
+        .map(|job| match std::mem::replace(job, Job::Stdin) {
+            Job::Stdin => None,
+            Job::Named(named) => Some(
+                groups(named, opts)
+                    .into_iter()
+                    .map(|g| {
+                        let project = g.project.clone();
+                        let mut r = Reading::default();
+                        read_group(g, opts, &mut r);
+                        (project, r)
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    for part in read {
+        let Some(groups) = part else {
             let (name, text) = read_stdin(opts)?;
             // Stdin belongs to the project its name (`--stdin-filename`)
             // shows, as a named file does: an editor's buffer is linted
@@ -543,16 +598,13 @@ pub fn load_with(
             }
             read_stdin_part(&name, &text, opts, r);
             continue;
-        }
-        for named in name_path(p, skip, &mut excluded, &mut loops)? {
-            // Each group is read, and its texts dropped, before the next.
-            for g in groups(named, opts) {
-                let r = reading_for(&mut reading, &g.project);
-                if r.root.is_empty() {
-                    r.root = g.project.display().to_string();
-                }
-                read_group(g, opts, r);
+        };
+        for (project, g) in groups {
+            let r = reading_for(&mut reading, &project);
+            if r.root.is_empty() {
+                r.root = project.display().to_string();
             }
+            r.absorb(g);
         }
     }
     let reading: Vec<Reading> = reading.into_iter().map(|(_, r)| r).collect();
