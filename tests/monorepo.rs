@@ -338,7 +338,9 @@ fn monorepo_report_snapshot() {
         "reader=analyst",
         DIR,
     ]);
-    insta::assert_snapshot!("monorepo_json", String::from_utf8(o.stdout).unwrap());
+    // Compact when not on a terminal: indented here to review.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    insta::assert_snapshot!("monorepo_json", serde_json::to_string_pretty(&v).unwrap());
 }
 
 #[test]

@@ -40,7 +40,15 @@ fn every_format_snapshot() {
             Some(1),
             "{format}: the fixture has an error"
         );
-        insta::assert_snapshot!(format!("format_{format}"), stdout(&o));
+        // JSON is compact when not on a terminal: indented here to review.
+        let out = match format {
+            "json" => {
+                let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+                serde_json::to_string_pretty(&v).unwrap()
+            }
+            _ => stdout(&o),
+        };
+        insta::assert_snapshot!(format!("format_{format}"), out);
     }
 }
 

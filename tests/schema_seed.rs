@@ -99,7 +99,7 @@ fn predicted(dump: &Path, change: &Path) -> (BTreeMap<String, String>, Vec<Strin
                 l["mode"].as_str().unwrap(),
             );
         }
-        for r in s["rewrites"].as_array().unwrap() {
+        for r in s["rewrites"].as_array().into_iter().flatten() {
             rewrites.push(r.as_str().unwrap().to_string());
         }
     }

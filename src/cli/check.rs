@@ -205,11 +205,16 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         }
         _ => {}
     }
-    Ok(if !loaded.failed.is_empty() {
+    let code = if !loaded.failed.is_empty() {
         2
     } else if findings.iter().any(|f| f.severity >= threshold) {
         1
     } else {
         0
-    })
+    };
+    // The process ends with the report: freeing a large history's
+    // analysis piece by piece would only delay the exit.
+    std::mem::forget(analysis);
+    std::mem::forget(findings);
+    Ok(code)
 }

@@ -6,7 +6,6 @@
 //! created with what uses them (defaults, constraints, indexes, triggers,
 //! policies, views: `pg_depend` for functions).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -534,7 +533,30 @@ pub struct Relations {
     map: Shared<HashMap<QName, Arc<Relation>>>,
     /// Number of relations per schema.
     per_schema: Shared<HashMap<String, usize>>,
-    links: RefCell<Shared<Links>>,
+    /// Behind a lock so that a catalog can be read from several threads
+    /// (the rules of different files); never contended.
+    links: LinksCell,
+}
+
+/// The reverse links, behind a lock so that a catalog can be read from
+/// several threads (the file rules of different files); never contended.
+#[derive(Debug, Default)]
+struct LinksCell(std::sync::Mutex<Shared<Links>>);
+
+impl LinksCell {
+    fn get_mut(&mut self) -> &mut Shared<Links> {
+        self.0.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared<Links>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Clone for LinksCell {
+    fn clone(&self) -> Self {
+        LinksCell(std::sync::Mutex::new(self.lock().clone()))
+    }
 }
 
 /// For each relation name, the relations that may hold it (in any field
@@ -724,7 +746,7 @@ impl Relations {
     /// Relations whose `function_uses` may name the function `f` (a
     /// superset, in name order: check each against what it holds).
     pub fn using_function(&self, f: &QName) -> Vec<QName> {
-        let mut links = self.links.borrow_mut();
+        let mut links = self.links.lock();
         // Only a change copies links a copy of the catalog shares.
         if links.stale() {
             links.flush(&self.map);
@@ -739,7 +761,7 @@ impl Relations {
     /// Relations that may point at `q` (a superset, in name order: check
     /// each against what it holds).
     pub fn pointing_at(&self, q: &QName) -> Vec<QName> {
-        let mut links = self.links.borrow_mut();
+        let mut links = self.links.lock();
         // Only a change copies links a copy of the catalog shares.
         if links.stale() {
             links.flush(&self.map);

@@ -106,6 +106,21 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Number the statements' transactions 1, 2, ... in the order they
+    /// run. Projects replayed in parallel number theirs in spaces of their
+    /// own ([`analyse_with`]); the catalogs keep those ids.
+    pub fn number_transactions(&mut self) {
+        let mut dense: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+        for f in &mut self.files {
+            for s in &mut f.statements {
+                if let Some(t) = &mut s.placement.txn {
+                    let n = dense.len() as u64 + 1;
+                    *t = *dense.entry(*t).or_insert(n);
+                }
+            }
+        }
+    }
+
     /// The catalog after the whole run as a file of `project` sees it.
     pub fn catalog(&self, project: Option<usize>) -> &Catalog {
         project
@@ -118,7 +133,7 @@ impl Analysis {
 /// parsed independently (in parallel, a bounded number of files ahead of
 /// the replay) and replayed sequentially.
 pub fn analyse(inputs: Vec<Input>, opts: &Options) -> Analysis {
-    analyse_with(inputs, opts, &mut |_: &StatementView| {})
+    analyse_with(inputs, opts, &|_: &StatementView| {})
 }
 
 /// What a visitor sees of each statement while the history is replayed:
@@ -140,32 +155,161 @@ pub struct StatementView<'a> {
 
 /// [`analyse`], calling `visit` for every statement before the catalog is
 /// updated with it.
+///
+/// Projects never see each other's objects, so with several projects each
+/// is replayed on a thread of its own (as many as there are cores), after
+/// the shared inputs that every project starts from. Transaction ids stay
+/// unique over the run: a project's ids start `1 << 32` after the previous
+/// project's first id (reports number them densely, see
+/// `report::json`).
 pub fn analyse_with(
     inputs: Vec<Input>,
     opts: &Options,
-    visit: &mut dyn FnMut(&StatementView),
+    visit: &(dyn Fn(&StatementView) + Sync),
 ) -> Analysis {
     let mut shared = Catalog::new();
-    let mut projects: BTreeMap<usize, Catalog> = BTreeMap::new();
     let mut files = Vec::with_capacity(inputs.len());
-    // Transaction ids are unique over the whole run, whatever the project.
     let mut next_txn = 1u64;
-    parse_ahead(inputs, &mut |fi, input, items| {
-        let cat = match input.project {
-            None => &mut shared,
-            // A project starts from the shared history as it is when the
-            // project's first input comes (the shared inputs come first).
-            Some(p) => projects.entry(p).or_insert_with(|| shared.clone()),
-        };
-        let fa = analyse_file(fi, input, items, cat, opts, &mut next_txn, visit);
-        files.push(fa);
+    // The shared inputs come first; then each project's, one run each.
+    let mut inputs = inputs.into_iter().peekable();
+    let mut shared_inputs = Vec::new();
+    while let Some(i) = inputs.next_if(|i| i.project.is_none()) {
+        shared_inputs.push(i);
+    }
+    let mut groups: Vec<(usize, Vec<Input>)> = Vec::new();
+    let mut contiguous = true;
+    for i in inputs {
+        let p = i.project;
+        match groups.last_mut() {
+            Some((q, g)) if Some(*q) == p => g.push(i),
+            _ => {
+                let Some(p) = p else {
+                    contiguous = false;
+                    groups.push((usize::MAX, vec![i]));
+                    continue;
+                };
+                contiguous &= !groups.iter().any(|(q, _)| *q == p);
+                groups.push((p, vec![i]));
+            }
+        }
+    }
+    parse_ahead(shared_inputs, &mut |fi, input, items| {
+        files.push(analyse_file(
+            fi,
+            input,
+            items,
+            &mut shared,
+            opts,
+            &mut next_txn,
+            visit,
+        ));
     });
+    let mut projects: BTreeMap<usize, Catalog> = BTreeMap::new();
+    if !contiguous || groups.len() <= 1 {
+        // One project (or inputs in an order the projects interleave):
+        // replayed in order on this thread.
+        let first = files.len();
+        let rest: Vec<Input> = groups.into_iter().flat_map(|(_, g)| g).collect();
+        parse_ahead(rest, &mut |fi, input, items| {
+            let cat = match input.project {
+                None => &mut shared,
+                // A project starts from the shared history.
+                Some(p) => projects.entry(p).or_insert_with(|| shared.clone()),
+            };
+            files.push(analyse_file(
+                first + fi,
+                input,
+                items,
+                cat,
+                opts,
+                &mut next_txn,
+                visit,
+            ));
+        });
+    } else {
+        let mut first = files.len();
+        let jobs: Vec<_> = groups
+            .into_iter()
+            .enumerate()
+            .map(|(g, (p, inputs))| {
+                let job = (g, p, first, inputs);
+                first += job.3.len();
+                job
+            })
+            .collect();
+        let done = run_projects(jobs, &shared, next_txn, opts, visit);
+        for (p, cat, fas) in done {
+            projects.insert(p, cat);
+            files.extend(fas);
+        }
+    }
     Analysis {
         pg_version: opts.pg_version,
         files,
         shared,
         projects,
     }
+}
+
+/// Replay each project (index, project, index of its first file, inputs)
+/// from the shared catalog, on up to one thread per core; the results in
+/// the order of the projects.
+#[allow(clippy::type_complexity)]
+fn run_projects(
+    jobs: Vec<(usize, usize, usize, Vec<Input>)>,
+    shared: &Catalog,
+    first_txn: u64,
+    opts: &Options,
+    visit: &(dyn Fn(&StatementView) + Sync),
+) -> Vec<(usize, Catalog, Vec<FileAnalysis>)> {
+    let n = jobs.len();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(n);
+    // Largest first: the longest project starts at once instead of last.
+    let mut jobs = jobs;
+    jobs.sort_by_key(|(g, _, _, inputs)| {
+        let bytes: usize = inputs.iter().map(|i| i.text.len()).sum();
+        (std::cmp::Reverse(bytes), *g)
+    });
+    let queue = std::sync::Mutex::new(jobs.into_iter());
+    // Each project's catalog starts as a copy of the shared one; copies
+    // share its parts until they change (`catalog::Shared`), made on the
+    // thread that owns them.
+    let seeds: Vec<std::sync::Mutex<Option<Catalog>>> = (0..n)
+        .map(|_| std::sync::Mutex::new(Some(shared.clone())))
+        .collect();
+    let results: Vec<std::sync::Mutex<Option<(usize, Catalog, Vec<FileAnalysis>)>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let Some((g, p, first, inputs)) = queue.lock().unwrap().next() else {
+                    break;
+                };
+                let mut cat = seeds[g].lock().unwrap().take().unwrap_or_default();
+                let mut next_txn = first_txn + ((g as u64) << 32);
+                let mut fas = Vec::with_capacity(inputs.len());
+                parse_ahead(inputs, &mut |fi, input, items| {
+                    fas.push(analyse_file(
+                        first + fi,
+                        input,
+                        items,
+                        &mut cat,
+                        opts,
+                        &mut next_txn,
+                        visit,
+                    ));
+                });
+                *results[g].lock().unwrap() = Some((p, cat, fas));
+            });
+        }
+    });
+    results
+        .into_iter()
+        .filter_map(|r| r.into_inner().unwrap())
+        .collect()
 }
 
 /// Files parsed per batch ahead of the replay, and the most SQL a batch
@@ -228,7 +372,7 @@ fn analyse_file(
     cat: &mut Catalog,
     opts: &Options,
     next_txn: &mut u64,
-    visit: &mut dyn FnMut(&StatementView),
+    visit: &(dyn Fn(&StatementView) + Sync),
 ) -> FileAnalysis {
     let lines = match &input.map {
         Some(m) => LineIndex::mapped(m.clone()),

@@ -552,12 +552,15 @@ pub fn run_with(
         })
         .collect();
     // Findings per file, in the order rules emitted them.
-    let mut raws: Vec<Vec<Raw>> = paths.iter().map(|_| Vec::new()).collect();
-    let mut facts: Vec<FileFacts> = paths.iter().map(|_| FileFacts::default()).collect();
+    // Per file, behind a lock: projects are replayed in parallel, a file
+    // by one thread (the locks are never contended).
+    use std::sync::Mutex;
+    let raws: Vec<Mutex<Vec<Raw>>> = paths.iter().map(|_| Mutex::default()).collect();
+    let facts: Vec<Mutex<FileFacts>> = paths.iter().map(|_| Mutex::default()).collect();
     // With production statistics: each statement's blocking work, priced.
-    let mut work: std::collections::HashMap<(usize, usize), Vec<crate::stats::Work>> =
-        std::collections::HashMap::new();
-    let mut visit = |v: &StatementView| {
+    let work: Mutex<std::collections::HashMap<(usize, usize), Vec<crate::stats::Work>>> =
+        Mutex::default();
+    let visit = |v: &StatementView| {
         if !v.report {
             return;
         }
@@ -573,94 +576,107 @@ pub fn run_with(
             pg: opts.pg_version,
             settings,
         };
-        take_facts(&cx, &mut facts[v.file]);
+        take_facts(&cx, &mut facts[v.file].lock().unwrap());
         if let Some(model) = &settings.stats {
             let w = impact::work_of(&cx, model);
             if !w.is_empty() {
-                work.insert((v.file, v.statement.index), w);
+                work.lock().unwrap().insert((v.file, v.statement.index), w);
             }
         }
+        let mut out = raws[v.file].lock().unwrap();
         for (i, r) in RULES.iter().enumerate() {
             if let Hook::Statement(f) = r.hook {
                 if active[v.file][i] {
                     let mut sink = Sink {
                         rule: r.id,
                         file: v.file,
-                        out: &mut raws[v.file],
+                        out: &mut out,
                     };
                     f(&cx, &mut sink);
                 }
             }
         }
     };
-    let analysis = crate::model::analyse_with(inputs, opts, &mut visit);
+    let mut analysis = crate::model::analyse_with(inputs, opts, &visit);
+    let mut raws: Vec<Vec<Raw>> = raws.into_iter().map(|r| r.into_inner().unwrap()).collect();
+    let facts: Vec<FileFacts> = facts.into_iter().map(|f| f.into_inner().unwrap()).collect();
+    let work = work.into_inner().unwrap();
+    // Facts about a whole file go to its first analysed part.
     let mut paths_seen = std::collections::HashSet::new();
-    for (fi, fa) in analysis.files.iter().enumerate() {
-        if !fa.report {
-            continue;
-        }
-        // Facts about a whole file go to its first analysed part.
-        let first = paths_seen.insert(fa.path.as_str());
-        let notes = match first {
-            true => source.notes.iter().filter(|n| n.path == fa.path).collect(),
-            false => Vec::new(),
-        };
-        let since = match (first, source.since) {
-            (true, Some((c, reference))) => {
-                c.get(std::path::Path::new(&fa.path)).map(|change| Since {
-                    change,
-                    reference,
-                    commit: &c.base,
-                })
+    let first: Vec<bool> = analysis
+        .files
+        .iter()
+        .map(|fa| fa.report && paths_seen.insert(fa.path.as_str()))
+        .collect();
+    // File rules, then one finding per problem and inline ignores: each
+    // file on its own, in parallel.
+    use rayon::prelude::*;
+    let kept: Vec<Vec<Raw>> = analysis
+        .files
+        .par_iter()
+        .zip(raws.par_iter_mut())
+        .zip(facts.par_iter())
+        .enumerate()
+        .map(|(fi, ((fa, raws), facts))| {
+            if !fa.report {
+                return Vec::new();
             }
-            _ => None,
-        };
-        let cx = FileCx {
-            file: fi,
-            fa,
-            facts: &facts[fi].statements,
-            cat: analysis.catalog(fa.project),
-            pg: opts.pg_version,
-            settings,
-            notes,
-            since,
-        };
-        for (i, r) in RULES.iter().enumerate() {
-            if let Hook::File(f) = r.hook {
-                if active[fi][i] {
-                    let mut sink = Sink {
-                        rule: r.id,
-                        file: fi,
-                        out: &mut raws[fi],
-                    };
-                    f(&cx, &mut sink);
+            let first = first[fi];
+            let notes = match first {
+                true => source.notes.iter().filter(|n| n.path == fa.path).collect(),
+                false => Vec::new(),
+            };
+            let since = match (first, source.since) {
+                (true, Some((c, reference))) => {
+                    c.get(std::path::Path::new(&fa.path)).map(|change| Since {
+                        change,
+                        reference,
+                        commit: &c.base,
+                    })
+                }
+                _ => None,
+            };
+            let cx = FileCx {
+                file: fi,
+                fa,
+                facts: &facts.statements,
+                cat: analysis.catalog(fa.project),
+                pg: opts.pg_version,
+                settings,
+                notes,
+                since,
+            };
+            for (i, r) in RULES.iter().enumerate() {
+                if let Hook::File(f) = r.hook {
+                    if active[fi][i] {
+                        let mut sink = Sink {
+                            rule: r.id,
+                            file: fi,
+                            out: raws,
+                        };
+                        f(&cx, &mut sink);
+                    }
                 }
             }
-        }
-    }
+            let mine = std::mem::take(raws);
+            let mine = if settings.ungrouped {
+                mine
+            } else {
+                problem::group(fa, mine)
+            };
+            let is_active = |id: &str| {
+                RULES
+                    .iter()
+                    .position(|r| r.id == id)
+                    .map(|i| active[fi][i])
+                    .unwrap_or(false)
+            };
+            ignore::apply(fi, fa, mine, &is_active)
+        })
+        .collect();
     // What rules took from the statements is not needed past this point.
     drop(facts);
-    // Inline ignores, then severities.
-    let mut kept: Vec<Raw> = Vec::new();
-    for (fi, fa) in analysis.files.iter().enumerate() {
-        if !fa.report {
-            continue;
-        }
-        let mine = std::mem::take(&mut raws[fi]);
-        let mine = if settings.ungrouped {
-            mine
-        } else {
-            problem::group(fa, mine)
-        };
-        let is_active = |id: &str| {
-            RULES
-                .iter()
-                .position(|r| r.id == id)
-                .map(|i| active[fi][i])
-                .unwrap_or(false)
-        };
-        kept.extend(ignore::apply(fi, fa, mine, &is_active));
-    }
+    let kept: Vec<Raw> = kept.into_iter().flatten().collect();
     let mut out: Vec<Finding> = kept
         .into_iter()
         .filter_map(|r| {
@@ -731,6 +747,7 @@ pub fn run_with(
             && a.message == b.message
     });
     out.shrink_to_fit();
+    analysis.number_transactions();
     (analysis, out)
 }
 
