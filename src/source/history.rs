@@ -55,6 +55,12 @@ pub struct Spec {
     /// The table holds only the current version: every file up to it is
     /// applied (golang-migrate).
     pub up_to: bool,
+    /// The table holds the current heads of a revision graph: a revision
+    /// is applied when it is one of them or an ancestor of one (alembic).
+    pub heads: bool,
+    /// Said in status: what ddlint does not compare although the tool
+    /// records it.
+    pub caveat: &'static str,
     /// What the tool requires before the next deploy after a failure.
     pub failed_help: &'static str,
 }
@@ -93,6 +99,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM schema_migrations ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::GolangMigrate => Spec {
@@ -100,6 +108,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, NOT dirty FROM schema_migrations",
             checksum: None,
             up_to: true,
+            heads: false,
+            caveat: "",
             failed_help: "golang-migrate refuses to run until the dirty version is fixed by hand and \
                           marked with `migrate force <version>`",
         },
@@ -111,6 +121,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     ORDER BY version_id",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::Flyway => Spec {
@@ -119,6 +131,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     WHERE type NOT IN ('BASELINE', 'SCHEMA', 'DELETE') ORDER BY installed_rank",
             checksum: Some(Checksum::FlywayCrc32),
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: "flyway refuses to migrate until the failed row is removed with \
                           `flyway repair` (after undoing what the migration did)",
         },
@@ -128,6 +142,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     ORDER BY version",
             checksum: Some(Checksum::Sha384),
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: "sqlx refuses to run (`migration ... is partially applied`) until the row \
                           is deleted from _sqlx_migrations and the database fixed by hand",
         },
@@ -136,6 +152,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM __diesel_schema_migrations ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::Prisma => Spec {
@@ -144,6 +162,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     FROM _prisma_migrations WHERE rolled_back_at IS NULL ORDER BY started_at",
             checksum: Some(Checksum::Sha256),
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: "prisma migrate deploy refuses to run (P3009) until the failed migration is \
                           resolved with `prisma migrate resolve --rolled-back` or `--applied`",
         },
@@ -152,6 +172,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT filename::text, hash::text, true FROM graphile_migrate.migrations ORDER BY filename",
             checksum: Some(Checksum::Graphile),
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::SqlMigrate => Spec {
@@ -159,6 +181,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT id::text, NULL::text, true FROM gorp_migrations ORDER BY id",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::Pop => Spec {
@@ -166,6 +190,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM schema_migration ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::Sqitch => Spec {
@@ -173,6 +199,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT change::text, NULL::text, true FROM sqitch.changes ORDER BY committed_at",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::NodePgMigrate => Spec {
@@ -180,6 +208,8 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT name::text, NULL::text, true FROM pgmigrations ORDER BY run_on, id",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: none,
         },
         Layout::Atlas => Spec {
@@ -188,16 +218,45 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
+            caveat: "",
             failed_help: "atlas refuses to continue until the partially applied revision is fixed \
                           by hand and resolved with `atlas migrate set`",
         },
+        Layout::Django => Spec {
+            table: "django_migrations",
+            query: "SELECT app || '/' || name, NULL::text, true FROM django_migrations ORDER BY id",
+            checksum: None,
+            up_to: false,
+            heads: false,
+            caveat: "",
+            failed_help: none,
+        },
+        Layout::Alembic => Spec {
+            table: "alembic_version",
+            query: "SELECT version_num::text, NULL::text, true FROM alembic_version ORDER BY version_num",
+            checksum: None,
+            up_to: false,
+            heads: true,
+            caveat: "",
+            failed_help: none,
+        },
+        // A failed changeset is not recorded (MarkChangeSetRanGenerator
+        // writes no row for FAILED or SKIPPED): every row ran.
+        Layout::Liquibase => Spec {
+            table: "databasechangelog",
+            query: "SELECT regexp_replace(filename, '^.*[/\\\\]', '') || '::' || id || '::' || author, \
+                    md5sum::text, exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') \
+                    FROM databasechangelog ORDER BY dateexecuted, orderexecuted",
+            checksum: None,
+            up_to: false,
+            heads: false,
+            caveat: "ddlint does not verify Liquibase's MD5SUM checksums: an applied changeset edited since is not seen here (ddlint.lock or `check --since` catches it)",
+            failed_help: "the row's EXECTYPE is not one Liquibase writes for a changeset that ran",
+        },
         // drizzle's table keeps only each migration's hash and journal time,
         // not its name: not read yet.
-        Layout::Drizzle
-        | Layout::Psql
-        | Layout::Django
-        | Layout::Alembic
-        | Layout::Liquibase => return None,
+        Layout::Drizzle | Layout::Psql => return None,
     })
 }
 
@@ -254,9 +313,13 @@ pub fn key(layout: Layout, path: &str) -> Option<String> {
         }
         Layout::NodePgMigrate => Some(file.trim_end_matches(".sql").to_string()),
         Layout::Atlas => Some(file.split('_').next()?.trim_end_matches(".sql").to_string()),
-        Layout::Drizzle | Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => {
-            None
+        // <app>/<name>.sql: the file of `manage.py sqlmigrate <app> <name>`.
+        Layout::Django => {
+            let name = file.strip_suffix(".sql")?;
+            (!dir.is_empty()).then(|| format!("{dir}/{name}"))
         }
+        // Parts of a file: `units`.
+        Layout::Alembic | Layout::Liquibase | Layout::Drizzle | Layout::Psql => None,
     }
 }
 
@@ -446,23 +509,129 @@ impl State {
     }
 }
 
-/// A file (path), its key in the table, its state.
-pub type Classified<'a> = (&'a str, Option<String>, State);
+/// One migration as the tool records it: a whole file, or a part of one
+/// (an Alembic revision of an offline script, a Liquibase changeset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub key: String,
+    /// Byte range in the file's text.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// Alembic: the revisions it upgrades from.
+    pub parents: Vec<String>,
+}
 
-/// The state of each file (path, its text) of one tool, and the rows that
-/// name no file given.
+/// The migrations of one file (path as the source stage shows it, its
+/// text), as the tool records them; empty when it records none of it.
+pub fn units(layout: Layout, path: &str, text: &str) -> Vec<Unit> {
+    match layout {
+        Layout::Alembic => crate::source::layouts::alembic::revisions(text)
+            .into_iter()
+            .map(|r| Unit {
+                key: r.revision,
+                start: r.start,
+                end: r.end,
+                line: r.line,
+                parents: r.from,
+            })
+            .collect(),
+        Layout::Liquibase => {
+            let file = std::path::Path::new(path)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(path);
+            crate::source::layouts::liquibase::changesets(text)
+                .into_iter()
+                .map(|c| {
+                    let logical = c.logical_path.as_deref().unwrap_or(file);
+                    let name = logical.rsplit(['/', '\\']).next().unwrap_or(logical);
+                    Unit {
+                        key: format!("{name}::{}::{}", c.id, c.author),
+                        start: c.start,
+                        end: c.end,
+                        line: c.line,
+                        parents: Vec::new(),
+                    }
+                })
+                .collect()
+        }
+        _ => key(layout, path)
+            .map(|key| Unit {
+                key,
+                start: 0,
+                end: text.len(),
+                line: 1,
+                parents: Vec::new(),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// One migration and where it stands against the history table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified<'a> {
+    pub path: &'a str,
+    pub unit: Unit,
+    pub state: State,
+}
+
+/// The state of each migration in the files (path, its text) of one tool,
+/// and the rows that name none of them.
 pub fn classify<'a>(
     spec: &Spec,
     layout: Layout,
     files: &[(&'a str, &'a str)],
     entries: &[Entry],
 ) -> (Vec<Classified<'a>>, Vec<Entry>) {
-    let mut out = Vec::new();
+    let all: Vec<(&'a str, &'a str, Unit)> = files
+        .iter()
+        .flat_map(|(path, text)| {
+            units(layout, path, text)
+                .into_iter()
+                .map(move |u| (*path, *text, u))
+        })
+        .collect();
     let mut used = vec![false; entries.len()];
-    for (path, text) in files {
-        let Some(k) = key(layout, path) else {
-            continue;
-        };
+    let mut out = Vec::new();
+    if spec.heads {
+        // Every revision a head row reaches through the files' down
+        // revisions is applied.
+        let mut applied = std::collections::BTreeSet::new();
+        let mut todo: Vec<&str> = Vec::new();
+        for (j, e) in entries.iter().enumerate() {
+            let known = all
+                .iter()
+                .any(|(_, _, u)| u.key == e.key || u.parents.contains(&e.key));
+            used[j] = known;
+            if known {
+                todo.push(&e.key);
+            }
+        }
+        while let Some(rev) = todo.pop() {
+            if applied.insert(rev.to_string()) {
+                for (_, _, u) in all.iter().filter(|(_, _, u)| u.key == rev) {
+                    todo.extend(u.parents.iter().map(String::as_str));
+                }
+            }
+        }
+        for (path, _, u) in all.iter().cloned() {
+            let state = if applied.contains(&u.key) {
+                State::Applied
+            } else {
+                State::Pending
+            };
+            out.push(Classified {
+                path,
+                unit: u,
+                state,
+            });
+        }
+    }
+    for (path, text, u) in all.into_iter().filter(|_| !spec.heads) {
+        let k = u.key.clone();
         let state = if spec.up_to {
             match entries.first() {
                 Some(e) if same_key(&k, &e.key) => {
@@ -491,12 +660,13 @@ pub fn classify<'a>(
                     }
                     let e = &entries[i];
                     let repeatable = layout == Layout::Flyway && k.starts_with("R__");
-                    let computed = spec.checksum.and_then(|c| checksum(c, text));
+                    let part = &text[u.start.min(text.len())..u.end.min(text.len())];
+                    let computed = spec.checksum.and_then(|c| checksum(c, part));
                     let matches = |recorded: &str, file: &str| {
                         recorded == file
                             // prisma accepts the script with LF line endings too.
                             || (spec.checksum == Some(Checksum::Sha256)
-                                && checksum(Checksum::Sha256, &text.replace("\r\n", "\n")).as_deref()
+                                && checksum(Checksum::Sha256, &part.replace("\r\n", "\n")).as_deref()
                                     == Some(recorded))
                     };
                     match (&e.checksum, computed) {
@@ -510,13 +680,50 @@ pub fn classify<'a>(
                 }
             }
         };
-        out.push((*path, Some(k), state));
+        out.push(Classified {
+            path,
+            unit: u,
+            state,
+        });
     }
+    // Django's table lists every app (auth, contenttypes, ...): rows of
+    // apps none of the files belong to are not this project's.
+    let apps: Vec<&str> = out
+        .iter()
+        .filter_map(|c| c.unit.key.split_once('/').map(|(a, _)| a))
+        .collect();
     let orphans = entries
         .iter()
         .zip(&used)
-        .filter(|(_, u)| !**u)
+        .filter(|(e, u)| {
+            !**u && (layout != Layout::Django
+                || e.key.split_once('/').is_some_and(|(a, _)| apps.contains(&a)))
+        })
         .map(|(e, _)| e.clone())
         .collect();
     (out, orphans)
+}
+
+/// `text` with the lines that start in `parts` (byte ranges, at line
+/// starts) blanked, same length, except the transaction control around
+/// them (`BEGIN;`, `COMMIT;`: an Alembic script's run shares them): what
+/// runs of a file when only some of its migrations do.
+pub fn without(text: &str, parts: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (start, line) in crate::source::rewrite::lines(text) {
+        let full = &text[start..crate::source::rewrite::line_end(text, start)];
+        let blank = parts.iter().any(|(s, e)| (*s..*e).contains(&start))
+            && !crate::source::layouts::alembic::is_transaction_control(line);
+        if blank {
+            for c in full.chars() {
+                match c {
+                    '\n' | '\r' => out.push(c),
+                    _ => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+                }
+            }
+        } else {
+            out.push_str(full);
+        }
+    }
+    out
 }
