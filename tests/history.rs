@@ -330,6 +330,44 @@ for i, body in enumerate(["create table t (id bigint primary key, v text);\n", "
         .unwrap()
         .starts_with("sha1:"));
     assert_ne!(m["recorded_checksum"], m["file_checksum"]);
+
+    // dry-run --db: the same mismatch is a modified-applied-migration
+    // error at the file's first line, with both hashes, and fails the run;
+    // the edited file is not run, the pending current.sql is.
+    std::fs::write(
+        dir.path().join("migrations/current.sql"),
+        "create table u (id bigint);\n",
+    )
+    .unwrap();
+    let (code, run) = dry_run(dir.path(), &db, "migrations");
+    assert_eq!(code, 1, "{run:#}");
+    let f: Vec<&Value> = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "modified-applied-migration")
+        .collect();
+    assert_eq!(f.len(), 1, "{run:#}");
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["path"], "migrations/committed/000002.sql");
+    assert_eq!(f[0]["line"], 1);
+    let message = f[0]["message"].as_str().unwrap();
+    for hash in [&m["recorded_checksum"], &m["file_checksum"]] {
+        assert!(message.contains(hash.as_str().unwrap()), "{message}");
+    }
+    assert_eq!(ran_sql(dir.path(), &run), ["create table u (id bigint);"]);
+    // Nothing pending: the mismatch is the error, with where and what.
+    std::fs::remove_file(dir.path().join("migrations/current.sql")).unwrap();
+    let o = ddlint_in(
+        dir.path(),
+        &["dry-run", "--no-config", "--db", &db, "migrations"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("migrations/committed/000002.sql:1: graphile_migrate.migrations on the target records this migration as applied"),
+        "{err}"
+    );
 }
 
 /// Python computes what the tools store (independent of ddlint's code).
