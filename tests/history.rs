@@ -550,13 +550,17 @@ fn tables_of_the_tools_that_cannot_run_here() {
     assert_eq!(code, 2, "{v:#}");
     assert!(v.to_string().contains("prisma migrate resolve"));
 
-    // A tool whose table ddlint does not read: cannot tell.
+    // The tool's table is not on this database: cannot tell.
     write(
         "lb/changelog.sql",
         "--liquibase formatted sql\n--changeset me:1\nCREATE TABLE l (id int);\n",
     );
     let (code, v) = status(dir.path(), &db, "lb");
     assert_eq!(code, 3, "{v:#}");
+    assert!(
+        v.to_string().contains("no databasechangelog table"),
+        "{v:#}"
+    );
     // No connection: cannot tell.
     let (code, _) = status(
         dir.path(),
@@ -596,7 +600,10 @@ fn python_tools() -> Option<PathBuf> {
             Some(bin)
         }
         Err(e) => {
-            assert!(!required(), "pip install alembic Django psycopg2-binary failed: {e}");
+            assert!(
+                !required(),
+                "pip install alembic Django psycopg2-binary failed: {e}"
+            );
             eprintln!("skipped: cannot install alembic/Django: {e}");
             None
         }
@@ -661,7 +668,15 @@ fn ran_sql(dir: &Path, run: &Value) -> Vec<String> {
 fn dry_run(dir: &Path, db: &str, path: &str) -> (i32, Value) {
     let o = ddlint_in(
         dir,
-        &["dry-run", "--no-config", "--db", db, "--format", "json", path],
+        &[
+            "dry-run",
+            "--no-config",
+            "--db",
+            db,
+            "--format",
+            "json",
+            path,
+        ],
     );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -756,11 +771,18 @@ fn alembic_revisions_of_an_offline_script() {
     let (code, run) = dry_run(d, &db, "sql");
     assert_eq!(code, 0, "{run:#}");
     let ran = ran_sql(d, &run);
-    assert!(ran.iter().any(|s| s.starts_with("CREATE INDEX t_v")), "{ran:?}");
-    assert!(ran.iter().any(|s| s.starts_with("ALTER TABLE t ADD COLUMN w")), "{ran:?}");
     assert!(
-        !ran.iter().any(|s| s.contains("CREATE TABLE")
-            || s.contains("INSERT INTO alembic_version")),
+        ran.iter().any(|s| s.starts_with("CREATE INDEX t_v")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.iter()
+            .any(|s| s.starts_with("ALTER TABLE t ADD COLUMN w")),
+        "{ran:?}"
+    );
+    assert!(
+        !ran.iter()
+            .any(|s| s.contains("CREATE TABLE") || s.contains("INSERT INTO alembic_version")),
         "{ran:?}"
     );
     assert!(ran.iter().any(|s| s.starts_with("BEGIN")), "{ran:?}");
@@ -857,4 +879,141 @@ fn django_sqlmigrate_files_by_app_and_name() {
     tool(d, &python, &["manage.py", "migrate"]);
     let (code, v) = status(d, &db, "sql");
     assert_eq!(code, 0, "{v:#}");
+}
+
+/// Liquibase 4.28 (Apache-2.0) from npm, which bundles the distribution
+/// and PostgreSQL's JDBC driver; it needs a Java runtime on PATH. Its
+/// `liquibase` script.
+fn liquibase() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-liquibase");
+    let script = dir.join("node_modules/liquibase/dist/liquibase/liquibase");
+    let java = Command::new("java").arg("-version").output();
+    if !java.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(!required(), "Liquibase needs java on PATH: {java:?}");
+        eprintln!("skipped: no java for Liquibase");
+        return None;
+    }
+    if script.exists() {
+        return Some(script);
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg("liquibase@4.28.1")
+        .output();
+    match o {
+        Ok(o) if o.status.success() && script.exists() => Some(script),
+        other => {
+            assert!(!required(), "npm install liquibase failed: {other:?}");
+            eprintln!("skipped: cannot install liquibase: {other:?}");
+            None
+        }
+    }
+}
+
+#[test]
+fn liquibase_changesets_of_a_formatted_changelog() {
+    let Some(pg) = server() else { return };
+    let Some(lb) = liquibase() else { return };
+    let db = database(&pg, "lqb");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("db")).unwrap();
+    let changelog = "--liquibase formatted sql\n\n\
+        --changeset alice:1\nCREATE TABLE l (id bigint PRIMARY KEY, v text);\n--rollback DROP TABLE l;\n\n\
+        --changeset alice:2\nCREATE INDEX l_v ON l (v);\n\n\
+        --changeset bob:3 runInTransaction:false\n-- w is the weight\nALTER TABLE l\n  ADD COLUMN w int;\n\n\
+        --changeset bob:4 dbms:mysql\nSELECT 1;\n";
+    std::fs::write(d.join("db/changelog.sql"), changelog).unwrap();
+    let liquibase = |args: &[&str]| {
+        let url = format!("--url=jdbc:postgresql://127.0.0.1:{}/lqb", pg.port);
+        let mut all = vec![
+            url.as_str(),
+            "--username=postgres",
+            "--search-path=db",
+            "--changelog-file=changelog.sql",
+            "--show-banner=false",
+        ];
+        all.extend(args);
+        tool(d, &lb, &all)
+    };
+    liquibase(&["update-count", "--count=1"]);
+
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["projects"][0]["tool"], "liquibase");
+    assert_eq!(v["projects"][0]["table"], "databasechangelog");
+    // One row per changeset, keyed as Liquibase identifies it; the
+    // changeset for MySQL is not one Liquibase runs here.
+    assert_eq!(
+        keyed(&v),
+        [
+            ("changelog.sql::1::alice".into(), "applied".into()),
+            ("changelog.sql::2::alice".into(), "pending".into()),
+            ("changelog.sql::3::bob".into(), "pending".into()),
+        ]
+    );
+    assert_eq!(v["projects"][0]["migrations"][1]["line"], 7);
+
+    let (code, run) = dry_run(d, &db, "db");
+    assert_eq!(code, 0, "{run:#}");
+    assert_eq!(
+        ran_sql(d, &run),
+        ["CREATE INDEX l_v ON l (v);", "ALTER TABLE l"]
+    );
+    assert!(
+        run.to_string()
+            .contains("lists 1 of the 3 changeset(s) given as applied"),
+        "{run:#}"
+    );
+
+    // Every changeset applied, and each checksum as Liquibase computed it
+    // (a difference would be "changed").
+    liquibase(&["update"]);
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 0, "{v:#}");
+
+    // An applied changeset edited, a new one added: Liquibase refuses
+    // (validation fails on the MD5SUM); status and dry-run say so at the
+    // changeset's line, and dry-run still runs the new one.
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let recorded: String = c
+        .query_one("SELECT md5sum FROM databasechangelog WHERE id = '2'", &[])
+        .unwrap()
+        .get(0);
+    let edited = changelog.replace("ON l (v);", "ON l (v, id);")
+        + "\n--changeset carol:5\nCREATE TABLE m (id int);\n";
+    std::fs::write(d.join("db/changelog.sql"), edited).unwrap();
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 2, "{v:#}");
+    let m = &v["projects"][0]["migrations"][1];
+    assert_eq!(m["state"], "changed", "{v:#}");
+    assert_eq!(m["recorded_checksum"], recorded.as_str());
+    let (code, run) = dry_run(d, &db, "db");
+    assert_eq!(code, 1, "{run:#}");
+    let f = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "modified-applied-migration")
+        .unwrap_or_else(|| panic!("{run:#}"));
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("db/changelog.sql"), Some(7))
+    );
+    assert!(f["message"].as_str().unwrap().contains(&recorded), "{f:#}");
+    assert_eq!(ran_sql(d, &run), ["CREATE TABLE m (id int);"]);
+    let o = Command::new(&lb)
+        .args([
+            &format!("--url=jdbc:postgresql://127.0.0.1:{}/lqb", pg.port),
+            "--username=postgres",
+            "--search-path=db",
+            "--changelog-file=changelog.sql",
+            "validate",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "Liquibase accepts the edit after all");
 }

@@ -160,9 +160,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
             continue;
         };
         project.table = Some(spec.table);
-        if !spec.caveat.is_empty() {
-            project.note = Some(spec.caveat.to_string());
-        } else if spec.checksum.is_none() {
+        if spec.checksum.is_none() {
             project.note = Some(format!(
                 "{} records no checksums: an applied migration edited since is not seen here (ddlint.lock or `check --since` catches it)",
                 spec.table
@@ -182,8 +180,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
                 continue;
             }
         };
-        let (states, orphans) =
-            history::classify_inputs(&spec, layout, files, &entries);
+        let (states, orphans) = history::classify_inputs(&spec, layout, files, &entries);
         if spec.heads && !orphans.is_empty() {
             project.problem = Some(format!(
                 "{} holds {}, which no file given names: cannot tell which revisions it includes (give the offline SQL of every revision up to it, e.g. `alembic upgrade head --sql` from the base)",
@@ -375,7 +372,9 @@ fn markdown(o: &mut dyn Write, r: &Report) -> std::io::Result<()> {
                     o,
                     "| `{}{}` | {} | {} |",
                     m.path,
-                    m.line.map(|l| format!(":{l} ({})", m.key)).unwrap_or_default(),
+                    m.line
+                        .map(|l| format!(":{l} ({})", m.key))
+                        .unwrap_or_default(),
                     m.state,
                     m.note.as_deref().unwrap_or("").replace('|', "\\|")
                 )?;

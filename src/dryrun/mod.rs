@@ -306,7 +306,12 @@ fn pending_from_history(
                         spec.table
                     ));
                     let text = std::fs::read_to_string(&s.path).unwrap_or_default();
-                    let width = text.lines().nth(s.unit.line - 1).unwrap_or("").chars().count();
+                    let width = text
+                        .lines()
+                        .nth(s.unit.line - 1)
+                        .unwrap_or("")
+                        .chars()
+                        .count();
                     changed.push(crate::source::Note {
                         path: s.path.clone(),
                         line: s.unit.line,

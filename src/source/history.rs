@@ -58,9 +58,6 @@ pub struct Spec {
     /// The table holds the current heads of a revision graph: a revision
     /// is applied when it is one of them or an ancestor of one (alembic).
     pub heads: bool,
-    /// Said in status: what ddlint does not compare although the tool
-    /// records it.
-    pub caveat: &'static str,
     /// What the tool requires before the next deploy after a failure.
     pub failed_help: &'static str,
 }
@@ -77,6 +74,10 @@ pub enum Checksum {
     /// graphile-migrate: `sha1:` + SHA-1 of the previous hash, a newline
     /// and the body (after the header), trimmed, plus a newline.
     Graphile,
+    /// Liquibase (checksum version 9, `9:<hex>`): MD5 of the changeset's
+    /// change checksums, each `9:` + MD5 of its SQL without whitespace,
+    /// followed by `:`.
+    Liquibase,
 }
 
 impl Checksum {
@@ -86,6 +87,7 @@ impl Checksum {
             Checksum::Sha384 => "SHA-384",
             Checksum::Sha256 => "SHA-256",
             Checksum::Graphile => "graphile hash",
+            Checksum::Liquibase => "MD5SUM",
         }
     }
 }
@@ -100,7 +102,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::GolangMigrate => Spec {
@@ -109,7 +110,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: true,
             heads: false,
-            caveat: "",
             failed_help: "golang-migrate refuses to run until the dirty version is fixed by hand and \
                           marked with `migrate force <version>`",
         },
@@ -122,7 +122,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Flyway => Spec {
@@ -132,7 +131,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: Some(Checksum::FlywayCrc32),
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: "flyway refuses to migrate until the failed row is removed with \
                           `flyway repair` (after undoing what the migration did)",
         },
@@ -143,7 +141,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: Some(Checksum::Sha384),
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: "sqlx refuses to run (`migration ... is partially applied`) until the row \
                           is deleted from _sqlx_migrations and the database fixed by hand",
         },
@@ -153,7 +150,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Prisma => Spec {
@@ -163,7 +159,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: Some(Checksum::Sha256),
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: "prisma migrate deploy refuses to run (P3009) until the failed migration is \
                           resolved with `prisma migrate resolve --rolled-back` or `--applied`",
         },
@@ -173,7 +168,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: Some(Checksum::Graphile),
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::SqlMigrate => Spec {
@@ -182,7 +176,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Pop => Spec {
@@ -191,7 +184,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Sqitch => Spec {
@@ -200,7 +192,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::NodePgMigrate => Spec {
@@ -209,7 +200,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Atlas => Spec {
@@ -219,7 +209,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: "atlas refuses to continue until the partially applied revision is fixed \
                           by hand and resolved with `atlas migrate set`",
         },
@@ -229,7 +218,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: false,
-            caveat: "",
             failed_help: none,
         },
         Layout::Alembic => Spec {
@@ -238,7 +226,6 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             checksum: None,
             up_to: false,
             heads: true,
-            caveat: "",
             failed_help: none,
         },
         // A failed changeset is not recorded (MarkChangeSetRanGenerator
@@ -248,10 +235,9 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT regexp_replace(filename, '^.*[/\\\\]', '') || '::' || id || '::' || author, \
                     md5sum::text, exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') \
                     FROM databasechangelog ORDER BY dateexecuted, orderexecuted",
-            checksum: None,
+            checksum: Some(Checksum::Liquibase),
             up_to: false,
             heads: false,
-            caveat: "ddlint does not verify Liquibase's MD5SUM checksums: an applied changeset edited since is not seen here (ddlint.lock or `check --since` catches it)",
             failed_help: "the row's EXECTYPE is not one Liquibase writes for a changeset that ran",
         },
         // drizzle's table keeps only each migration's hash and journal time,
@@ -361,6 +347,36 @@ pub fn checksum(kind: Checksum, text: &str) -> Option<String> {
         }
         Checksum::Sha384 => Some(hex(&openssl::sha::sha384(text.as_bytes()))),
         Checksum::Sha256 => Some(hex(&openssl::sha::sha256(text.as_bytes()))),
+        Checksum::Liquibase => {
+            // The changeset's SQL: its lines after `--changeset`, without
+            // the rollback and the other directives Liquibase takes out.
+            let directives = [
+                "--rollback",
+                "--comment",
+                "--precondition",
+                "--validchecksum",
+                "--ignorelines",
+            ];
+            let mut sql = String::new();
+            for line in text.lines().skip(1) {
+                let l = line.trim_start().to_ascii_lowercase();
+                if directives.iter().any(|d| l.starts_with(d)) {
+                    continue;
+                }
+                // Java's \s: what CheckSum.compute removes.
+                sql.extend(
+                    line.chars()
+                        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')),
+                );
+            }
+            let md5 = |s: &str| {
+                openssl::hash::hash(openssl::hash::MessageDigest::md5(), s.as_bytes())
+                    .map(|d| hex(&d))
+                    .ok()
+            };
+            let change = md5(&sql)?;
+            Some(format!("9:{}", md5(&format!("9:{change}:"))?))
+        }
         Checksum::Graphile => {
             let (previous, body) = graphile_parts(text)?;
             let mut s = previous.unwrap_or("").to_string();
@@ -472,6 +488,15 @@ mod tests {
             .unwrap()
             .starts_with("sha1:"));
         assert_eq!(checksum(Checksum::Graphile, "no header\n"), None);
+        // As Liquibase 4.28 recorded it for this changeset.
+        assert_eq!(
+            checksum(
+                Checksum::Liquibase,
+                "--changeset alice:2\nCREATE INDEX l_v ON l (v);\n\n"
+            )
+            .unwrap(),
+            "9:014ba2964c798bb3762f3169d54912f6"
+        );
     }
 }
 
@@ -671,6 +696,13 @@ pub fn classify<'a>(
                     };
                     match (&e.checksum, computed) {
                         _ if !e.ok => State::Failed,
+                        // Liquibase upgrades older checksum versions itself.
+                        (Some(r), Some(_))
+                            if spec.checksum == Some(Checksum::Liquibase)
+                                && !r.starts_with("9:") =>
+                        {
+                            State::Applied
+                        }
                         (Some(r), Some(f)) if !repeatable && !matches(r, &f) => State::Changed {
                             recorded: r.clone(),
                             file: f,
@@ -697,7 +729,9 @@ pub fn classify<'a>(
         .zip(&used)
         .filter(|(e, u)| {
             !**u && (layout != Layout::Django
-                || e.key.split_once('/').is_some_and(|(a, _)| apps.contains(&a)))
+                || e.key
+                    .split_once('/')
+                    .is_some_and(|(a, _)| apps.contains(&a)))
         })
         .map(|(e, _)| e.clone())
         .collect();

@@ -62,7 +62,11 @@ pub fn revisions(text: &str) -> Vec<Revision> {
     let mut begin: Option<usize> = None;
     for (n, (start, line)) in super::super::rewrite::lines(text).enumerate() {
         if let Some((from, revision)) = marker(line) {
-            let at = if out.is_empty() { 0 } else { begin.unwrap_or(start) };
+            let at = if out.is_empty() {
+                0
+            } else {
+                begin.unwrap_or(start)
+            };
             if let Some(last) = out.last_mut() {
                 last.end = at;
             }

@@ -200,7 +200,10 @@ mod tests {
         assert!(u[1].down);
         let c = changesets(t);
         assert_eq!(c.len(), 2);
-        assert_eq!((c[0].author.as_str(), c[0].id.as_str(), c[0].line), ("a", "1", 3));
+        assert_eq!(
+            (c[0].author.as_str(), c[0].id.as_str(), c[0].line),
+            ("a", "1", 3)
+        );
         assert_eq!(c[1].id, "2");
         assert_eq!(&t[c[1].start..c[1].start + 15], "--changeset a:2");
     }
