@@ -19,6 +19,13 @@
 //! | sqitch | `sqitch.changes(change)` | change name | - | - |
 //! | node-pg-migrate | `pgmigrations(name)` | file name without `.sql` | - | - |
 //! | atlas | `atlas_schema_revisions.atlas_schema_revisions(version, applied, total, error)` | version (before `_`) | - | `applied < total` or an error |
+//! | django | `django_migrations(app, name)` | `<app>/<name>.sql`: the directory is the app, the file name the migration | - | - |
+//! | alembic | `alembic_version(version_num)`: the current head(s) | each `-- Running upgrade A -> B` part of an offline script is revision B; applied when a head reaches it through the parts' down revisions | - | - |
+//! | liquibase | `databasechangelog(id, author, filename, md5sum, exectype)` | each `--changeset author:id` of a changelog: `<file name>::<id>::<author>` (`logicalFilePath:` replaces the name) | checksum v9: `9:` + MD5 of the change sums (`9:` + MD5 of the SQL without whitespace, then `:`) | - (a failed changeset is not recorded) |
+//!
+//! A migration is a [`Unit`]: a whole file for most tools, a part of one
+//! for Alembic and Liquibase; [`without`] leaves the parts that do not run
+//! out of a file's text (dry-run runs only a script's pending revisions).
 //!
 //! Sources: dbmate `pkg/driver/postgres/postgres.go` (CreateMigrationsTable,
 //! SelectMigrations); golang-migrate `database/postgres/postgres.go`
@@ -39,7 +46,18 @@
 //! node-pg-migrate `src/migration.ts` (`pgmigrations`, name = file name
 //! without extension); atlas: `atlas_schema_revisions` as atlas creates it
 //! (version, applied of total statements, error), from schema dumps of
-//! projects that use it (a baseline revision is not interpreted).
+//! projects that use it (a baseline revision is not interpreted); Django
+//! `django/db/migrations/recorder.py` (`MigrationRecorder`: app, name,
+//! applied); alembic `alembic/runtime/migration.py` (`HeadMaintainer`:
+//! `alembic_version` holds the heads, a row is updated, inserted or
+//! deleted as revisions run; the offline markers are
+//! `"-- Running %s" % step.short_log`); the ancestry followed is the
+//! markers' down revisions (`depends_on` is not in them); Liquibase
+//! `CreateDatabaseChangeLogTableGenerator` (the table),
+//! `MarkChangeSetRanGenerator` (no row for FAILED or SKIPPED; EXECUTED,
+//! RERAN, MARK_RAN), `ChangeSet.generateCheckSum` and `CheckSum.compute`
+//! (v9: whitespace removed), verified by running Liquibase 4.28 in
+//! `tests/history.rs`. Alembic, Django and Liquibase run for real there too.
 
 use crate::input::Layout;
 
@@ -459,6 +477,59 @@ mod tests {
         );
         assert!(up_to("9", "10"));
         assert!(same_key("0042", "42"));
+    }
+
+    #[test]
+    fn alembic_heads_reach_their_ancestors() {
+        // a1 -> b2 -> m4 (merge of b2 and x3), a1 -> x3, m4 -> c5.
+        let t = "BEGIN;\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t (id int);\n\n\
+                 -- Running upgrade a1 -> b2\n\nSELECT 2;\n\n\
+                 -- Running upgrade a1 -> x3\n\nSELECT 3;\n\n\
+                 -- Running upgrade b2, x3 -> m4\n\nSELECT 4;\n\n\
+                 -- Running upgrade m4 -> c5\n\nSELECT 5;\n\nCOMMIT;\n";
+        let spec = spec(Layout::Alembic).unwrap();
+        let row = |k: &str| Entry {
+            key: k.into(),
+            checksum: None,
+            ok: true,
+        };
+        let states = |rows: &[Entry]| {
+            let (c, orphans) = classify(&spec, Layout::Alembic, &[("up.sql", t)], rows);
+            let applied: Vec<String> = c
+                .iter()
+                .filter(|c| c.state == State::Applied)
+                .map(|c| c.unit.key.clone())
+                .collect();
+            (applied, orphans.len())
+        };
+        assert_eq!(states(&[]), (vec![], 0));
+        // Two heads of two branches.
+        assert_eq!(
+            states(&[row("b2"), row("x3")]),
+            (vec!["a1".into(), "b2".into(), "x3".into()], 0)
+        );
+        assert_eq!(states(&[row("m4")]).0, ["a1", "b2", "x3", "m4"]);
+        assert_eq!(states(&[row("zz")]), (vec![], 1));
+        // What runs when the database is at b2 and x3: the merge and c5,
+        // inside the script's BEGIN/COMMIT.
+        let (c, _) = classify(
+            &spec,
+            Layout::Alembic,
+            &[("up.sql", t)],
+            &[row("b2"), row("x3")],
+        );
+        let ran: Vec<(usize, usize)> = c
+            .iter()
+            .filter(|c| c.state == State::Applied)
+            .map(|c| (c.unit.start, c.unit.end))
+            .collect();
+        let rest = without(t, &ran);
+        assert_eq!(rest.len(), t.len());
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        assert_eq!(
+            words.join(" "),
+            "BEGIN; -- Running upgrade b2, x3 -> m4 SELECT 4; -- Running upgrade m4 -> c5 SELECT 5; COMMIT;"
+        );
     }
 
     #[test]
