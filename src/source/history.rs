@@ -247,16 +247,17 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             failed_help: none,
         },
         // A failed changeset is not recorded (MarkChangeSetRanGenerator
-        // writes no row for FAILED or SKIPPED): every row ran.
+        // writes no row for FAILED or SKIPPED): every row ran (EXECUTED,
+        // RERAN, MARK_RAN).
         Layout::Liquibase => Spec {
             table: "databasechangelog",
             query: "SELECT regexp_replace(filename, '^.*[/\\\\]', '') || '::' || id || '::' || author, \
-                    md5sum::text, exectype IN ('EXECUTED', 'RERAN', 'MARK_RAN') \
+                    md5sum::text, true \
                     FROM databasechangelog ORDER BY dateexecuted, orderexecuted",
             checksum: Some(Checksum::Liquibase),
             up_to: false,
             heads: false,
-            failed_help: "the row's EXECTYPE is not one Liquibase writes for a changeset that ran",
+            failed_help: none,
         },
         // drizzle's table keeps only each migration's hash and journal time,
         // not its name: not read yet.
@@ -533,6 +534,29 @@ mod tests {
     }
 
     #[test]
+    fn liquibase_changesets_run_again_on_change_or_always() {
+        let t = "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n\
+                 --changeset a:2 runOnChange:true\nCREATE VIEW v AS SELECT 2;\n\
+                 --changeset a:3 runAlways:true\nSELECT 3;\n";
+        let spec = spec(Layout::Liquibase).unwrap();
+        let row = |k: &str| Entry {
+            key: format!("changelog.sql::{k}::a"),
+            checksum: Some("9:0".into()),
+            ok: true,
+        };
+        let (c, orphans) = classify(
+            &spec,
+            Layout::Liquibase,
+            &[("db/changelog.sql", t)],
+            &[row("1"), row("2"), row("3")],
+        );
+        assert!(orphans.is_empty());
+        let states: Vec<&str> = c.iter().map(|c| c.state.as_str()).collect();
+        assert_eq!(states, ["changed", "pending", "applied"]);
+        assert_eq!(c[1].unit.line, 4);
+    }
+
+    #[test]
     fn checksums_as_the_tools_compute_them() {
         // CRC32 ignores line endings and a BOM.
         let a = checksum(
@@ -756,6 +780,23 @@ pub fn classify<'a>(
                     }
                     let e = &entries[i];
                     let repeatable = layout == Layout::Flyway && k.starts_with("R__");
+                    // Liquibase runs a changeset again when it changed
+                    // (runOnChange) or on every update (runAlways).
+                    let attr = |name: &str| {
+                        layout == Layout::Liquibase
+                            && text
+                                .get(u.start..)
+                                .and_then(|t| t.lines().next())
+                                .is_some_and(|l| {
+                                    crate::source::layouts::liquibase::changeset_line(l)
+                                        .is_some_and(|a| {
+                                            a.iter().any(|(k, v)| {
+                                                k == name && v.eq_ignore_ascii_case("true")
+                                            })
+                                        })
+                                })
+                    };
+                    let (run_on_change, run_always) = (attr("runonchange"), attr("runalways"));
                     let part = &text[u.start.min(text.len())..u.end.min(text.len())];
                     let computed = spec.checksum.and_then(|c| checksum(c, part));
                     let matches = |recorded: &str, file: &str| {
@@ -767,6 +808,12 @@ pub fn classify<'a>(
                     };
                     match (&e.checksum, computed) {
                         _ if !e.ok => State::Failed,
+                        _ if run_always => State::Applied,
+                        (Some(r), Some(f))
+                            if run_on_change && r.starts_with("9:") && !matches(r, &f) =>
+                        {
+                            State::Pending
+                        }
                         // Liquibase upgrades older checksum versions itself.
                         (Some(r), Some(_))
                             if spec.checksum == Some(Checksum::Liquibase)
