@@ -330,6 +330,44 @@ for i, body in enumerate(["create table t (id bigint primary key, v text);\n", "
         .unwrap()
         .starts_with("sha1:"));
     assert_ne!(m["recorded_checksum"], m["file_checksum"]);
+
+    // dry-run --db: the same mismatch is a modified-applied-migration
+    // error at the file's first line, with both hashes, and fails the run;
+    // the edited file is not run, the pending current.sql is.
+    std::fs::write(
+        dir.path().join("migrations/current.sql"),
+        "create table u (id bigint);\n",
+    )
+    .unwrap();
+    let (code, run) = dry_run(dir.path(), &db, "migrations");
+    assert_eq!(code, 1, "{run:#}");
+    let f: Vec<&Value> = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "modified-applied-migration")
+        .collect();
+    assert_eq!(f.len(), 1, "{run:#}");
+    assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["path"], "migrations/committed/000002.sql");
+    assert_eq!(f[0]["line"], 1);
+    let message = f[0]["message"].as_str().unwrap();
+    for hash in [&m["recorded_checksum"], &m["file_checksum"]] {
+        assert!(message.contains(hash.as_str().unwrap()), "{message}");
+    }
+    assert_eq!(ran_sql(dir.path(), &run), ["create table u (id bigint);"]);
+    // Nothing pending: the mismatch is the error, with where and what.
+    std::fs::remove_file(dir.path().join("migrations/current.sql")).unwrap();
+    let o = ddlint_in(
+        dir.path(),
+        &["dry-run", "--no-config", "--db", &db, "migrations"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("migrations/committed/000002.sql:1: graphile_migrate.migrations on the target records this migration as applied"),
+        "{err}"
+    );
 }
 
 /// Python computes what the tools store (independent of ddlint's code).
@@ -512,13 +550,17 @@ fn tables_of_the_tools_that_cannot_run_here() {
     assert_eq!(code, 2, "{v:#}");
     assert!(v.to_string().contains("prisma migrate resolve"));
 
-    // A tool whose table ddlint does not read: cannot tell.
+    // The tool's table is not on this database: cannot tell.
     write(
         "lb/changelog.sql",
         "--liquibase formatted sql\n--changeset me:1\nCREATE TABLE l (id int);\n",
     );
     let (code, v) = status(dir.path(), &db, "lb");
     assert_eq!(code, 3, "{v:#}");
+    assert!(
+        v.to_string().contains("no databasechangelog table"),
+        "{v:#}"
+    );
     // No connection: cannot tell.
     let (code, _) = status(
         dir.path(),
@@ -526,4 +568,452 @@ fn tables_of_the_tools_that_cannot_run_here() {
         "sqlx",
     );
     assert_eq!(code, 3);
+}
+
+/// Alembic and Django (with psycopg2) from PyPI, in a virtualenv made once
+/// per target dir: its `bin` directory.
+fn python_tools() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-python");
+    let bin = dir.join("bin");
+    let ready = dir.join("ready");
+    if ready.exists() {
+        return Some(bin);
+    }
+    let run = |cmd: &mut Command| match cmd.output() {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(String::from_utf8_lossy(&o.stderr).into_owned()),
+        Err(e) => Err(e.to_string()),
+    };
+    let made = run(Command::new("python3").args(["-m", "venv"]).arg(&dir)).and_then(|_| {
+        run(Command::new(bin.join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "alembic==1.20.1",
+            "Django==5.2.19",
+            "psycopg2-binary==2.9.13",
+        ]))
+    });
+    match made {
+        Ok(()) => {
+            std::fs::write(&ready, "").unwrap();
+            Some(bin)
+        }
+        Err(e) => {
+            assert!(
+                !required(),
+                "pip install alembic Django psycopg2-binary failed: {e}"
+            );
+            eprintln!("skipped: cannot install alembic/Django: {e}");
+            None
+        }
+    }
+}
+
+/// Runs a tool in `dir`, asserting it succeeds; its stdout.
+fn tool(dir: &Path, program: &Path, args: &[&str]) -> String {
+    let o = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// Each migration's key and state.
+fn keyed(v: &Value) -> Vec<(String, String)> {
+    v["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["migrations"].as_array().unwrap().iter())
+        .map(|m| {
+            (
+                m["key"].as_str().unwrap().to_string(),
+                m["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The first line of each statement a dry-run ran (read from its file).
+fn ran_sql(dir: &Path, run: &Value) -> Vec<String> {
+    run["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(dir.join(f["path"].as_str().unwrap())).unwrap();
+            f["statements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s.get("status").is_some())
+                .map(|s| {
+                    let line = s["line"].as_u64().unwrap() as usize;
+                    text.lines().nth(line - 1).unwrap().trim().to_string()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn dry_run(dir: &Path, db: &str, path: &str) -> (i32, Value) {
+    let o = ddlint_in(
+        dir,
+        &[
+            "dry-run",
+            "--no-config",
+            "--db",
+            db,
+            "--format",
+            "json",
+            path,
+        ],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap(), v)
+}
+
+#[test]
+fn alembic_revisions_of_an_offline_script() {
+    let Some(pg) = server() else { return };
+    let Some(bin) = python_tools() else { return };
+    let db = database(&pg, "alm");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let alembic = bin.join("alembic");
+    tool(d, &alembic, &["init", "-t", "generic", "al"]);
+    let ini = std::fs::read_to_string(d.join("alembic.ini")).unwrap();
+    let ini: String = ini
+        .lines()
+        .map(|l| {
+            if l.starts_with("sqlalchemy.url") {
+                format!(
+                    "sqlalchemy.url = postgresql+psycopg2://postgres@127.0.0.1:{}/alm",
+                    pg.port
+                )
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(d.join("alembic.ini"), ini).unwrap();
+    let revision = |rev: &str, down: &str, up: &str| {
+        std::fs::write(
+            d.join(format!("al/versions/{rev}.py")),
+            format!(
+                "from alembic import op\nimport sqlalchemy as sa\nrevision = {rev:?}\ndown_revision = {down}\nbranch_labels = None\ndepends_on = None\n\ndef upgrade():\n    {up}\n\ndef downgrade():\n    pass\n"
+            ),
+        )
+        .unwrap();
+    };
+    revision(
+        "a1",
+        "None",
+        "op.create_table('t', sa.Column('id', sa.BigInteger, primary_key=True), sa.Column('v', sa.Text))",
+    );
+    revision("b2", "'a1'", "op.execute('CREATE INDEX t_v ON t (v)')");
+    revision(
+        "c3",
+        "'b2'",
+        "op.add_column('t', sa.Column('w', sa.Integer))",
+    );
+    // The offline script of the whole chain, as a deploy would review it.
+    let sql = tool(d, &alembic, &["upgrade", "head", "--sql"]);
+    assert!(sql.contains("-- Running upgrade a1 -> b2"), "{sql}");
+    std::fs::create_dir_all(d.join("sql")).unwrap();
+    std::fs::write(d.join("sql/upgrade.sql"), &sql).unwrap();
+    // The database has the first revision only.
+    tool(d, &alembic, &["upgrade", "a1"]);
+
+    let (code, v) = status(d, &db, "sql");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["projects"][0]["tool"], "alembic");
+    assert_eq!(v["projects"][0]["table"], "alembic_version");
+    assert_eq!(
+        keyed(&v),
+        [
+            ("a1".into(), "applied".into()),
+            ("b2".into(), "pending".into()),
+            ("c3".into(), "pending".into()),
+        ]
+    );
+    let line = |key: &str| {
+        sql.lines()
+            .position(|l| l.starts_with("-- Running upgrade") && l.ends_with(&format!("> {key}")))
+            .unwrap()
+            + 1
+    };
+    assert_eq!(v["projects"][0]["migrations"][1]["line"], line("b2"));
+    let o = ddlint_in(d, &["status", "--no-config", "--db", &db, "sql"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("pending  sql/upgrade.sql:{} (b2)", line("b2"))),
+        "{text}"
+    );
+
+    // dry-run runs b2 and c3 in the script's transaction, not a1.
+    let (code, run) = dry_run(d, &db, "sql");
+    assert_eq!(code, 0, "{run:#}");
+    let ran = ran_sql(d, &run);
+    assert!(
+        ran.iter().any(|s| s.starts_with("CREATE INDEX t_v")),
+        "{ran:?}"
+    );
+    assert!(
+        ran.iter()
+            .any(|s| s.starts_with("ALTER TABLE t ADD COLUMN w")),
+        "{ran:?}"
+    );
+    assert!(
+        !ran.iter()
+            .any(|s| s.contains("CREATE TABLE") || s.contains("INSERT INTO alembic_version")),
+        "{ran:?}"
+    );
+    assert!(ran.iter().any(|s| s.starts_with("BEGIN")), "{ran:?}");
+    assert!(
+        run.to_string()
+            .contains("lists 1 of the 3 revision(s) given as applied"),
+        "{run:#}"
+    );
+    // ... and leaves the database as it was.
+    let (_, v) = status(d, &db, "sql");
+    assert_eq!(keyed(&v)[1].1, "pending");
+
+    tool(d, &alembic, &["upgrade", "head"]);
+    let (code, v) = status(d, &db, "sql");
+    assert_eq!(code, 0, "{v:#}");
+    assert!(keyed(&v).iter().all(|(_, s)| s == "applied"), "{v:#}");
+
+    // A head no file names: which revisions it includes cannot be told.
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    c.batch_execute("UPDATE alembic_version SET version_num = 'f00d'")
+        .unwrap();
+    let (code, v) = status(d, &db, "sql");
+    assert_eq!(code, 3, "{v:#}");
+    assert!(v["problems"][0].as_str().unwrap().contains("f00d"), "{v:#}");
+}
+
+#[test]
+fn django_sqlmigrate_files_by_app_and_name() {
+    let Some(pg) = server() else { return };
+    let Some(bin) = python_tools() else { return };
+    let _ = database(&pg, "dj");
+    let db = pg.conn_string("dj");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |rel: &str, text: &str| {
+        let p = d.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "manage.py",
+        "import os, sys\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'settings')\nfrom django.core.management import execute_from_command_line\nexecute_from_command_line(sys.argv)\n",
+    );
+    write(
+        "settings.py",
+        &format!(
+            "SECRET_KEY = 'x'\nUSE_TZ = True\nDEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n\
+             INSTALLED_APPS = ['django.contrib.contenttypes', 'shop']\n\
+             DATABASES = {{'default': {{'ENGINE': 'django.db.backends.postgresql', 'NAME': 'dj', 'USER': 'postgres', 'HOST': '127.0.0.1', 'PORT': '{}'}}}}\n",
+            pg.port
+        ),
+    );
+    write("shop/__init__.py", "");
+    write("shop/migrations/__init__.py", "");
+    write(
+        "shop/migrations/0001_initial.py",
+        "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = [\n        migrations.CreateModel(name='Item', fields=[\n            ('id', models.BigAutoField(primary_key=True, serialize=False)),\n            ('name', models.TextField()),\n        ]),\n    ]\n",
+    );
+    write(
+        "shop/migrations/0002_item_price.py",
+        "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    dependencies = [('shop', '0001_initial')]\n    operations = [\n        migrations.AddField(model_name='item', name='price', field=models.IntegerField(null=True)),\n    ]\n",
+    );
+    let python = bin.join("python");
+    for name in ["0001_initial", "0002_item_price"] {
+        let sql = tool(d, &python, &["manage.py", "sqlmigrate", "shop", name]);
+        write(&format!("sql/shop/{name}.sql"), &sql);
+    }
+    // contenttypes' rows are in django_migrations too: not this project's.
+    tool(d, &python, &["manage.py", "migrate", "contenttypes"]);
+    tool(d, &python, &["manage.py", "migrate", "shop", "0001"]);
+
+    let (code, v) = status(d, &db, "sql");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["projects"][0]["tool"], "django");
+    assert_eq!(v["projects"][0]["table"], "django_migrations");
+    assert_eq!(
+        keyed(&v),
+        [
+            ("shop/0001_initial".into(), "applied".into()),
+            ("shop/0002_item_price".into(), "pending".into()),
+        ]
+    );
+    assert!(v["projects"][0].get("unknown_rows").is_none(), "{v:#}");
+
+    let (code, run) = dry_run(d, &db, "sql");
+    assert_eq!(code, 0, "{run:#}");
+    let ran = ran_sql(d, &run);
+    assert!(
+        ran.iter().any(|s| s.contains("ADD COLUMN \"price\"")),
+        "{ran:?}"
+    );
+    assert!(!ran.iter().any(|s| s.contains("CREATE TABLE")), "{ran:?}");
+
+    tool(d, &python, &["manage.py", "migrate"]);
+    let (code, v) = status(d, &db, "sql");
+    assert_eq!(code, 0, "{v:#}");
+}
+
+/// Liquibase 4.28 (Apache-2.0) from npm, which bundles the distribution
+/// and PostgreSQL's JDBC driver; it needs a Java runtime on PATH. Its
+/// `liquibase` script.
+fn liquibase() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-liquibase");
+    let script = dir.join("node_modules/liquibase/dist/liquibase/liquibase");
+    let java = Command::new("java").arg("-version").output();
+    if !java.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(!required(), "Liquibase needs java on PATH: {java:?}");
+        eprintln!("skipped: no java for Liquibase");
+        return None;
+    }
+    if script.exists() {
+        return Some(script);
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .arg("liquibase@4.28.1")
+        .output();
+    match o {
+        Ok(o) if o.status.success() && script.exists() => Some(script),
+        other => {
+            assert!(!required(), "npm install liquibase failed: {other:?}");
+            eprintln!("skipped: cannot install liquibase: {other:?}");
+            None
+        }
+    }
+}
+
+#[test]
+fn liquibase_changesets_of_a_formatted_changelog() {
+    let Some(pg) = server() else { return };
+    let Some(lb) = liquibase() else { return };
+    let db = database(&pg, "lqb");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("db")).unwrap();
+    let changelog = "--liquibase formatted sql\n\n\
+        --changeset alice:1\nCREATE TABLE l (id bigint PRIMARY KEY, v text);\n--rollback DROP TABLE l;\n\n\
+        --changeset alice:2\nCREATE INDEX l_v ON l (v);\n\n\
+        --changeset bob:3 runInTransaction:false\n-- w is the weight\nALTER TABLE l\n  ADD COLUMN w int;\n\n\
+        --changeset bob:4 dbms:mysql\nSELECT 1;\n";
+    std::fs::write(d.join("db/changelog.sql"), changelog).unwrap();
+    let liquibase = |args: &[&str]| {
+        let url = format!("--url=jdbc:postgresql://127.0.0.1:{}/lqb", pg.port);
+        let mut all = vec![
+            url.as_str(),
+            "--username=postgres",
+            "--search-path=db",
+            "--changelog-file=changelog.sql",
+            "--show-banner=false",
+        ];
+        all.extend(args);
+        tool(d, &lb, &all)
+    };
+    liquibase(&["update-count", "--count=1"]);
+
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["projects"][0]["tool"], "liquibase");
+    assert_eq!(v["projects"][0]["table"], "databasechangelog");
+    // One row per changeset, keyed as Liquibase identifies it; the
+    // changeset for MySQL is not one Liquibase runs here.
+    assert_eq!(
+        keyed(&v),
+        [
+            ("changelog.sql::1::alice".into(), "applied".into()),
+            ("changelog.sql::2::alice".into(), "pending".into()),
+            ("changelog.sql::3::bob".into(), "pending".into()),
+        ]
+    );
+    assert_eq!(v["projects"][0]["migrations"][1]["line"], 7);
+
+    let (code, run) = dry_run(d, &db, "db");
+    assert_eq!(code, 0, "{run:#}");
+    assert_eq!(
+        ran_sql(d, &run),
+        ["CREATE INDEX l_v ON l (v);", "ALTER TABLE l"]
+    );
+    assert!(
+        run.to_string()
+            .contains("lists 1 of the 3 changeset(s) given as applied"),
+        "{run:#}"
+    );
+
+    // Every changeset applied, and each checksum as Liquibase computed it
+    // (a difference would be "changed").
+    liquibase(&["update"]);
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 0, "{v:#}");
+
+    // An applied changeset edited, a new one added: Liquibase refuses
+    // (validation fails on the MD5SUM); status and dry-run say so at the
+    // changeset's line, and dry-run still runs the new one.
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let recorded: String = c
+        .query_one("SELECT md5sum FROM databasechangelog WHERE id = '2'", &[])
+        .unwrap()
+        .get(0);
+    let edited = changelog.replace("ON l (v);", "ON l (v, id);")
+        + "\n--changeset carol:5\nCREATE TABLE m (id int);\n";
+    std::fs::write(d.join("db/changelog.sql"), edited).unwrap();
+    let (code, v) = status(d, &db, "db");
+    assert_eq!(code, 2, "{v:#}");
+    let m = &v["projects"][0]["migrations"][1];
+    assert_eq!(m["state"], "changed", "{v:#}");
+    assert_eq!(m["recorded_checksum"], recorded.as_str());
+    let (code, run) = dry_run(d, &db, "db");
+    assert_eq!(code, 1, "{run:#}");
+    let f = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "modified-applied-migration")
+        .unwrap_or_else(|| panic!("{run:#}"));
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("db/changelog.sql"), Some(7))
+    );
+    assert!(f["message"].as_str().unwrap().contains(&recorded), "{f:#}");
+    assert_eq!(ran_sql(d, &run), ["CREATE TABLE m (id int);"]);
+    let o = Command::new(&lb)
+        .args([
+            &format!("--url=jdbc:postgresql://127.0.0.1:{}/lqb", pg.port),
+            "--username=postgres",
+            "--search-path=db",
+            "--changelog-file=changelog.sql",
+            "validate",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "Liquibase accepts the edit after all");
 }

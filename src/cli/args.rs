@@ -52,8 +52,12 @@ PGHOST/PGUSER/... and ~/.pgpass), the files given (or changed since --since) run
 database - best a restored production snapshot - and everything is rolled back at the end unless \
 --commit: statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY) run outside it \
 and what they create is dropped afterwards; what cannot be undone is refused before anything runs.\n\n\
-Exit status: 0 all statements ran, 1 a statement failed (error, lock or statement timeout), \
-2 could not run (connection, refusal, lost connection, something left behind), 130 interrupted.\n\n\
+With --db and neither --since nor ddlint.lock, only what the migration tool's history table on \
+the target does not list as applied runs (as `ddlint status` reads it); an applied migration the \
+file no longer matches (the checksum the tool recorded) is a modified-applied-migration error at \
+its line.\n\n\
+Exit status: 0 all statements ran, 1 a statement failed (error, lock or statement timeout) or \
+an applied migration changed since it ran, 2 could not run (connection, refusal, lost connection, something left behind), 130 interrupted.\n\n\
 Examples:\n  ddlint dry-run migrations/ --since origin/main --seed-rows 100000\n  \
 ddlint dry-run --db \"$SNAPSHOT_URL\" --probe migrations/0042_orders.sql\n  \
 ddlint dry-run --db \"$SNAPSHOT_URL\" --format markdown -o dry-run.md migrations/0042_orders.sql"
@@ -86,9 +90,13 @@ ddlint stats --calibrate dry-run.json"
         after_help = "Reads the migration tool's own history table on the database (dbmate and \
 golang-migrate schema_migrations, goose_db_version, flyway_schema_history, _sqlx_migrations, \
 __diesel_schema_migrations, _prisma_migrations, graphile_migrate.migrations, gorp_migrations, \
-pop's schema_migration, sqitch.changes) and compares it with the files: applied, pending, \
+pop's schema_migration, sqitch.changes, pgmigrations, atlas_schema_revisions, django_migrations, \
+alembic_version, Liquibase's databasechangelog) and compares it with the files: applied, pending, \
 changed (the checksum the tool recorded no longer matches the file: flyway, sqlx, prisma, \
-graphile-migrate) or failed (dirty, success = false, unfinished). pg_stat_activity and pg_locks \
+graphile-migrate, Liquibase) or failed (dirty, success = false, unfinished). An Alembic offline \
+script (`alembic upgrade ... --sql`) is read revision by revision (`-- Running upgrade A -> B`), \
+a Liquibase changelog changeset by changeset (file:line in the report); a Django `sqlmigrate` \
+file is named <app>/<migration name>.sql. pg_stat_activity and pg_locks \
 show migrations running right now (DDL, the tools' advisory locks, the history table, locks \
 that block writes).\n\n\
 Exit status: 0 every migration applied and none running; 1 pending or running (do not promote \

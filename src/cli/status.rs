@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use super::{setup_color, StatusArgs, StatusFormat};
 use crate::dryrun::connect::Target;
-use crate::dryrun::history::Running;
-use crate::source::history::{self, State};
+use crate::dryrun::history::{self as history, Running};
+use crate::input::Layout;
+use crate::source::history::State;
 use crate::source::{SourceArgs, Sources};
 
 #[derive(Serialize)]
@@ -46,6 +47,10 @@ struct Project {
 #[derive(Serialize)]
 struct Migration {
     path: String,
+    /// Where the migration starts, when it is a part of the file (an
+    /// Alembic revision, a Liquibase changeset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
     key: String,
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,7 +151,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
             problem: None,
             note: None,
         };
-        let Some(spec) = history::spec(layout) else {
+        let Some(spec) = crate::source::history::spec(layout) else {
             project.problem = Some(format!(
                 "ddlint does not read {}'s history yet: whether its migrations ran cannot be told here (ddlint.lock and --since still work)",
                 layout.name()
@@ -162,7 +167,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
             ));
         }
         tables.push(spec.table);
-        let entries = match crate::dryrun::history::read(&mut client, &spec)? {
+        let entries = match history::read(&mut client, &spec)? {
             Some(e) => e,
             None => {
                 project.problem = Some(format!(
@@ -175,12 +180,20 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
                 continue;
             }
         };
-        let (states, orphans) =
-            crate::dryrun::history::classify_inputs(&spec, layout, files, &entries);
-        for (path, key, state) in states {
+        let (states, orphans) = history::classify_inputs(&spec, layout, files, &entries);
+        if spec.heads && !orphans.is_empty() {
+            project.problem = Some(format!(
+                "{} holds {}, which no file given names: cannot tell which revisions it includes (give the offline SQL of every revision up to it, e.g. `alembic upgrade head --sql` from the base)",
+                spec.table,
+                orphans.iter().map(|e| e.key.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let parts = matches!(layout, Layout::Alembic | Layout::Liquibase);
+        for history::FileState { path, unit, state } in states {
             let mut m = Migration {
                 path,
-                key: key.unwrap_or_default(),
+                line: parts.then_some(unit.line),
+                key: unit.key,
                 state: state.as_str(),
                 recorded_checksum: None,
                 file_checksum: None,
@@ -211,7 +224,7 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
         report.projects.push(project);
     }
     let table = tables.first().copied();
-    report.running = crate::dryrun::history::running(&mut client, table)?;
+    report.running = history::running(&mut client, table)?;
     let states: Vec<&str> = report
         .projects
         .iter()
@@ -290,7 +303,10 @@ fn text(o: &mut dyn Write, r: &Report) -> std::io::Result<()> {
                 "pending" => m.state.yellow(),
                 _ => m.state.red().bold(),
             };
-            writeln!(o, "  {:<8} {}", state, m.path)?;
+            match m.line {
+                Some(l) => writeln!(o, "  {:<8} {}:{l} ({})", state, m.path, m.key)?,
+                None => writeln!(o, "  {:<8} {}", state, m.path)?,
+            }
             if let Some(n) = &m.note {
                 writeln!(o, "           {n}")?;
             }
@@ -354,8 +370,11 @@ fn markdown(o: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             for m in &p.migrations {
                 writeln!(
                     o,
-                    "| `{}` | {} | {} |",
+                    "| `{}{}` | {} | {} |",
                     m.path,
+                    m.line
+                        .map(|l| format!(":{l} ({})", m.key))
+                        .unwrap_or_default(),
                     m.state,
                     m.note.as_deref().unwrap_or("").replace('|', "\\|")
                 )?;

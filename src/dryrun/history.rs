@@ -8,8 +8,14 @@ use super::db_error_text;
 use crate::input::{Input, Layout};
 use crate::source::history::{self, Entry, Spec, State};
 
-/// A file (its path), its key in the history table, its state.
-pub type FileState = (String, Option<String>, State);
+/// A migration (a file or a part of one: its path, where it is, its key in
+/// the history table) and its state.
+#[derive(Clone, Debug)]
+pub struct FileState {
+    pub path: String,
+    pub unit: history::Unit,
+    pub state: State,
+}
 
 /// The rows of the tool's history table; `Ok(None)` when the table does
 /// not exist on the target (as the session's search_path resolves it).
@@ -35,7 +41,7 @@ pub fn read(client: &mut Client, spec: &Spec) -> Result<Option<Vec<Entry>>, Stri
     ))
 }
 
-/// Where each file of a tool's project stands against its history rows
+/// Where each migration of a tool's project stands against its history rows
 /// (each path once, its bytes on disk: what the tool checksums), and the
 /// rows that name no file.
 pub fn classify_inputs<'a>(
@@ -57,7 +63,11 @@ pub fn classify_inputs<'a>(
     let (states, orphans) = history::classify(spec, layout, &pairs, entries);
     let states = states
         .into_iter()
-        .map(|(p, k, s)| (p.to_string(), k, s))
+        .map(|c| FileState {
+            path: c.path.to_string(),
+            unit: c.unit,
+            state: c.state,
+        })
         .collect();
     (states, orphans)
 }

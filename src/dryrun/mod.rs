@@ -224,12 +224,17 @@ pub struct Request {
 
 pub use outcome::Progress;
 
-/// Marks the files the tool's history table lists as applied as history
-/// (not run), and says what it found.
+/// Marks the migrations the tool's history table lists as applied as
+/// history (not run), and says what it found. A file only some of whose
+/// migrations ran (an Alembic script, a Liquibase changelog) is split: the
+/// applied part is history, the rest runs. An applied migration the file
+/// no longer matches (the table's checksum) is a `modified-applied-migration`
+/// note at its line, for the rule to report.
 fn pending_from_history(
     client: &mut postgres::Client,
-    inputs: &mut [Input],
+    inputs: &mut Vec<Input>,
     notes: &mut Vec<String>,
+    changed: &mut Vec<crate::source::Note>,
 ) -> Result<(), String> {
     use crate::source::history::{self as h, State};
     let mut projects: Vec<(usize, crate::input::Layout)> = Vec::new();
@@ -259,7 +264,7 @@ fn pending_from_history(
             ));
             continue;
         };
-        let (states, _) = history::classify_inputs(
+        let (states, orphans) = history::classify_inputs(
             &spec,
             layout,
             inputs
@@ -267,38 +272,140 @@ fn pending_from_history(
                 .filter(|i| i.project == Some(project) && i.report),
             &entries,
         );
-        let mut applied = Vec::new();
+        if spec.heads && !orphans.is_empty() {
+            notes.push(format!(
+                "{} on the target holds {}, which no file given names: which revisions it includes cannot be told, so every file given is run",
+                spec.table,
+                orphans.iter().map(|e| e.key.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
+        let parts = matches!(
+            layout,
+            crate::input::Layout::Alembic | crate::input::Layout::Liquibase
+        );
+        let name = |s: &history::FileState| {
+            if parts {
+                format!("{}:{} ({})", s.path, s.unit.line, s.unit.key)
+            } else {
+                s.path.clone()
+            }
+        };
+        let mut applied = 0;
         let mut pending = Vec::new();
-        for (path, _, state) in &states {
-            match state {
-                State::Pending => pending.push(path.to_string()),
-                State::Applied => applied.push(path.to_string()),
+        for s in &states {
+            match &s.state {
+                State::Pending => pending.push(name(s)),
+                State::Applied => applied += 1,
                 State::Changed { recorded, file } => {
-                    applied.push(path.to_string());
+                    applied += 1;
+                    let what = spec.checksum.map(|c| c.describe()).unwrap_or("checksum");
                     notes.push(format!(
-                        "{path} is applied ({}) but changed since: recorded {recorded}, the file's is {file}; it is not run, and the database has the old version",
+                        "{} is applied ({}) but changed since: recorded {recorded}, the file's is {file}; it is not run, and the database has the old version (reported as modified-applied-migration)",
+                        name(s),
                         spec.table
                     ));
+                    let text = std::fs::read_to_string(&s.path).unwrap_or_default();
+                    let width = text
+                        .lines()
+                        .nth(s.unit.line - 1)
+                        .unwrap_or("")
+                        .chars()
+                        .count();
+                    changed.push(crate::source::Note {
+                        path: s.path.clone(),
+                        line: s.unit.line,
+                        column: 1,
+                        end_line: s.unit.line,
+                        end_column: width + 1,
+                        kind: crate::source::NoteKind::ChecksumMismatch,
+                        message: format!(
+                            "{} on the target records this migration as applied with {what} {recorded}, but the file's is {file}: it was edited after it ran, so the database has the old version and {} refuses or ignores the new text",
+                            spec.table,
+                            layout.name()
+                        ),
+                        help: Some(
+                            "restore the applied migration as it was and put the change in a new migration"
+                                .into(),
+                        ),
+                    });
                 }
                 State::Failed => {
-                    applied.push(path.to_string());
+                    applied += 1;
                     notes.push(format!(
-                        "{path} failed or is dirty in {}: {}",
-                        spec.table, spec.failed_help
+                        "{} failed or is dirty in {}: {}",
+                        name(s),
+                        spec.table,
+                        spec.failed_help
                     ));
                 }
             }
         }
-        for i in inputs.iter_mut().filter(|i| i.project == Some(project)) {
-            if applied.contains(&i.path) {
-                i.report = false;
+        let old = std::mem::take(inputs);
+        for mut i in old {
+            if i.project != Some(project) || !i.report {
+                inputs.push(i);
+                continue;
             }
+            // The migrations with text in this input (a file, or the part
+            // of it the source stage made one unit).
+            let mine: Vec<&history::FileState> = states
+                .iter()
+                .filter(|s| {
+                    s.path == i.path
+                        && i.text
+                            .get(s.unit.start..s.unit.end)
+                            .is_some_and(|t| !t.trim().is_empty())
+                })
+                .collect();
+            let is_pending = |s: &&history::FileState| s.state == State::Pending;
+            if mine.is_empty() || mine.iter().all(is_pending) {
+                inputs.push(i);
+                continue;
+            }
+            let was_changed = mine
+                .iter()
+                .any(|s| matches!(s.state, State::Changed { .. }));
+            if mine.iter().any(is_pending) {
+                // Split: what ran is history, the rest runs.
+                let ranges = |pending: bool| -> Vec<(usize, usize)> {
+                    mine.iter()
+                        .filter(|s| (s.state == State::Pending) == pending)
+                        .map(|s| (s.unit.start, s.unit.end))
+                        .collect()
+                };
+                let (ran, to_run) = (ranges(false), ranges(true));
+                let mut done = i.clone();
+                done.text = h::without(&i.text, &to_run);
+                done.report = false;
+                inputs.push(done);
+                i.text = h::without(&i.text, &ran);
+                inputs.push(i);
+                continue;
+            }
+            i.report = false;
+            if was_changed {
+                // Nothing of it runs, but its finding needs a reported
+                // part of the file to sit on: the file's text blanked.
+                let mut shown = i.clone();
+                shown.text = h::without(&i.text, &[(0, i.text.len())]);
+                shown.report = true;
+                inputs.push(i);
+                inputs.push(shown);
+                continue;
+            }
+            inputs.push(i);
         }
         notes.push(format!(
-            "{} on the target lists {} of the {} file(s) given as applied (taken as history, not run); pending: {}",
+            "{} on the target lists {} of the {} {} given as applied (taken as history, not run); pending: {}",
             spec.table,
-            applied.len(),
+            applied,
             states.len(),
+            match layout {
+                crate::input::Layout::Alembic => "revision(s)",
+                crate::input::Layout::Liquibase => "changeset(s)",
+                _ => "file(s)",
+            },
             if pending.is_empty() { "none".to_string() } else { pending.join(", ") }
         ));
     }
@@ -317,14 +424,19 @@ pub struct Done {
 
 impl Done {
     /// 0 ran and nothing failed; 1 a statement failed (error, lock timeout,
-    /// statement timeout: migration problems); 2 lost connection or
-    /// something left behind; 130 interrupted.
+    /// statement timeout: migration problems) or an applied migration
+    /// changed since it ran (`modified-applied-migration` at error
+    /// severity: the target has another version than the files); 2 lost
+    /// connection or something left behind; 130 interrupted.
     pub fn exit_code(&self) -> i32 {
+        let modified = self.findings.iter().any(|f| {
+            f.rule == "modified-applied-migration" && f.severity == rules::Severity::Error
+        });
         match &self.run.outcome {
             run::Outcome::Interrupted { .. } => 130,
             run::Outcome::ConnectionLost { .. } => 2,
             _ if !self.run.left_behind.is_empty() => 2,
-            _ if self.run.problems() > 0 => 1,
+            _ if self.run.problems() > 0 || modified => 1,
             _ => 0,
         }
     }
@@ -417,10 +529,15 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             )),
         }
     }
+    let mut changed = Vec::new();
     if req.pending_from_history && embedded.is_none() {
-        pending_from_history(&mut client, &mut inputs, &mut history_notes)?;
+        pending_from_history(&mut client, &mut inputs, &mut history_notes, &mut changed)?;
     }
-    let (analysis, findings) = rules::run(inputs, &opts, &req.settings);
+    let facts = rules::SourceFacts {
+        notes: &changed,
+        since: None,
+    };
+    let (analysis, findings) = rules::run_with(inputs, facts, &opts, &req.settings);
     // A file with a syntax error cannot be split into statements the way
     // the server would run it (the history counts only when it runs).
     let runs_history = embedded.is_some();
@@ -532,6 +649,17 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
         }
     }
     if steps.iter().all(|s| s.history) {
+        if !changed.is_empty() {
+            // The run has nothing to show them in: they are the error.
+            return Err(format!(
+                "nothing to run, and applied migrations changed since they ran (modified-applied-migration):\n  {}",
+                changed
+                    .iter()
+                    .map(|n| format!("{}:{}: {}", n.path, n.line, n.message))
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
+        }
         return Err("nothing to run: no statements in the migrations selected".into());
     }
     if !req.config.commit {

@@ -1,8 +1,10 @@
 //! A migration databases already applied was edited: the lock file
 //! (`ddlint.lock`, `source::applied`) records it with another sha256, the
 //! tool's own sum file no longer matches it (Atlas's `atlas.sum`:
-//! `source::layouts::atlas`), or with `--since REF` it existed at REF and
-//! was edited or renamed (`source::git` says how each file changed).
+//! `source::layouts::atlas`), the tool's history table on a dry-run's
+//! target recorded another checksum (`dryrun::pending_from_history` makes
+//! the `ChecksumMismatch` note), or with `--since REF` it existed at REF
+//! and was edited or renamed (`source::git` says how each file changed).
 
 use super::{FileCx, Place, Sink};
 use crate::source::git::Change;

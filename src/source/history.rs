@@ -19,6 +19,13 @@
 //! | sqitch | `sqitch.changes(change)` | change name | - | - |
 //! | node-pg-migrate | `pgmigrations(name)` | file name without `.sql` | - | - |
 //! | atlas | `atlas_schema_revisions.atlas_schema_revisions(version, applied, total, error)` | version (before `_`) | - | `applied < total` or an error |
+//! | django | `django_migrations(app, name)` | `<app>/<name>.sql`: the directory is the app, the file name the migration | - | - |
+//! | alembic | `alembic_version(version_num)`: the current head(s) | each `-- Running upgrade A -> B` part of an offline script is revision B; applied when a head reaches it through the parts' down revisions | - | - |
+//! | liquibase | `databasechangelog(id, author, filename, md5sum, exectype)` | each `--changeset author:id` of a changelog: `<file name>::<id>::<author>` (`logicalFilePath:` replaces the name) | checksum v9: `9:` + MD5 of the change sums (`9:` + MD5 of the SQL without whitespace, then `:`) | - (a failed changeset is not recorded) |
+//!
+//! A migration is a [`Unit`]: a whole file for most tools, a part of one
+//! for Alembic and Liquibase; [`without`] leaves the parts that do not run
+//! out of a file's text (dry-run runs only a script's pending revisions).
 //!
 //! Sources: dbmate `pkg/driver/postgres/postgres.go` (CreateMigrationsTable,
 //! SelectMigrations); golang-migrate `database/postgres/postgres.go`
@@ -39,7 +46,18 @@
 //! node-pg-migrate `src/migration.ts` (`pgmigrations`, name = file name
 //! without extension); atlas: `atlas_schema_revisions` as atlas creates it
 //! (version, applied of total statements, error), from schema dumps of
-//! projects that use it (a baseline revision is not interpreted).
+//! projects that use it (a baseline revision is not interpreted); Django
+//! `django/db/migrations/recorder.py` (`MigrationRecorder`: app, name,
+//! applied); alembic `alembic/runtime/migration.py` (`HeadMaintainer`:
+//! `alembic_version` holds the heads, a row is updated, inserted or
+//! deleted as revisions run; the offline markers are
+//! `"-- Running %s" % step.short_log`); the ancestry followed is the
+//! markers' down revisions (`depends_on` is not in them); Liquibase
+//! `CreateDatabaseChangeLogTableGenerator` (the table),
+//! `MarkChangeSetRanGenerator` (no row for FAILED or SKIPPED; EXECUTED,
+//! RERAN, MARK_RAN), `ChangeSet.generateCheckSum` and `CheckSum.compute`
+//! (v9: whitespace removed), verified by running Liquibase 4.28 in
+//! `tests/history.rs`. Alembic, Django and Liquibase run for real there too.
 
 use crate::input::Layout;
 
@@ -55,6 +73,9 @@ pub struct Spec {
     /// The table holds only the current version: every file up to it is
     /// applied (golang-migrate).
     pub up_to: bool,
+    /// The table holds the current heads of a revision graph: a revision
+    /// is applied when it is one of them or an ancestor of one (alembic).
+    pub heads: bool,
     /// What the tool requires before the next deploy after a failure.
     pub failed_help: &'static str,
 }
@@ -71,6 +92,10 @@ pub enum Checksum {
     /// graphile-migrate: `sha1:` + SHA-1 of the previous hash, a newline
     /// and the body (after the header), trimmed, plus a newline.
     Graphile,
+    /// Liquibase (checksum version 9, `9:<hex>`): MD5 of the changeset's
+    /// change checksums, each `9:` + MD5 of its SQL without whitespace,
+    /// followed by `:`.
+    Liquibase,
 }
 
 impl Checksum {
@@ -80,6 +105,7 @@ impl Checksum {
             Checksum::Sha384 => "SHA-384",
             Checksum::Sha256 => "SHA-256",
             Checksum::Graphile => "graphile hash",
+            Checksum::Liquibase => "MD5SUM",
         }
     }
 }
@@ -93,6 +119,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM schema_migrations ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::GolangMigrate => Spec {
@@ -100,6 +127,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, NOT dirty FROM schema_migrations",
             checksum: None,
             up_to: true,
+            heads: false,
             failed_help: "golang-migrate refuses to run until the dirty version is fixed by hand and \
                           marked with `migrate force <version>`",
         },
@@ -111,6 +139,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     ORDER BY version_id",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::Flyway => Spec {
@@ -119,6 +148,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     WHERE type NOT IN ('BASELINE', 'SCHEMA', 'DELETE') ORDER BY installed_rank",
             checksum: Some(Checksum::FlywayCrc32),
             up_to: false,
+            heads: false,
             failed_help: "flyway refuses to migrate until the failed row is removed with \
                           `flyway repair` (after undoing what the migration did)",
         },
@@ -128,6 +158,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     ORDER BY version",
             checksum: Some(Checksum::Sha384),
             up_to: false,
+            heads: false,
             failed_help: "sqlx refuses to run (`migration ... is partially applied`) until the row \
                           is deleted from _sqlx_migrations and the database fixed by hand",
         },
@@ -136,6 +167,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM __diesel_schema_migrations ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::Prisma => Spec {
@@ -144,6 +176,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     FROM _prisma_migrations WHERE rolled_back_at IS NULL ORDER BY started_at",
             checksum: Some(Checksum::Sha256),
             up_to: false,
+            heads: false,
             failed_help: "prisma migrate deploy refuses to run (P3009) until the failed migration is \
                           resolved with `prisma migrate resolve --rolled-back` or `--applied`",
         },
@@ -152,6 +185,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT filename::text, hash::text, true FROM graphile_migrate.migrations ORDER BY filename",
             checksum: Some(Checksum::Graphile),
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::SqlMigrate => Spec {
@@ -159,6 +193,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT id::text, NULL::text, true FROM gorp_migrations ORDER BY id",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::Pop => Spec {
@@ -166,6 +201,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT version::text, NULL::text, true FROM schema_migration ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::Sqitch => Spec {
@@ -173,6 +209,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT change::text, NULL::text, true FROM sqitch.changes ORDER BY committed_at",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::NodePgMigrate => Spec {
@@ -180,6 +217,7 @@ pub fn spec(layout: Layout) -> Option<Spec> {
             query: "SELECT name::text, NULL::text, true FROM pgmigrations ORDER BY run_on, id",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: none,
         },
         Layout::Atlas => Spec {
@@ -188,16 +226,42 @@ pub fn spec(layout: Layout) -> Option<Spec> {
                     FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version",
             checksum: None,
             up_to: false,
+            heads: false,
             failed_help: "atlas refuses to continue until the partially applied revision is fixed \
                           by hand and resolved with `atlas migrate set`",
         },
+        Layout::Django => Spec {
+            table: "django_migrations",
+            query: "SELECT app || '/' || name, NULL::text, true FROM django_migrations ORDER BY id",
+            checksum: None,
+            up_to: false,
+            heads: false,
+            failed_help: none,
+        },
+        Layout::Alembic => Spec {
+            table: "alembic_version",
+            query: "SELECT version_num::text, NULL::text, true FROM alembic_version ORDER BY version_num",
+            checksum: None,
+            up_to: false,
+            heads: true,
+            failed_help: none,
+        },
+        // A failed changeset is not recorded (MarkChangeSetRanGenerator
+        // writes no row for FAILED or SKIPPED): every row ran (EXECUTED,
+        // RERAN, MARK_RAN).
+        Layout::Liquibase => Spec {
+            table: "databasechangelog",
+            query: "SELECT regexp_replace(filename, '^.*[/\\\\]', '') || '::' || id || '::' || author, \
+                    md5sum::text, true \
+                    FROM databasechangelog ORDER BY dateexecuted, orderexecuted",
+            checksum: Some(Checksum::Liquibase),
+            up_to: false,
+            heads: false,
+            failed_help: none,
+        },
         // drizzle's table keeps only each migration's hash and journal time,
         // not its name: not read yet.
-        Layout::Drizzle
-        | Layout::Psql
-        | Layout::Django
-        | Layout::Alembic
-        | Layout::Liquibase => return None,
+        Layout::Drizzle | Layout::Psql => return None,
     })
 }
 
@@ -254,9 +318,13 @@ pub fn key(layout: Layout, path: &str) -> Option<String> {
         }
         Layout::NodePgMigrate => Some(file.trim_end_matches(".sql").to_string()),
         Layout::Atlas => Some(file.split('_').next()?.trim_end_matches(".sql").to_string()),
-        Layout::Drizzle | Layout::Psql | Layout::Django | Layout::Alembic | Layout::Liquibase => {
-            None
+        // <app>/<name>.sql: the file of `manage.py sqlmigrate <app> <name>`.
+        Layout::Django => {
+            let name = file.strip_suffix(".sql")?;
+            (!dir.is_empty()).then(|| format!("{dir}/{name}"))
         }
+        // Parts of a file: `units`.
+        Layout::Alembic | Layout::Liquibase | Layout::Drizzle | Layout::Psql => None,
     }
 }
 
@@ -298,6 +366,36 @@ pub fn checksum(kind: Checksum, text: &str) -> Option<String> {
         }
         Checksum::Sha384 => Some(hex(&openssl::sha::sha384(text.as_bytes()))),
         Checksum::Sha256 => Some(hex(&openssl::sha::sha256(text.as_bytes()))),
+        Checksum::Liquibase => {
+            // The changeset's SQL: its lines after `--changeset`, without
+            // the rollback and the other directives Liquibase takes out.
+            let directives = [
+                "--rollback",
+                "--comment",
+                "--precondition",
+                "--validchecksum",
+                "--ignorelines",
+            ];
+            let mut sql = String::new();
+            for line in text.lines().skip(1) {
+                let l = line.trim_start().to_ascii_lowercase();
+                if directives.iter().any(|d| l.starts_with(d)) {
+                    continue;
+                }
+                // Java's \s: what CheckSum.compute removes.
+                sql.extend(
+                    line.chars()
+                        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')),
+                );
+            }
+            let md5 = |s: &str| {
+                openssl::hash::hash(openssl::hash::MessageDigest::md5(), s.as_bytes())
+                    .map(|d| hex(&d))
+                    .ok()
+            };
+            let change = md5(&sql)?;
+            Some(format!("9:{}", md5(&format!("9:{change}:"))?))
+        }
         Checksum::Graphile => {
             let (previous, body) = graphile_parts(text)?;
             let mut s = previous.unwrap_or("").to_string();
@@ -383,6 +481,82 @@ mod tests {
     }
 
     #[test]
+    fn alembic_heads_reach_their_ancestors() {
+        // a1 -> b2 -> m4 (merge of b2 and x3), a1 -> x3, m4 -> c5.
+        let t = "BEGIN;\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t (id int);\n\n\
+                 -- Running upgrade a1 -> b2\n\nSELECT 2;\n\n\
+                 -- Running upgrade a1 -> x3\n\nSELECT 3;\n\n\
+                 -- Running upgrade b2, x3 -> m4\n\nSELECT 4;\n\n\
+                 -- Running upgrade m4 -> c5\n\nSELECT 5;\n\nCOMMIT;\n";
+        let spec = spec(Layout::Alembic).unwrap();
+        let row = |k: &str| Entry {
+            key: k.into(),
+            checksum: None,
+            ok: true,
+        };
+        let states = |rows: &[Entry]| {
+            let (c, orphans) = classify(&spec, Layout::Alembic, &[("up.sql", t)], rows);
+            let applied: Vec<String> = c
+                .iter()
+                .filter(|c| c.state == State::Applied)
+                .map(|c| c.unit.key.clone())
+                .collect();
+            (applied, orphans.len())
+        };
+        assert_eq!(states(&[]), (vec![], 0));
+        // Two heads of two branches.
+        assert_eq!(
+            states(&[row("b2"), row("x3")]),
+            (vec!["a1".into(), "b2".into(), "x3".into()], 0)
+        );
+        assert_eq!(states(&[row("m4")]).0, ["a1", "b2", "x3", "m4"]);
+        assert_eq!(states(&[row("zz")]), (vec![], 1));
+        // What runs when the database is at b2 and x3: the merge and c5,
+        // inside the script's BEGIN/COMMIT.
+        let (c, _) = classify(
+            &spec,
+            Layout::Alembic,
+            &[("up.sql", t)],
+            &[row("b2"), row("x3")],
+        );
+        let ran: Vec<(usize, usize)> = c
+            .iter()
+            .filter(|c| c.state == State::Applied)
+            .map(|c| (c.unit.start, c.unit.end))
+            .collect();
+        let rest = without(t, &ran);
+        assert_eq!(rest.len(), t.len());
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        assert_eq!(
+            words.join(" "),
+            "BEGIN; -- Running upgrade b2, x3 -> m4 SELECT 4; -- Running upgrade m4 -> c5 SELECT 5; COMMIT;"
+        );
+    }
+
+    #[test]
+    fn liquibase_changesets_run_again_on_change_or_always() {
+        let t = "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n\
+                 --changeset a:2 runOnChange:true\nCREATE VIEW v AS SELECT 2;\n\
+                 --changeset a:3 runAlways:true\nSELECT 3;\n";
+        let spec = spec(Layout::Liquibase).unwrap();
+        let row = |k: &str| Entry {
+            key: format!("changelog.sql::{k}::a"),
+            checksum: Some("9:0".into()),
+            ok: true,
+        };
+        let (c, orphans) = classify(
+            &spec,
+            Layout::Liquibase,
+            &[("db/changelog.sql", t)],
+            &[row("1"), row("2"), row("3")],
+        );
+        assert!(orphans.is_empty());
+        let states: Vec<&str> = c.iter().map(|c| c.state.as_str()).collect();
+        assert_eq!(states, ["changed", "pending", "applied"]);
+        assert_eq!(c[1].unit.line, 4);
+    }
+
+    #[test]
     fn checksums_as_the_tools_compute_them() {
         // CRC32 ignores line endings and a BOM.
         let a = checksum(
@@ -409,6 +583,15 @@ mod tests {
             .unwrap()
             .starts_with("sha1:"));
         assert_eq!(checksum(Checksum::Graphile, "no header\n"), None);
+        // As Liquibase 4.28 recorded it for this changeset.
+        assert_eq!(
+            checksum(
+                Checksum::Liquibase,
+                "--changeset alice:2\nCREATE INDEX l_v ON l (v);\n\n"
+            )
+            .unwrap(),
+            "9:014ba2964c798bb3762f3169d54912f6"
+        );
     }
 }
 
@@ -446,23 +629,129 @@ impl State {
     }
 }
 
-/// A file (path), its key in the table, its state.
-pub type Classified<'a> = (&'a str, Option<String>, State);
+/// One migration as the tool records it: a whole file, or a part of one
+/// (an Alembic revision of an offline script, a Liquibase changeset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    pub key: String,
+    /// Byte range in the file's text.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// Alembic: the revisions it upgrades from.
+    pub parents: Vec<String>,
+}
 
-/// The state of each file (path, its text) of one tool, and the rows that
-/// name no file given.
+/// The migrations of one file (path as the source stage shows it, its
+/// text), as the tool records them; empty when it records none of it.
+pub fn units(layout: Layout, path: &str, text: &str) -> Vec<Unit> {
+    match layout {
+        Layout::Alembic => crate::source::layouts::alembic::revisions(text)
+            .into_iter()
+            .map(|r| Unit {
+                key: r.revision,
+                start: r.start,
+                end: r.end,
+                line: r.line,
+                parents: r.from,
+            })
+            .collect(),
+        Layout::Liquibase => {
+            let file = std::path::Path::new(path)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(path);
+            crate::source::layouts::liquibase::changesets(text)
+                .into_iter()
+                .map(|c| {
+                    let logical = c.logical_path.as_deref().unwrap_or(file);
+                    let name = logical.rsplit(['/', '\\']).next().unwrap_or(logical);
+                    Unit {
+                        key: format!("{name}::{}::{}", c.id, c.author),
+                        start: c.start,
+                        end: c.end,
+                        line: c.line,
+                        parents: Vec::new(),
+                    }
+                })
+                .collect()
+        }
+        _ => key(layout, path)
+            .map(|key| Unit {
+                key,
+                start: 0,
+                end: text.len(),
+                line: 1,
+                parents: Vec::new(),
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// One migration and where it stands against the history table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified<'a> {
+    pub path: &'a str,
+    pub unit: Unit,
+    pub state: State,
+}
+
+/// The state of each migration in the files (path, its text) of one tool,
+/// and the rows that name none of them.
 pub fn classify<'a>(
     spec: &Spec,
     layout: Layout,
     files: &[(&'a str, &'a str)],
     entries: &[Entry],
 ) -> (Vec<Classified<'a>>, Vec<Entry>) {
-    let mut out = Vec::new();
+    let all: Vec<(&'a str, &'a str, Unit)> = files
+        .iter()
+        .flat_map(|(path, text)| {
+            units(layout, path, text)
+                .into_iter()
+                .map(move |u| (*path, *text, u))
+        })
+        .collect();
     let mut used = vec![false; entries.len()];
-    for (path, text) in files {
-        let Some(k) = key(layout, path) else {
-            continue;
-        };
+    let mut out = Vec::new();
+    if spec.heads {
+        // Every revision a head row reaches through the files' down
+        // revisions is applied.
+        let mut applied = std::collections::BTreeSet::new();
+        let mut todo: Vec<&str> = Vec::new();
+        for (j, e) in entries.iter().enumerate() {
+            let known = all
+                .iter()
+                .any(|(_, _, u)| u.key == e.key || u.parents.contains(&e.key));
+            used[j] = known;
+            if known {
+                todo.push(&e.key);
+            }
+        }
+        while let Some(rev) = todo.pop() {
+            if applied.insert(rev.to_string()) {
+                for (_, _, u) in all.iter().filter(|(_, _, u)| u.key == rev) {
+                    todo.extend(u.parents.iter().map(String::as_str));
+                }
+            }
+        }
+        for (path, _, u) in all.iter().cloned() {
+            let state = if applied.contains(&u.key) {
+                State::Applied
+            } else {
+                State::Pending
+            };
+            out.push(Classified {
+                path,
+                unit: u,
+                state,
+            });
+        }
+    }
+    for (path, text, u) in all.into_iter().filter(|_| !spec.heads) {
+        let k = u.key.clone();
         let state = if spec.up_to {
             match entries.first() {
                 Some(e) if same_key(&k, &e.key) => {
@@ -491,16 +780,47 @@ pub fn classify<'a>(
                     }
                     let e = &entries[i];
                     let repeatable = layout == Layout::Flyway && k.starts_with("R__");
-                    let computed = spec.checksum.and_then(|c| checksum(c, text));
+                    // Liquibase runs a changeset again when it changed
+                    // (runOnChange) or on every update (runAlways).
+                    let attr = |name: &str| {
+                        layout == Layout::Liquibase
+                            && text
+                                .get(u.start..)
+                                .and_then(|t| t.lines().next())
+                                .is_some_and(|l| {
+                                    crate::source::layouts::liquibase::changeset_line(l)
+                                        .is_some_and(|a| {
+                                            a.iter().any(|(k, v)| {
+                                                k == name && v.eq_ignore_ascii_case("true")
+                                            })
+                                        })
+                                })
+                    };
+                    let (run_on_change, run_always) = (attr("runonchange"), attr("runalways"));
+                    let part = &text[u.start.min(text.len())..u.end.min(text.len())];
+                    let computed = spec.checksum.and_then(|c| checksum(c, part));
                     let matches = |recorded: &str, file: &str| {
                         recorded == file
                             // prisma accepts the script with LF line endings too.
                             || (spec.checksum == Some(Checksum::Sha256)
-                                && checksum(Checksum::Sha256, &text.replace("\r\n", "\n")).as_deref()
+                                && checksum(Checksum::Sha256, &part.replace("\r\n", "\n")).as_deref()
                                     == Some(recorded))
                     };
                     match (&e.checksum, computed) {
                         _ if !e.ok => State::Failed,
+                        _ if run_always => State::Applied,
+                        (Some(r), Some(f))
+                            if run_on_change && r.starts_with("9:") && !matches(r, &f) =>
+                        {
+                            State::Pending
+                        }
+                        // Liquibase upgrades older checksum versions itself.
+                        (Some(r), Some(_))
+                            if spec.checksum == Some(Checksum::Liquibase)
+                                && !r.starts_with("9:") =>
+                        {
+                            State::Applied
+                        }
                         (Some(r), Some(f)) if !repeatable && !matches(r, &f) => State::Changed {
                             recorded: r.clone(),
                             file: f,
@@ -510,13 +830,52 @@ pub fn classify<'a>(
                 }
             }
         };
-        out.push((*path, Some(k), state));
+        out.push(Classified {
+            path,
+            unit: u,
+            state,
+        });
     }
+    // Django's table lists every app (auth, contenttypes, ...): rows of
+    // apps none of the files belong to are not this project's.
+    let apps: Vec<&str> = out
+        .iter()
+        .filter_map(|c| c.unit.key.split_once('/').map(|(a, _)| a))
+        .collect();
     let orphans = entries
         .iter()
         .zip(&used)
-        .filter(|(_, u)| !**u)
+        .filter(|(e, u)| {
+            !**u && (layout != Layout::Django
+                || e.key
+                    .split_once('/')
+                    .is_some_and(|(a, _)| apps.contains(&a)))
+        })
         .map(|(e, _)| e.clone())
         .collect();
     (out, orphans)
+}
+
+/// `text` with the lines that start in `parts` (byte ranges, at line
+/// starts) blanked, same length, except the transaction control around
+/// them (`BEGIN;`, `COMMIT;`: an Alembic script's run shares them): what
+/// runs of a file when only some of its migrations do.
+pub fn without(text: &str, parts: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (start, line) in crate::source::rewrite::lines(text) {
+        let full = &text[start..crate::source::rewrite::line_end(text, start)];
+        let blank = parts.iter().any(|(s, e)| (*s..*e).contains(&start))
+            && !crate::source::layouts::alembic::is_transaction_control(line);
+        if blank {
+            for c in full.chars() {
+                match c {
+                    '\n' | '\r' => out.push(c),
+                    _ => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+                }
+            }
+        } else {
+            out.push_str(full);
+        }
+    }
+    out
 }

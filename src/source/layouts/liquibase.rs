@@ -122,12 +122,74 @@ pub fn units(text: &str, include_down: bool) -> Vec<Unit> {
     out
 }
 
+/// One changeset as Liquibase records it in `databasechangelog`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub author: String,
+    pub id: String,
+    /// `logicalFilePath:` of the changeset or of the file's header line:
+    /// the file name the table records instead of the path.
+    pub logical_path: Option<String>,
+    /// Byte range of the changeset, and the 1-based line of its
+    /// `--changeset` line.
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+}
+
+/// The changesets of a formatted SQL changelog that run on PostgreSQL,
+/// with the identity Liquibase gives them: `--changeset author:id`
+/// (`FormattedSqlChangeLogParser`: the author is what comes before the
+/// first `:`, the id the rest of the word; either may be quoted).
+pub fn changesets(text: &str) -> Vec<Identity> {
+    let unquote = |s: &str| s.trim_matches('"').to_string();
+    let mut header_path = None;
+    let mut out: Vec<Identity> = Vec::new();
+    for (n, (start, line)) in super::super::rewrite::lines(text).enumerate() {
+        let l = line.trim_start();
+        if let Some(rest) = l.strip_prefix("--liquibase formatted sql") {
+            header_path = rest
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("logicalFilePath:"))
+                .map(String::from);
+            continue;
+        }
+        let Some(attrs) = changeset_line(line) else {
+            continue;
+        };
+        if let Some(last) = out.last_mut() {
+            last.end = start;
+        }
+        let word = l
+            .trim_start_matches('-')
+            .trim_start()
+            .trim_start_matches("changeset")
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        let (author, id) = word.split_once(':').unwrap_or(("", word));
+        let attr = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let runs = attr("dbms").is_none_or(|d| runs_on_postgres(&d));
+        out.push(Identity {
+            author: unquote(author),
+            id: unquote(id),
+            logical_path: attr("logicalfilepath").or(header_path.clone()),
+            start,
+            end: text.len(),
+            line: if runs { n + 1 } else { 0 },
+        });
+    }
+    // Changesets for other databases do not run and are not recorded.
+    out.retain(|c| c.line > 0);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn changesets() {
+    fn changeset_units_and_identities() {
         let t = "--liquibase formatted sql\n\n--changeset a:1\nCREATE TABLE t (x int);\n--rollback DROP TABLE t;\n\n--changeset a:2 runInTransaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n\n--changeset a:3 dbms:mysql\nSELECT 1;\n";
         let u = units(t, false);
         assert_eq!(u.len(), 2);
@@ -136,5 +198,13 @@ mod tests {
         let u = units(t, true);
         assert_eq!(u.len(), 3);
         assert!(u[1].down);
+        let c = changesets(t);
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            (c[0].author.as_str(), c[0].id.as_str(), c[0].line),
+            ("a", "1", 3)
+        );
+        assert_eq!(c[1].id, "2");
+        assert_eq!(&t[c[1].start..c[1].start + 15], "--changeset a:2");
     }
 }

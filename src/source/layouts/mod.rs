@@ -25,6 +25,7 @@
 //! Down parts (only with `--include-down`) are replayed after every up
 //! part, newest first: the order a full rollback runs them in.
 
+pub mod alembic;
 pub mod atlas;
 pub mod dbmate;
 pub mod diesel;
