@@ -11,6 +11,11 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
+/// The relation maps are looked up for every name of every statement:
+/// keyed by short names ddlint built itself, they use a fast hash instead
+/// of the DoS-resistant default.
+use rustc_hash::FxHashMap;
+
 use super::relset::RelSet;
 use super::types::TypeRef;
 
@@ -530,7 +535,7 @@ pub struct Relations {
     /// half of its slots empty.
     /// Each relation shared too: a copy of the catalog that changes one
     /// relation copies that one.
-    map: Shared<HashMap<QName, Arc<Relation>>>,
+    map: Shared<FxHashMap<QName, Arc<Relation>>>,
     /// Number of relations per schema.
     per_schema: Shared<HashMap<String, usize>>,
     /// Behind a lock so that a catalog can be read from several threads
@@ -566,10 +571,10 @@ impl Clone for LinksCell {
 /// lookup checks them against the relations themselves.
 #[derive(Clone, Debug, Default)]
 struct Links {
-    to: HashMap<QName, RelSet>,
+    to: FxHashMap<QName, RelSet>,
     /// For each function name, the relations whose `function_uses` may
     /// name it (the same superset rule).
-    fn_to: HashMap<QName, RelSet>,
+    fn_to: FxHashMap<QName, RelSet>,
     /// Changed since the links were last brought up to date.
     dirty: Vec<QName>,
     /// Everything may have changed (`values_mut`).
@@ -583,7 +588,7 @@ impl Links {
     }
 
     /// Bring the links of what changed up to date.
-    fn flush(&mut self, map: &HashMap<QName, Arc<Relation>>) {
+    fn flush(&mut self, map: &FxHashMap<QName, Arc<Relation>>) {
         if self.all_dirty {
             self.to.clear();
             self.fn_to.clear();
@@ -602,7 +607,7 @@ impl Links {
         }
     }
 
-    fn mark(&mut self, q: &QName, map: &HashMap<QName, Arc<Relation>>) {
+    fn mark(&mut self, q: &QName, map: &FxHashMap<QName, Arc<Relation>>) {
         if self.all_dirty {
             return;
         }
@@ -645,7 +650,7 @@ impl Links {
     }
 }
 
-fn link(map: &mut HashMap<QName, RelSet>, to: &QName, from: &QName) {
+fn link(map: &mut FxHashMap<QName, RelSet>, to: &QName, from: &QName) {
     match map.get_mut(to) {
         Some(set) => {
             if !set.contains(from) {
