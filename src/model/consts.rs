@@ -1481,6 +1481,27 @@ pub fn quote_ident(ident: &str) -> String {
 /// type-function-name (`ScanKeywordCategories`), as the scanner of the
 /// linked libpg_query classifies it.
 fn is_quoted_keyword(ident: &str) -> bool {
+    // Asked for every name a catalog query returns: scanning is cached
+    // per thread (bounded; names repeat).
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, bool>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(k) = SEEN.with(|m| m.borrow().get(ident).copied()) {
+        return k;
+    }
+    let k = scan_quoted_keyword(ident);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= 8192 {
+            m.clear();
+        }
+        m.insert(ident.to_string(), k);
+    });
+    k
+}
+
+fn scan_quoted_keyword(ident: &str) -> bool {
     use pb::KeywordKind as K;
     match pg_query::scan_tokens(ident) {
         Ok(tokens) => match tokens.as_slice() {

@@ -503,20 +503,21 @@ fn view_rows(
         rels.push(u);
     }
     for r in rels {
-        let schema = text(&r.name.schema);
-        let name = text(&r.name.name);
+        // Built only for the rows a relation gives (most give none).
+        let schema = || text(&r.name.schema);
+        let name = || text(&r.name.name);
         match view {
             View::PgTables if matches!(r.kind, RelKind::Table | RelKind::PartitionedTable) => {
-                rows.push(vec![("schemaname", schema), ("tablename", name)]);
+                rows.push(vec![("schemaname", schema()), ("tablename", name())]);
             }
             View::PgViews if r.kind == RelKind::View => {
-                rows.push(vec![("schemaname", schema), ("viewname", name)]);
+                rows.push(vec![("schemaname", schema()), ("viewname", name())]);
             }
             View::PgMatviews if r.kind == RelKind::MatView => {
-                rows.push(vec![("schemaname", schema), ("matviewname", name)]);
+                rows.push(vec![("schemaname", schema()), ("matviewname", name())]);
             }
             View::PgSequences if r.kind == RelKind::Sequence => {
-                rows.push(vec![("schemaname", schema), ("sequencename", name)]);
+                rows.push(vec![("schemaname", schema()), ("sequencename", name())]);
             }
             View::PgIndexes if r.kind.is_index() => {
                 if let Some(i) = &r.index {
@@ -526,15 +527,18 @@ fn view_rows(
                         Some(RelKind::Table | RelKind::PartitionedTable | RelKind::MatView)
                     ) {
                         rows.push(vec![
-                            ("schemaname", schema),
+                            ("schemaname", schema()),
                             ("tablename", text(&i.table.name)),
-                            ("indexname", name),
+                            ("indexname", name()),
                         ]);
                     }
                 }
             }
             View::PgClass => {
-                rows.push(vec![("relname", name), ("relkind", text(relkind(r.kind)))]);
+                rows.push(vec![
+                    ("relname", name()),
+                    ("relkind", text(relkind(r.kind))),
+                ]);
             }
             View::PgInherits => {
                 for p in r.partition_of.iter().chain(r.inherits.iter()) {
@@ -545,12 +549,16 @@ fn view_rows(
                 }
             }
             View::PgConstraint => {
+                let mut conrelid = None;
                 for c in &r.constraints {
                     let Some(t) = contype(&c.kind) else { continue };
+                    let conrelid = conrelid
+                        .get_or_insert_with(|| rel(cat, session, r.name.clone()))
+                        .clone();
                     rows.push(vec![
                         ("conname", text(&c.name)),
                         ("contype", text(t)),
-                        ("conrelid", rel(cat, session, r.name.clone())),
+                        ("conrelid", conrelid),
                     ]);
                 }
             }
@@ -562,16 +570,16 @@ fn view_rows(
                     _ => continue,
                 };
                 rows.push(vec![
-                    ("table_schema", schema),
-                    ("table_name", name),
+                    ("table_schema", schema()),
+                    ("table_name", name()),
                     ("table_type", text(ty)),
                 ]);
             }
             View::InfoColumns if r.kind.is_table() => {
                 for c in &r.columns {
                     rows.push(vec![
-                        ("table_schema", schema.clone()),
-                        ("table_name", name.clone()),
+                        ("table_schema", schema()),
+                        ("table_name", name()),
                         ("column_name", text(&c.name)),
                     ]);
                 }
@@ -587,10 +595,10 @@ fn view_rows(
                         _ => continue,
                     };
                     rows.push(vec![
-                        ("constraint_schema", schema.clone()),
+                        ("constraint_schema", schema()),
                         ("constraint_name", text(&c.name)),
-                        ("table_schema", schema.clone()),
-                        ("table_name", name.clone()),
+                        ("table_schema", schema()),
+                        ("table_name", name()),
                         ("constraint_type", text(ty)),
                     ]);
                 }
