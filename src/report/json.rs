@@ -24,13 +24,50 @@ use crate::source::Coverage;
 struct Report<'a> {
     version: u32,
     pg_version: u32,
-    files: Vec<File<'a>>,
+    files: Files<'a>,
     findings: Vec<FindingOut<'a>>,
     summary: Summary,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     skipped: Vec<SkippedOut<'a>>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+/// The files, built for serde, or written each on its own in parallel.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Files<'a> {
+    Built(Vec<File<'a>>),
+    Parallel(Parallel<'a>),
+}
+
+/// The reported files, written a chunk at a time: the files of a chunk in
+/// parallel, then pasted in order (only a chunk is held as text).
+struct Parallel<'a> {
+    analysis: &'a Analysis,
+}
+
+impl Serialize for Parallel<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use rayon::prelude::*;
+        use serde::ser::{Error, SerializeSeq};
+        let files = &self.analysis.files;
+        let reported: Vec<usize> = (0..files.len()).filter(|&i| files[i].report).collect();
+        let mut seq = s.serialize_seq(Some(reported.len()))?;
+        for chunk in reported.chunks(256) {
+            let written: Vec<Result<Box<serde_json::value::RawValue>, serde_json::Error>> = chunk
+                .par_iter()
+                .map(|&fi| {
+                    serde_json::to_string(&file_out(fi, &files[fi], None))
+                        .and_then(serde_json::value::RawValue::from_string)
+                })
+                .collect();
+            for w in written {
+                seq.serialize_element(&w.map_err(S::Error::custom)?)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -155,8 +192,9 @@ struct Summary {
     extra: Map<String, Value>,
 }
 
-/// Streams the report to `w` (a whole corpus's report is over 100 MB: it
-/// is never held in memory as one string).
+/// Streams the report to `w` (a monorepo's report can be hundreds of MB:
+/// it is never held in memory as one string). Compact, each file's part is
+/// written in parallel, a chunk of files at a time.
 pub fn write(
     w: &mut dyn std::io::Write,
     analysis: &Analysis,
@@ -165,55 +203,15 @@ pub fn write(
     ext: Option<&Extension>,
     pretty: bool,
 ) -> std::io::Result<()> {
-    let files: Vec<File> = analysis
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.report)
-        .map(|(fi, f)| File {
-            path: &f.path,
-            wrapping: f.wrapping,
-            statements: f
-                .statements
-                .iter()
-                .enumerate()
-                .map(|(si, s)| {
-                    let fx = &s.effects;
-                    Statement {
-                        line: s.start.0,
-                        column: s.start.1,
-                        end_line: s.end.0,
-                        end_column: s.end.1,
-                        kind: &s.kind,
-                        in_transaction: s.placement.in_transaction,
-                        transaction: s.placement.txn,
-                        locks: fx
-                            .locks
-                            .iter()
-                            .map(|(q, m)| Lock {
-                                relation: q,
-                                mode: *m,
-                                new: fx.new_relations.contains(q),
-                                blocks_reads: m.blocks_reads(),
-                                blocks_writes: m.blocks_writes(),
-                            })
-                            .collect(),
-                        rewrites: fx.rewrites.iter().collect(),
-                        scans: fx.scans.iter().collect(),
-                        index_rebuilds: fx.index_rebuilds.iter().collect(),
-                        new_relations: fx.new_relations.iter().collect(),
-                        unknown_relations: fx.unknown_relations.iter().collect(),
-                        unseen_index_tables: fx.unseen_index_tables.iter().collect(),
-                        no_transaction_block: fx.no_transaction_block,
-                        unknown: fx.unknown.as_deref(),
-                        notes: &fx.notes,
-                        extra: ext.map(|e| (e.statement)(fi, si)).unwrap_or_default(),
-                    }
-                })
-                .collect(),
-            transactions: transactions(&f.statements),
-        })
-        .collect();
+    let reported = || analysis.files.iter().enumerate().filter(|(_, f)| f.report);
+    let file_count = reported().count();
+    let statements = reported().map(|(_, f)| f.statements.len()).sum();
+    let files = match ext {
+        // Compact and without another command's fields: each file is
+        // written on its own, in parallel, and pasted in order.
+        None if !pretty => Files::Parallel(Parallel { analysis }),
+        _ => Files::Built(reported().map(|(fi, f)| file_out(fi, f, ext)).collect()),
+    };
     let out: Vec<FindingOut> = findings
         .iter()
         .map(|f| FindingOut {
@@ -233,8 +231,8 @@ pub fn write(
         })
         .collect();
     let summary = Summary {
-        files: files.len(),
-        statements: files.iter().map(|f| f.statements.len()).sum(),
+        files: file_count,
+        statements,
         errors: findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
@@ -271,6 +269,53 @@ pub fn write(
         serde_json::to_writer(&mut *w, &report)?;
     }
     w.write_all(b"\n")
+}
+
+/// One file's part of the report.
+fn file_out<'a>(fi: usize, f: &'a crate::model::FileAnalysis, ext: Option<&Extension>) -> File<'a> {
+    File {
+        path: &f.path,
+        wrapping: f.wrapping,
+        statements: f
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(si, s)| {
+                let fx = &s.effects;
+                Statement {
+                    line: s.start.0,
+                    column: s.start.1,
+                    end_line: s.end.0,
+                    end_column: s.end.1,
+                    kind: &s.kind,
+                    in_transaction: s.placement.in_transaction,
+                    transaction: s.placement.txn,
+                    locks: fx
+                        .locks
+                        .iter()
+                        .map(|(q, m)| Lock {
+                            relation: q,
+                            mode: *m,
+                            new: fx.new_relations.contains(q),
+                            blocks_reads: m.blocks_reads(),
+                            blocks_writes: m.blocks_writes(),
+                        })
+                        .collect(),
+                    rewrites: fx.rewrites.iter().collect(),
+                    scans: fx.scans.iter().collect(),
+                    index_rebuilds: fx.index_rebuilds.iter().collect(),
+                    new_relations: fx.new_relations.iter().collect(),
+                    unknown_relations: fx.unknown_relations.iter().collect(),
+                    unseen_index_tables: fx.unseen_index_tables.iter().collect(),
+                    no_transaction_block: fx.no_transaction_block,
+                    unknown: fx.unknown.as_deref(),
+                    notes: &fx.notes,
+                    extra: ext.map(|e| (e.statement)(fi, si)).unwrap_or_default(),
+                }
+            })
+            .collect(),
+        transactions: transactions(&f.statements),
+    }
 }
 
 /// The held locks of every statement, once per lock and transaction:
