@@ -769,8 +769,8 @@ impl<'c, 'a> Planner<'c, 'a> {
         if self.active.contains(&me) {
             return None;
         }
-        let stmts = crate::parse::parse_statements_only(func.body.as_deref()?)?;
-        let [stmt] = stmts.as_slice() else {
+        let stmts = crate::parse::memo::statements(func.body.as_deref()?)?;
+        let [stmt] = &stmts[..] else {
             return None;
         };
         // Parse analysis of an `AS` body (transformTopLevelStmt) opens
@@ -1333,11 +1333,11 @@ fn inline_srf<'a>(func: &'a Function, f: &pb::FuncCall, p: &mut Planner<'_, 'a>)
     let Some(stmts) = func
         .body
         .as_deref()
-        .and_then(crate::parse::parse_statements_only)
+        .and_then(crate::parse::memo::statements)
     else {
         return false;
     };
-    let [stmt] = stmts.as_slice() else {
+    let [stmt] = &stmts[..] else {
         return false;
     };
     match stmt {
@@ -1409,8 +1409,8 @@ pub fn view_calls(q: &QName, cx: &Ctx, fx: &mut Effects, depth: usize) {
         return;
     }
     if let Some(text) = &r.query {
-        if let Some(stmts) = crate::parse::parse_statements_only(text) {
-            for st in &stmts {
+        if let Some(stmts) = crate::parse::memo::statements(text) {
+            for st in stmts.iter() {
                 query_calls(st, &format!("for each row the view {q} produces"), cx, fx);
             }
         }

@@ -883,9 +883,9 @@ impl<'s> Run<'s> {
 
     /// The value of a PL/pgSQL expression (`SELECT <expr>`).
     fn expr(&mut self, frame: &Frame, q: &str, _line: i64) -> Res {
-        let stmts = crate::parse::parse_statements_only(&format!("SELECT {q}"))
+        let stmts = crate::parse::memo::statements(&format!("SELECT {q}"))
             .ok_or_else(|| Stop::new(format!("the expression {q} does not parse")))?;
-        let [N::SelectStmt(sel)] = stmts.as_slice() else {
+        let [N::SelectStmt(sel)] = &stmts[..] else {
             return Err(Stop::new(format!("the expression {q} is not one value")));
         };
         let rows = Live { run: self, frame }.query(sel)?;

@@ -187,11 +187,11 @@ fn walk(v: &Value, out: &mut Vec<String>, unknown: &mut Option<String>) {
                     // locked too. A bare expression runs as `SELECT expr`.
                     "PLpgSQL_expr" => {
                         if let Some(q) = val.get("query").and_then(|q| q.as_str()) {
-                            if crate::parse::parse_statements_only(q).is_some() {
+                            if crate::parse::memo::statements(q).is_some() {
                                 out.push(q.to_string());
                             } else {
                                 let select = format!("SELECT {q}");
-                                if crate::parse::parse_statements_only(&select).is_some() {
+                                if crate::parse::memo::statements(&select).is_some() {
                                     out.push(select);
                                 }
                             }
@@ -212,7 +212,7 @@ fn walk(v: &Value, out: &mut Vec<String>, unknown: &mut Option<String>) {
 
 /// `'ALTER TABLE ...'` (or `$q$...$q$`) as a PL/pgSQL expression.
 fn literal(q: &str) -> Option<String> {
-    let nodes = crate::parse::parse_statements_only(&format!("SELECT {q}"))?;
+    let nodes = crate::parse::memo::statements(&format!("SELECT {q}"))?;
     match nodes.first()? {
         N::SelectStmt(s) if s.target_list.len() == 1 => match &s.target_list[0].node {
             Some(N::ResTarget(rt)) => match rt.val.as_deref().and_then(|v| v.node.as_ref()) {

@@ -364,8 +364,18 @@ pub fn query(
             ));
         }
     }
+    // Text columns the query pins to one value: rows that differ there are
+    // not built (the filter below would drop them: text equality is byte
+    // equality).
+    let pinned_text: Vec<(&str, &str)> = filters
+        .iter()
+        .filter_map(|(c, vals)| match vals.as_slice() {
+            [Val::Text(t)] => Some((*c, t.as_str())),
+            _ => None,
+        })
+        .collect();
     let mut rows = Vec::new();
-    for row in view_rows(view, cat, session, pg, named.as_ref()) {
+    for row in view_rows(view, cat, session, pg, named.as_ref(), &pinned_text) {
         let mut keep = true;
         for (col, vals) in &filters {
             let have = row
@@ -491,8 +501,10 @@ fn view_rows(
     session: &Session,
     pg: u32,
     named: Option<&QName>,
+    pinned_text: &[(&str, &str)],
 ) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
+    let differs = |col: &str, v: &str| pinned_text.iter().any(|(c, p)| *c == col && *p != v);
     let text = |s: &str| Val::Text(s.to_string());
     let mut rels: Vec<&Relation> = cat
         .relations
@@ -503,6 +515,14 @@ fn view_rows(
         rels.push(u);
     }
     for r in rels {
+        if differs("tablename", &r.name.name) && !matches!(view, View::PgIndexes)
+            || differs("table_name", &r.name.name)
+            || differs("table_schema", &r.name.schema)
+            || differs("schemaname", &r.name.schema)
+            || differs("relname", &r.name.name)
+        {
+            continue;
+        }
         // Built only for the rows a relation gives (most give none).
         let schema = || text(&r.name.schema);
         let name = || text(&r.name.name);
@@ -552,6 +572,9 @@ fn view_rows(
                 let mut conrelid = None;
                 for c in &r.constraints {
                     let Some(t) = contype(&c.kind) else { continue };
+                    if differs("conname", &c.name) || differs("contype", t) {
+                        continue;
+                    }
                     let conrelid = conrelid
                         .get_or_insert_with(|| rel(cat, session, r.name.clone()))
                         .clone();
@@ -576,7 +599,11 @@ fn view_rows(
                 ]);
             }
             View::InfoColumns if r.kind.is_table() => {
-                for c in &r.columns {
+                for c in r
+                    .columns
+                    .iter()
+                    .filter(|c| !differs("column_name", &c.name))
+                {
                     rows.push(vec![
                         ("table_schema", schema()),
                         ("table_name", name()),
@@ -594,6 +621,9 @@ fn view_rows(
                         ConstraintKind::NotNull if pg >= 18 => "CHECK",
                         _ => continue,
                     };
+                    if differs("constraint_name", &c.name) || differs("constraint_type", ty) {
+                        continue;
+                    }
                     rows.push(vec![
                         ("constraint_schema", schema()),
                         ("constraint_name", text(&c.name)),

@@ -709,11 +709,8 @@ pub fn refresh_matview(s: &pb::RefreshMatViewStmt, cx: &Ctx, fx: &mut Effects) {
     if let (Some(r), false) = (cx.rel(&q), s.skip_data) {
         dml::run_stored_query(&r.depends_on, &r.scan_filters, cx, fx);
         // Its query's function calls are planned and run with it.
-        let stored = r
-            .query
-            .as_deref()
-            .and_then(crate::parse::parse_statements_only);
-        for st in stored.iter().flatten() {
+        let stored = r.query.as_deref().and_then(crate::parse::memo::statements);
+        for st in stored.iter().flat_map(|s| s.iter()) {
             crate::model::functions::query_calls(st, "once per row the query reads", cx, fx);
         }
         for d in &r.depends_on {
@@ -750,7 +747,10 @@ pub fn create_function(s: &pb::CreateFunctionStmt, cx: &Ctx, fx: &mut Effects) {
             if polymorphic {
                 return;
             }
-            crate::parse::parse_statements_only(&text).unwrap_or_default()
+            // Parsed again at every call whose effects are computed.
+            crate::parse::memo::statements(&text)
+                .map(|s| s.to_vec())
+                .unwrap_or_default()
         }
         _ => return,
     };
