@@ -291,7 +291,10 @@ fn run_projects(
                 let mut cat = seeds[g].lock().unwrap().take().unwrap_or_default();
                 let mut next_txn = first_txn + ((g as u64) << 32);
                 let mut fas = Vec::with_capacity(inputs.len());
-                parse_ahead(inputs, &mut |fi, input, items| {
+                // The other threads keep the cores busy: each file is
+                // parsed right before its replay, on this thread.
+                for (fi, input) in inputs.into_iter().enumerate() {
+                    let items = parse::parse(&input.text);
                     fas.push(analyse_file(
                         first + fi,
                         input,
@@ -301,7 +304,7 @@ fn run_projects(
                         &mut next_txn,
                         visit,
                     ));
-                });
+                }
                 *results[g].lock().unwrap() = Some((p, cat, fas));
             });
         }
