@@ -1,12 +1,15 @@
 //! The migration tools' history tables: `ddlint status` (the deploy gate)
 //! and `dry-run --db` running only what is pending.
 //!
-//! Real tools where a registry this project reaches ships them: dbmate and
-//! graphile-migrate from npm apply the migrations, then ddlint reads their
-//! tables (pending, applied, an edited applied file, a migration running
-//! in another session). Tools that cannot run here (golang-migrate, goose,
-//! flyway, sqlx, prisma need Go, Java, a Rust build or downloads outside
-//! the registries) get their tables created as their source defines them,
+//! Real tools where a registry this project reaches ships them: dbmate,
+//! graphile-migrate and node-pg-migrate from npm, Alembic and Django from
+//! PyPI, Liquibase from npm (with the machine's Java) apply the migrations,
+//! then ddlint reads their tables (pending, applied, an edited applied
+//! file, a migration running in another session). Tools that cannot run
+//! here (golang-migrate, goose, flyway, sqlx, prisma, diesel, sqitch,
+//! sql-migrate, pop, atlas need Go, a Rust build, Perl modules or downloads
+//! outside the registries) get their tables created as their source
+//! defines them,
 //! rows written as the tool writes them, checksums computed by independent
 //! programs (Python's zlib and hashlib).
 
@@ -34,11 +37,15 @@ fn server() -> Option<PgServer> {
     }
 }
 
-/// dbmate and graphile-migrate from npm, installed once per target dir.
+/// dbmate, graphile-migrate and node-pg-migrate from npm, installed once
+/// per target dir.
 fn tools() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-tools");
     let bin = dir.join("node_modules/.bin");
-    if bin.join("dbmate").exists() && bin.join("graphile-migrate").exists() {
+    if ["dbmate", "graphile-migrate", "node-pg-migrate"]
+        .iter()
+        .all(|b| bin.join(b).exists())
+    {
         return Some(bin);
     }
     std::fs::create_dir_all(&dir).unwrap();
@@ -51,6 +58,8 @@ fn tools() -> Option<PathBuf> {
             dir.to_str().unwrap(),
             "dbmate@2.36.0",
             "graphile-migrate@1.4.1",
+            "node-pg-migrate@9.0.0",
+            "pg@8.23.1",
         ])
         .output();
     match o {
@@ -58,9 +67,9 @@ fn tools() -> Option<PathBuf> {
         other => {
             assert!(
                 !required(),
-                "npm install dbmate graphile-migrate failed: {other:?}"
+                "npm install dbmate graphile-migrate node-pg-migrate failed: {other:?}"
             );
-            eprintln!("skipped: cannot install dbmate/graphile-migrate: {other:?}");
+            eprintln!("skipped: cannot install the npm tools: {other:?}");
             None
         }
     }
@@ -86,8 +95,19 @@ fn status(dir: &Path, db: &str, path: &str) -> (i32, Value) {
         "json",
         path,
     ];
-    if path == "sqlx" {
-        args.extend(["--layout", "sqlx"]);
+    let first = path.split('/').next().unwrap_or(path);
+    if [
+        "sqlx",
+        "diesel",
+        "sqitch",
+        "sql-migrate",
+        "pop",
+        "atlas",
+        "flyway",
+    ]
+    .contains(&first)
+    {
+        args.extend(["--layout", first]);
     }
     let o = ddlint_in(dir, &args);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
@@ -1016,4 +1036,336 @@ fn liquibase_changesets_of_a_formatted_changelog() {
         .output()
         .unwrap();
     assert!(!o.status.success(), "Liquibase accepts the edit after all");
+}
+
+#[test]
+fn more_tables_of_the_tools_that_cannot_run_here() {
+    let Some(pg) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| -> PathBuf {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let only_states =
+        |v: &Value| -> Vec<String> { states(v).into_iter().map(|(_, s)| s).collect() };
+
+    // diesel: the version is the directory name before `_` without `-`;
+    // `diesel setup` records its own 00000000000000 migration.
+    write(
+        "diesel/00000000000000_diesel_initial_setup/up.sql",
+        "CREATE OR REPLACE FUNCTION diesel_set_updated_at() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql;\n",
+    );
+    write(
+        "diesel/00000000000000_diesel_initial_setup/down.sql",
+        "DROP FUNCTION diesel_set_updated_at();\n",
+    );
+    write(
+        "diesel/2024-01-01-000000_init/up.sql",
+        "CREATE TABLE d (id int);\n",
+    );
+    write("diesel/2024-01-01-000000_init/down.sql", "DROP TABLE d;\n");
+    write(
+        "diesel/2024-02-01-000000_more/up.sql",
+        "ALTER TABLE d ADD COLUMN x int;\n",
+    );
+    write(
+        "diesel/2024-02-01-000000_more/down.sql",
+        "ALTER TABLE d DROP COLUMN x;\n",
+    );
+    let db = database(&pg, "diesel");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // diesel_migrations `CREATE_MIGRATIONS_TABLE`.
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL,
+           run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO __diesel_schema_migrations (version) VALUES ('00000000000000'), ('20240101000000'), ('20231201000000');",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "diesel");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(only_states(&v), ["applied", "applied", "pending"], "{v:#}");
+    // A row no file names (a migration deleted, or another branch's).
+    assert_eq!(
+        v["projects"][0]["unknown_rows"][0], "20231201000000",
+        "{v:#}"
+    );
+
+    // sqitch: changes by name in the registry schema; a revert deletes
+    // the row.
+    write(
+        "sqitch/sqitch.plan",
+        "%syntax-version=1.0.0\n%project=app\n\nusers 2024-01-01T00:00:00Z Me <me@example.com> # users\nflips [users] 2024-01-02T00:00:00Z Me <me@example.com> # flips\n",
+    );
+    write(
+        "sqitch/deploy/users.sql",
+        "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n",
+    );
+    write(
+        "sqitch/deploy/flips.sql",
+        "BEGIN;\nCREATE TABLE flips (id int);\nCOMMIT;\n",
+    );
+    write(
+        "sqitch/revert/users.sql",
+        "BEGIN;\nDROP TABLE users;\nCOMMIT;\n",
+    );
+    write(
+        "sqitch/revert/flips.sql",
+        "BEGIN;\nDROP TABLE flips;\nCOMMIT;\n",
+    );
+    let db = database(&pg, "sqitch");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // App::Sqitch `etc/pg.sql` (the registry).
+    c.batch_execute(
+        "CREATE SCHEMA sqitch;
+         CREATE TABLE sqitch.projects (project TEXT PRIMARY KEY, uri TEXT NULL UNIQUE,
+           created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), creator_name TEXT NOT NULL, creator_email TEXT NOT NULL);
+         CREATE TABLE sqitch.changes (change_id TEXT PRIMARY KEY, script_hash TEXT NULL, change TEXT NOT NULL,
+           project TEXT NOT NULL REFERENCES sqitch.projects(project) ON UPDATE CASCADE, note TEXT NOT NULL DEFAULT '',
+           committed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), committer_name TEXT NOT NULL, committer_email TEXT NOT NULL,
+           planned_at TIMESTAMPTZ NOT NULL, planner_name TEXT NOT NULL, planner_email TEXT NOT NULL, UNIQUE(project, script_hash));
+         INSERT INTO sqitch.projects VALUES ('app', NULL, now(), 'Me', 'me@example.com');
+         INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email)
+           VALUES ('a1', 'h1', 'users', 'app', 'Me', 'me@example.com', now(), 'Me', 'me@example.com'),
+                  ('a2', 'h2', 'flips', 'app', 'Me', 'me@example.com', now(), 'Me', 'me@example.com');",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "sqitch");
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(only_states(&v), ["applied", "applied"], "{v:#}");
+    c.batch_execute("DELETE FROM sqitch.changes WHERE change = 'flips'")
+        .unwrap();
+    let (code, v) = status(dir.path(), &db, "sqitch");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(only_states(&v), ["applied", "pending"], "{v:#}");
+
+    // sql-migrate: the id is the file name.
+    write(
+        "sql-migrate/1_init.sql",
+        "-- +migrate Up\nCREATE TABLE sm (id int);\n-- +migrate Down\nDROP TABLE sm;\n",
+    );
+    write(
+        "sql-migrate/2_more.sql",
+        "-- +migrate Up\nALTER TABLE sm ADD COLUMN x int;\n-- +migrate Down\nALTER TABLE sm DROP COLUMN x;\n",
+    );
+    let db = database(&pg, "sqlmigrate");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // sql-migrate `migrate.go` (gorp's table for `Migration{Id, AppliedAt}`).
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS gorp_migrations (id text not null primary key, applied_at timestamp with time zone);
+         INSERT INTO gorp_migrations VALUES ('1_init.sql', now());",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "sql-migrate");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v),
+        [
+            ("1_init.sql".into(), "applied".into()),
+            ("2_more.sql".into(), "pending".into())
+        ]
+    );
+
+    // pop: the timestamp before `_`; down files are not migrations to run.
+    write(
+        "pop/20240101000000_init.up.sql",
+        "CREATE TABLE pp (id int);\n",
+    );
+    write("pop/20240101000000_init.down.sql", "DROP TABLE pp;\n");
+    write(
+        "pop/20240102000000_more.up.sql",
+        "ALTER TABLE pp ADD COLUMN x int;\n",
+    );
+    write(
+        "pop/20240102000000_more.down.sql",
+        "ALTER TABLE pp DROP COLUMN x;\n",
+    );
+    let db = database(&pg, "pop");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // gobuffalo/pop `migrator.go` CreateSchemaMigrations (fizz).
+    c.batch_execute(
+        "CREATE TABLE schema_migration (version varchar(14) NOT NULL);
+         CREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);
+         INSERT INTO schema_migration VALUES ('20240101000000'), ('20240102000000');",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "pop");
+    assert_eq!(code, 0, "{v:#}");
+    assert!(only_states(&v).iter().all(|s| s == "applied"), "{v:#}");
+    c.batch_execute("DELETE FROM schema_migration WHERE version = '20240102000000'")
+        .unwrap();
+    let (code, v) = status(dir.path(), &db, "pop");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v)
+            .into_iter()
+            .filter(|(_, s)| s == "pending")
+            .map(|(f, _)| f)
+            .collect::<Vec<_>>(),
+        ["20240102000000_more.up.sql"],
+        "{v:#}"
+    );
+
+    // atlas: a baseline revision (type 1) covers the versions up to it;
+    // applied < total with an error is a partial (failed) revision.
+    write(
+        "atlas/20240101000000_init.sql",
+        "CREATE TABLE at (id int);\n",
+    );
+    write(
+        "atlas/20240102000000_more.sql",
+        "ALTER TABLE at ADD COLUMN x int;\n",
+    );
+    write(
+        "atlas/20240103000000_last.sql",
+        "ALTER TABLE at ADD COLUMN y int;\nALTER TABLE at ADD COLUMN z int;\n",
+    );
+    let db = database(&pg, "atlas");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    // ariga/atlas `cmd/atlas/internal/migrate/ent/schema/revision.go`.
+    c.batch_execute(
+        "CREATE SCHEMA atlas_schema_revisions;
+         CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version character varying NOT NULL PRIMARY KEY,
+           description character varying NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0,
+           total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL,
+           error text NULL, error_stmt text NULL, hash character varying NOT NULL, partial_hashes jsonb NULL,
+           operator_version character varying NOT NULL);
+         INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES
+           ('20240101000000', '', 1, 0, 0, now(), 0, NULL, NULL, '', NULL, 'Atlas CLI v0.30.0'),
+           ('20240102000000', 'more', 2, 1, 1, now(), 1000, NULL, NULL, 'h', NULL, 'Atlas CLI v0.30.0');",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "atlas");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(only_states(&v), ["applied", "applied", "pending"], "{v:#}");
+    let first = &v["projects"][0]["migrations"][0];
+    assert!(
+        first["note"].as_str().unwrap_or("").contains("baseline"),
+        "{v:#}"
+    );
+    // A baseline row names no file, and is not "a row no file names".
+    assert!(v["projects"][0].get("unknown_rows").is_none(), "{v:#}");
+    c.batch_execute(
+        "INSERT INTO atlas_schema_revisions.atlas_schema_revisions VALUES
+           ('20240103000000', 'last', 2, 1, 2, now(), 1000, 'column \"z\" already exists', 'ALTER TABLE at ADD COLUMN z int;', 'h', NULL, 'Atlas CLI v0.30.0')",
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "atlas");
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["status"], "failed");
+    assert!(v.to_string().contains("atlas migrate set"), "{v:#}");
+
+    // flyway: a BASELINE row at 2 covers V1 and V2; V3 ran.
+    write("flyway/V1__a.sql", "CREATE TABLE fb (id int);\n");
+    write("flyway/V2__b.sql", "ALTER TABLE fb ADD COLUMN x int;\n");
+    let v3 = write("flyway/V3__c.sql", "ALTER TABLE fb ADD COLUMN y int;\n");
+    let v4 = write("flyway/V3_1__d.sql", "ALTER TABLE fb ADD COLUMN z int;\n");
+    let db = database(&pg, "flywaybase");
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let crc3: i32 = python(FLYWAY_CRC, &v3).parse().unwrap();
+    let _ = v4;
+    c.batch_execute(
+        "CREATE TABLE flyway_schema_history (installed_rank int NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+           type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+           installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)",
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO flyway_schema_history VALUES
+           (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'me', now(), 0, true),
+           (2, '3', 'c', 'SQL', 'V3__c.sql', $1, 'me', now(), 5, true)",
+        &[&crc3],
+    )
+    .unwrap();
+    let (code, v) = status(dir.path(), &db, "flyway");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        states(&v),
+        [
+            ("V1__a.sql".into(), "applied".into()),
+            ("V2__b.sql".into(), "applied".into()),
+            ("V3__c.sql".into(), "applied".into()),
+            ("V3_1__d.sql".into(), "pending".into()),
+        ],
+        "{v:#}"
+    );
+    // A baseline row names no file, and is not "a row no file names".
+    assert!(v["projects"][0].get("unknown_rows").is_none(), "{v:#}");
+}
+
+#[test]
+fn node_pg_migrate_sql_migrations() {
+    let Some(pg) = server() else { return };
+    let Some(bin) = tools() else { return };
+    let db = database(&pg, "npgm");
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("migrations");
+    std::fs::create_dir_all(&m).unwrap();
+    for (name, up, down) in [
+        (
+            "1700000000000_init.sql",
+            "CREATE TABLE n (id bigint PRIMARY KEY, v text);",
+            "DROP TABLE n;",
+        ),
+        (
+            "1700000000001_index.sql",
+            "CREATE INDEX n_v ON n (v);",
+            "DROP INDEX n_v;",
+        ),
+        (
+            "1700000000002_column.sql",
+            "ALTER TABLE n ADD COLUMN w int;",
+            "ALTER TABLE n DROP COLUMN w;",
+        ),
+    ] {
+        std::fs::write(
+            m.join(name),
+            format!("-- Up Migration\n{up}\n\n-- Down Migration\n{down}\n"),
+        )
+        .unwrap();
+    }
+    let npgm = |args: &[&str]| {
+        let o = Command::new(bin.join("node-pg-migrate"))
+            .args(args)
+            .args(["-m", "migrations"])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url(&pg, "npgm"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "node-pg-migrate: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    npgm(&["up", "2"]);
+    let (code, v) = status(dir.path(), &db, "migrations");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["projects"][0]["table"], "pgmigrations", "{v:#}");
+    assert_eq!(
+        states(&v),
+        [
+            ("1700000000000_init.sql".into(), "applied".into()),
+            ("1700000000001_index.sql".into(), "applied".into()),
+            ("1700000000002_column.sql".into(), "pending".into()),
+        ]
+    );
+    // dry-run --db runs the pending file only.
+    let (code, run) = dry_run(dir.path(), &db, "migrations");
+    assert_eq!(code, 0, "{run:#}");
+    assert_eq!(
+        ran_sql(dir.path(), &run),
+        ["ALTER TABLE n ADD COLUMN w int;"],
+        "{run:#}"
+    );
+    npgm(&["up"]);
+    let (code, v) = status(dir.path(), &db, "migrations");
+    assert_eq!(code, 0, "{v:#}");
+    // A down migration deletes the row: pending again.
+    npgm(&["down"]);
+    let (code, v) = status(dir.path(), &db, "migrations");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["status"], "pending");
 }

@@ -209,6 +209,13 @@ fn gather(args: &StatusArgs) -> Result<Report, String> {
                     m.recorded_checksum = Some(recorded);
                     m.file_checksum = Some(file);
                 }
+                State::BelowBaseline => {
+                    m.note = Some(format!(
+                        "at or below the baseline {} records: {} never runs it",
+                        spec.table,
+                        layout.name()
+                    ));
+                }
                 State::Failed => {
                     m.note = Some(if spec.failed_help.is_empty() {
                         "the history table marks it failed".to_string()

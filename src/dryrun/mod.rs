@@ -296,7 +296,7 @@ fn pending_from_history(
         for s in &states {
             match &s.state {
                 State::Pending => pending.push(name(s)),
-                State::Applied => applied += 1,
+                State::Applied | State::BelowBaseline => applied += 1,
                 State::Changed { recorded, file } => {
                     applied += 1;
                     let what = spec.checksum.map(|c| c.describe()).unwrap_or("checksum");

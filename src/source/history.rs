@@ -9,7 +9,7 @@
 //! | dbmate | `schema_migrations(version)` | leading digits | - | - |
 //! | golang-migrate | `schema_migrations(version, dirty)`: one row, the current version | version number | - | `dirty` |
 //! | goose | `goose_db_version(version_id, is_applied)`: the newest row per version | version number | - | - |
-//! | flyway | `flyway_schema_history(version, script, checksum, success)` | `V<ver>__`: the version (`_` as `.`); `R__`: the script | CRC32 over the lines without line endings, signed | `success = false` |
+//! | flyway | `flyway_schema_history(version, script, checksum, success)`; a `BASELINE` row: versions up to it never run | `V<ver>__`: the version (`_` as `.`); `R__`: the script | CRC32 over the lines without line endings, signed | `success = false` |
 //! | sqlx | `_sqlx_migrations(version, checksum, success)` | version number | SHA-384 of the file | `success = false` |
 //! | diesel | `__diesel_schema_migrations(version)` | directory name before `_`, without `-` | - | - |
 //! | prisma | `_prisma_migrations(migration_name, checksum, finished_at, rolled_back_at)` | directory name | SHA-256 of migration.sql (hex) | `finished_at IS NULL` |
@@ -18,7 +18,7 @@
 //! | pop / popx | `schema_migration(version)` | leading digits | - | - |
 //! | sqitch | `sqitch.changes(change)` | change name | - | - |
 //! | node-pg-migrate | `pgmigrations(name)` | file name without `.sql` | - | - |
-//! | atlas | `atlas_schema_revisions.atlas_schema_revisions(version, applied, total, error)` | version (before `_`) | - | `applied < total` or an error |
+//! | atlas | `atlas_schema_revisions.atlas_schema_revisions(version, type, applied, total, error)`; a baseline revision (`type & 1`): versions up to it never run | version (before `_`) | - | `applied < total` or an error |
 //! | django | `django_migrations(app, name)` | `<app>/<name>.sql`: the directory is the app, the file name the migration | - | - |
 //! | alembic | `alembic_version(version_num)`: the current head(s) | each `-- Running upgrade A -> B` part of an offline script is revision B; applied when a head reaches it through the parts' down revisions | - | - |
 //! | liquibase | `databasechangelog(id, author, filename, md5sum, exectype)` | each `--changeset author:id` of a changelog: `<file name>::<id>::<author>` (`logicalFilePath:` replaces the name) | checksum v9: `9:` + MD5 of the change sums (`9:` + MD5 of the SQL without whitespace, then `:`) | - (a failed changeset is not recorded) |
@@ -44,9 +44,9 @@
 //! sql-migrate `migrate.go` (`gorp_migrations`, id = file name); pop
 //! `fizz`/`popx` (`schema_migration.version`); sqitch `sqitch.changes`;
 //! node-pg-migrate `src/migration.ts` (`pgmigrations`, name = file name
-//! without extension); atlas: `atlas_schema_revisions` as atlas creates it
-//! (version, applied of total statements, error), from schema dumps of
-//! projects that use it (a baseline revision is not interpreted); Django
+//! without extension); atlas `sql/migrate/migrate.go` (`Revision`: version,
+//! type with `RevisionTypeBaseline = 1`, applied of total statements,
+//! error); Django
 //! `django/db/migrations/recorder.py` (`MigrationRecorder`: app, name,
 //! applied); alembic `alembic/runtime/migration.py` (`HeadMaintainer`:
 //! `alembic_version` holds the heads, a row is updated, inserted or
@@ -144,8 +144,10 @@ pub fn spec(layout: Layout) -> Option<Spec> {
         },
         Layout::Flyway => Spec {
             table: "flyway_schema_history",
-            query: "SELECT COALESCE(version, script), checksum::text, success FROM flyway_schema_history \
-                    WHERE type NOT IN ('BASELINE', 'SCHEMA', 'DELETE') ORDER BY installed_rank",
+            // A BASELINE row: versions up to it are never run (`<=` key).
+            query: "SELECT CASE WHEN type = 'BASELINE' THEN '<=' || version ELSE COALESCE(version, script) END, \
+                    checksum::text, success FROM flyway_schema_history \
+                    WHERE type NOT IN ('SCHEMA', 'DELETE') ORDER BY installed_rank",
             checksum: Some(Checksum::FlywayCrc32),
             up_to: false,
             heads: false,
@@ -222,7 +224,9 @@ pub fn spec(layout: Layout) -> Option<Spec> {
         },
         Layout::Atlas => Spec {
             table: "atlas_schema_revisions.atlas_schema_revisions",
-            query: "SELECT version::text, NULL::text, applied = total AND coalesce(error, '') = '' \
+            // type 1 is RevisionTypeBaseline: versions up to it are not run.
+            query: "SELECT CASE WHEN type & 1 = 1 THEN '<=' ELSE '' END || version::text, NULL::text, \
+                    applied = total AND coalesce(error, '') = '' \
                     FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version",
             checksum: None,
             up_to: false,
@@ -334,12 +338,29 @@ pub fn same_key(a: &str, b: &str) -> bool {
         || matches!((number(a), number(b)), (Some(x), Some(y)) if x == y && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// `a <= b` for golang-migrate's versions.
+/// `a <= b` for versions: numbers, or dotted numbers as flyway compares
+/// them (`1.2 < 1.10`, `1.0 == 1`); other keys as text.
 pub fn up_to(a: &str, b: &str) -> bool {
-    match (a.parse::<u128>(), b.parse::<u128>()) {
-        (Ok(x), Ok(y)) => x <= y,
+    fn parts(v: &str) -> Option<Vec<u128>> {
+        let mut p = v
+            .split('.')
+            .map(|s| s.parse::<u128>().ok())
+            .collect::<Option<Vec<_>>>()?;
+        while p.len() > 1 && p.last() == Some(&0) {
+            p.pop();
+        }
+        Some(p)
+    }
+    match (parts(a), parts(b)) {
+        (Some(x), Some(y)) => x <= y,
         _ => a <= b,
     }
+}
+
+/// A baseline row's version (key `<=<version>`): the tool never runs the
+/// migrations up to it (flyway BASELINE, atlas's baseline revision).
+fn baseline(key: &str) -> Option<&str> {
+    key.strip_prefix("<=")
 }
 
 /// The checksum the tool computes for a file's content, as the history
@@ -477,6 +498,8 @@ mod tests {
             Some("app/users")
         );
         assert!(up_to("9", "10"));
+        assert!(up_to("1.2", "1.10") && !up_to("1.10", "1.2"));
+        assert!(up_to("2.0", "2") && up_to("2", "2.0.0"));
         assert!(same_key("0042", "42"));
     }
 
@@ -608,6 +631,8 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {
     Applied,
+    /// At or below the baseline the table records: the tool never runs it.
+    BelowBaseline,
     Pending,
     /// Applied, and the file no longer matches the recorded checksum.
     Changed {
@@ -621,7 +646,7 @@ pub enum State {
 impl State {
     pub fn as_str(&self) -> &'static str {
         match self {
-            State::Applied => "applied",
+            State::Applied | State::BelowBaseline => "applied",
             State::Pending => "pending",
             State::Changed { .. } => "changed",
             State::Failed => "failed",
@@ -770,7 +795,13 @@ pub fn classify<'a>(
             }
         } else {
             // The last row for the key wins (a repeatable runs again).
+            let below_baseline = k.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && entries
+                    .iter()
+                    .filter_map(|e| baseline(&e.key))
+                    .any(|v| up_to(&k, v));
             match entries.iter().rposition(|e| same_key(&k, &e.key)) {
+                None if below_baseline => State::BelowBaseline,
                 None => State::Pending,
                 Some(i) => {
                     for (j, e) in entries.iter().enumerate() {
@@ -846,10 +877,11 @@ pub fn classify<'a>(
         .iter()
         .zip(&used)
         .filter(|(e, u)| {
-            !**u && (layout != Layout::Django
-                || e.key
-                    .split_once('/')
-                    .is_some_and(|(a, _)| apps.contains(&a)))
+            !**u && baseline(&e.key).is_none()
+                && (layout != Layout::Django
+                    || e.key
+                        .split_once('/')
+                        .is_some_and(|(a, _)| apps.contains(&a)))
         })
         .map(|(e, _)| e.clone())
         .collect();
