@@ -93,6 +93,47 @@ fn row_locks_held_by_a_backfill_are_reported() {
         .contains("WHERE id = 5"));
 }
 
+/// `--probe` locks a row the backfill changed, as an application's UPDATE
+/// would: row blocking is measured, and kept apart from the relation-lock
+/// probes (which the backfill's ROW EXCLUSIVE does not block).
+#[test]
+fn a_row_probe_measures_what_a_backfill_blocks() {
+    let Some(pg) = pg15() else { return };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text);
+         INSERT INTO events SELECT g, 'k' FROM generate_series(1, 10000) g;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001_backfill.sql");
+    std::fs::write(
+        &file,
+        "BEGIN;\nUPDATE events SET kind = 'x' WHERE id <= 1000;\nSELECT pg_sleep(2);\nCOMMIT;\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let (code, v) = dry_run(&db, &file, &["--probe"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    let probes = v["probes"].as_array().unwrap();
+    let of = |op: &str| {
+        probes
+            .iter()
+            .find(|p| p["operation"] == op && p["relation"] == "public.events")
+            .unwrap_or_else(|| panic!("no {op} probe: {v:#}"))
+    };
+    let rows = of("row_write");
+    assert_eq!(rows["statement"], 2, "{v:#}");
+    assert!(rows["blocked_ms"].as_f64().unwrap() > 1500.0, "{v:#}");
+    assert!(rows["worst_ms"].as_f64().unwrap() > 1500.0, "{v:#}");
+    // ROW EXCLUSIVE blocks neither reads nor other writes of the table.
+    assert!(of("write")["blocked_ms"].as_f64().unwrap() < 200.0, "{v:#}");
+    assert!(of("read")["blocked_ms"].as_f64().unwrap() < 200.0, "{v:#}");
+    // The probes report themselves; they are not sessions the migration
+    // kept waiting.
+    assert!(!v.to_string().contains("FOR NO KEY UPDATE"), "{v:#}");
+}
+
 /// A rewrite writes the whole table to the WAL: the dry-run says how much.
 #[test]
 fn wal_written_by_a_rewrite_is_measured() {
@@ -117,6 +158,53 @@ fn wal_written_by_a_rewrite_is_measured() {
         .unwrap();
     assert!(wal as i64 > size, "{wal} <= {size}");
     assert_eq!(v["summary"]["wal_bytes"].as_u64(), Some(wal));
+}
+
+/// A sort that does not fit in maintenance_work_mem spills to temporary
+/// files: the dry-run says how much the disk had to hold, for a serial
+/// build (the backend's own files) and a parallel one (the workers' shared
+/// fileset).
+#[test]
+fn temporary_files_of_a_sort_that_spills_are_measured() {
+    let Some(pg) = pg15() else { return };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);
+         INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 300000) g;
+         ANALYZE t;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(
+        &file,
+        "SET maintenance_work_mem = '1MB';\n\
+         SET max_parallel_maintenance_workers = 0;\n\
+         CREATE INDEX t_serial ON t (v, id);\n\
+         SET max_parallel_maintenance_workers = 2;\n\
+         ALTER TABLE t SET (parallel_workers = 2);\n\
+         CREATE INDEX t_parallel ON t (v, id);\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let (code, v) = dry_run(&db, &file, &[]);
+    assert_eq!(code, Some(0), "{v:#}");
+    let stmts = v["files"][0]["statements"].as_array().unwrap();
+    let temp = |i: usize| stmts[i]["temp_bytes"].as_u64().unwrap_or(0);
+    // 300,000 keys of 32 characters and an int: ~15 MB to sort.
+    for i in [2, 5] {
+        assert!(
+            temp(i) > 4 << 20,
+            "statement {}: {} bytes\n{v:#}",
+            i + 1,
+            temp(i)
+        );
+    }
+    assert_eq!(stmts[0]["temp_bytes"].as_u64(), Some(0), "{v:#}");
+    assert_eq!(
+        v["summary"]["temp_bytes_peak"].as_u64(),
+        Some(temp(2).max(temp(5)))
+    );
 }
 
 /// With --db, the prediction starts from the target's schema (pg_dump): a

@@ -39,6 +39,9 @@ pub struct Watch {
     /// Other sessions seen waiting on the migration's backend (row locks,
     /// relation locks), by pid.
     pub victims: std::collections::BTreeMap<i32, Victim>,
+    /// The most bytes of temporary files seen at once (sampled every
+    /// 50 ms; None when not measured).
+    pub temp_peak: Option<u64>,
 }
 
 /// A session that waited on the migration (`pg_blocking_pids`).
@@ -56,7 +59,25 @@ pub struct Victim {
 
 pub struct Monitor {
     client: Client,
+    /// How to read the migration backend's temporary files (superuser
+    /// only: `pg_ls_dir` reaches the parallel workers' shared filesets,
+    /// which `pg_ls_tmpdir` does not list).
+    temp_sql: Option<&'static str>,
 }
+
+/// Bytes of the temporary files of backend `$1` in the default
+/// tablespace: its own `pgsql_tmp<pid>.<n>` files and the shared filesets
+/// (`pgsql_tmp<pid>.<n>.fileset`, `.sharedfileset` before 14) its
+/// parallel workers sort into (`storage/file/fd.c`, `fileset.c`).
+const TEMP_SQL: &str = "SELECT coalesce(sum(s.size), 0)::int8 FROM ( \
+     SELECT (pg_catalog.pg_stat_file('base/pgsql_tmp/' || f, true)).size \
+       FROM pg_catalog.pg_ls_dir('base/pgsql_tmp', true, false) f \
+      WHERE f LIKE 'pgsql\\_tmp' || $1::int4 || '.%' AND f NOT LIKE '%fileset' \
+     UNION ALL \
+     SELECT (pg_catalog.pg_stat_file('base/pgsql_tmp/' || d || '/' || f, true)).size \
+       FROM pg_catalog.pg_ls_dir('base/pgsql_tmp', true, false) d, \
+            LATERAL pg_catalog.pg_ls_dir('base/pgsql_tmp/' || d, true, false) f \
+      WHERE d LIKE 'pgsql\\_tmp' || $1::int4 || '.%fileset') s(size)";
 
 /// The columns `session_at` reads, of `pg_stat_activity a`.
 const SESSION_COLUMNS: &str = "a.pid, coalesce(a.usename::text, ''), \
@@ -159,7 +180,19 @@ pub struct LockRow {
 impl Monitor {
     pub fn new(mut client: Client) -> Result<Monitor, postgres::Error> {
         client.batch_execute("SET statement_timeout = '10s'; SET lock_timeout = '5s'")?;
-        Ok(Monitor { client })
+        let superuser = client
+            .query_one("SELECT current_setting('is_superuser') = 'on'", &[])
+            .map(|r| r.get::<_, bool>(0))
+            .unwrap_or(false);
+        Ok(Monitor {
+            client,
+            temp_sql: superuser.then_some(TEMP_SQL),
+        })
+    }
+
+    /// Whether temporary files are measured (a superuser's session).
+    pub fn measures_temp_files(&self) -> bool {
+        self.temp_sql.is_some()
     }
 
     pub fn client(&mut self) -> &mut Client {
@@ -178,8 +211,10 @@ impl Monitor {
     ) -> (R, Watch) {
         let (done, finished) = mpsc::channel::<()>();
         let client = &mut self.client;
+        let temp_sql = self.temp_sql;
         std::thread::scope(|scope| {
-            let watcher = scope.spawn(move || poll(client, pid, sample_locks, &finished, progress));
+            let watcher =
+                scope.spawn(move || poll(client, pid, sample_locks, temp_sql, &finished, progress));
             let result = run();
             let _ = done.send(());
             let watch = watcher.join().unwrap_or_default();
@@ -247,6 +282,7 @@ fn poll(
     client: &mut Client,
     pid: i32,
     sample_locks: bool,
+    temp_sql: Option<&str>,
     finished: &mpsc::Receiver<()>,
     progress: &(dyn Fn(Duration, Duration) + Sync),
 ) -> Watch {
@@ -258,10 +294,19 @@ fn poll(
     let mut last_victims = start - Duration::from_secs(1);
     loop {
         let now = Instant::now();
-        // Sessions waiting on the migration: pg_blocking_pids costs a look
-        // at the lock manager, so every 50 ms.
+        // Sessions waiting on the migration (not ddlint's probes: they
+        // report themselves): pg_blocking_pids costs a look at the lock
+        // manager, so every 50 ms.
         if now - last_victims >= Duration::from_millis(50) {
             last_victims = now;
+            // The temporary files it holds now: the peak is what the disk
+            // must have room for.
+            if let Some(sql) = temp_sql {
+                if let Ok(r) = client.query_one(sql, &[&pid]) {
+                    let bytes = u64::try_from(r.get::<_, i64>(0)).unwrap_or(0);
+                    w.temp_peak = Some(w.temp_peak.unwrap_or(0).max(bytes));
+                }
+            }
             if let Ok(rows) = client.query(
                 "SELECT a.pid, coalesce(a.wait_event, ''), \
                         (SELECT l.relation FROM pg_catalog.pg_locks l WHERE l.pid = a.pid \
@@ -269,7 +314,8 @@ fn poll(
                         coalesce(extract(epoch FROM now() - a.query_start), 0)::float8, \
                         left(coalesce(a.query, ''), 200) \
                  FROM pg_catalog.pg_stat_activity a \
-                 WHERE a.wait_event_type = 'Lock' AND $1 = ANY(pg_catalog.pg_blocking_pids(a.pid))",
+                 WHERE a.wait_event_type = 'Lock' AND a.application_name <> 'ddlint-probe' \
+                   AND $1 = ANY(pg_catalog.pg_blocking_pids(a.pid))",
                 &[&pid],
             ) {
                 for r in rows {

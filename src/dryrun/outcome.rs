@@ -166,6 +166,12 @@ pub struct StatementRun {
     /// busy target other sessions' WAL counts too).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wal_bytes: Option<u64>,
+    /// The most bytes of temporary files (sorts and hashes that spilled
+    /// out of work_mem / maintenance_work_mem) it held at once: what the
+    /// disk must have room for. Sampled every 50 ms; measured only as a
+    /// superuser (None otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temp_bytes: Option<u64>,
 }
 
 /// A session the migration kept waiting (seen through `pg_blocking_pids`).
@@ -306,12 +312,19 @@ impl Serialize for Session {
 pub enum Op {
     Read,
     Write,
+    /// Locking a row an UPDATE/DELETE of the migration changed, as an
+    /// application's UPDATE of that row would.
+    #[serde(rename = "row_write")]
+    RowWrite,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProbeResult {
     pub relation: String,
     pub operation: Op,
+    /// Row probes: the statement whose rows it locks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<usize>,
     pub attempts: u64,
     /// Attempts that hit the lock timeout.
     pub blocked_attempts: u64,

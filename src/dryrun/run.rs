@@ -335,7 +335,8 @@ pub fn execute(
             .zip(names)
             .map(|(o, q)| (initial.rels[o].name.clone(), q))
             .collect();
-        Some(probe::start(&named, &|| connect("ddlint-probe"))?)
+        let rows = row_probes(analysis, &steps, &initial, &mut exec.client);
+        Some(probe::start(&named, rows, &|| connect("ddlint-probe"))?)
     } else {
         None
     };
@@ -491,10 +492,64 @@ fn not_run(s: &Step) -> StatementRun {
         estimate: None,
         blocked_sessions: Vec::new(),
         wal_bytes: None,
+        temp_bytes: None,
     }
 }
 
 /// `format('%I.%I')` names of relations, for SQL text.
+/// At most this many row probes (one per UPDATE/DELETE, the first ones).
+const MAX_ROW_PROBES: usize = 8;
+
+/// The row probes of the migration's UPDATEs and DELETEs on tables that
+/// exist before it runs.
+fn row_probes(
+    analysis: &Analysis,
+    steps: &[&Step],
+    initial: &Snapshot,
+    client: &mut Client,
+) -> Vec<probe::Rows> {
+    let mut out = Vec::new();
+    for s in steps.iter().filter(|s| s.control.is_none()) {
+        if out.len() == MAX_ROW_PROBES {
+            break;
+        }
+        let Some(rp) = probe::row_probe(&s.sql) else {
+            continue;
+        };
+        let fx = &analysis.files[s.file].statements[s.stmt].effects;
+        // The table the model resolved (search_path) for an unqualified
+        // name.
+        let oid = if rp.schema.is_empty() {
+            fx.locks
+                .iter()
+                .filter(|(q, m)| q.name == rp.table && **m == LockMode::RowExclusive)
+                .find_map(|(q, _)| initial.oid_of(&q.to_string()))
+        } else {
+            initial.oid_of(&format!("{}.{}", rp.schema, rp.table))
+        };
+        let Some(oid) = oid.filter(|o| initial.rels.get(o).is_some_and(|r| r.is_table())) else {
+            continue;
+        };
+        let Ok(row) = client.query_one(
+            "SELECT n.nspname::text, c.relname::text, format('%I.%I', n.nspname, c.relname) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1",
+            &[&oid],
+        ) else {
+            continue;
+        };
+        if let Some(sql) = rp.sql(row.get(0), row.get(1)) {
+            out.push(probe::Rows {
+                relation: initial.rels[&oid].name.clone(),
+                quoted: row.get(2),
+                statement: s.number,
+                sql,
+            });
+        }
+    }
+    out
+}
+
 fn quoted_names(client: &mut Client, oids: &[u32]) -> Result<Vec<String>, postgres::Error> {
     let mut out = Vec::with_capacity(oids.len());
     for oid in oids {
@@ -733,6 +788,7 @@ impl<'a> Exec<'a> {
         });
         let (res, took) = res;
         r.duration_ms = ms(took);
+        r.temp_bytes = watch.temp_peak;
         r.wait = wait_of(&watch, &before);
         r.blocked_sessions = watch
             .victims

@@ -255,9 +255,11 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
     if !run.probes.is_empty() {
         writeln!(o, "\n{}", "probes (measured while it ran):".bold())?;
         for p in &run.probes {
-            let op = match p.operation {
-                Op::Read => "reads ",
-                Op::Write => "writes",
+            let op = match (p.operation, p.statement) {
+                (Op::Read, _) => "reads ".to_string(),
+                (Op::Write, _) => "writes".to_string(),
+                (Op::RowWrite, Some(n)) => format!("writes to the rows statement {n} changes,"),
+                (Op::RowWrite, None) => "row writes".to_string(),
             };
             let _ = write!(
                 o,
@@ -376,6 +378,13 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
             o,
             "        wal       {} written (replicas replay it; a rewrite writes the whole table)",
             crate::stats::pretty_bytes(w)
+        )?;
+    }
+    if let Some(t) = s.temp_bytes.filter(|t| *t >= 1 << 20) {
+        writeln!(
+            o,
+            "        temp      {} of temporary files at peak (a sort or hash spilled to disk: the disk must hold it)",
+            crate::stats::pretty_bytes(t)
         )?;
     }
     if !s.blocked_sessions.is_empty() {
@@ -588,6 +597,20 @@ fn summary_line(run: &Run) -> String {
     } else {
         head
     };
+    let temp = run
+        .statements
+        .iter()
+        .filter_map(|s| s.temp_bytes)
+        .max()
+        .unwrap_or(0);
+    let head = if temp >= 1 << 20 {
+        format!(
+            "{head}; up to {} of temporary files",
+            crate::stats::pretty_bytes(temp)
+        )
+    } else {
+        head
+    };
     let d = run.disagreements();
     if d > 0 {
         format!("{head}; {d} observation(s) differ from ddlint check's prediction")
@@ -645,6 +668,9 @@ fn json(
         if let Some(w) = s.wal_bytes {
             m.insert("wal_bytes".into(), json!(w));
         }
+        if let Some(t) = s.temp_bytes {
+            m.insert("temp_bytes".into(), json!(t));
+        }
         m
     };
     let mut top = Map::new();
@@ -686,6 +712,11 @@ fn json(
             .iter()
             .filter_map(|s| s.wal_bytes)
             .sum::<u64>()),
+    );
+    // None: not measured (not a superuser), not 0.
+    summary.insert(
+        "temp_bytes_peak".into(),
+        json!(run.statements.iter().filter_map(|s| s.temp_bytes).max()),
     );
     crate::report::json::write(
         w,
@@ -891,9 +922,14 @@ fn markdown_tail(o: &mut dyn Write, run: &Run) -> io::Result<()> {
         for p in &run.probes {
             writeln!(
                 o,
-                "| `{}` | {:?} | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} |",
                 p.relation,
-                p.operation,
+                match (p.operation, p.statement) {
+                    (Op::Read, _) => "read".to_string(),
+                    (Op::Write, _) => "write".to_string(),
+                    (Op::RowWrite, Some(n)) => format!("write to the rows statement {n} changes"),
+                    (Op::RowWrite, None) => "row write".to_string(),
+                },
                 secs(p.blocked_ms),
                 secs(p.worst_ms),
                 p.attempts
