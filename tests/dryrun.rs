@@ -1193,3 +1193,88 @@ fn markdown_is_cut_to_fit_its_limit() {
     // What follows the table is kept.
     assert!(md.ends_with("\n- committed: every statement\n"), "{md}");
 }
+
+/// A psql script without ON_ERROR_STOP: psql reports an error and carries
+/// on; in a transaction block the server refuses the rest of the block.
+/// Rolled back and committed runs both follow psql; ON_ERROR_STOP (in the
+/// script or `--var`) stops at the first error.
+#[test]
+fn psql_carries_on_after_errors_without_on_error_stop() {
+    let Some(pg) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let script = "CREATE TABLE a (id int);\n\
+                  CREATE UNIQUE INDEX a_u ON a (id);\n\
+                  INSERT INTO a VALUES (1), (1);\n\
+                  CREATE TABLE b (id int);\n\
+                  BEGIN;\n\
+                  INSERT INTO b VALUES ('x');\n\
+                  CREATE TABLE c (id int);\n\
+                  COMMIT;\n\
+                  CREATE TABLE d (id int);\n";
+    let dir = files(dir.path(), &[("001.sql", script)]);
+    let file = dir.join("001.sql");
+    let file = file.to_str().unwrap();
+    let status = |v: &Value| -> Vec<String> {
+        statements(v)
+            .iter()
+            .map(|s| s["status"].as_str().unwrap_or("?").to_string())
+            .collect()
+    };
+    let expected = [
+        "ok", "ok", "failed", "ok", "ok", "failed", "not-run", "not-run", "ok",
+    ];
+    for commit in [false, true] {
+        let db = database(&pg, if commit { "psql_c" } else { "psql_r" }, "SELECT 1");
+        let mut args = vec!["--no-config", "--db", db.as_str(), file];
+        if commit {
+            args.push("--commit");
+        }
+        let (code, v, err) = json_run(&args);
+        assert_eq!(code, 1, "{v:#}\n{err}");
+        assert_eq!(status(&v), expected, "commit {commit}: {v:#}");
+        assert!(
+            statements(&v)[6]["run_notes"][0]
+                .as_str()
+                .unwrap()
+                .contains("25P02"),
+            "{v:#}"
+        );
+        assert!(
+            v.to_string().contains("psql carries on after an error"),
+            "{v:#}"
+        );
+        let tables: Vec<String> = pg
+            .connect_db(if commit { "psql_c" } else { "psql_r" })
+            .unwrap()
+            .query(
+                "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if commit {
+            // What psql leaves: the failed statements and block undone.
+            assert_eq!(tables, ["a", "b", "d"]);
+        } else {
+            assert!(tables.is_empty(), "{tables:?}");
+            assert_eq!(v["dry_run"]["schema_unchanged"], true, "{v:#}");
+        }
+    }
+    // ON_ERROR_STOP stops at the first error, from --var or the script.
+    let db = database(&pg, "psql_stop", "SELECT 1");
+    let (code, v, _) = json_run(&["--no-config", "--db", &db, "--var", "ON_ERROR_STOP=1", file]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        status(&v),
+        ["ok", "ok", "failed", "not-run", "not-run", "not-run", "not-run", "not-run", "not-run"]
+    );
+    std::fs::write(
+        dir.join("001.sql"),
+        format!("\\set ON_ERROR_STOP on\n{script}"),
+    )
+    .unwrap();
+    let (_, v, _) = json_run(&["--no-config", "--db", &db, file]);
+    assert_eq!(status(&v)[3], "not-run", "{v:#}");
+}

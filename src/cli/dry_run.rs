@@ -120,6 +120,14 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
                 },
                 client_timeout: duration_arg("client-timeout", &args.client_timeout)?
                     .unwrap_or(std::time::Duration::from_secs(3600)),
+                on_error_stop: args
+                    .tool
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == "ON_ERROR_STOP")
+                    .and_then(|(_, v)| crate::dryrun::plan::psql_bool(v))
+                    .unwrap_or(false),
             },
             application_name: args.application_name.clone(),
             pending_from_history: args.db.is_some() && args.since.is_none() && lock.is_none(),

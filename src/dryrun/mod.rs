@@ -589,7 +589,8 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
             req.config.clients = Some((n, Some(rate.min(2000.0))));
         }
     }
-    let steps = plan::steps(&analysis);
+    let mut steps = plan::steps(&analysis);
+    plan::mark_psql_error_handling(&mut steps, &analysis, req.config.on_error_stop);
     let unsupported = plan::unsupported(&steps, embedded.is_some());
     if !unsupported.is_empty() {
         return Err(format!(

@@ -55,6 +55,9 @@ pub struct Step {
     /// Whether this step is part of the history replayed before the
     /// dry-run proper (not observed, not reported).
     pub history: bool,
+    /// A psql script without ON_ERROR_STOP at this point: psql reports an
+    /// error here and carries on with the next statement.
+    pub continue_on_error: bool,
 }
 
 impl Step {
@@ -108,6 +111,70 @@ fn step(
         control: Control::of(&s.kind),
         no_transaction_block: s.effects.no_transaction_block,
         history,
+        continue_on_error: false,
+    }
+}
+
+/// psql's boolean variables as `ParseVariableBool` reads them (any
+/// unambiguous prefix of true/false, yes/no, on/off; 1/0); `\set NAME`
+/// with no value is on, `\unset` off (`bool_substitute_hook`).
+pub fn psql_bool(value: &str) -> Option<bool> {
+    let v = value.trim().trim_matches('\'').to_ascii_lowercase();
+    if v.is_empty() {
+        return Some(true);
+    }
+    let prefix = |word: &str, min: usize| v.len() >= min && word.starts_with(v.as_str());
+    if prefix("true", 1) || prefix("yes", 1) || prefix("on", 2) || v == "1" {
+        Some(true)
+    } else if prefix("false", 1) || prefix("no", 1) || prefix("off", 2) || v == "0" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Where a psql script sets ON_ERROR_STOP: (1-based line, value) for each
+/// `\set ON_ERROR_STOP [value]` and `\unset ON_ERROR_STOP` at a line's
+/// start.
+pub fn on_error_stop_changes(text: &str) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut words = line.split_whitespace();
+        let value = match (words.next(), words.next()) {
+            (Some("\\set"), Some("ON_ERROR_STOP")) => {
+                psql_bool(&words.collect::<Vec<_>>().join(" "))
+            }
+            (Some("\\unset"), Some("ON_ERROR_STOP")) => Some(false),
+            _ => None,
+        };
+        if let Some(v) = value {
+            out.push((i + 1, v));
+        }
+    }
+    out
+}
+
+/// Marks the steps of psql scripts that run without ON_ERROR_STOP, from
+/// `initial` (`--var ON_ERROR_STOP=...`; unset is off, psql's default)
+/// and the script's own `\set`s: psql carries on after an error there.
+pub fn mark_psql_error_handling(steps: &mut [Step], analysis: &Analysis, initial: bool) {
+    let mut changes: std::collections::BTreeMap<String, Vec<(usize, bool)>> = Default::default();
+    for s in steps.iter_mut().filter(|s| !s.history) {
+        let f = &analysis.files[s.file];
+        if f.layout != crate::input::Layout::Psql {
+            continue;
+        }
+        let c = changes.entry(s.path.clone()).or_insert_with(|| {
+            std::fs::read_to_string(&s.path)
+                .map(|t| on_error_stop_changes(&t))
+                .unwrap_or_default()
+        });
+        let stop = c
+            .iter()
+            .rev()
+            .find(|(line, _)| *line < s.line)
+            .map_or(initial, |(_, v)| *v);
+        s.continue_on_error = !stop;
     }
 }
 
@@ -210,4 +277,35 @@ pub fn refusals(steps: &[Step]) -> Vec<String> {
 /// depend on.
 fn is_harmless(kind: &str) -> bool {
     matches!(kind, "SET" | "SET LOCAL" | "RESET" | "SHOW" | "SELECT")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_error_stop_as_psql_reads_it() {
+        for (v, want) in [
+            ("on", Some(true)),
+            ("ON", Some(true)),
+            ("1", Some(true)),
+            ("t", Some(true)),
+            ("yes", Some(true)),
+            ("'on'", Some(true)),
+            ("", Some(true)),
+            ("off", Some(false)),
+            ("0", Some(false)),
+            ("f", Some(false)),
+            ("o", None),
+            ("maybe", None),
+        ] {
+            assert_eq!(psql_bool(v), want, "{v:?}");
+        }
+        assert_eq!(
+            on_error_stop_changes(
+                "\\set ON_ERROR_STOP on\nSELECT 1;\n  \\unset ON_ERROR_STOP\n\\set ON_ERROR_STOP\n\\set OTHER 1\n"
+            ),
+            [(1, true), (3, false), (4, true)]
+        );
+    }
 }

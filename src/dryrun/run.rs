@@ -52,6 +52,9 @@ pub struct Config {
     pub clients: Option<(usize, Option<f64>)>,
     /// The application's client-side timeout for that traffic.
     pub client_timeout: Duration,
+    /// psql's ON_ERROR_STOP when a script starts (`--var
+    /// ON_ERROR_STOP=...`; psql's default is off).
+    pub on_error_stop: bool,
 }
 
 /// How to open more sessions to the same database (monitor, probes,
@@ -366,6 +369,10 @@ pub fn execute(
 
     let mut runs: Vec<StatementRun> = Vec::with_capacity(steps.len());
     let mut outcome = Outcome::Completed;
+    // psql without ON_ERROR_STOP: the statements that failed and the run
+    // went on, and the file's transaction block an error aborted.
+    let mut carried_on: Vec<usize> = Vec::new();
+    let mut aborted: Option<(u64, usize)> = None;
     for s in &steps {
         if outcome != Outcome::Completed || interrupted() {
             if outcome == Outcome::Completed {
@@ -376,7 +383,36 @@ pub fn execute(
             runs.push(not_run(s));
             continue;
         }
+        if let Some((_, at)) = aborted.filter(|(t, _)| s.txn == Some(*t)) {
+            let mut r = not_run(s);
+            r.notes.push(if s.control == Some(Control::Commit) {
+                format!(
+                    "psql sends it; statement {at} aborted the transaction, so the server rolls it back"
+                )
+            } else {
+                format!(
+                    "psql sends it; statement {at} aborted the transaction, so the server refuses it (25P02: commands ignored until end of transaction block)"
+                )
+            });
+            if matches!(s.control, Some(Control::Commit) | Some(Control::Rollback)) {
+                aborted = None;
+            }
+            runs.push(r);
+            continue;
+        }
         let r = exec.step(analysis, s, &initial);
+        let lost = exec.client.is_closed()
+            || r.error
+                .as_ref()
+                .is_some_and(|e| e.sqlstate.starts_with("08"));
+        if r.status == Status::Failed && s.continue_on_error && !lost && !interrupted() {
+            carried_on.push(s.number);
+            if let Some(t) = s.txn {
+                aborted = Some((t, s.number));
+            }
+            runs.push(r);
+            continue;
+        }
         if r.status == Status::Failed {
             let lost = exec.client.is_closed()
                 || r.error
@@ -400,8 +436,18 @@ pub fn execute(
     }
     let mut cleanup = std::mem::take(&mut exec.rolled_back);
     let mut left_behind = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     exec.finish(&outcome, &mut cleanup, &mut left_behind, connect);
+    if let (Outcome::Completed, Some(first)) = (&outcome, carried_on.first()) {
+        outcome = Outcome::Failed { statement: *first };
+    }
+    if !carried_on.is_empty() {
+        notes.push(format!(
+            "psql carries on after an error while ON_ERROR_STOP is off (its default): statement{} {} failed and the run went on as psql would; `\\set ON_ERROR_STOP on` at the top of the script (psql -v ON_ERROR_STOP=1; --var ON_ERROR_STOP=1 here) stops at the first error",
+            if carried_on.len() == 1 { "" } else { "s" },
+            ranges_text(&carried_on)
+        ));
+    }
     let probe_results = probes.map(|p| p.finish()).unwrap_or_default();
     let clients_result = clients.map(|c| c.finish());
 
@@ -464,6 +510,24 @@ pub fn execute(
             c
         }),
     })
+}
+
+/// "3, 5, 9".
+fn ranges_text(v: &[usize]) -> String {
+    v.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The savepoint a psql statement outside a transaction block gets in a
+/// rollback run when psql carries on after errors.
+const PSQL_SAVEPOINT: &str = "ddlint_psql_statement";
+
+/// A statement psql runs on its own (no transaction block of the file)
+/// and carries on after if it fails.
+fn psql_alone(s: &Step) -> bool {
+    s.continue_on_error && s.txn.is_none() && s.control.is_none() && !s.no_transaction_block
 }
 
 fn not_run(s: &Step) -> StatementRun {
@@ -637,6 +701,9 @@ impl<'a> Exec<'a> {
                 let name = savepoint(s.txn);
                 self.sql(&format!("SAVEPOINT {name}"))?;
             }
+            if psql_alone(s) {
+                self.sql(&format!("SAVEPOINT {PSQL_SAVEPOINT}"))?;
+            }
         } else if self.open {
             // Only harmless statements (SET, SELECT) ran before: the plan
             // refuses anything else ahead of a non-transactional statement.
@@ -670,10 +737,32 @@ impl<'a> Exec<'a> {
                 self.committed.push(s.number);
             }
         }
+        if res.is_ok() && !self.cfg.commit && self.open && psql_alone(s) {
+            let _ = self.sql(&format!("RELEASE SAVEPOINT {PSQL_SAVEPOINT}"));
+        }
         if let Err(e) = res {
-            self.pending.clear();
             r.status = Status::Failed;
             r.error = Some(error_info(&e, r.wait.as_ref()));
+            // psql carries on: in rollback mode only what the failed
+            // statement (or its transaction block) did is undone.
+            if s.continue_on_error && !self.cfg.commit && self.open && !self.client.is_closed() {
+                let name = if s.txn.is_some() {
+                    savepoint(s.txn)
+                } else {
+                    PSQL_SAVEPOINT.to_string()
+                };
+                if self.sql(&format!("ROLLBACK TO SAVEPOINT {name}")).is_ok() {
+                    self.rolled_back.push(format!(
+                        "rolled back what failed at {} (psql carries on without ON_ERROR_STOP)",
+                        s.location()
+                    ));
+                    if let Ok(h) = observe::locks_of(&mut self.client, self.pid) {
+                        self.held = h;
+                    }
+                    return r;
+                }
+            }
+            self.pending.clear();
             if self.open && !self.client.is_closed() {
                 // The tool's transaction is aborted; end it as the tool
                 // would (a rollback).

@@ -371,6 +371,9 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
         _ => writeln!(o, "{head} {status}")?,
     }
     if s.status == Status::NotRun {
+        for n in &s.notes {
+            writeln!(o, "        note: {n}")?;
+        }
         return Ok(());
     }
     if let Some(w) = s.wal_bytes.filter(|w| *w >= 1 << 20) {
@@ -562,6 +565,21 @@ fn summary_line(run: &Run) -> String {
             secs(run.duration_ms)
         )
         .green()
+        .bold()
+        .to_string(),
+        Outcome::Failed { statement }
+            if run
+                .statements
+                .iter()
+                .any(|s| s.number > *statement && s.status != Status::NotRun) =>
+        {
+            format!(
+                "statement {statement} failed ({}) and psql carried on: {} ran, {failed} failed, {not_run} did not run",
+                at(*statement),
+                total - not_run - failed
+            )
+        }
+        .red()
         .bold()
         .to_string(),
         Outcome::Failed { statement } => format!(
