@@ -1142,6 +1142,30 @@ fn throwaway_server_replays_history_and_seeds_rows() {
         text.contains("changes: committed as the migration tool would; the server is removed\n"),
         "{text}"
     );
+
+    // Migrations that create every table they touch: nothing to seed, and
+    // the note says why rather than "seeded 0 table(s)".
+    let fresh = files(
+        &tmp.path().join("fresh"),
+        &[(
+            "0001.sql",
+            "CREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);\n",
+        )],
+    );
+    let (code, v, err) = json_run(&[
+        "--pg-bin",
+        bin.to_str().unwrap(),
+        "--seed-rows",
+        "100",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    let notes = v["dry_run"]["notes"].to_string();
+    assert!(
+        notes.contains("seeded no table: none exists before"),
+        "{v:#}"
+    );
+    assert!(!notes.contains("seeded 0"), "{v:#}");
 }
 
 #[test]
@@ -1277,4 +1301,45 @@ fn psql_carries_on_after_errors_without_on_error_stop() {
     .unwrap();
     let (_, v, _) = json_run(&["--no-config", "--db", &db, file]);
     assert_eq!(status(&v)[3], "not-run", "{v:#}");
+}
+
+/// `--fail-on-disagreement`: an observation that differs from the
+/// prediction fails the run (here the prediction starts from a schema file
+/// that is wrong about a column's type, so the rewrite is not predicted).
+#[test]
+fn a_disagreement_fails_the_run_when_asked() {
+    let Some(pg) = server() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let db = database(
+        &pg,
+        "disagree",
+        "CREATE TABLE t (id int PRIMARY KEY, v int);
+         INSERT INTO t SELECT g, g FROM generate_series(1, 100) g;",
+    );
+    let dir = files(
+        &tmp.path().join("m"),
+        &[("0001.sql", "ALTER TABLE t ALTER COLUMN v TYPE bigint;\n")],
+    );
+    let schema = tmp.path().join("schema.sql");
+    std::fs::write(&schema, "CREATE TABLE t (id int PRIMARY KEY, v bigint);\n").unwrap();
+    let args = |extra: &'static [&'static str]| {
+        let mut a = vec![
+            "--no-config".to_string(),
+            "--db".into(),
+            db.clone(),
+            "--schema".into(),
+            schema.to_str().unwrap().into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a.push(dir.to_str().unwrap().into());
+        a
+    };
+    let plain = args(&[]);
+    let (code, v, _) = json_run(&plain.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(v["summary"]["disagreements"].as_u64().unwrap() > 0, "{v:#}");
+    assert_eq!(code, 0, "{v:#}");
+    let gated = args(&["--fail-on-disagreement"]);
+    let (code, _, err) = json_run(&gated.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--fail-on-disagreement"), "{err}");
 }

@@ -501,9 +501,16 @@ pub struct DryRunArgs {
     pub application_name: String,
 
     /// Measure blocked reads and writes: sessions that keep reading and
-    /// writing (no-op) each table the migration touches while it runs.
+    /// writing (no-op) each table the migration touches while it runs, and
+    /// locking a row each UPDATE/DELETE changes.
     #[arg(long)]
     pub probe: bool,
+
+    /// Exit 1 when an observation differs from `ddlint check`'s prediction
+    /// (a lock, a rewrite): a CI job can gate on the model being right for
+    /// these migrations.
+    #[arg(long)]
+    pub fail_on_disagreement: bool,
 
     /// Application-like traffic while it runs: N sessions (a connection
     /// pool) reading and writing (no-op) the tables the migration touches,

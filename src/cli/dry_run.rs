@@ -169,5 +169,14 @@ pub fn dry_run(args: DryRunArgs) -> Result<i32, Error> {
         }
     }
     // The throwaway server stops once the report is out.
-    Ok(done.exit_code())
+    match done.exit_code() {
+        0 if args.fail_on_disagreement && done.run.disagreements() > 0 => {
+            eprintln!(
+                "ddlint: {} observation(s) differ from ddlint check's prediction (--fail-on-disagreement)",
+                done.run.disagreements()
+            );
+            Ok(1)
+        }
+        code => Ok(code),
+    }
 }

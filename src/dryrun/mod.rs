@@ -618,6 +618,13 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
                 None => String::new(),
             };
             notes.push(match rows {
+                seed::Rows::Fixed(0) => String::new(),
+                _ if seeded.tables.is_empty() && seeded.skipped.is_empty() => {
+                    "seeded no table: none exists before the migrations run (they create every \
+                     table they touch), so they run on empty tables; the earlier migrations as \
+                     history (`--since`, ddlint.lock) or `--schema FILE` give them tables with rows"
+                        .to_string()
+                }
                 seed::Rows::Fixed(n) => format!(
                     "seeded {} table(s) with {n} synthetic rows each{shape}",
                     seeded.tables.len()
@@ -633,6 +640,7 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
                         .join(", ")
                 ),
             });
+            notes.retain(|n| !n.is_empty());
             for (t, why) in &seeded.skipped {
                 notes.push(format!("could not seed {t}: {why}"));
             }
