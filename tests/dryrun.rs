@@ -995,6 +995,9 @@ fn reports_snapshot() {
     settings.add_filter(r"port \d+", "port [PORT]");
     settings.add_filter(r"pid \d+", "pid [PID]");
     settings.add_filter(r"PostgreSQL [0-9.]+[^)\n]*", "PostgreSQL [VERSION]");
+    // Timing-dependent: the terminal timeline's bars, the gantt's times.
+    settings.add_filter(r"[█▒·]{10,}", "[BARS]");
+    settings.add_filter(r", \d+, \d+\n", ", [START], [END]\n");
     for (format, name) in [("text", "dryrun_text"), ("markdown", "dryrun_markdown")] {
         // A session idle in transaction after reading orders: pre-flight
         // lists it (its AccessShareLock conflicts with ALTER TABLE's

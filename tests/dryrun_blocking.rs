@@ -323,3 +323,36 @@ fn clients_exhaust_a_pool_behind_a_lock() {
     assert!(c["without_connection"].as_u64().unwrap() > 0, "{c:#}");
     assert_eq!(c["failed"], 0, "{c:#}");
 }
+
+/// A rolled-back run holds an autocommit statement's lock to its end: the
+/// probes measure that, and say how little of it the deploy (which commits
+/// the ALTER at once) would see.
+#[test]
+fn probes_in_a_rollback_run_say_what_the_deploy_would_see() {
+    let Some(pg) = pg15() else { return };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(
+        &file,
+        "SET lock_timeout = '1s';\nALTER TABLE t ADD COLUMN c int;\nSELECT pg_sleep(1.5);\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let (code, v) = dry_run(&db, &file, &["--probe"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    let reads = v["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["operation"] == "read")
+        .unwrap();
+    let blocked = reads["blocked_ms"].as_f64().unwrap();
+    let deploy = reads["in_deploy_ms"].as_f64().unwrap();
+    assert!(blocked > 1200.0, "{v:#}");
+    assert!(deploy < 300.0, "{deploy} of {blocked}: {v:#}");
+    let window = &v["blocking_windows"][0];
+    assert!(window["start_ms"].as_f64().is_some(), "{v:#}");
+}

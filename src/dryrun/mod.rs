@@ -743,8 +743,9 @@ pub fn execute(mut req: Request, progress: &mut dyn Progress) -> Result<Done, St
         result.notes.push(
             "this run rolls back, so statements the tool runs outside a transaction ran inside \
              one here and their locks piled up until the end: the probes measured that (an upper \
-             bound), while the blocking windows follow the tool's own transactions; --commit on a \
-             copy (or a throwaway server) gives probe figures the deploy would see"
+             bound; each says how much of it falls inside the blocking windows, which follow the \
+             tool's own transactions); --commit on a copy (or a throwaway server) runs with the \
+             tool's placement, and its probe figures are what the deploy would see"
                 .into(),
         );
     }

@@ -205,6 +205,8 @@ pub enum Blocked {
 pub struct Window {
     pub relation: String,
     pub blocked: Blocked,
+    /// When it starts, in ms since the run started (as `started_ms`).
+    pub start_ms: f64,
     pub duration_ms: f64,
     /// First and last statement (numbers) whose locks made the window.
     pub statements: (usize, usize),
@@ -336,6 +338,15 @@ pub struct ProbeResult {
     /// Why the probe could not run (e.g. the relation was dropped).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A rolled-back run holds every lock to its end: of `blocked_ms`, the
+    /// part inside the blocking windows, which end where the tool's own
+    /// transactions would commit (what the deploy would see). The rest is
+    /// an artefact of the rollback run. Reads and writes only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_deploy_ms: Option<f64>,
+    /// Each blocked stretch: (start, end) in ms since the run started.
+    #[serde(skip)]
+    pub stretches: Vec<(f64, f64)>,
 }
 
 /// A difference between what `ddlint check` predicted and what the server

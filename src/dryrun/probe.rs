@@ -168,9 +168,11 @@ pub struct Rows {
 }
 
 /// `relations`: (name as reported, SQL-quoted name) of existing tables.
+/// `origin`: the run's start, which blocked stretches are timed from.
 pub fn start(
     relations: &[(String, String)],
     rows: Vec<Rows>,
+    origin: Instant,
     connect: &dyn Fn() -> Result<Client, String>,
 ) -> Result<Probes, String> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -188,7 +190,7 @@ pub fn start(
         let stop = stop.clone();
         running.push(std::thread::spawn(move || {
             let lock = format!("BEGIN; LOCK TABLE {} IN ROW SHARE MODE", r.quoted);
-            let mut res = run(&mut client, &r.relation, Op::RowWrite, &stop, |c| {
+            let mut res = run(&mut client, &r.relation, Op::RowWrite, origin, &stop, |c| {
                 let attempt = match c.batch_execute(&lock) {
                     // Blocked on the table, not the rows: the write probe
                     // measures that.
@@ -214,7 +216,7 @@ pub fn start(
                 _ => format!("SELECT 1 FROM {quoted} LIMIT 1"),
             };
             running.push(std::thread::spawn(move || {
-                run(&mut client, &name, op, &stop, |c| {
+                run(&mut client, &name, op, origin, &stop, |c| {
                     let res = c.batch_execute(&sql).map(|_| true);
                     if op == Op::Write {
                         let _ = c.batch_execute("ROLLBACK");
@@ -244,6 +246,7 @@ fn run(
     client: &mut Client,
     name: &str,
     op: Op,
+    origin: Instant,
     stop: &AtomicBool,
     mut attempt: impl FnMut(&mut Client) -> Result<bool, postgres::Error>,
 ) -> ProbeResult {
@@ -256,9 +259,18 @@ fn run(
         blocked_ms: 0.0,
         worst_ms: 0.0,
         error: None,
+        in_deploy_ms: None,
+        stretches: Vec::new(),
     };
-    let mut stretch: Option<Instant> = None;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut stretch: Option<Instant> = None;
+    let close = |r: &mut ProbeResult, s: Instant| {
+        let blocked = s.elapsed();
+        r.blocked_ms += ms(blocked);
+        r.worst_ms = r.worst_ms.max(ms(blocked));
+        let from = ms(s.saturating_duration_since(origin));
+        r.stretches.push((from, from + ms(blocked)));
+    };
     while !stop.load(Ordering::SeqCst) {
         let t0 = Instant::now();
         let res = attempt(client);
@@ -272,9 +284,7 @@ fn run(
                 let took = t0.elapsed();
                 r.worst_ms = r.worst_ms.max(ms(took));
                 if let Some(s) = stretch.take() {
-                    let blocked = s.elapsed();
-                    r.blocked_ms += ms(blocked);
-                    r.worst_ms = r.worst_ms.max(ms(blocked));
+                    close(&mut r, s);
                 }
                 std::thread::sleep(PAUSE);
             }
@@ -291,9 +301,7 @@ fn run(
         }
     }
     if let Some(s) = stretch {
-        let blocked = s.elapsed();
-        r.blocked_ms += ms(blocked);
-        r.worst_ms = r.worst_ms.max(ms(blocked));
+        close(&mut r, s);
     }
     r.blocked_ms = (r.blocked_ms * 10.0).round() / 10.0;
     r.worst_ms = (r.worst_ms * 10.0).round() / 10.0;

@@ -339,7 +339,9 @@ pub fn execute(
             .map(|(o, q)| (initial.rels[o].name.clone(), q))
             .collect();
         let rows = row_probes(analysis, &steps, &initial, &mut exec.client);
-        Some(probe::start(&named, rows, &|| connect("ddlint-probe"))?)
+        Some(probe::start(&named, rows, run_start, &|| {
+            connect("ddlint-probe")
+        })?)
     } else {
         None
     };
@@ -489,6 +491,10 @@ pub fn execute(
         );
     }
     let blocking_windows = windows(&runs, &exec.window_locks, &initial);
+    let mut probe_results = probe_results;
+    if !cfg.commit {
+        attribute_probes(&mut probe_results, &blocking_windows);
+    }
     Ok(Run {
         committed: cfg.commit,
         settings,
@@ -561,6 +567,34 @@ fn not_run(s: &Step) -> StatementRun {
 }
 
 /// `format('%I.%I')` names of relations, for SQL text.
+/// In a rolled-back run: how much of each read or write probe's blocked
+/// time falls inside the blocking windows of its relation (which end where
+/// the tool's transactions would commit): what the deploy would see.
+fn attribute_probes(probes: &mut [super::outcome::ProbeResult], windows: &[Window]) {
+    for p in probes.iter_mut() {
+        let kind = match p.operation {
+            super::outcome::Op::Read => Blocked::Reads,
+            super::outcome::Op::Write => Blocked::Writes,
+            super::outcome::Op::RowWrite => continue,
+        };
+        let spans: Vec<(f64, f64)> = windows
+            .iter()
+            .filter(|w| w.relation == p.relation && w.blocked == kind)
+            .map(|w| (w.start_ms, w.start_ms + w.duration_ms))
+            .collect();
+        let inside: f64 = p
+            .stretches
+            .iter()
+            .flat_map(|(a, b)| {
+                spans
+                    .iter()
+                    .map(move |(c, d)| (b.min(*d) - a.max(*c)).max(0.0))
+            })
+            .sum();
+        p.in_deploy_ms = Some((inside.min(p.blocked_ms) * 10.0).round() / 10.0);
+    }
+}
+
 /// At most this many row probes (one per UPDATE/DELETE, the first ones).
 const MAX_ROW_PROBES: usize = 8;
 
@@ -1345,6 +1379,7 @@ fn windows(
                     cur = Some(Window {
                         relation: name.clone(),
                         blocked,
+                        start_ms: (start * 1000.0).round() / 1000.0,
                         duration_ms: 0.0,
                         statements: (number, last),
                         mode,

@@ -39,10 +39,215 @@ pub fn write(
     markdown_limit: u64,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text(w, run, info),
+        Format::Text => text(w, run, info, &checks(analysis, findings, run)),
         Format::Json => json(w, analysis, findings, run, info),
-        Format::Markdown => markdown(w, run, info, markdown_limit),
+        Format::Markdown => markdown(
+            w,
+            run,
+            info,
+            &checks(analysis, findings, run),
+            markdown_limit,
+        ),
     }
+}
+
+/// `ddlint check`'s findings by the statement (its number) they are in.
+type Checks<'a> = std::collections::BTreeMap<usize, Vec<&'a Finding>>;
+
+fn checks<'a>(analysis: &Analysis, findings: &'a [Finding], run: &Run) -> Checks<'a> {
+    let mut out = Checks::new();
+    for f in findings {
+        let Some(file) = analysis.files.get(f.file) else {
+            continue;
+        };
+        let at = (f.line, f.column);
+        let Some(stmt) = file
+            .statements
+            .iter()
+            .position(|s| s.start <= at && at <= s.end)
+        else {
+            continue;
+        };
+        if let Some(r) = run
+            .statements
+            .iter()
+            .find(|r| r.file == f.file && r.stmt == stmt)
+        {
+            out.entry(r.number).or_default().push(f);
+        }
+    }
+    out
+}
+
+/// How long the run's timeline is: to the last statement's or window's end.
+fn timeline_ms(run: &Run) -> f64 {
+    run.statements
+        .iter()
+        .filter(|s| s.status != Status::NotRun)
+        .map(|s| s.started_ms + s.duration_ms)
+        .chain(
+            run.blocking_windows
+                .iter()
+                .map(|w| w.start_ms + w.duration_ms),
+        )
+        .fold(0.0, f64::max)
+}
+
+/// Columns of the terminal timeline.
+const TIMELINE_COLUMNS: usize = 60;
+
+/// The blocking windows at a glance, a row per relation, a column per
+/// slice of the run: `█` reads (and writes) blocked, `▒` writes blocked,
+/// `·` neither.
+fn timeline_text(run: &Run) -> Vec<String> {
+    let total = timeline_ms(run);
+    if run.blocking_windows.is_empty() || total <= 0.0 {
+        return Vec::new();
+    }
+    let col = total / TIMELINE_COLUMNS as f64;
+    let mut relations: Vec<&str> = Vec::new();
+    for w in &run.blocking_windows {
+        if !relations.contains(&w.relation.as_str()) {
+            relations.push(&w.relation);
+        }
+    }
+    let width = relations
+        .iter()
+        .map(|r| r.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(32);
+    let mut out = vec![format!(
+        "  timeline: 0 to {}, one column {}; {} reads and writes blocked, {} writes blocked",
+        secs(total),
+        secs(col),
+        "█".red(),
+        "▒".yellow()
+    )];
+    for r in relations {
+        let mut row = String::new();
+        for i in 0..TIMELINE_COLUMNS {
+            let (a, b) = (i as f64 * col, (i + 1) as f64 * col);
+            let over = |kind: Blocked| {
+                run.blocking_windows.iter().any(|w| {
+                    w.relation == r
+                        && w.blocked == kind
+                        && w.start_ms < b
+                        && w.start_ms + w.duration_ms.max(col / 2.0) > a
+                })
+            };
+            row.push_str(&if over(Blocked::Reads) {
+                "█".red().to_string()
+            } else if over(Blocked::Writes) {
+                "▒".yellow().to_string()
+            } else {
+                "·".dimmed().to_string()
+            });
+        }
+        let name: String = r.chars().take(width).collect();
+        out.push(format!("  {name:<width$}  {row}"));
+    }
+    out
+}
+
+/// A Mermaid gantt chart (GitHub renders it) of the statements and, per
+/// relation, the windows in which reads or writes were blocked.
+fn gantt(o: &mut dyn Write, run: &Run) -> io::Result<()> {
+    let total = timeline_ms(run);
+    if total <= 0.0 {
+        return Ok(());
+    }
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if matches!(c, ':' | ';' | '#' | '`') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    let at = |ms: f64| ms.round() as u64;
+    writeln!(o, "\n```mermaid\ngantt")?;
+    writeln!(
+        o,
+        "    title Statements and blocking windows (time since the run started)"
+    )?;
+    writeln!(o, "    dateFormat x")?;
+    writeln!(
+        o,
+        "    axisFormat {}",
+        if total >= 60_000.0 {
+            "%M:%S"
+        } else {
+            "%S.%L s"
+        }
+    )?;
+    // The statements that ran; of more than 30, the 30 longest.
+    let mut shown: Vec<&StatementRun> = run
+        .statements
+        .iter()
+        .filter(|s| s.status != Status::NotRun)
+        .collect();
+    if shown.len() > 30 {
+        shown.sort_by(|a, b| b.duration_ms.total_cmp(&a.duration_ms));
+        shown.truncate(30);
+        shown.sort_by_key(|s| s.number);
+    }
+    if !shown.is_empty() {
+        writeln!(o, "    section statements")?;
+        for s in shown {
+            writeln!(
+                o,
+                "    {} {} :{}s{}, {}, {}",
+                s.number,
+                clean(&s.kind),
+                if s.status == Status::Failed {
+                    "crit, "
+                } else {
+                    ""
+                },
+                s.number,
+                at(s.started_ms),
+                at(s.started_ms + s.duration_ms).max(at(s.started_ms) + 1)
+            )?;
+        }
+    }
+    let mut relation = "";
+    for (i, w) in run.blocking_windows.iter().enumerate() {
+        if w.relation != relation {
+            relation = &w.relation;
+            writeln!(o, "    section {}", clean(relation))?;
+        }
+        writeln!(
+            o,
+            "    {} blocked ({}) :{}w{i}, {}, {}",
+            match w.blocked {
+                Blocked::Reads => "reads",
+                Blocked::Writes => "writes",
+            },
+            clean(&statements_label(w.statements)),
+            if w.blocked == Blocked::Reads {
+                "crit, "
+            } else {
+                "active, "
+            },
+            at(w.start_ms),
+            at(w.start_ms + w.duration_ms).max(at(w.start_ms) + 1)
+        )?;
+    }
+    writeln!(o, "```")
+}
+
+/// One line of a finding: severity, rule, the message's first line.
+fn check_line(f: &Finding) -> String {
+    format!(
+        "{} {}: {}",
+        f.severity.as_str(),
+        f.rule,
+        f.message.lines().next().unwrap_or_default()
+    )
 }
 
 /// "1-3, 5" for [1, 2, 3, 5].
@@ -152,7 +357,7 @@ const NO_LONG: &str = "pre-flight: no long or idle-in-transaction sessions";
 const LONG: &str = "pre-flight: long or idle-in-transaction sessions (not blocking unless \
      listed above; CONCURRENTLY statements may wait for them to end):";
 
-fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
+fn text(o: &mut dyn Write, run: &Run, info: &Info, checks: &Checks) -> io::Result<()> {
     writeln!(o, "{} {}", "dry-run:".bold(), info.target)?;
     writeln!(o, "changes: {}", mode_line(run, info))?;
     let settings: Vec<String> = run
@@ -221,7 +426,7 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
             path = &s.path;
             writeln!(o, "\n{}", path.bold())?;
         }
-        statement_text(o, s)?;
+        statement_text(o, s, checks.get(&s.number).map_or(&[], |v| v.as_slice()))?;
     }
     if !run.blocking_windows.is_empty() {
         writeln!(
@@ -251,6 +456,9 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
                 }
             )?;
         }
+        for line in timeline_text(run) {
+            writeln!(o, "{line}")?;
+        }
     }
     if !run.probes.is_empty() {
         writeln!(o, "\n{}", "probes (measured while it ran):".bold())?;
@@ -270,6 +478,13 @@ fn text(o: &mut dyn Write, run: &Run, info: &Info) -> io::Result<()> {
                 p.attempts,
                 p.blocked_attempts
             );
+            if let Some(d) = p.in_deploy_ms.filter(|_| p.blocked_ms >= 1.0) {
+                let _ = write!(
+                    o,
+                    "; {} of it inside the blocking windows the deploy would have, the rest because this run holds its locks until it rolls back",
+                    secs(d)
+                );
+            }
             if let Some(e) = &p.error {
                 let _ = write!(o, "; stopped: {e}");
             }
@@ -352,7 +567,7 @@ fn clients_line(c: &crate::dryrun::outcome::ClientsResult) -> String {
     s
 }
 
-fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
+fn statement_text(o: &mut dyn Write, s: &StatementRun, checks: &[&Finding]) -> io::Result<()> {
     let head = format!("  #{:<3} line {:<5} {:<28}", s.number, s.line, s.kind);
     let status = match s.status {
         Status::Ok => secs(s.duration_ms).green().to_string(),
@@ -369,6 +584,18 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun) -> io::Result<()> {
             crate::stats::pretty_seconds(e.seconds)
         )?,
         _ => writeln!(o, "{head} {status}")?,
+    }
+    for f in checks {
+        let line = check_line(f);
+        writeln!(
+            o,
+            "        check     {}",
+            match f.severity {
+                crate::rules::Severity::Error => line.red().to_string(),
+                crate::rules::Severity::Warning => line.yellow().to_string(),
+                crate::rules::Severity::Info => line,
+            }
+        )?;
     }
     if s.status == Status::NotRun {
         for n in &s.notes {
@@ -765,7 +992,13 @@ fn md_escape(s: &str) -> String {
 /// grows: what follows it (waits, blocking windows, probes, pre-flight,
 /// clean-up, whether the schema changed) is kept whole when it takes at
 /// most half the limit, and rows that do not fit are counted in a note.
-fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result<()> {
+fn markdown(
+    o: &mut dyn Write,
+    run: &Run,
+    info: &Info,
+    checks: &Checks,
+    limit: u64,
+) -> io::Result<()> {
     let total = run.statements.len();
     let note = |rows: usize, tail: bool| {
         super::markdown::cut_note(
@@ -792,8 +1025,8 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result
     let ok = run.outcome == Outcome::Completed && run.left_behind.is_empty();
     out.put(&format!(
         "### {} ddlint dry-run\n\n{}  \nOn {} — {}.\n\n\
-         | # | File | Statement | Duration | Locks observed | Waited | Result |\n\
-         |---|------|-----------|---------:|----------------|-------:|--------|\n",
+         | # | File | Statement | Duration | Locks observed | Waited | Result | ddlint check |\n\
+         |---|------|-----------|---------:|----------------|-------:|--------|--------------|\n",
         if ok { ":white_check_mark:" } else { ":x:" },
         strip(&summary_line(run)),
         info.target,
@@ -834,8 +1067,17 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result
             ),
             _ => "ok".into(),
         };
+        let check = checks.get(&s.number).map_or_else(
+            || "-".to_string(),
+            |v| {
+                v.iter()
+                    .map(|f| format!("{} `{}`", f.severity.as_str(), f.rule))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
         let row = format!(
-            "| {} | `{}:{}` | {} | {} | {} | {} | {} |\n",
+            "| {} | `{}:{}` | {} | {} | {} | {} | {} | {} |\n",
             s.number,
             md_escape(&s.path),
             s.line,
@@ -855,7 +1097,8 @@ fn markdown(o: &mut dyn Write, run: &Run, info: &Info, limit: u64) -> io::Result
                 locks.join(", ")
             },
             s.wait.as_ref().map_or("-".into(), |w| secs(w.waited_ms)),
-            result
+            result,
+            check
         );
         if !out.put(&row)? {
             left += 1;
@@ -923,6 +1166,7 @@ fn markdown_tail(o: &mut dyn Write, run: &Run) -> io::Result<()> {
                 w.mode.pg_name()
             )?;
         }
+        gantt(o, run)?;
     }
     if let Some(c) = &run.clients {
         writeln!(o, "\n**Clients**: {}\n", clients_line(c))?;
@@ -948,7 +1192,14 @@ fn markdown_tail(o: &mut dyn Write, run: &Run) -> io::Result<()> {
                     (Op::RowWrite, Some(n)) => format!("write to the rows statement {n} changes"),
                     (Op::RowWrite, None) => "row write".to_string(),
                 },
-                secs(p.blocked_ms),
+                match p.in_deploy_ms.filter(|_| p.blocked_ms >= 1.0) {
+                    Some(d) => format!(
+                        "{} ({} in the deploy's windows)",
+                        secs(p.blocked_ms),
+                        secs(d)
+                    ),
+                    None => secs(p.blocked_ms),
+                },
                 secs(p.worst_ms),
                 p.attempts
             )?;
