@@ -355,4 +355,13 @@ fn probes_in_a_rollback_run_say_what_the_deploy_would_see() {
     assert!(deploy < 300.0, "{deploy} of {blocked}: {v:#}");
     let window = &v["blocking_windows"][0];
     assert!(window["start_ms"].as_f64().is_some(), "{v:#}");
+
+    // With --commit the statements run with the tool's placement (the
+    // ALTER commits at once): the probes see what the deploy would.
+    let (code, v) = dry_run(&db, &file, &["--probe", "--commit"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    for p in v["probes"].as_array().unwrap() {
+        assert!(p["blocked_ms"].as_f64().unwrap() < 300.0, "{v:#}");
+        assert!(p.get("in_deploy_ms").is_none(), "{v:#}");
+    }
 }
