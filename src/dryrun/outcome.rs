@@ -247,6 +247,10 @@ pub struct Run {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_unchanged: Option<bool>,
     pub duration_ms: f64,
+    /// When the run started (Unix time, seconds): `started_ms` and the
+    /// windows' `start_ms` count from here, to line them up with other
+    /// logs (pgbench's, the server's).
+    pub started_at_unix: f64,
     pub notes: Vec<String>,
     /// With --commit (or on a throwaway server): the statements whose work
     /// was committed, as the tool would have committed it.

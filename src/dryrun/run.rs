@@ -266,6 +266,9 @@ pub fn execute(
     progress: Progress,
 ) -> Result<Run, String> {
     let run_start = Instant::now();
+    let started_at_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
     let mut client = client;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
@@ -509,6 +512,7 @@ pub fn execute(
         left_behind,
         schema_unchanged,
         duration_ms: ms(run_start.elapsed()),
+        started_at_unix,
         notes,
         committed_statements: cfg.commit.then(|| {
             let mut c = std::mem::take(&mut exec.committed);

@@ -930,6 +930,7 @@ fn json(
             "preflight": run.preflight,
             "outcome": run.outcome,
             "duration_ms": run.duration_ms,
+            "started_at_unix": run.started_at_unix,
             "cleanup": run.cleanup,
             "left_behind": run.left_behind,
             "schema_unchanged": run.schema_unchanged,
