@@ -1259,6 +1259,12 @@ fn psql_carries_on_after_errors_without_on_error_stop() {
         let (code, v, err) = json_run(&args);
         assert_eq!(code, 1, "{v:#}\n{err}");
         assert_eq!(status(&v), expected, "commit {commit}: {v:#}");
+        // An INSERT's duplicate is not a unique index over existing data.
+        assert_eq!(
+            statements(&v)[2]["error"]["explanation"],
+            "a row this migration writes duplicates an existing key",
+            "{v:#}"
+        );
         assert!(
             statements(&v)[6]["run_notes"][0]
                 .as_str()

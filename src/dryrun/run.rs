@@ -450,7 +450,7 @@ pub fn execute(
         notes.push(format!(
             "psql carries on after an error while ON_ERROR_STOP is off (its default): statement{} {} failed and the run went on as psql would; `\\set ON_ERROR_STOP on` at the top of the script (psql -v ON_ERROR_STOP=1; --var ON_ERROR_STOP=1 here) stops at the first error",
             if carried_on.len() == 1 { "" } else { "s" },
-            ranges_text(&carried_on)
+            numbers_text(&carried_on)
         ));
     }
     let probe_results = probes.map(|p| p.finish()).unwrap_or_default();
@@ -523,7 +523,7 @@ pub fn execute(
 }
 
 /// "3, 5, 9".
-fn ranges_text(v: &[usize]) -> String {
+fn numbers_text(v: &[usize]) -> String {
     v.iter()
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
@@ -1281,12 +1281,21 @@ fn error_info(e: &postgres::Error, wait: Option<&Wait>) -> ErrorInfo {
              it would hold its locks this long"
                 .into(),
         ),
-        "23505" => {
+        // Building a constraint over existing rows, or a row the
+        // migration itself writes (the server's message tells which).
+        "23505" if db.message().starts_with("could not create unique index") => {
             Some("the data has duplicates: the unique index or constraint cannot be built".into())
         }
-        "23502" => Some("the data has NULLs where NOT NULL is required".into()),
-        "23503" => Some("existing rows violate the foreign key".into()),
-        "23514" => Some("existing rows violate the check constraint".into()),
+        "23505" => Some("a row this migration writes duplicates an existing key".into()),
+        "23502" if db.message().contains("contains null values") => {
+            Some("the data has NULLs where NOT NULL is required".into())
+        }
+        "23502" => Some("a row this migration writes has a NULL where NOT NULL is required".into()),
+        "23503" => Some("rows violate the foreign key".into()),
+        "23514" if db.message().contains("is violated by some row") => {
+            Some("existing rows violate the check constraint".into())
+        }
+        "23514" => Some("a row this migration writes violates the check constraint".into()),
         "40P01" => Some("deadlock with another session".into()),
         "42501" => Some("the role lacks a privilege this migration needs".into()),
         _ => None,

@@ -606,8 +606,13 @@ fn statement_text(o: &mut dyn Write, s: &StatementRun, checks: &[&Finding]) -> i
     if let Some(w) = s.wal_bytes.filter(|w| *w >= 1 << 20) {
         writeln!(
             o,
-            "        wal       {} written (replicas replay it; a rewrite writes the whole table)",
-            crate::stats::pretty_bytes(w)
+            "        wal       {} written (replicas replay it{})",
+            crate::stats::pretty_bytes(w),
+            if s.observed_rewrites.is_empty() {
+                ""
+            } else {
+                "; a rewrite writes the whole table"
+            }
         )?;
     }
     if let Some(t) = s.temp_bytes.filter(|t| *t >= 1 << 20) {
