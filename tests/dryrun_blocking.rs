@@ -365,3 +365,35 @@ fn probes_in_a_rollback_run_say_what_the_deploy_would_see() {
         assert!(p.get("in_deploy_ms").is_none(), "{v:#}");
     }
 }
+
+/// The usual backfill of a column the migration adds first: the row
+/// probe waits for the column to exist instead of giving up.
+#[test]
+fn a_row_probe_waits_for_the_column_a_backfill_fills() {
+    let Some(pg) = pg15() else { return };
+    let mut c = pg.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text);
+         INSERT INTO events SELECT g, 'k' FROM generate_series(1, 10000) g;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("001.sql");
+    std::fs::write(
+        &file,
+        "SET lock_timeout = '1s';\nALTER TABLE events ADD COLUMN note text;\nSELECT pg_sleep(0.5);\n\
+         BEGIN;\nUPDATE events SET note = 'x' WHERE note IS NULL AND id <= 1000;\nSELECT pg_sleep(2);\nCOMMIT;\n",
+    )
+    .unwrap();
+    let db = pg.conn_string("postgres");
+    let (code, v) = dry_run(&db, &file, &["--probe", "--commit"]);
+    assert_eq!(code, Some(0), "{v:#}");
+    let rows = v["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["operation"] == "row_write")
+        .unwrap_or_else(|| panic!("no row probe: {v:#}"));
+    assert!(rows.get("error").is_none(), "{v:#}");
+    assert!(rows["blocked_ms"].as_f64().unwrap() > 1500.0, "{v:#}");
+}

@@ -196,7 +196,24 @@ pub fn start(
                     // measures that.
                     Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(false),
                     Err(e) => Err(e),
-                    Ok(()) => c.batch_execute(&r.sql).map(|_| true),
+                    Ok(()) => match c.batch_execute(&r.sql) {
+                        // What the condition names does not exist yet (a
+                        // column an earlier statement adds, not committed
+                        // or not run yet): try again later.
+                        Err(e)
+                            if [
+                                SqlState::UNDEFINED_COLUMN,
+                                SqlState::UNDEFINED_TABLE,
+                                SqlState::UNDEFINED_FUNCTION,
+                                SqlState::UNDEFINED_OBJECT,
+                            ]
+                            .iter()
+                            .any(|s| e.code() == Some(s)) =>
+                        {
+                            Ok(false)
+                        }
+                        res => res.map(|_| true),
+                    },
                 };
                 let _ = c.batch_execute("ROLLBACK");
                 attempt
