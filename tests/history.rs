@@ -411,6 +411,11 @@ for line in text.splitlines():
     crc = zlib.crc32(line.encode(), crc)
 print(crc - (1 << 32) if crc >= (1 << 31) else crc)
 "#;
+/// flyway's history table as `JdbcTableSchemaHistory` creates it on
+/// PostgreSQL.
+const FLYWAY_TABLE: &str = "CREATE TABLE flyway_schema_history (installed_rank int NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
+     type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
+     installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)";
 const SHA384: &str =
     "import sys, hashlib; print(hashlib.sha384(open(sys.argv[1], 'rb').read()).hexdigest())";
 const SHA256: &str =
@@ -486,12 +491,7 @@ fn tables_of_the_tools_that_cannot_run_here() {
     let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
     let crc1: i32 = python(FLYWAY_CRC, &v1).parse().unwrap();
     let crc2: i32 = python(FLYWAY_CRC, &v2).parse().unwrap();
-    c.batch_execute(
-        "CREATE TABLE flyway_schema_history (installed_rank int NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
-           type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
-           installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)",
-    )
-    .unwrap();
+    c.batch_execute(FLYWAY_TABLE).unwrap();
     c.execute(
         "INSERT INTO flyway_schema_history VALUES (1, '1', 'init', 'SQL', 'V1__init.sql', $1, 'me', now(), 5, true),
                                                   (2, '2', 'more', 'SQL', 'V2__more.sql', $2, 'me', now(), 5, true)",
@@ -1260,17 +1260,11 @@ fn more_tables_of_the_tools_that_cannot_run_here() {
     write("flyway/V1__a.sql", "CREATE TABLE fb (id int);\n");
     write("flyway/V2__b.sql", "ALTER TABLE fb ADD COLUMN x int;\n");
     let v3 = write("flyway/V3__c.sql", "ALTER TABLE fb ADD COLUMN y int;\n");
-    let v4 = write("flyway/V3_1__d.sql", "ALTER TABLE fb ADD COLUMN z int;\n");
+    write("flyway/V3_1__d.sql", "ALTER TABLE fb ADD COLUMN z int;\n");
     let db = database(&pg, "flywaybase");
     let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
     let crc3: i32 = python(FLYWAY_CRC, &v3).parse().unwrap();
-    let _ = v4;
-    c.batch_execute(
-        "CREATE TABLE flyway_schema_history (installed_rank int NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL,
-           type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL,
-           installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL)",
-    )
-    .unwrap();
+    c.batch_execute(FLYWAY_TABLE).unwrap();
     c.execute(
         "INSERT INTO flyway_schema_history VALUES
            (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'me', now(), 0, true),

@@ -190,11 +190,6 @@ impl Monitor {
         })
     }
 
-    /// Whether temporary files are measured (a superuser's session).
-    pub fn measures_temp_files(&self) -> bool {
-        self.temp_sql.is_some()
-    }
-
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
     }
